@@ -1,0 +1,71 @@
+"""ElGamal over ristretto255: keys, encryption, re-encryption, decryption, and choice encoding.
+
+A ciphertext encrypting element M under public key Y = x·G is (a, b) = (r·G, M + r·Y). Re-encryption
+adds an encryption of the identity; decryption computes b − x·a.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from mixnet import group
+
+
+class Ciphertext(NamedTuple):
+    a: bytes  # r·G
+    b: bytes  # M + r·Y
+
+    def to_json(self) -> list[str]:
+        return [self.a.hex(), self.b.hex()]
+
+    @classmethod
+    def from_json(cls, value) -> "Ciphertext":
+        if not isinstance(value, (list, tuple)) or len(value) != 2:
+            raise group.InvalidElement("ciphertext must be a pair of elements")
+        return cls(group.decode(value[0]), group.decode(value[1]))
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    secret: int
+    public: bytes
+
+    @classmethod
+    def generate(cls) -> "KeyPair":
+        x = group.random_scalar()
+        return cls(x, group.base_mul(x))
+
+
+def encrypt(public: bytes, message: bytes, r: int | None = None) -> Ciphertext:
+    r = group.random_scalar() if r is None else r
+    return Ciphertext(group.base_mul(r), group.add(message, group.mul(r, public)))
+
+
+def reencrypt(public: bytes, ct: Ciphertext, r: int | None = None) -> Ciphertext:
+    r = group.random_scalar() if r is None else r
+    return Ciphertext(group.add(ct.a, group.base_mul(r)), group.add(ct.b, group.mul(r, public)))
+
+
+def decrypt(secret: int, ct: Ciphertext) -> bytes:
+    return group.sub(ct.b, group.mul(secret, ct.a))
+
+
+def encode_choice(index: int) -> bytes:
+    """Choice i (0-based) as the element (i+1)·G: never the identity, and decodable by a table lookup."""
+    if index < 0:
+        raise ValueError("choice index must be non-negative")
+    return group.base_mul(index + 1)
+
+
+def decode_choice(element: bytes, candidates: int) -> int:
+    """Inverse of encode_choice for a ballot of `candidates` choices; ValueError if none matches."""
+    table = choice_table(candidates)
+    try:
+        return table[element]
+    except KeyError:
+        raise ValueError("plaintext is not a valid choice") from None
+
+
+def choice_table(candidates: int) -> dict[bytes, int]:
+    return {encode_choice(i): i for i in range(candidates)}

@@ -1,0 +1,5 @@
+import sys
+
+from mixscope.cli import main
+
+sys.exit(main())

@@ -1,0 +1,68 @@
+"""`mixscope`: one command, one subcommand per job. Each job's code lives in its own layer and is imported
+only when that subcommand runs, so `mixscope node` never loads Qt and `mixscope serve` never loads the GUI."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> (module:function that runs it, one-line help). The function takes the parsed args and
+# returns an exit code.
+COMMANDS = {
+    "gui": ("gui.app:run", "open the panel (the default when no subcommand is given)"),
+    "serve": ("server.serve:run", "run the server headless and print its URL and tokens"),
+    "node": ("client.node:run", "run a websocket node (mixer, trustee, voter) against a server"),
+    "bench": ("mixscope.bench:run", "run a benchmark and print JSON"),
+}
+
+
+class UsageError(Exception):
+    """A mistake in what the user asked for: printed as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mixscope", description="Control panel and lab for verifiable mixnet e-voting.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = sub.add_parser("gui", help=COMMANDS["gui"][1])
+    gui.add_argument("--port", type=int, default=0, help="server port (0: any free port)")
+
+    serve = sub.add_parser("serve", help=COMMANDS["serve"][1])
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
+
+    node = sub.add_parser("node", help=COMMANDS["node"][1])
+    node.add_argument("--url", required=True, help="websocket URL, e.g. ws://127.0.0.1:8000/ws")
+    node.add_argument("--name", required=True, help="name shown in the panel")
+    node.add_argument("--role", default="mixer", choices=["mixer", "trustee", "voter"], help="the node's role")
+
+    bench = sub.add_parser("bench", help=COMMANDS["bench"][1])
+    bench_sub = bench.add_subparsers(dest="bench", metavar="WHAT", required=True)
+    traffic = bench_sub.add_parser("traffic", help="traffic log throughput and GUI loop lateness")
+    traffic.add_argument("--seconds", type=float, default=10.0, help="total measuring time")
+    traffic.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["gui", *(argv or sys.argv[1:])])
+    module_name, func_name = COMMANDS[args.command][0].split(":")
+    try:
+        func = getattr(importlib.import_module(module_name), func_name)
+        return int(func(args) or 0)
+    except UsageError as exc:
+        print(f"mixscope {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        print(f"mixscope {args.command}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
