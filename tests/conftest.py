@@ -1,0 +1,129 @@
+"""Shared fixtures: a real server on an ephemeral loopback port, real websocket clients, real node processes.
+
+- `server`: a started `ServerRunner` (port 0, short ping interval so rtt shows up fast); stopped at teardown.
+- `ws_client`: factory `ws_client(url=None, hello=None) -> websocket.WebSocket` (real websocket-client
+  connection, closed at teardown). `hello=("name", "role")` sends the hello and reads the welcome reply.
+- `spawn_node`: factory `spawn_node(name, role="mixer", url=None) -> NodeProcess` running
+  `python -u -m mixscope node ...` as a real child; every node is stopped (SIGTERM, then kill) at teardown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class NodeProcess:
+    """A `mixscope node` child whose JSON status lines are collected by a reader thread."""
+
+    def __init__(self, args: list[str]):
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
+        )
+        self.lines: list[dict] = []  # every status line seen so far (also the ones wait_for consumed)
+        self._queue: queue.Queue[dict] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for raw in self.proc.stdout:
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                line = {"event": "unparsed", "raw": raw.rstrip("\n")}
+            self.lines.append(line)
+            self._queue.put(line)
+
+    def wait_for(self, event: str, timeout: float = 10.0, **match) -> dict:
+        """Wait for the next status line with this `event` (and matching fields); fail the test if none."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"node never reported {event!r} {match or ''}; saw {self.lines}")
+            try:
+                line = self._queue.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if line.get("event") == event and all(line.get(k) == v for k, v in match.items()):
+                return line
+
+    def terminate(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(5)
+
+    def stderr(self) -> str:
+        return self.proc.stderr.read() if self.proc.poll() is not None else ""
+
+
+@pytest.fixture
+def server():
+    from server.runner import ServerRunner
+
+    runner = ServerRunner(port=0, ping_interval=0.5)
+    runner.start()
+    try:
+        yield runner
+    finally:
+        runner.stop()
+
+
+@pytest.fixture
+def ws_client(server):
+    import websocket
+
+    opened = []
+
+    def connect(url: str | None = None, hello: tuple[str, str] | None = None, timeout: float = 10.0):
+        ws = websocket.create_connection(url or server.ws_url, timeout=timeout)
+        opened.append(ws)
+        if hello:
+            name, role = hello
+            ws.send(json.dumps({"type": "hello", "name": name, "role": role}))
+            reply = json.loads(ws.recv())
+            assert reply["type"] == "welcome", reply
+        return ws
+
+    yield connect
+    for ws in opened:
+        try:
+            ws.close()
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def spawn_node(request):
+    """Nodes connect to `url`, or to the `server` fixture's websocket when no url is given."""
+    nodes: list[NodeProcess] = []
+
+    def spawn(name: str, role: str = "mixer", url: str | None = None) -> NodeProcess:
+        url = url or request.getfixturevalue("server").ws_url
+        args = [sys.executable, "-u", "-m", "mixscope", "node", "--url", url,
+                "--name", name, "--role", role]
+        node = NodeProcess(args)
+        nodes.append(node)
+        return node
+
+    yield spawn
+    for node in nodes:
+        node.terminate()
+        for stream in (node.proc.stdout, node.proc.stderr):
+            stream.close()
