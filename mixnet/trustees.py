@@ -1,0 +1,256 @@
+"""t-of-n trustees: Pedersen/Feldman distributed key generation and proven threshold decryption.
+
+Trustees are numbered 1..n (the index is the x-coordinate of their share). Trustee i deals a random
+polynomial f_i of degree t−1, publishes Feldman commitments C_ik = a_ik·G and a Schnorr proof of knowledge
+of a_i0, and privately hands s_ij = f_i(j) to trustee j, who checks s_ij·G = Σ_k j^k·C_ik. Trustee j's key
+share is x_j = Σ_i s_ij. Everything public follows from the commitments alone:
+
+    joint public key   Y   = Σ_i C_i0
+    verification key   Y_j = Σ_i Σ_k j^k·C_ik   (= x_j·G)
+
+A partial decryption of (a, b) by trustee j is D_j = x_j·a with a Chaum–Pedersen proof (G, Y_j, a, D_j).
+Any t of them recover M = b − Σ λ_j·D_j, λ_j the Lagrange coefficients at 0; fewer than t carry no
+information about x, so `combine` refuses them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+from mixnet import group, proofs
+from mixnet.elgamal import Ciphertext
+from mixnet.errors import ProofError
+
+DKG_LABEL = "dkg"
+DECRYPT_LABEL = "decrypt"
+
+
+class NotEnoughShares(ValueError):
+    """Fewer than t distinct trustees' partial decryptions: the plaintext is out of reach by design."""
+
+
+def check_parameters(threshold: int, trustees: int) -> None:
+    if not (isinstance(threshold, int) and isinstance(trustees, int)) or not 1 <= threshold <= trustees:
+        raise ValueError(f"need 1 ≤ threshold ≤ trustees, got t={threshold}, n={trustees}")
+
+
+def dkg_context(election_context: bytes, index: int) -> bytes:
+    return proofs.context_bytes(election_context, DKG_LABEL, index)
+
+
+def decrypt_context(election_context: bytes, index: int, position: int) -> bytes:
+    return proofs.context_bytes(election_context, DECRYPT_LABEL, index, position)
+
+
+@dataclass(frozen=True)
+class Dealing:
+    """The public half of trustee `index`'s deal."""
+
+    index: int
+    commitments: tuple[bytes, ...]  # C_i0 .. C_i,t−1
+    proof: proofs.SchnorrProof  # knowledge of a_i0 behind C_i0
+
+    def to_json(self) -> dict:
+        return {"index": self.index, "commitments": [c.hex() for c in self.commitments], "proof": self.proof.to_json()}
+
+    @classmethod
+    def from_json(cls, value) -> "Dealing":
+        if not isinstance(value, dict) or not {"index", "commitments", "proof"} <= value.keys():
+            raise ProofError("dealing must have index, commitments and proof")
+        index, commitments = value["index"], value["commitments"]
+        if isinstance(index, bool) or not isinstance(index, int) or index < 1:
+            raise ProofError("dealing index must be a positive integer")
+        if not isinstance(commitments, list) or not commitments:
+            raise ProofError("dealing commitments must be a non-empty list")
+        try:
+            decoded = tuple(group.decode(c) for c in commitments)
+        except (group.InvalidElement, TypeError) as exc:
+            raise ProofError(f"dealing commitment: {exc}") from None
+        return cls(index, decoded, proofs.SchnorrProof.from_json(value["proof"]))
+
+
+@dataclass
+class Trustee:
+    """One trustee's private state across key generation and decryption."""
+
+    index: int
+    threshold: int
+    trustees: int
+    election_context: bytes
+    _coefficients: list[int] = field(repr=False, default_factory=list)
+    _received: dict[int, int] = field(repr=False, default_factory=dict)
+    dealing: Dealing | None = None
+
+    def deal(self) -> tuple[Dealing, dict[int, int]]:
+        """Fresh polynomial; returns the public dealing and the private share for every trustee j."""
+        check_parameters(self.threshold, self.trustees)
+        self._coefficients = [group.random_scalar() for _ in range(self.threshold)]
+        commitments = tuple(group.base_mul(a) for a in self._coefficients)
+        proof = proofs.schnorr_prove(self._coefficients[0], dkg_context(self.election_context, self.index))
+        self.dealing = Dealing(self.index, commitments, proof)
+        shares = {j: _evaluate(self._coefficients, j) for j in range(1, self.trustees + 1)}
+        return self.dealing, shares
+
+    def receive(self, dealing: Dealing, share: int) -> None:
+        """Accept dealer i's share for us after checking it against i's commitments and proof."""
+        verify_dealing(dealing, self.threshold, self.election_context)
+        verify_share(dealing, self.index, share)
+        self._received[dealing.index] = share
+
+    @property
+    def key_share(self) -> int:
+        if len(self._received) != self.trustees:
+            raise ValueError(f"trustee {self.index} holds {len(self._received)} of {self.trustees} shares")
+        return sum(self._received.values()) % group.ORDER
+
+    def partial_decrypt(self, ciphertexts: Sequence[Ciphertext]) -> "PartialDecryption":
+        x = self.key_share
+        factors, cp = [], []
+        for position, ct in enumerate(ciphertexts):
+            factors.append(group.mul(x, ct.a))
+            cp.append(proofs.chaum_pedersen_prove(x, group.GENERATOR, ct.a, decrypt_context(self.election_context, self.index, position)))
+        return PartialDecryption(self.index, tuple(factors), tuple(cp))
+
+
+@dataclass(frozen=True)
+class PartialDecryption:
+    trustee: int
+    factors: tuple[bytes, ...]  # D_j = x_j·a per ciphertext
+    proofs: tuple[proofs.ChaumPedersenProof, ...]
+
+    def to_json(self) -> dict:
+        return {
+            "trustee": self.trustee,
+            "factors": [f.hex() for f in self.factors],
+            "proofs": [p.to_json() for p in self.proofs],
+        }
+
+    @classmethod
+    def from_json(cls, value) -> "PartialDecryption":
+        if not isinstance(value, dict) or not {"trustee", "factors", "proofs"} <= value.keys():
+            raise ProofError("partial decryption must have trustee, factors and proofs")
+        trustee, factors, cp = value["trustee"], value["factors"], value["proofs"]
+        if isinstance(trustee, bool) or not isinstance(trustee, int) or trustee < 1:
+            raise ProofError("partial decryption trustee must be a positive integer")
+        if not isinstance(factors, list) or not isinstance(cp, list) or len(factors) != len(cp):
+            raise ProofError("factors and proofs must be lists of equal length")
+        try:
+            decoded = tuple(group.decode(f) for f in factors)
+        except (group.InvalidElement, TypeError) as exc:
+            raise ProofError(f"decryption factor: {exc}") from None
+        return cls(trustee, decoded, tuple(proofs.ChaumPedersenProof.from_json(p) for p in cp))
+
+
+def _evaluate(coefficients: Sequence[int], x: int) -> int:
+    result = 0
+    for a in reversed(coefficients):
+        result = (result * x + a) % group.ORDER
+    return result
+
+
+def _commitment_at(commitments: Sequence[bytes], x: int) -> bytes:
+    """Σ_k x^k·C_k: the public image of f(x)."""
+    total, power = group.IDENTITY, 1
+    for c in commitments:
+        total = group.add(total, group.mul(power, c))
+        power = power * x % group.ORDER
+    return total
+
+
+def verify_dealing(dealing: Dealing, threshold: int, election_context: bytes) -> None:
+    if len(dealing.commitments) != threshold:
+        raise ProofError(f"trustee {dealing.index} committed to {len(dealing.commitments)} coefficients, expected {threshold}")
+    try:
+        proofs.schnorr_verify(dealing.commitments[0], dealing.proof, dkg_context(election_context, dealing.index))
+    except ProofError as exc:
+        raise ProofError(f"trustee {dealing.index} key proof: {exc}") from None
+
+
+def verify_share(dealing: Dealing, recipient: int, share: int) -> None:
+    if group.base_mul(share) != _commitment_at(dealing.commitments, recipient):
+        raise ProofError(f"share from trustee {dealing.index} to trustee {recipient} does not match the commitments")
+
+
+def joint_public_key(dealings: Iterable[Dealing]) -> bytes:
+    key = group.IDENTITY
+    for d in dealings:
+        key = group.add(key, d.commitments[0])
+    return key
+
+
+def verification_key(dealings: Iterable[Dealing], index: int) -> bytes:
+    """Y_j = x_j·G computed from the public commitments only."""
+    key = group.IDENTITY
+    for d in dealings:
+        key = group.add(key, _commitment_at(d.commitments, index))
+    return key
+
+
+def verify_partial(
+    verification_key_j: bytes, ciphertexts: Sequence[Ciphertext], partial: PartialDecryption, election_context: bytes
+) -> None:
+    """Check every factor of trustee j's partial decryption; ProofError names the first bad position."""
+    if len(partial.factors) != len(ciphertexts) or len(partial.proofs) != len(ciphertexts):
+        raise ProofError(f"trustee {partial.trustee} decrypted {len(partial.factors)} of {len(ciphertexts)} ciphertexts")
+    for position, (ct, factor, cp) in enumerate(zip(ciphertexts, partial.factors, partial.proofs)):
+        try:
+            proofs.chaum_pedersen_verify(
+                group.GENERATOR, verification_key_j, ct.a, factor, cp, decrypt_context(election_context, partial.trustee, position)
+            )
+        except ProofError as exc:
+            raise ProofError(f"trustee {partial.trustee} factor {position}: {exc}") from None
+
+
+def lagrange_at_zero(indices: Sequence[int]) -> dict[int, int]:
+    """λ_j = Π_{m≠j} m / (m − j) mod ORDER for the given distinct x-coordinates."""
+    if len(set(indices)) != len(indices):
+        raise ValueError("trustee indices must be distinct")
+    order = group.ORDER
+    coefficients = {}
+    for j in indices:
+        num, den = 1, 1
+        for m in indices:
+            if m != j:
+                num = num * m % order
+                den = den * (m - j) % order
+        coefficients[j] = num * pow(den, -1, order) % order
+    return coefficients
+
+
+def combine_factors(ciphertexts: Sequence[Ciphertext], partials: Mapping[int, Sequence[bytes]]) -> list[bytes]:
+    """M = b − Σ λ_j·D_j over exactly the given trustees. No threshold check: with fewer than t trustees the
+    result is simply wrong (the tests show it); use `combine` for the checked version."""
+    lam = lagrange_at_zero(list(partials))
+    plaintexts = []
+    for position, ct in enumerate(ciphertexts):
+        blind = group.IDENTITY
+        for j, factors in partials.items():
+            blind = group.add(blind, group.mul(lam[j], factors[position]))
+        plaintexts.append(group.sub(ct.b, blind))
+    return plaintexts
+
+
+def combine(ciphertexts: Sequence[Ciphertext], partials: Iterable[PartialDecryption], threshold: int) -> list[bytes]:
+    """Plaintexts from the first `threshold` distinct trustees' (already verified) partial decryptions."""
+    chosen: dict[int, Sequence[bytes]] = {}
+    for partial in partials:
+        if partial.trustee not in chosen and len(chosen) < threshold:
+            if len(partial.factors) != len(ciphertexts):
+                raise ValueError(f"trustee {partial.trustee} decrypted {len(partial.factors)} of {len(ciphertexts)} ciphertexts")
+            chosen[partial.trustee] = partial.factors
+    if len(chosen) < threshold:
+        raise NotEnoughShares(f"{len(chosen)} trustees decrypted, {threshold} needed")
+    return combine_factors(ciphertexts, chosen)
+
+
+def run_key_generation(threshold: int, trustees: int, election_context: bytes) -> tuple[list[Trustee], list[Dealing], bytes]:
+    """All n trustees in one process (simulation and tests): deal, exchange and check shares."""
+    check_parameters(threshold, trustees)
+    parties = [Trustee(i, threshold, trustees, election_context) for i in range(1, trustees + 1)]
+    deals = [p.deal() for p in parties]
+    for dealing, shares in deals:
+        for party in parties:
+            party.receive(dealing, shares[party.index])
+    dealings = [d for d, _ in deals]
+    return parties, dealings, joint_public_key(dealings)
