@@ -1,0 +1,26 @@
+"""`mixscope` / `mixscope gui`: open the panel. Its server starts on a worker thread (port from --port)."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from gui.main_window import MainWindow
+
+
+def run(args) -> int:
+    from server.runner import ServerRunner  # imported here so `mixscope --help` stays light
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("Mixscope")
+    app.setApplicationName("Mixscope")
+    runner = ServerRunner(port=getattr(args, "port", 0) or 0)
+    window = MainWindow(runner, QSettings())
+    window.show()
+    window.start_server()
+    try:
+        return app.exec()
+    finally:
+        window.shutdown()

@@ -1,0 +1,381 @@
+"""The panel's main window: lays out the views, wires actions to the server runner and the process manager.
+
+Nothing here blocks: server start/stop run on a worker thread, bridge calls return Futures whose results
+come back through the GuiBridge, and child processes are QProcess (signals, no waiting) except at quit.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QItemSelection, QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import QCheckBox, QGroupBox, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMainWindow, \
+    QSplitter, QVBoxLayout, QWidget
+
+from gui.actions import install_actions
+from gui.bridge import GuiBridge
+from gui.event_pump import EventPump
+from gui.models.clients import ID_ROLE, ClientsModel
+from gui.models.processes import ProcessesModel
+from gui.models.traffic import ROW_ROLE, TrafficFilter, TrafficModel
+from gui.process_manager import ProcessManager
+from gui.server_bar import ServerBar
+from gui.views import live_table, log_view
+
+DEFAULT_MESSAGE = '{"type": "ping"}'
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, runner: Any, settings: QSettings, traffic_rows: int = 20_000):
+        super().__init__()
+        self.setObjectName("main_window")
+        self.setWindowTitle("Mixscope")
+        self.runner = runner
+        self.settings = settings
+        self._shut_down = False
+
+        self.bridge = GuiBridge(self)
+        self.pump = EventPump(runner.channel, parent=self)
+        self.clients = ClientsModel(self)
+        self.traffic = TrafficModel(traffic_rows, client_name=self.clients.name_of, parent=self)
+        self.traffic_filter = TrafficFilter(self)
+        self.traffic_filter.setSourceModel(self.traffic)
+        self.processes = ProcessManager(self)
+        self.processes_model = ProcessesModel(self.processes, self)
+        # Clients first, so traffic rows of a client that just said hello already show its name.
+        self.pump.batch.connect(self.clients.apply_events)
+        self.pump.batch.connect(self.traffic.append_events)
+        self.pump.batch.connect(self._on_events)
+
+        self.actions_by_name = install_actions(self)
+        self.server_bar = ServerBar(self.actions_by_name["action_copy_admin_token"])
+        self._build_layout()
+        self._connect_actions()
+        self._restore_settings()
+        self._refresh_server_state()
+
+    # --- layout --------------------------------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        self.clients_view = live_table(self.clients, "clients_view", {0: 110, 1: 70, 2: 95, 3: 130})
+        self.clients_view.selectionModel().selectionChanged.connect(self._update_enabled)
+        self.processes_view = live_table(self.processes_model, "processes_view", {0: 70, 1: 100, 2: 70, 3: 70})
+        self.processes_view.selectionModel().selectionChanged.connect(self._on_process_selected)
+        self.process_log = log_view("process_log", max_lines=2_000)
+        self.process_log.setPlaceholderText("Select a process to see its output")
+        self.processes.log_appended.connect(self._on_process_log)
+
+        self.traffic_view = live_table(self.traffic_filter, "traffic_view", {0: 100, 1: 40, 2: 110, 3: 120})
+        self.traffic_view.selectionModel().selectionChanged.connect(self._on_traffic_selected)
+        self.traffic_detail = log_view("traffic_detail")
+        self.traffic_detail.setPlaceholderText("Select a message to see it as JSON")
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setObjectName("traffic_filter")
+        self.filter_edit.setPlaceholderText("Filter: client, type or text (regex)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self.traffic_filter.set_pattern)
+        self.follow_check = QCheckBox("Follow")
+        self.follow_check.setObjectName("traffic_follow")
+        self.follow_check.setChecked(True)
+        self.traffic_count = QLabel()
+        self.traffic_count.setObjectName("traffic_count")
+
+        clients_box = _boxed("Clients", self.clients_view)
+        process_split = _splitter(Qt.Orientation.Vertical, "processes_splitter", self.processes_view, self.process_log)
+        processes_box = _boxed("Processes", process_split)
+        top = _splitter(Qt.Orientation.Horizontal, "top_splitter", clients_box, processes_box)
+
+        traffic_bar = QHBoxLayout()
+        traffic_bar.addWidget(self.filter_edit, 1)
+        traffic_bar.addWidget(self.follow_check)
+        traffic_bar.addWidget(self.traffic_count)
+        traffic_split = _splitter(Qt.Orientation.Horizontal, "traffic_splitter", self.traffic_view, self.traffic_detail)
+        traffic_box = QGroupBox("Traffic")
+        traffic_layout = QVBoxLayout(traffic_box)
+        traffic_layout.addLayout(traffic_bar)
+        traffic_layout.addWidget(traffic_split)
+
+        self.main_splitter = _splitter(Qt.Orientation.Vertical, "main_splitter", top, traffic_box)
+        self.main_splitter.setStretchFactor(1, 2)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.server_bar)
+        layout.addWidget(self.main_splitter, 1)
+        self.setCentralWidget(central)
+        self.statusBar().showMessage("Ready")
+        self.resize(1280, 800)
+
+        self._ticker = QTimer(self)  # once a second: counters that don't need per-event updates
+        self._ticker.timeout.connect(self._update_traffic_count)
+        self._ticker.start(1000)
+
+    def _connect_actions(self) -> None:
+        a = self.actions_by_name
+        a["action_server_start"].triggered.connect(self.start_server)
+        a["action_server_stop"].triggered.connect(self.stop_server)
+        a["action_server_restart"].triggered.connect(self.restart_server)
+        a["action_copy_url"].triggered.connect(self.copy_url)
+        a["action_copy_admin_token"].triggered.connect(self.copy_admin_token)
+        a["action_quit"].triggered.connect(self.close)
+        a["action_mix"].triggered.connect(self.mix)
+        a["action_send_to_client"].triggered.connect(self.send_to_selected)
+        a["action_broadcast"].triggered.connect(self.broadcast)
+        a["action_disconnect_client"].triggered.connect(self.disconnect_selected)
+        a["action_spawn_nodes"].triggered.connect(self.spawn_nodes)
+        a["action_kill_process"].triggered.connect(self.kill_selected_process)
+        a["action_restart_process"].triggered.connect(self.restart_selected_process)
+        a["action_pause_traffic"].toggled.connect(self.pause_traffic)
+        a["action_clear_traffic"].triggered.connect(self.clear_traffic)
+        a["action_filter_traffic"].triggered.connect(self.filter_edit.setFocus)
+        self.processes.changed.connect(self._update_enabled)
+
+    # --- prompts (separate methods so tests can answer them) ------------------------------------------------
+    def ask_count(self) -> int | None:
+        count, ok = QInputDialog.getInt(self, "Spawn nodes", "How many mixer nodes?", 3, 1, 64)
+        return count if ok else None
+
+    def ask_message(self, title: str) -> dict | None:
+        text, ok = QInputDialog.getMultiLineText(self, title, "JSON message:", DEFAULT_MESSAGE)
+        if not ok:
+            return None
+        try:
+            message = json.loads(text)
+        except ValueError as exc:
+            self.statusBar().showMessage(f"Not JSON: {exc}", 8000)
+            return None
+        if not isinstance(message, dict):
+            self.statusBar().showMessage("The message must be a JSON object", 8000)
+            return None
+        return message
+
+    # --- server --------------------------------------------------------------------------------------------
+    def start_server(self) -> None:
+        self.server_bar.show_state("starting…")
+        self._set_server_actions(busy=True)
+        self.bridge.run_in_thread(self.runner.start, lambda f: self._server_done("start", f), "server-start")
+
+    def stop_server(self) -> None:
+        self.server_bar.show_state("stopping…")
+        self._set_server_actions(busy=True)
+        self.bridge.run_in_thread(self.runner.stop, lambda f: self._server_done("stop", f), "server-stop")
+
+    def restart_server(self) -> None:
+        self.server_bar.show_state("restarting…")
+        self._set_server_actions(busy=True)
+        self.bridge.run_in_thread(self.runner.restart, lambda f: self._server_done("restart", f), "server-restart")
+
+    def _server_done(self, what: str, future: concurrent.futures.Future) -> None:
+        error = future.exception()
+        if error is not None:
+            self.statusBar().showMessage(f"Server {what} failed: {error}", 10000)
+        self._refresh_server_state()
+
+    def _refresh_server_state(self) -> None:
+        if self.runner.running:
+            self.server_bar.show_running(self.runner.url, self.runner.ws_url, self.runner.admin_token)
+            self.processes.set_url(self.runner.ws_url)
+        else:
+            self.server_bar.show_state("stopped")
+        self._set_server_actions(busy=False)
+
+    def _set_server_actions(self, busy: bool) -> None:
+        running = bool(self.runner.running)
+        a = self.actions_by_name
+        a["action_server_start"].setEnabled(not busy and not running)
+        a["action_server_stop"].setEnabled(not busy and running)
+        a["action_server_restart"].setEnabled(not busy and running)
+        self._update_enabled()
+
+    def copy_url(self) -> None:
+        if self.runner.running:
+            QGuiApplication.clipboard().setText(self.runner.ws_url)
+            self.statusBar().showMessage("Websocket URL copied", 3000)
+
+    def copy_admin_token(self) -> None:
+        QGuiApplication.clipboard().setText(self.runner.admin_token)
+        self.statusBar().showMessage("Admin token copied", 3000)
+
+    # --- bridge calls --------------------------------------------------------------------------------------
+    def call(self, action: str, args: dict | None = None) -> concurrent.futures.Future:
+        """Call the server bridge; the result is reported in the status bar when it arrives."""
+        future = self.runner.call(action, args or {})
+        self.bridge.watch(future, lambda f: self._on_bridge_result(action, f))
+        return future
+
+    def _on_bridge_result(self, action: str, future: concurrent.futures.Future) -> None:
+        error = future.exception()
+        if error is not None:
+            self.statusBar().showMessage(f"{action} failed: {error}", 10000)
+            return
+        result = future.result()
+        if action == "mix":
+            replies, sent = result.get("replies") or {}, result.get("sent_to") or []
+            missing = result.get("missing") or [c for c in sent if c not in replies]
+            text = f"Mix: {len(replies)}/{len(sent)} nodes replied"
+            self.statusBar().showMessage(text + (f", missing {', '.join(map(str, missing))}" if missing else ""), 10000)
+        else:
+            self.statusBar().showMessage(f"{action}: done", 5000)
+
+    def mix(self) -> None:
+        self.call("mix")
+
+    def selected_client_ids(self) -> list[str]:
+        rows = self.clients_view.selectionModel().selectedRows()
+        return [self.clients.data(index, ID_ROLE) for index in rows
+                if self.clients.client(index.row()).get("state") != "disconnected"]
+
+    def send_to_selected(self) -> None:
+        ids = self.selected_client_ids()
+        if not ids:
+            self.statusBar().showMessage("Select a connected client first", 5000)
+            return
+        message = self.ask_message("Send to client")
+        if message is not None:
+            for client_id in ids:
+                self.call("send", {"client_id": client_id, "message": message})
+
+    def broadcast(self) -> None:
+        message = self.ask_message("Broadcast")
+        if message is not None:
+            self.call("broadcast", {"message": message})
+
+    def disconnect_selected(self) -> None:
+        for client_id in self.selected_client_ids():
+            self.call("disconnect", {"client_id": client_id})
+
+    # --- processes -----------------------------------------------------------------------------------------
+    def spawn_nodes(self) -> None:
+        if not self.runner.running:
+            self.statusBar().showMessage("Start the server before spawning nodes", 5000)
+            return
+        count = self.ask_count()
+        if count:
+            self.processes.spawn(self.runner.ws_url, count, role="mixer")
+
+    def selected_processes(self):
+        return [self.processes.processes[i.row()] for i in self.processes_view.selectionModel().selectedRows()]
+
+    def kill_selected_process(self) -> None:
+        for entry in self.selected_processes():
+            self.processes.kill(entry)
+
+    def restart_selected_process(self) -> None:
+        for entry in self.selected_processes():
+            self.processes.restart(entry)
+
+    def _on_process_selected(self) -> None:
+        selected = self.selected_processes()
+        self.process_log.setPlainText("\n".join(selected[0].log) if selected else "")
+        self._update_enabled()
+
+    def _on_process_log(self, row: int) -> None:
+        selected = self.selected_processes()
+        if selected and selected[0] is self.processes.processes[row]:
+            self.process_log.setPlainText("\n".join(selected[0].log))
+            self.process_log.verticalScrollBar().setValue(self.process_log.verticalScrollBar().maximum())
+
+    # --- traffic -------------------------------------------------------------------------------------------
+    def pause_traffic(self, paused: bool) -> None:
+        self.traffic.set_paused(paused)
+        self._update_traffic_count()
+
+    def clear_traffic(self) -> None:
+        self.traffic.clear()
+        self.traffic_detail.clear()
+        self._update_traffic_count()
+
+    def _on_traffic_selected(self) -> None:
+        rows = self.traffic_view.selectionModel().selectedRows()
+        row = self.traffic_filter.data(rows[0], ROW_ROLE) if rows else None
+        self.traffic_detail.setPlainText(row.pretty() if row else "")
+
+    def _on_events(self, events: list) -> None:
+        for event in events:
+            if event.kind in ("server.started", "server.stopped"):
+                self._refresh_server_state()
+            elif event.kind == "log" and event.data.get("level") in ("warning", "error"):
+                self.statusBar().showMessage(str(event.data.get("text", "")), 8000)
+        if self.follow_check.isChecked() and not self.traffic.paused:
+            self.traffic_view.scrollToBottom()
+
+    def _update_traffic_count(self) -> None:
+        text = f"{self.traffic_filter.rowCount()} shown · {self.traffic.total} seen"
+        if self.traffic.paused:
+            text += f" · paused ({self.traffic.held} held)"
+        if self.pump.dropped:
+            text += f" · {self.pump.dropped} dropped"
+        self.traffic_count.setText(text)
+
+    def _update_enabled(self, *_: Any) -> None:
+        a = self.actions_by_name
+        running = bool(self.runner.running)
+        has_client = bool(self.clients_view.selectionModel().selectedRows()) if hasattr(self, "clients_view") else False
+        has_process = bool(self.processes_view.selectionModel().selectedRows()) if hasattr(self, "processes_view") else False
+        a["action_mix"].setEnabled(running)
+        a["action_broadcast"].setEnabled(running)
+        a["action_spawn_nodes"].setEnabled(running)
+        a["action_send_to_client"].setEnabled(running and has_client)
+        a["action_disconnect_client"].setEnabled(running and has_client)
+        a["action_kill_process"].setEnabled(has_process)
+        a["action_restart_process"].setEnabled(has_process)
+
+    # --- settings and shutdown -----------------------------------------------------------------------------
+    def _splitters(self) -> list[QSplitter]:
+        return self.findChildren(QSplitter)
+
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        for splitter in self._splitters():
+            saved = self.settings.value(f"splitters/{splitter.objectName()}")
+            if isinstance(saved, QByteArray):
+                splitter.restoreState(saved)
+
+    def save_settings(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        for splitter in self._splitters():
+            self.settings.setValue(f"splitters/{splitter.objectName()}", splitter.saveState())
+        self.settings.sync()
+
+    def shutdown(self) -> None:
+        """Save settings, stop every child process and the server. Idempotent; runs at close."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.save_settings()
+        self._ticker.stop()
+        self.pump.close()
+        self.processes.stop_all()
+        try:
+            self.runner.stop()
+        except Exception as exc:  # quitting anyway; say why the server did not stop cleanly
+            print(f"mixscope: server stop failed: {exc}")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        event.accept()
+
+
+def _boxed(title: str, widget: QWidget) -> QGroupBox:
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(4, 4, 4, 4)
+    layout.addWidget(widget)
+    return box
+
+
+def _splitter(orientation: Qt.Orientation, name: str, *widgets: QWidget) -> QSplitter:
+    splitter = QSplitter(orientation)
+    splitter.setObjectName(name)
+    splitter.setChildrenCollapsible(False)
+    for widget in widgets:
+        splitter.addWidget(widget)
+    return splitter
