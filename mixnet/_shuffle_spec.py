@@ -1,0 +1,80 @@
+"""The public, deterministic parts of the shuffle proof that prover and verifier must agree on: domain tags,
+the independent generators, and the Fiat–Shamir hashes. docs/verifier.md specifies exactly these bytes.
+
+Nothing here touches a witness; the verifier shares these functions with the prover because they ARE the
+specification, not because they carry any of the prover's intermediate values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from mixnet import group
+
+GENERATORS_TAG = "mixscope/tw-shuffle/v1/generators"
+STATEMENT_TAG = "mixscope/tw-shuffle/v1/statement"
+U_TAG = "mixscope/tw-shuffle/v1/u"
+CHALLENGE_TAG = "mixscope/tw-shuffle/v1/challenge"
+
+_CHUNK = 512
+
+# Generators are public constants of (tag, index); derived lazily and kept, since every stage of an election
+# with N ballots needs the same first N+1 of them.
+_generator_cache: list[bytes] = []
+
+
+def generators(count: int, map_fn=map) -> list[bytes]:
+    """h_0 .. h_{count-1}: h_i = hash_to_element(GENERATORS_TAG, i as 4-byte big-endian)."""
+    have = len(_generator_cache)
+    if count > have:
+        spans = [(lo, min(lo + _CHUNK, count)) for lo in range(have, count, _CHUNK)]
+        for part in map_fn(generator_chunk, spans):
+            _generator_cache.extend(part)
+    return _generator_cache[:count]
+
+
+def generator_chunk(span: tuple[int, int]) -> list[bytes]:
+    lo, hi = span
+    return [group.hash_to_element(GENERATORS_TAG, i.to_bytes(4, "big")) for i in range(lo, hi)]
+
+
+def clear_generator_cache() -> None:
+    """For benchmarks that must pay the derivation cost in each phase."""
+    _generator_cache.clear()
+
+
+def _concat_ciphertexts(cts) -> bytes:
+    return b"".join(a + b for a, b in cts)
+
+
+def statement_digest(public: bytes, inputs, outputs, commitments: list[bytes], context: bytes) -> bytes:
+    """SHA-512 over the whole statement and the permutation commitment (what the u_i may depend on)."""
+    n = len(inputs)
+    return hashlib.sha512(
+        group._framed(
+            STATEMENT_TAG,
+            (
+                group.GROUP_NAME.encode(),
+                group.GENERATOR,
+                GENERATORS_TAG.encode(),
+                n.to_bytes(8, "big"),
+                public,
+                bytes(context),
+                _concat_ciphertexts(inputs),
+                _concat_ciphertexts(outputs),
+                b"".join(commitments),
+            ),
+        )
+    ).digest()
+
+
+def challenges(digest: bytes, count: int) -> list[int]:
+    """u_1..u_N (returned 0-based): u_i = hash_to_scalar(U_TAG, digest, i as 4-byte big-endian), i from 1."""
+    prefix = group._framed(U_TAG, (digest,)) + (4).to_bytes(4, "big")
+    sha, order = hashlib.sha512, group.ORDER
+    return [int.from_bytes(sha(prefix + i.to_bytes(4, "big")).digest(), "little") % order for i in range(1, count + 1)]
+
+
+def challenge(digest: bytes, chain: list[bytes], t1, t2, t3, t4a, t4b, t_hat: list[bytes]) -> int:
+    """The final challenge c, binding the statement digest, the commitment chain and every t."""
+    return group.hash_to_scalar(CHALLENGE_TAG, digest, b"".join(chain), t1, t2, t3, t4a, t4b, b"".join(t_hat))

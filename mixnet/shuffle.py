@@ -1,0 +1,348 @@
+"""Verifiable shuffle: re-encrypt and permute ElGamal ciphertexts, and the Terelius–Wikström proof that it was
+done honestly (CHVote's GenShuffleProof / CheckShuffleProof, written additively over ristretto255).
+
+Notation (0-based in code, 1-based in docs/verifier.md): outputs[i] = inputs[π(i)] + (r̃_i·G, r̃_i·Y).
+Prover and verifier share only the public specification in mixnet._shuffle_spec (tags, generators, hashes);
+`verify` recomputes everything else from the statement and the proof.
+
+Parallelism is injected: every N-sized pass runs as `map_fn(kernel, chunks)`, so a caller may pass
+`ProcessPoolExecutor(...).map`; with the default `map` everything runs in this process.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from mixnet import _shuffle_kernels as kernels
+from mixnet import _shuffle_spec as spec
+from mixnet import group
+from mixnet.elgamal import Ciphertext
+from mixnet.errors import ProofError, RecordError
+
+_ORDER = group.ORDER
+_CHUNK_MIN = 64
+_CHUNKS = 32  # enough pieces to balance a few workers, few enough that per-chunk overhead stays invisible
+
+
+@dataclass(frozen=True)
+class ShuffleWitness:
+    """What the shuffler keeps secret: outputs[i] re-encrypts inputs[permutation[i]] with randomness[i]."""
+
+    permutation: list[int] = field(repr=False)
+    randomness: list[int] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ShuffleProof:
+    commitments: list[bytes]  # c_j = r_j·G + h_{π⁻¹(j)}: the permutation commitment, one per input
+    chain: list[bytes]  # ĉ_i = r̂_i·G + u'_i·ĉ_{i-1}, ĉ_0 = h: the commitment chain, one per output
+    t1: bytes
+    t2: bytes
+    t3: bytes
+    t4a: bytes
+    t4b: bytes
+    t_hat: list[bytes]
+    s1: int
+    s2: int
+    s3: int
+    s4: int
+    s_hat: list[int]
+    s_prime: list[int]
+
+    _ELEMENTS = ("t1", "t2", "t3", "t4a", "t4b")
+    _SCALARS = ("s1", "s2", "s3", "s4")
+    _ELEMENT_LISTS = ("commitments", "chain", "t_hat")
+    _SCALAR_LISTS = ("s_hat", "s_prime")
+
+    @property
+    def size(self) -> int:
+        return len(self.commitments)
+
+    def to_json(self) -> dict:
+        d: dict = {}
+        for name in self._ELEMENT_LISTS:
+            d[name] = [e.hex() for e in getattr(self, name)]
+        for name in self._ELEMENTS:
+            d[name] = getattr(self, name).hex()
+        for name in self._SCALARS:
+            d[name] = group.scalar_hex(getattr(self, name))
+        for name in self._SCALAR_LISTS:
+            d[name] = [group.scalar_hex(k) for k in getattr(self, name)]
+        return d
+
+    @classmethod
+    def from_json(cls, d) -> "ShuffleProof":
+        """Parse and validate every element and scalar (InvalidElement / InvalidScalar / RecordError)."""
+        if not isinstance(d, dict):
+            raise RecordError("shuffle proof must be an object")
+        expected = set(cls._ELEMENTS + cls._SCALARS + cls._ELEMENT_LISTS + cls._SCALAR_LISTS)
+        if set(d) != expected:
+            missing, extra = sorted(expected - set(d)), sorted(set(d) - expected)
+            raise RecordError(f"shuffle proof fields wrong: missing {missing}, unexpected {extra}")
+        lists = {name: d[name] for name in cls._ELEMENT_LISTS + cls._SCALAR_LISTS}
+        for name, value in lists.items():
+            if not isinstance(value, list):
+                raise RecordError(f"shuffle proof field {name} must be a list")
+        sizes = {len(v) for v in lists.values()}
+        if len(sizes) != 1 or 0 in sizes:
+            raise RecordError("shuffle proof lists must be non-empty and of equal length")
+        kwargs = {}
+        for name in cls._ELEMENT_LISTS:
+            kwargs[name] = [group.decode(e) for e in d[name]]
+        for name in cls._ELEMENTS:
+            kwargs[name] = group.decode(d[name])
+        for name in cls._SCALARS:
+            kwargs[name] = _decode_scalar_text(d[name])
+        for name in cls._SCALAR_LISTS:
+            kwargs[name] = [_decode_scalar_text(k) for k in d[name]]
+        return cls(**kwargs)
+
+
+def _decode_scalar_text(value) -> int:
+    if not isinstance(value, str):
+        raise group.InvalidScalar("scalar must be hex text")
+    return group.decode_scalar(value)
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def _spans(n: int) -> list[tuple[int, int]]:
+    size = max(_CHUNK_MIN, -(-n // _CHUNKS))
+    return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
+
+
+def _random_scalars(n: int) -> list[int]:
+    # 64 bytes per scalar reduced mod ℓ: bias below 2^-250, one CSPRNG call for the lot.
+    raw = secrets.token_bytes(64 * n)
+    return [int.from_bytes(raw[64 * i : 64 * i + 64], "little") % _ORDER for i in range(n)]
+
+
+def _random_permutation(n: int) -> list[int]:
+    perm = list(range(n))
+    for i in range(n - 1, 0, -1):  # Fisher–Yates with the OS CSPRNG
+        j = secrets.randbelow(i + 1)
+        perm[i], perm[j] = perm[j], perm[i]
+    return perm
+
+
+def _sum_points(points) -> bytes:
+    acc = group.IDENTITY
+    for p in points:
+        acc = group.add(acc, p)
+    return acc
+
+
+# ---------------------------------------------------------------------------------------------- shuffle
+
+
+def shuffle(public: bytes, inputs: list[Ciphertext], map_fn=map) -> tuple[list[Ciphertext], ShuffleWitness]:
+    """Re-encrypt every input under `public` and permute them with a fresh secret permutation."""
+    n = len(inputs)
+    if n == 0:
+        raise ValueError("nothing to shuffle")
+    perm = _random_permutation(n)
+    rand = _random_scalars(n)
+    jobs = [(public, [inputs[perm[i]] for i in range(lo, hi)], rand[lo:hi]) for lo, hi in _spans(n)]
+    outputs = [Ciphertext(a, b) for part in map_fn(kernels.reencrypt_chunk, jobs) for a, b in part]
+    return outputs, ShuffleWitness(perm, rand)
+
+
+def prove(public, inputs, outputs, witness: ShuffleWitness, context: bytes, map_fn=map) -> ShuffleProof:
+    """The TW proof that `outputs` is a re-encryption and permutation of `inputs`, bound to `context`."""
+    n = len(inputs)
+    perm, rr = witness.permutation, witness.randomness
+    if n == 0 or len(outputs) != n or len(perm) != n or len(rr) != n:
+        raise ValueError("inputs, outputs and witness must have the same non-zero length")
+    gens = spec.generators(n + 1, map_fn)
+    h, hs = gens[0], gens[1:]
+    spans = _spans(n)
+
+    # Permutation commitment: c_{π(i)} = r_{π(i)}·G + h_i.
+    inverse = [0] * n
+    for i, j in enumerate(perm):
+        inverse[j] = i
+    r = _random_scalars(n)
+    jobs = [(r[lo:hi], [hs[inverse[j]] for j in range(lo, hi)]) for lo, hi in spans]
+    commitments = [c for part in map_fn(kernels.commit_chunk, jobs) for c in part]
+
+    digest = spec.statement_digest(public, inputs, outputs, commitments, context)
+    u = spec.challenges(digest, n)
+    u_out = [u[j] for j in perm]  # u'_i
+
+    # Commitment chain in closed form, so it parallelises: ĉ_i = R_i·G + U_i·h with U_i = u'_1···u'_i and R_i
+    # uniform (equivalent to CHVote's uniform r̂_i, which are recovered below as r̂_i = R_i − u'_i·R_{i-1}).
+    big_r = _random_scalars(n)
+    big_u, acc = [], 1
+    for x in u_out:
+        acc = acc * x % _ORDER
+        big_u.append(acc)
+    w_prime, w_hat = _random_scalars(n), _random_scalars(n)
+    jobs = [
+        (
+            h,
+            big_r[lo - 1] if lo else 0,
+            big_u[lo - 1] if lo else 1,
+            big_r[lo:hi],
+            big_u[lo:hi],
+            w_prime[lo:hi],
+            w_hat[lo:hi],
+            hs[lo:hi],
+            [ct.a for ct in outputs[lo:hi]],
+            [ct.b for ct in outputs[lo:hi]],
+        )
+        for lo, hi in spans
+    ]
+    chain, t_hat, sums_h, sums_a, sums_b = [], [], [], [], []
+    for part_chain, part_t_hat, sh, sa, sb in map_fn(kernels.prove_chunk, jobs):
+        chain += part_chain
+        t_hat += part_t_hat
+        sums_h.append(sh)
+        sums_a.append(sa)
+        sums_b.append(sb)
+
+    w1, w2, w3, w4 = _random_scalars(4)
+    t1 = group.base_mul(w1)
+    t2 = group.base_mul(w2)
+    t3 = group.add(group.base_mul(w3), _sum_points(sums_h))
+    t4a = group.add(group.base_mul(-w4), _sum_points(sums_a))
+    t4b = group.add(group.mul(-w4, public), _sum_points(sums_b))
+    c = spec.challenge(digest, chain, t1, t2, t3, t4a, t4b, t_hat)
+
+    r_bar = sum(r) % _ORDER
+    r_tilde = sum(rj * uj for rj, uj in zip(r, u)) % _ORDER
+    r_prime = sum(ri * ui for ri, ui in zip(rr, u_out)) % _ORDER
+    s_hat = [
+        (w_hat[i] - c * (big_r[i] - u_out[i] * (big_r[i - 1] if i else 0))) % _ORDER for i in range(n)
+    ]
+    s_prime = [(w_prime[i] - c * u_out[i]) % _ORDER for i in range(n)]
+    return ShuffleProof(
+        commitments=commitments,
+        chain=chain,
+        t1=t1,
+        t2=t2,
+        t3=t3,
+        t4a=t4a,
+        t4b=t4b,
+        t_hat=t_hat,
+        s1=(w1 - c * r_bar) % _ORDER,
+        s2=(w2 - c * big_r[-1]) % _ORDER,
+        s3=(w3 - c * r_tilde) % _ORDER,
+        s4=(w4 - c * r_prime) % _ORDER,
+        s_hat=s_hat,
+        s_prime=s_prime,
+    )
+
+
+def shuffle_and_prove(public, inputs, context: bytes, map_fn=map) -> tuple[list[Ciphertext], ShuffleProof]:
+    outputs, witness = shuffle(public, inputs, map_fn)
+    return outputs, prove(public, inputs, outputs, witness, context, map_fn)
+
+
+# ---------------------------------------------------------------------------------------------- verify
+
+
+def _check_shapes(public, inputs, outputs, proof, context) -> int:
+    if not isinstance(proof, ShuffleProof):
+        raise ProofError("not a shuffle proof")
+    if not isinstance(context, (bytes, bytearray)):
+        raise ProofError("context must be bytes")
+    n = len(inputs)
+    if n == 0:
+        raise ProofError("empty shuffle")
+    if len(outputs) != n:
+        raise ProofError(f"{n} inputs but {len(outputs)} outputs")
+    lists = [proof.commitments, proof.chain, proof.t_hat, proof.s_hat, proof.s_prime]
+    if any(not isinstance(x, list) or len(x) != n for x in lists):
+        raise ProofError(f"proof is not for {n} ciphertexts")
+
+    def is_element(x):
+        return type(x) is bytes and len(x) == 32
+
+    def is_ciphertext(ct):
+        return isinstance(ct, (tuple, list)) and len(ct) == 2 and is_element(ct[0]) and is_element(ct[1])
+
+    if not all(is_ciphertext(ct) for ct in inputs):
+        raise ProofError("malformed input ciphertext")
+    if not all(is_ciphertext(ct) for ct in outputs):
+        raise ProofError("malformed output ciphertext")
+    single = [proof.t1, proof.t2, proof.t3, proof.t4a, proof.t4b]
+    if not all(is_element(x) for x in [*single, *proof.commitments, *proof.chain, *proof.t_hat]):
+        raise ProofError("malformed proof element")
+
+    def is_scalar(k):
+        return type(k) is int and 0 <= k < _ORDER
+
+    if not all(is_scalar(k) for k in [proof.s1, proof.s2, proof.s3, proof.s4, *proof.s_hat, *proof.s_prime]):
+        raise ProofError("proof scalar out of range")
+    try:
+        group.decode(public)
+    except group.InvalidElement:
+        raise ProofError("public key is not a group element") from None
+    return n
+
+
+def verify(public, inputs, outputs, proof: ShuffleProof, context: bytes, map_fn=map) -> None:
+    """Check `proof` for the statement (public, inputs, outputs, context); raise ProofError saying what failed."""
+    n = _check_shapes(public, inputs, outputs, proof, context)
+    gens = spec.generators(n + 1, map_fn)
+    h, hs = gens[0], gens[1:]
+
+    digest = spec.statement_digest(public, inputs, outputs, proof.commitments, context)
+    u = spec.challenges(digest, n)
+    c = spec.challenge(digest, proof.chain, proof.t1, proof.t2, proof.t3, proof.t4a, proof.t4b, proof.t_hat)
+
+    jobs = [
+        (
+            c,
+            u[lo:hi],
+            proof.s_prime[lo:hi],
+            proof.s_hat[lo:hi],
+            proof.commitments[lo:hi],
+            hs[lo:hi],
+            [ct[0] for ct in inputs[lo:hi]],
+            [ct[1] for ct in inputs[lo:hi]],
+            [ct[0] for ct in outputs[lo:hi]],
+            [ct[1] for ct in outputs[lo:hi]],
+            proof.chain[lo - 1] if lo else h,
+            proof.chain[lo:hi],
+            proof.t_hat[lo:hi],
+            lo,
+        )
+        for lo, hi in _spans(n)
+    ]
+    try:
+        parts = list(map_fn(kernels.verify_chunk, jobs))
+        sum_c = _sum_points(p[0] for p in parts)
+        sum_h = _sum_points(p[1] for p in parts)
+        acc3 = _sum_points(p[2] for p in parts)
+        acc4a = _sum_points(p[3] for p in parts)
+        acc4b = _sum_points(p[4] for p in parts)
+        bad_chain = [i for p in parts for i in p[5]]
+
+        big_u = 1
+        for x in u:
+            big_u = big_u * x % _ORDER
+        # t1: the commitments open to a permutation's sum: c·(Σc_j − Σh_i) + s1·G
+        t1 = group.add(group.mul(c, group.sub(sum_c, sum_h)), group.base_mul(proof.s1))
+        # t2: the chain ends at ∏u_i·h plus a known multiple of G: c·(ĉ_N − (∏u_i)·h) + s2·G
+        t2 = group.add(group.mul(c, group.sub(proof.chain[-1], group.mul(big_u, h))), group.base_mul(proof.s2))
+        # t3: Σ c·u_j·c_j + Σ s'_i·h_i + s3·G
+        t3 = group.add(acc3, group.base_mul(proof.s3))
+        # t4: Σ c·u_j·e_j + Σ s'_i·e'_i − s4·(G, Y)
+        t4a = group.sub(acc4a, group.base_mul(proof.s4))
+        t4b = group.sub(acc4b, group.mul(proof.s4, public))
+    except group.InvalidElement as exc:
+        raise ProofError(f"an input, output or proof element is not a group element ({exc})") from None
+
+    if t1 != proof.t1:
+        raise ProofError("t1 check failed: the permutation commitment does not sum to the generators")
+    if t2 != proof.t2:
+        raise ProofError("t2 check failed: the commitment chain does not end at the product of the challenges")
+    if t3 != proof.t3:
+        raise ProofError("t3 check failed: the challenges are not permuted as committed")
+    if t4a != proof.t4a or t4b != proof.t4b:
+        raise ProofError("t4 check failed: outputs are not a re-encryption of the permuted inputs")
+    if bad_chain:
+        raise ProofError(f"t_hat check failed at position {bad_chain[0]}: commitment chain link does not verify")
