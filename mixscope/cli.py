@@ -42,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     traffic = bench_sub.add_parser("traffic", help="traffic log throughput and GUI loop lateness")
     traffic.add_argument("--seconds", type=float, default=10.0, help="total measuring time")
     traffic.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
+    crypto = bench_sub.add_parser("crypto", help="shuffle, prove and verify cost in scalar-mult equivalents")
+    crypto.add_argument("--n", type=int, default=1000, help="number of ciphertexts")
+    crypto.add_argument("--no-parallel", action="store_true", help="skip the process-pool run")
+    crypto.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
     return parser
 
 

@@ -1,0 +1,12 @@
+"""`mixscope bench WHAT`: dispatch to the benchmark module, imported only when asked for (the traffic bench
+loads Qt, the crypto bench must not)."""
+
+from __future__ import annotations
+
+import importlib
+
+BENCHES = {"crypto": "mixscope.bench_crypto", "traffic": "mixscope.bench_traffic"}
+
+
+def run(args) -> int:
+    return importlib.import_module(BENCHES[args.bench]).run(args)
