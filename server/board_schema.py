@@ -201,6 +201,9 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST_VERSION) -> int:
                 conn.execute(f"PRAGMA user_version = {step.version}")
                 current = step.version
             conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise SchemaError(f"migration to schema version {step.version} ({step.title}) failed: {exc}") from None
         except BaseException:
             conn.execute("ROLLBACK")
             raise
