@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 class ActionSpec:
     name: str
     text: str
-    shortcut: str | QKeySequence.StandardKey
+    shortcut: str  # portable text; platform StandardKeys are empty on some platforms (offscreen)
     menu: str
     tip: str
     toolbar: bool = True
@@ -32,7 +32,7 @@ ACTIONS = (
                toolbar=False),
     ActionSpec("action_copy_admin_token", "Copy &admin token", "Ctrl+Shift+T", "&Server",
                "Copy the admin token (Bearer) to the clipboard", toolbar=False),
-    ActionSpec("action_quit", "&Quit", QKeySequence.StandardKey.Quit, "&Server",
+    ActionSpec("action_quit", "&Quit", "Ctrl+Q", "&Server",
                "Stop the server and every node, then quit", toolbar=False),
     ActionSpec("action_mix", "&Mix", "Ctrl+M", "&Nodes", "Ask every connected node to mix (bridge call)"),
     ActionSpec("action_send_to_client", "&Send to client…", "Ctrl+E", "&Nodes", "Send a JSON message to the selected client"),
@@ -45,7 +45,7 @@ ACTIONS = (
     ActionSpec("action_pause_traffic", "&Pause traffic", "Ctrl+P", "&Traffic",
                "Hold new traffic rows until resumed", checkable=True),
     ActionSpec("action_clear_traffic", "&Clear traffic", "Ctrl+L", "&Traffic", "Remove every traffic row"),
-    ActionSpec("action_filter_traffic", "&Filter traffic", QKeySequence.StandardKey.Find, "&Traffic",
+    ActionSpec("action_filter_traffic", "&Filter traffic", "Ctrl+F", "&Traffic",
                "Focus the traffic filter box", toolbar=False),
 )
 

@@ -36,6 +36,7 @@ class MainWindow(QMainWindow):
         self.runner = runner
         self.settings = settings
         self._shut_down = False
+        self._server_up = False
 
         self.bridge = GuiBridge(self)
         self.pump = EventPump(runner.channel, parent=self)
@@ -175,14 +176,21 @@ class MainWindow(QMainWindow):
 
     def _refresh_server_state(self) -> None:
         if self.runner.running:
-            self.server_bar.show_running(self.runner.url, self.runner.ws_url, self.runner.admin_token)
-            self.processes.set_url(self.runner.ws_url)
+            self._show_server(True, self.runner.url, self.runner.ws_url)
+        else:
+            self._show_server(False)
+
+    def _show_server(self, up: bool, url: str = "", ws_url: str = "") -> None:
+        self._server_up = up
+        if up:
+            self.server_bar.show_running(url, ws_url, self.runner.admin_token)
+            self.processes.set_url(ws_url)
         else:
             self.server_bar.show_state("stopped")
         self._set_server_actions(busy=False)
 
     def _set_server_actions(self, busy: bool) -> None:
-        running = bool(self.runner.running)
+        running = self._server_up
         a = self.actions_by_name
         a["action_server_start"].setEnabled(not busy and not running)
         a["action_server_stop"].setEnabled(not busy and running)
@@ -248,12 +256,12 @@ class MainWindow(QMainWindow):
 
     # --- processes -----------------------------------------------------------------------------------------
     def spawn_nodes(self) -> None:
-        if not self.runner.running:
+        if not self._server_up:
             self.statusBar().showMessage("Start the server before spawning nodes", 5000)
             return
         count = self.ask_count()
         if count:
-            self.processes.spawn(self.runner.ws_url, count, role="mixer")
+            self.processes.spawn(self.server_bar.ws_edit.text(), count, role="mixer")
 
     def selected_processes(self):
         return [self.processes.processes[i.row()] for i in self.processes_view.selectionModel().selectedRows()]
@@ -293,11 +301,17 @@ class MainWindow(QMainWindow):
         self.traffic_detail.setPlainText(row.pretty() if row else "")
 
     def _on_events(self, events: list) -> None:
+        warning = None
         for event in events:
-            if event.kind in ("server.started", "server.stopped"):
-                self._refresh_server_state()
+            if event.kind == "server.started":
+                # Published just before runner.running flips: trust the event for what it says.
+                self._show_server(True, event.data.get("url", ""), event.data.get("ws_url", ""))
+            elif event.kind == "server.stopped":
+                self._show_server(False)
             elif event.kind == "log" and event.data.get("level") in ("warning", "error"):
-                self.statusBar().showMessage(str(event.data.get("text", "")), 8000)
+                warning = event
+        if warning is not None:  # one status update per batch, however many warnings came
+            self.statusBar().showMessage(str(warning.data.get("text", "")), 8000)
         if self.follow_check.isChecked() and not self.traffic.paused:
             self.traffic_view.scrollToBottom()
 
@@ -311,7 +325,7 @@ class MainWindow(QMainWindow):
 
     def _update_enabled(self, *_: Any) -> None:
         a = self.actions_by_name
-        running = bool(self.runner.running)
+        running = self._server_up
         has_client = bool(self.clients_view.selectionModel().selectedRows()) if hasattr(self, "clients_view") else False
         has_process = bool(self.processes_view.selectionModel().selectedRows()) if hasattr(self, "processes_view") else False
         a["action_mix"].setEnabled(running)

@@ -85,7 +85,7 @@ class TrafficModel(QAbstractTableModel):
     def _row(self, event: Event) -> TrafficRow:
         data = event.data
         return TrafficRow(event.at, str(data.get("direction", "")), event.client_id,
-                          self._client_name(event.client_id), str(data.get("type", "")),
+                          self._client_name(event.client_id), str(data.get("type") or "?"),
                           int(data.get("size") or 0), str(data.get("text", "")))
 
     def _append(self, rows: list[TrafficRow]) -> None:
