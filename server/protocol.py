@@ -1,0 +1,119 @@
+"""The wire protocol between the server and its nodes: JSON text frames, each an object with a `type`.
+
+Pure Python (no Tornado, no Flask): the client imports this module too, and the import-linter contract
+forbids the client reaching Tornado or Flask even indirectly.
+
+Node -> server: hello {name, role}, mixed {request_id, ...}, error {reason}.
+Server -> node: welcome {client_id}, mix {request_id}, error {reason, detail}.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+# Largest frame the protocol accepts. Tornado's own limit (TRANSPORT_MAX_BYTES) sits above it, so a frame
+# between the two gets a typed `error` reply and the connection stays open; only a frame beyond the
+# transport limit is closed by Tornado with code 1009 ("message too big").
+MAX_MESSAGE_BYTES = 1 << 20
+TRANSPORT_MAX_BYTES = 4 << 20
+
+ROLES = ("mixer", "trustee", "voter")
+MAX_NAME_CHARS = 64
+
+# What each side may send, and the fields each type requires (name -> type).
+NODE_TYPES: dict[str, dict[str, type]] = {
+    "hello": {"name": str, "role": str},
+    "mixed": {"request_id": str},
+    "error": {"reason": str},
+}
+SERVER_TYPES: dict[str, dict[str, type]] = {
+    "welcome": {"client_id": str},
+    "mix": {"request_id": str},
+    "error": {"reason": str},
+}
+
+# Error reasons a reply can carry.
+NOT_JSON = "not_json"
+BAD_SHAPE = "bad_shape"
+UNKNOWN_TYPE = "unknown_type"
+TOO_BIG = "too_big"
+BINARY = "binary_not_supported"
+
+PROTOCOL_HINT = 'send JSON text frames like {"type": "hello", "name": "...", "role": "mixer"}'
+
+
+class ProtocolError(ValueError):
+    """A frame that breaks the protocol. `reason` is one of the constants above; str(error) explains."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def parse_message(frame: str | bytes, allowed: dict[str, dict[str, type]] = NODE_TYPES) -> dict[str, Any]:
+    """Decode and validate one frame against `allowed` types; raise ProtocolError saying what is wrong."""
+    if isinstance(frame, bytes):
+        raise ProtocolError(BINARY, f"binary frames are not part of the protocol; {PROTOCOL_HINT}")
+    size = len(frame.encode("utf-8"))
+    if size > MAX_MESSAGE_BYTES:
+        raise ProtocolError(TOO_BIG, f"frame of {size} bytes is over the {MAX_MESSAGE_BYTES}-byte limit")
+    try:
+        message = json.loads(frame)
+    except ValueError:
+        raise ProtocolError(NOT_JSON, f"frame is not JSON; {PROTOCOL_HINT}") from None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise ProtocolError(BAD_SHAPE, 'a message must be a JSON object with a string "type" field')
+    kind = message["type"]
+    if kind not in allowed:
+        raise ProtocolError(UNKNOWN_TYPE, f"unknown type {kind[:40]!r}; expected one of {sorted(allowed)}")
+    for name, expected in allowed[kind].items():
+        if not isinstance(message.get(name), expected):
+            raise ProtocolError(BAD_SHAPE, f"{kind!r} needs a {expected.__name__} field {name!r}")
+    if kind == "hello":
+        _check_hello(message)
+    return message
+
+
+def _check_hello(message: dict[str, Any]) -> None:
+    if message["role"] not in ROLES:
+        raise ProtocolError(BAD_SHAPE, f"role must be one of {list(ROLES)}")
+    if not 0 < len(message["name"]) <= MAX_NAME_CHARS:
+        raise ProtocolError(BAD_SHAPE, f"name must be 1..{MAX_NAME_CHARS} characters")
+
+
+def error_reply(reason: str, detail: str = "") -> dict[str, Any]:
+    return {"type": "error", "reason": reason, "detail": detail}
+
+
+def encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"))
+
+
+_SECRET_NAME = re.compile(r"token|secret|password", re.IGNORECASE)
+
+
+def masked(value: Any) -> Any:
+    """A copy of plain JSON data with the value of every secret-looking key replaced by "***"."""
+    if isinstance(value, dict):
+        return {k: "***" if isinstance(k, str) and _SECRET_NAME.search(k) else masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v) for v in value]
+    return value
+
+
+# A JSON string field whose name looks secret ("token", "join_token", "password", ...): its value is masked.
+_SECRET_FIELD = re.compile(r'("[^"]*(?:token|secret|password)[^"]*"\s*:\s*)"(?:[^"\\]|\\.)*"', re.IGNORECASE)
+MAX_LOGGED_CHARS = 2000
+
+
+def loggable(frame: str | bytes) -> str:
+    """The frame as it may appear in events and logs: secret-looking fields masked, long frames cut."""
+    if isinstance(frame, bytes):
+        return f"<{len(frame)} binary bytes>"
+    text = _SECRET_FIELD.sub(r'\1"***"', frame)  # mask before cutting, so no half secret survives
+    if len(text) > MAX_LOGGED_CHARS:
+        text = text[:MAX_LOGGED_CHARS] + f"… ({len(frame)} chars)"
+    return text

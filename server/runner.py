@@ -1,0 +1,166 @@
+"""`ServerRunner`: the whole server (websockets + Flask on one port) on a worker thread with its own loop.
+
+Start, stop and restart may be called from any thread (the GUI's, a test's). The listening socket is bound
+on the caller's thread, so a busy port raises OSError right there and port 0 is readable at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import ipaddress
+import secrets
+import threading
+from typing import Any
+
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop
+from tornado.netutil import bind_sockets
+
+from server import bridge
+from server.bridge import BridgeError
+from server.events import EventChannel
+from server.hub import Hub
+from server.registry import ClientRegistry
+from server.views import WebContext
+from server.webapp import create_flask_app, create_tornado_app
+
+FLASK_WORKERS = 4
+
+
+class ServerRunner:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, channel: EventChannel | None = None,
+                 data_dir: str | None = None, *, ping_interval: float = 5.0, ping_timeout: float | None = None):
+        self.host = host
+        self.port = port
+        self.channel = channel or EventChannel()
+        self.data_dir = data_dir
+        self.ping_interval = ping_interval  # also how often rtt is measured; a dead client leaves within
+        self.ping_timeout = ping_interval if ping_timeout is None else ping_timeout  # interval + timeout
+        self.admin_token = secrets.token_urlsafe(32)
+        self.join_token = secrets.token_urlsafe(32)
+        self.registry = ClientRegistry()  # outlives restarts, so client ids never repeat
+        self.running = False
+        self._lifecycle = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._loop: IOLoop | None = None
+        self._hub: Hub | None = None
+        self._stop_requested: asyncio.Event | None = None
+        self._calls_lock = threading.Lock()
+        self._calls: set[concurrent.futures.Future] = set()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._url_host()}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self._url_host()}:{self.port}/ws"
+
+    def _url_host(self) -> str:
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        try:
+            return f"[{host}]" if ipaddress.ip_address(host).version == 6 else host
+        except ValueError:
+            return host  # a host name
+
+    # --- lifecycle ----------------------------------------------------------------------------------------
+
+    def start(self, timeout: float = 10) -> None:
+        with self._lifecycle:
+            if self.running:
+                return
+            sockets = bind_sockets(self.port, address=self.host)
+            self.port = sockets[0].getsockname()[1]
+            ready = threading.Event()
+            failure: list[BaseException] = []
+            self._thread = threading.Thread(target=self._run, args=(sockets, ready, failure),
+                                            name=f"mixscope-server-{self.port}", daemon=True)
+            self._thread.start()
+            if not ready.wait(timeout):
+                raise RuntimeError(f"server did not start within {timeout} s")
+            if failure:
+                self._thread.join(timeout)
+                raise failure[0]
+
+    def stop(self, timeout: float = 10) -> None:
+        with self._lifecycle:
+            if not self.running:
+                return
+            with self._calls_lock:
+                self.running = False  # from here on, call() refuses
+            self._loop.add_callback(self._stop_requested.set)
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise RuntimeError(f"server thread did not stop within {timeout} s")
+            self._thread = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()  # self.port now holds the port it got, so nodes find it again
+
+    # --- the bridge ---------------------------------------------------------------------------------------
+
+    def call(self, action: str, args: dict[str, Any] | None = None) -> concurrent.futures.Future:
+        """Run bridge action `action` on the server loop; the Future gives its dict or raises BridgeError."""
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        try:
+            args = bridge.check_call(action, args)
+        except BridgeError as exc:
+            future.set_exception(exc)
+            return future
+        with self._calls_lock:
+            if not self.running:
+                future.set_exception(BridgeError("server not running"))
+                return future
+            self._calls.add(future)
+        future.add_done_callback(self._forget_call)
+        self._loop.add_callback(bridge.dispatch, self._hub, action, args, future)
+        return future
+
+    def _forget_call(self, future: concurrent.futures.Future) -> None:
+        with self._calls_lock:
+            self._calls.discard(future)
+
+    # --- the worker thread --------------------------------------------------------------------------------
+
+    def _run(self, sockets, ready: threading.Event, failure: list[BaseException]) -> None:
+        executor = concurrent.futures.ThreadPoolExecutor(FLASK_WORKERS, thread_name_prefix="mixscope-flask")
+        try:
+            asyncio.run(self._serve(sockets, executor, ready))
+        except BaseException as exc:  # startup failure: hand it to start(); later failures are logged
+            if not ready.is_set():
+                failure.append(exc)
+                ready.set()
+            else:
+                self.channel.publish("log", {"level": "error", "text": f"server loop failed: {exc!r}"})
+        finally:
+            for sock in sockets:
+                sock.close()
+            with self._calls_lock:  # calls the loop never got to: fail them rather than leave callers hanging
+                orphans, self._calls = list(self._calls), set()
+            for future in orphans:
+                if not future.done():
+                    future.set_exception(BridgeError("server stopped"))
+            executor.shutdown(wait=True)
+            self._loop = self._hub = self._stop_requested = None
+            self.channel.publish("server.stopped", {})
+
+    async def _serve(self, sockets, executor, ready: threading.Event) -> None:
+        self._loop = IOLoop.current()
+        self._stop_requested = asyncio.Event()
+        self._hub = Hub(self.channel, self.registry, self.ping_interval)
+        web = WebContext(call=self.call, admin_token=self.admin_token)
+        app = create_tornado_app(self._hub, create_flask_app(web), executor, self.ping_interval, self.ping_timeout)
+        http = HTTPServer(app, xheaders=False)
+        http.add_sockets(sockets)
+        self._hub.start()
+        self.channel.publish("server.started", {"url": self.url, "ws_url": self.ws_url, "host": self.host,
+                                                "port": self.port})
+        with self._calls_lock:
+            self.running = True
+        ready.set()
+        await self._stop_requested.wait()
+        http.stop()
+        await self._hub.close_all()
+        await http.close_all_connections()

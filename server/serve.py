@@ -1,0 +1,44 @@
+"""`mixscope serve`: the server without the panel. Prints where it listens and its tokens, runs until
+SIGINT/SIGTERM, then stops cleanly. Log events go to stderr, one line each."""
+
+from __future__ import annotations
+
+import ipaddress
+import signal
+import sys
+import threading
+
+from server.runner import ServerRunner
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run(args) -> int:
+    if not is_loopback(args.host):
+        print(f"warning: binding {args.host} exposes the server beyond this machine; anyone who can reach it "
+              "may connect as a node. Use a firewall or keep the default 127.0.0.1.", file=sys.stderr, flush=True)
+    runner = ServerRunner(host=args.host, port=args.port)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    logs = runner.channel.subscribe(maxlen=10_000, kinds=["log"])
+    runner.start()
+    print(f"Mixscope server listening on {runner.url}", flush=True)
+    print(f"websocket: {runner.ws_url}", flush=True)
+    print(f"admin token: {runner.admin_token}", flush=True)
+    print(f"join token: {runner.join_token}", flush=True)
+    try:
+        while not stop.wait(0.2):
+            for event in logs.drain():
+                print(f"[{event.data['level']}] {event.data['text']}", file=sys.stderr, flush=True)
+    finally:
+        runner.stop()
+        print("stopped", flush=True)
+    return 0

@@ -1,0 +1,70 @@
+"""Flask views. They never touch websockets directly: state-changing work goes through the bridge.
+
+Each view finds the server it belongs to in `current_app.extensions["mixscope"]` (a `WebContext`).
+The URL of each view is in server/routes.py, the one route table.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import current_app, jsonify, request
+
+from server.bridge import BridgeError
+
+
+@dataclass(frozen=True)
+class WebContext:
+    call: Callable[[str, dict[str, Any] | None], concurrent.futures.Future]  # ServerRunner.call
+    admin_token: str
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, error: str):
+        super().__init__(error)
+        self.status, self.error = status, error
+
+
+def context() -> WebContext:
+    return current_app.extensions["mixscope"]
+
+
+INDEX_HTML = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Mixscope server</title></head>
+<body><h1>Mixscope server</h1>
+<p>A lab server for verifiable mixnet e-voting. Nodes (mixers, trustees, voters) connect to the websocket at
+<code>/ws</code> and speak JSON messages with a <code>type</code> field. Admin routes (<code>/over</code>,
+<code>/api/clients</code>) need <code>Authorization: Bearer &lt;admin token&gt;</code>; the token is printed by
+<code>mixscope serve</code> and shown in the panel.</p></body></html>
+"""
+
+
+def index():
+    return INDEX_HTML
+
+
+def over():
+    """The seed's `/over`: ask every mixer to mix, through the bridge, and return what they answered."""
+    body = request.get_json(silent=True) if request.method == "POST" else None
+    timeout = (body or {}).get("timeout", request.args.get("timeout", 10.0))
+    try:
+        timeout = float(timeout)
+    except (TypeError, ValueError):
+        raise HttpError(400, "timeout must be a number") from None
+    return jsonify(call_bridge("mix", {"timeout": timeout}, wait=timeout + 5))
+
+
+def clients():
+    return jsonify(call_bridge("clients", {}, wait=10))
+
+
+def call_bridge(action: str, args: dict[str, Any], wait: float) -> dict[str, Any]:
+    try:
+        return context().call(action, args).result(timeout=wait)
+    except BridgeError as exc:
+        status = 503 if "not running" in exc.reason or "stopped" in exc.reason else 400
+        raise HttpError(status, exc.reason) from None
+    except concurrent.futures.TimeoutError:
+        raise HttpError(504, f"{action} did not finish in {wait:g} s") from None

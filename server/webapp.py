@@ -1,0 +1,72 @@
+"""Builds the Flask app (from the route table) and the Tornado application that mounts it behind `/ws`."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+from concurrent.futures import ThreadPoolExecutor
+
+import tornado.web
+from flask import Flask, jsonify, request
+from tornado.wsgi import WSGIContainer
+from werkzeug.exceptions import HTTPException
+
+from server import protocol
+from server.hub import Hub
+from server.routes import FLASK_ROUTES, TORNADO_ROUTES
+from server.views import HttpError, WebContext, context
+
+
+def create_flask_app(web_context: WebContext) -> Flask:
+    app = Flask("mixscope")
+    app.extensions["mixscope"] = web_context
+    for route in FLASK_ROUTES:
+        view = require_admin(route.view) if route.admin else route.view
+        app.add_url_rule(route.path, endpoint=route.view.__name__, view_func=view, methods=list(route.methods))
+    app.register_error_handler(HttpError, lambda exc: (jsonify(error=exc.error), exc.status))
+    app.register_error_handler(HTTPException, lambda exc: (jsonify(error=exc.name.lower(), detail=exc.description), exc.code))
+    app.register_error_handler(Exception, _internal_error)
+    return app
+
+
+def require_admin(view):
+    @functools.wraps(view)
+    def guarded(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        expected = context().admin_token
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+            return jsonify(error="unauthorized", detail="send Authorization: Bearer <admin token>"), 401
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+def _internal_error(exc: Exception):
+    return jsonify(error="internal server error"), 500
+
+
+def _log_request(hub: Hub):
+    # Tornado's access log goes to the event channel (not stderr), so the panel shows HTTP traffic too.
+    def log(handler: tornado.web.RequestHandler) -> None:
+        status = handler.get_status()
+        level = "info" if status < 400 else "warning" if status < 500 else "error"
+        req = handler.request
+        hub.log(level, f"{status} {req.method} {req.path} {1000 * req.request_time():.1f} ms")
+
+    return log
+
+
+def create_tornado_app(hub: Hub, flask_app: Flask, executor: ThreadPoolExecutor, ping_interval: float,
+                       ping_timeout: float) -> tornado.web.Application:
+    # Flask runs on the executor's threads, never on the loop thread, so a slow view cannot stall websockets.
+    wsgi = WSGIContainer(flask_app, executor=executor)
+    handlers = [(path, handler, {"hub": hub}) for path, handler in TORNADO_ROUTES]
+    handlers.append((r".*", tornado.web.FallbackHandler, {"fallback": wsgi}))
+    return tornado.web.Application(
+        handlers,
+        websocket_ping_interval=ping_interval,
+        websocket_ping_timeout=ping_timeout,
+        websocket_max_message_size=protocol.TRANSPORT_MAX_BYTES,
+        log_function=_log_request(hub),
+    )

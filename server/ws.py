@@ -1,0 +1,26 @@
+"""The `/ws` endpoint: one handler per websocket, handing everything to the Hub on the loop thread."""
+
+from __future__ import annotations
+
+from tornado.websocket import WebSocketHandler
+
+from server.hub import Hub
+from server.registry import ClientInfo
+
+
+class NodeSocket(WebSocketHandler):
+    def initialize(self, hub: Hub) -> None:
+        self.hub = hub
+        self.client: ClientInfo | None = None
+
+    def open(self) -> None:
+        self.client = self.hub.connected(self)
+
+    def on_message(self, message: str | bytes) -> None:
+        self.hub.received(self, message)
+
+    def on_pong(self, data: bytes) -> None:
+        self.hub.ponged(self, data)
+
+    def on_close(self) -> None:
+        self.hub.disconnected(self, self.close_code, self.close_reason)
