@@ -25,8 +25,9 @@ DISJUNCTIVE_TAG = "mixscope/v1/disjunctive"
 
 
 def context_bytes(*parts: str | bytes | int) -> bytes:
-    """A proof context from labelled parts: each part length-prefixed (4-byte big-endian), so the encoding
-    is injective. str is UTF-8; int is 8-byte big-endian (non-negative)."""
+    """A proof context from parts, each length-prefixed (4-byte big-endian). Every context has a fixed
+    sequence of part types, and for a fixed sequence the encoding is injective. str is UTF-8; int is
+    8-byte big-endian (non-negative); bytes as is."""
     chunks = []
     for part in parts:
         if isinstance(part, str):
@@ -54,6 +55,8 @@ def _decode_element(value, field: str) -> bytes:
 
 
 def _decode_scalar(value, field: str) -> int:
+    if not isinstance(value, str):  # the record format has scalars only as 64-char little-endian hex
+        raise ProofError(f"{field}: scalar must be hex text")
     try:
         return group.decode_scalar(value)
     except (group.InvalidScalar, TypeError) as exc:

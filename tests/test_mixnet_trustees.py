@@ -1,0 +1,121 @@
+"""t-of-n trustees: Feldman DKG with share checks, keys from commitments alone, proven partial decryption,
+and threshold combination (any t decrypt, t−1 cannot)."""
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mixnet import elgamal, group, proofs
+from mixnet import trustees as dkg
+from mixnet.errors import ProofError
+
+CTX = proofs.election_context("trustee-tests")
+
+
+@pytest.fixture(scope="module")
+def ceremony():
+    """3-of-5 trustees and four ciphertexts of known choices."""
+    parties, dealings, public = dkg.run_key_generation(3, 5, CTX)
+    choices = [0, 2, 1, 2]
+    cts = [elgamal.encrypt(public, elgamal.encode_choice(c)) for c in choices]
+    partials = {p.index: p.partial_decrypt(cts) for p in parties}
+    return parties, dealings, public, choices, cts, partials
+
+
+def test_public_key_and_verification_keys_follow_from_commitments(ceremony):
+    parties, dealings, public, *_ = ceremony
+    secret = sum(p._coefficients[0] for p in parties) % group.ORDER  # only a test can see every dealer's a_i0
+    assert public == group.base_mul(secret)
+    for p in parties:
+        assert dkg.verification_key(dealings, p.index) == group.base_mul(p.key_share)
+    assert [dkg.Dealing.from_json(d.to_json()) for d in dealings] == dealings
+
+
+def test_every_t_subset_decrypts_and_every_smaller_one_does_not(ceremony):
+    parties, dealings, public, choices, cts, partials = ceremony
+    expected = [elgamal.encode_choice(c) for c in choices]
+    for subset in itertools.combinations(partials, 3):
+        assert dkg.combine(cts, [partials[j] for j in subset], 3) == expected
+    for subset in itertools.combinations(partials, 2):
+        chosen = [partials[j] for j in subset]
+        with pytest.raises(dkg.NotEnoughShares, match="2 trustees decrypted, 3 needed"):
+            dkg.combine(cts, chosen, 3)
+        # Interpolating through only t−1 points gives a wrong key, so a wrong plaintext at every position.
+        wrong = dkg.combine_factors(cts, {p.trustee: p.factors for p in chosen})
+        assert all(w != e for w, e in zip(wrong, expected))
+
+
+def test_duplicate_trustee_shares_do_not_count_twice(ceremony):
+    *_, cts, partials = ceremony
+    with pytest.raises(dkg.NotEnoughShares):
+        dkg.combine(cts, [partials[1], partials[1], partials[2]], 3)
+
+
+def test_partial_decryptions_verify_and_round_trip(ceremony):
+    parties, dealings, public, choices, cts, partials = ceremony
+    for j, partial in partials.items():
+        again = dkg.PartialDecryption.from_json(partial.to_json())
+        dkg.verify_partial(dkg.verification_key(dealings, j), cts, again, CTX)
+
+
+def test_forged_partial_decryption_is_rejected(ceremony):
+    parties, dealings, public, choices, cts, partials = ceremony
+    good = partials[2]
+    vk = dkg.verification_key(dealings, 2)
+    forged = dkg.PartialDecryption(2, (group.add(good.factors[0], group.GENERATOR),) + good.factors[1:], good.proofs)
+    with pytest.raises(ProofError, match="trustee 2 factor 0"):
+        dkg.verify_partial(vk, cts, forged, CTX)
+    with pytest.raises(ProofError):  # a share presented as another trustee's
+        dkg.verify_partial(dkg.verification_key(dealings, 3), cts, good, CTX)
+    with pytest.raises(ProofError, match="2 of 4"):
+        dkg.verify_partial(vk, cts[:2] + cts[:2], dkg.PartialDecryption(2, good.factors[:2], good.proofs[:2]), CTX)
+    with pytest.raises(ProofError):  # other election
+        dkg.verify_partial(vk, cts, good, proofs.election_context("other"))
+    swapped = dkg.PartialDecryption(2, good.factors, (good.proofs[1], good.proofs[0]) + good.proofs[2:])
+    with pytest.raises(ProofError):
+        dkg.verify_partial(vk, cts, swapped, CTX)
+
+
+def test_bad_share_and_bad_dealing_are_caught():
+    alice, bob = dkg.Trustee(1, 2, 2, CTX), dkg.Trustee(2, 2, 2, CTX)
+    dealing, shares = alice.deal()
+    bob.receive(dealing, shares[2])
+    with pytest.raises(ProofError, match="does not match the commitments"):
+        bob.receive(dealing, (shares[2] + 1) % group.ORDER)
+    short = dkg.Dealing(1, dealing.commitments[:1], dealing.proof)
+    with pytest.raises(ProofError, match="expected 2"):
+        dkg.verify_dealing(short, 2, CTX)
+    stolen = dkg.Dealing(2, dealing.commitments, dealing.proof)  # the proof is bound to trustee 1
+    with pytest.raises(ProofError, match="key proof"):
+        dkg.verify_dealing(stolen, 2, CTX)
+    with pytest.raises(ValueError, match="holds 1 of 2"):
+        bob.key_share
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, {"index": 0, "commitments": ["00" * 32], "proof": {}}, {"index": 1, "commitments": [], "proof": {}},
+     {"index": 1, "commitments": ["ff" * 32], "proof": {}}, {"index": True, "commitments": ["00" * 32], "proof": {}}],
+)
+def test_dealing_from_json_rejects_malformed(value):
+    with pytest.raises(ProofError):
+        dkg.Dealing.from_json(value)
+
+
+@settings(max_examples=8, deadline=None)
+@given(n=st.integers(min_value=1, max_value=4), data=st.data())
+def test_any_threshold_and_subset_decrypts(n, data):
+    t = data.draw(st.integers(min_value=1, max_value=n))
+    subset = data.draw(st.lists(st.integers(min_value=1, max_value=n), min_size=t, max_size=n, unique=True))
+    parties, dealings, public = dkg.run_key_generation(t, n, CTX)
+    ct = elgamal.encrypt(public, elgamal.encode_choice(3))
+    partials = [parties[j - 1].partial_decrypt([ct]) for j in subset]
+    assert dkg.combine([ct], partials, t) == [elgamal.encode_choice(3)]
+
+
+@pytest.mark.parametrize("t, n", [(0, 3), (4, 3), (1, 0)])
+def test_bad_parameters_are_refused(t, n):
+    with pytest.raises(ValueError, match="threshold"):
+        dkg.run_key_generation(t, n, CTX)
