@@ -121,11 +121,11 @@ def prove_chunk(job):
 def verify_chunk(job):
     """The N-sized parts of the verification equations for indices lo..hi-1 (0-based).
 
-    Returns (Σ c_j, Σ h_i, Σ c·u_j·c_j + Σ s'_i·h_i, Σ c·u_j·a_j + Σ s'_i·a'_i, Σ c·u_j·b_j + Σ s'_i·b'_i,
+    Returns (Σ c_j, Σ c·u_j·c_j + Σ s'_i·h_i, Σ c·u_j·a_j + Σ s'_i·a'_i, Σ c·u_j·b_j + Σ s'_i·b'_i,
     [indices i whose t̂_i ≠ c·ĉ_i + ŝ_i·G + s'_i·ĉ_{i-1}])."""
     c, us, s_primes, s_hats, commits, hs, in_a, in_b, out_a, out_b, chain_prev, chain, t_hat, lo = job
     tmp, t = ctypes.create_string_buffer(32), ctypes.create_string_buffer(32)
-    sum_c, sum_h, acc3, acc4a, acc4b = _Acc(), _Acc(), _Acc(), _Acc(), _Acc()
+    sum_c, acc3, acc4a, acc4b = _Acc(), _Acc(), _Acc(), _Acc()
     bad = []
     prev = chain_prev
     for k, (u, sp, sh, cj, hi_, a, b, a2, b2, ch, th) in enumerate(
@@ -133,7 +133,6 @@ def verify_chunk(job):
     ):
         cu = c * u % _ORDER
         sum_c.add(cj)
-        sum_h.add(hi_)
         _mul_into(tmp, cu, cj)
         acc3.add(tmp)
         _mul_into(tmp, sp, hi_)
@@ -155,4 +154,4 @@ def verify_chunk(job):
         if t.raw != th:
             bad.append(lo + k)
         prev = ch
-    return sum_c.value(), sum_h.value(), acc3.value(), acc4a.value(), acc4b.value(), bad
+    return sum_c.value(), acc3.value(), acc4a.value(), acc4b.value(), bad

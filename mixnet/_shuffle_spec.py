@@ -21,6 +21,7 @@ _CHUNK = 512
 # Generators are public constants of (tag, index); derived lazily and kept, since every stage of an election
 # with N ballots needs the same first N+1 of them.
 _generator_cache: list[bytes] = []
+_generator_sums: dict[int, bytes] = {}
 
 
 def generators(count: int, map_fn=map) -> list[bytes]:
@@ -33,6 +34,24 @@ def generators(count: int, map_fn=map) -> list[bytes]:
     return _generator_cache[:count]
 
 
+def generator_sum(n: int, map_fn=map) -> bytes:
+    """h_1 + ... + h_n, which the verifier's first equation needs; kept per n like the generators."""
+    if n not in _generator_sums:
+        hs = generators(n + 1, map_fn)[1:]
+        acc = group.IDENTITY
+        for part in map_fn(sum_chunk, [hs[lo : lo + _CHUNK] for lo in range(0, n, _CHUNK)]):
+            acc = group.add(acc, part)
+        _generator_sums[n] = acc
+    return _generator_sums[n]
+
+
+def sum_chunk(points: list[bytes]) -> bytes:
+    acc = group.IDENTITY
+    for p in points:
+        acc = group.add(acc, p)
+    return acc
+
+
 def generator_chunk(span: tuple[int, int]) -> list[bytes]:
     lo, hi = span
     return [group.hash_to_element(GENERATORS_TAG, i.to_bytes(4, "big")) for i in range(lo, hi)]
@@ -41,6 +60,7 @@ def generator_chunk(span: tuple[int, int]) -> list[bytes]:
 def clear_generator_cache() -> None:
     """For benchmarks that must pay the derivation cost in each phase."""
     _generator_cache.clear()
+    _generator_sums.clear()
 
 
 def _concat_ciphertexts(cts) -> bytes:

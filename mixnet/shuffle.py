@@ -315,11 +315,11 @@ def verify(public, inputs, outputs, proof: ShuffleProof, context: bytes, map_fn=
     try:
         parts = list(map_fn(kernels.verify_chunk, jobs))
         sum_c = _sum_points(p[0] for p in parts)
-        sum_h = _sum_points(p[1] for p in parts)
-        acc3 = _sum_points(p[2] for p in parts)
-        acc4a = _sum_points(p[3] for p in parts)
-        acc4b = _sum_points(p[4] for p in parts)
-        bad_chain = [i for p in parts for i in p[5]]
+        acc3 = _sum_points(p[1] for p in parts)
+        acc4a = _sum_points(p[2] for p in parts)
+        acc4b = _sum_points(p[3] for p in parts)
+        bad_chain = [i for p in parts for i in p[4]]
+        sum_h = spec.generator_sum(n, map_fn)
 
         big_u = 1
         for x in u:
