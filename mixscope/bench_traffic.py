@@ -1,0 +1,151 @@
+"""`mixscope bench traffic --json`: can the panel's traffic log keep up with a busy server?
+
+Real parts only: a ServerRunner on an ephemeral loopback port, the panel's MainWindow (shown; offscreen when
+there is no display), and websocket-client senders in a separate process pushing "mixed" frames at rising
+rates. For each rate we count the messages that reach the panel's traffic model and measure GUI event-loop
+lateness with a timer that expects to fire every PROBE_MS (ticks missed during a stall count as late too). A rate is "sustained" when at least 95 % of the
+frames arrive in the window, nothing is dropped, and lateness p99 stays under 50 ms.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+
+RATES = (1_000, 5_000, 10_000, 15_000, 20_000)
+PROBE_MS = 10
+P99_LIMIT_MS = 50.0
+TARGET_RATE = 5_000
+
+
+def _send(ws_url: str, rate: int, seconds: float, name: str) -> None:
+    """Sender process: say hello, then send `rate` frames/s for `seconds`, paced every ~5 ms."""
+    import websocket
+
+    ws = websocket.create_connection(ws_url, timeout=10)
+    ws.send(json.dumps({"type": "hello", "name": name, "role": "mixer"}))
+    ws.recv()  # welcome
+    start = time.perf_counter()
+    sent = 0
+    while (elapsed := time.perf_counter() - start) < seconds:
+        due = int(rate * elapsed)
+        while sent < due:
+            ws.send(f'{{"type":"mixed","request_id":"bench-{sent}","stage":{rate}}}')
+            sent += 1
+        time.sleep(0.005)
+    ws.close()
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+def run(args) -> int:
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gui.main_window import MainWindow
+    from server.runner import ServerRunner
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    stage_seconds = max(1.0, float(getattr(args, "seconds", 10.0)) / len(RATES))
+    runner = ServerRunner(port=0)
+    runner.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        window = MainWindow(runner, QSettings(os.path.join(tmp, "bench.ini"), QSettings.Format.IniFormat))
+        window.show()
+        clock = QElapsedTimer()
+        clock.start()
+        lateness: list[float] = []
+        last = [0.0]
+
+        def probe() -> None:
+            # A stall of G ms delays every tick that was due inside it: record each of them (late by G-10,
+            # G-20, ...), not just the one tick that finally ran, or long stalls would hide in the p99.
+            now = clock.nsecsElapsed() / 1e6
+            late = now - last[0] - PROBE_MS
+            lateness.append(max(0.0, late))
+            while late > PROBE_MS:
+                late -= PROBE_MS
+                lateness.append(late)
+            last[0] = now
+
+        timer = QTimer()
+        timer.setTimerType(Qt.TimerType.PreciseTimer)
+        timer.timeout.connect(probe)
+        timer.start(PROBE_MS)
+
+        def spin(seconds: float) -> None:
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+
+        context = multiprocessing.get_context("spawn")
+        stages = []
+        try:
+            for rate in RATES:
+                sender = context.Process(target=_send, args=(runner.ws_url, rate, stage_seconds, f"bench-{rate}"))
+                sender.start()
+                hello_seen = window.traffic.total
+                while window.traffic.total == hello_seen and sender.is_alive():
+                    spin(0.02)  # wait for the sender's hello to reach the panel
+                before, dropped_before = window.traffic.total, window.pump.dropped
+                lateness.clear()
+                last[0] = clock.nsecsElapsed() / 1e6
+                started = time.monotonic()
+                spin(stage_seconds)
+                elapsed = time.monotonic() - started
+                delivered = window.traffic.total - before
+                samples = list(lateness)
+                sender.join(30)
+                spin(0.3)  # let the tail drain before the next stage
+                window.clear_traffic()
+                stage = {
+                    "rate_target": rate,
+                    "rate_delivered": round(delivered / elapsed),
+                    "lateness_ms_p50": round(statistics.median(samples), 2) if samples else None,
+                    "lateness_ms_p99": round(_percentile(samples, 99), 2),
+                    "lateness_ms_max": round(max(samples, default=0.0), 2),
+                    "probe_samples": len(samples),
+                    "dropped": window.pump.dropped - dropped_before,
+                }
+                stage["sustained"] = (stage["rate_delivered"] >= 0.95 * rate and stage["dropped"] == 0
+                                      and stage["lateness_ms_p99"] < P99_LIMIT_MS)
+                stages.append(stage)
+        finally:
+            timer.stop()
+            window.close()
+            runner.stop()
+
+    at_target = next((s for s in stages if s["rate_target"] == TARGET_RATE), None)
+    # The highest rate below which every stage held up (a lone lucky stage above a failing one doesn't count).
+    sustained = []
+    for stage in stages:
+        if not stage["sustained"]:
+            break
+        sustained.append(stage["rate_target"])
+    result = {
+        "bench": "traffic",
+        "platform": {"python": platform.python_version(), "qpa": app.platformName(), "cpus": os.cpu_count()},
+        "stage_seconds": stage_seconds,
+        "probe_interval_ms": PROBE_MS,
+        "stages": stages,
+        "max_sustained_rate": max(sustained, default=0),
+        "at_5000": {"lateness_ms_p50": at_target["lateness_ms_p50"], "lateness_ms_p99": at_target["lateness_ms_p99"],
+                    "rate_delivered": at_target["rate_delivered"]} if at_target else None,
+        "target": {"rate": TARGET_RATE, "lateness_ms_p99_below": P99_LIMIT_MS},
+        "target_met": bool(at_target and at_target["sustained"]),
+    }
+    print(json.dumps(result, indent=None if getattr(args, "json", False) else 2))
+    return 0
