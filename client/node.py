@@ -8,6 +8,7 @@ pings; request work runs on a separate worker thread, so pings are answered whil
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -26,6 +27,7 @@ class Node:
         self.backoff = backoff or Backoff()
         self.stopping = threading.Event()
         self._app: websocket.WebSocketApp | None = None
+        self._connected = False
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="node-work")
 
     # --- connection loop (runs on its own thread) ----------------------------------------------------------
@@ -58,6 +60,7 @@ class Node:
 
     def _on_open(self, app: websocket.WebSocketApp) -> None:
         self.backoff.reset()
+        self._connected = True
         self.status("connected", url=self.url)
         self._send(app, {"type": "hello", "name": self.name, "role": self.role})
         self.status("hello_sent")
@@ -79,11 +82,14 @@ class Node:
             self._worker.submit(self._answer, app, message)
 
     def _on_error(self, app: websocket.WebSocketApp, error: Exception) -> None:
-        if not self.stopping.is_set():
+        # A closed connection is reported once, as "disconnected" by _on_close, not also as an error.
+        if not self.stopping.is_set() and not isinstance(error, websocket.WebSocketConnectionClosedException):
             self.status("error", reason=type(error).__name__, detail=str(error)[:500])
 
     def _on_close(self, app: websocket.WebSocketApp, code: int | None, reason: str | None) -> None:
-        self.status("disconnected", code=code, reason=reason or "")
+        if self._connected:  # a connect attempt that failed was already reported by _on_error
+            self._connected = False
+            self.status("disconnected", code=code, reason=reason or "")
 
     # --- requests (on the worker thread) -------------------------------------------------------------------
 
@@ -109,6 +115,9 @@ def handle_request(node: Node, message: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(args) -> int:
+    if not args.url.startswith(("ws://", "wss://")):
+        print(f"mixscope node: --url must be a ws:// or wss:// URL, not {args.url!r}", file=sys.stderr)
+        return 2
     node = Node(args.url, args.name, args.role, StatusWriter())
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
