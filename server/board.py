@@ -13,7 +13,8 @@ state changes are acknowledged to someone as well, and the write rate of an elec
 Threads: one connection guarded by one lock. SQLite admits a single writer at a time anyway; the lock
 turns contention between the server's loop thread and its pool into a short wait instead of SQLITE_BUSY
 retries, and reads are sub-millisecond. A second process on the same file (a verifier, another server)
-is handled by SQLite's own locking plus `busy_timeout`.
+is handled by SQLite's own locking plus `busy_timeout`. Each write waits for an fsync, so the Tornado
+loop thread should reach the board through its executor, not call writes directly.
 
 Exactly-once: re-submitting identical content (a ballot, a mix stage, a share, a trustee message, the
 result, the record) returns what the first call stored; different content for the same slot raises a

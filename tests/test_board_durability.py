@@ -42,6 +42,8 @@ def run_and_kill(path: Path, mode: str, election: str, acks_before_kill: int) ->
 def test_every_acknowledged_ballot_survives_kill_9_and_voting_resumes(tmp_path):
     path = tmp_path / "board.sqlite3"
     first = run_and_kill(path, "ballots", "kill-ballots", 40)
+    # the writer died holding the file open: its commits sit in the WAL, not yet checkpointed; reopening recovers them
+    assert path.with_name(path.name + "-wal").stat().st_size > 0
     second = run_and_kill(path, "ballots", "kill-ballots", 40)  # a restarted server picks up where it stopped
 
     with Board(path) as board:
