@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from server import board_schema
-from server.board import Board, SchemaError
+from server.board import Board, BoardError, SchemaError
 
 
 def old_board_file(path, version: int) -> sqlite3.Connection:
@@ -115,3 +115,8 @@ def test_a_failing_migration_step_leaves_the_file_at_the_previous_version(tmp_pa
     conn.close()
     with Board(path) as board:  # the real step 3 then applies cleanly
         assert board.schema_version == board_schema.LATEST_VERSION
+
+
+def test_a_path_in_a_missing_directory_is_a_typed_error(tmp_path):
+    with pytest.raises(BoardError, match="cannot open board"):
+        Board(tmp_path / "no" / "such" / "dir" / "b.sqlite3")
