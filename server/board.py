@@ -427,9 +427,8 @@ class Board:
     @staticmethod
     def _election_from_row(row: tuple) -> Election:
         eid, question, candidates, threshold, trustees, mixers, state, reason, key, created, updated = row
-        return Election(
-            eid, question, tuple(json.loads(candidates)), threshold, trustees, mixers, state, reason, key, created, updated
-        )
+        candidates = tuple(json.loads(candidates))
+        return Election(eid, question, candidates, threshold, trustees, mixers, state, reason, key, created, updated)
 
     def _election(self, db: sqlite3.Connection, election_id: str) -> Election:
         row = db.execute(f"SELECT {self._ELECTION_COLUMNS} FROM elections WHERE id = ?", (election_id,)).fetchone()
@@ -483,7 +482,10 @@ class Board:
             stored = db.execute("SELECT public_key FROM elections WHERE id = ?", (election_id,)).fetchone()[0]
             if stored is not None and stored != public_key:
                 raise ConflictError(f"election {election_id!r} already has a different public key")
-            db.execute("UPDATE elections SET public_key = ?, updated_at = ? WHERE id = ?", (public_key, time.time(), election_id))
+            db.execute(
+                "UPDATE elections SET public_key = ?, updated_at = ? WHERE id = ?",
+                (public_key, time.time(), election_id),
+            )
             return self._election(db, election_id)
 
     # ---- ballots -------------------------------------------------------------------------------------
@@ -554,7 +556,8 @@ class Board:
     # ---- mixing --------------------------------------------------------------------------------------
 
     _STAGE_COLUMNS = (
-        "id, election_id, stage_index, mixer, status, reason, input_hash, output_json, output_hash, proof_json, received_at"
+        "id, election_id, stage_index, mixer, status, reason, input_hash,"
+        " output_json, output_hash, proof_json, received_at"
     )
 
     @staticmethod
@@ -625,17 +628,19 @@ class Board:
             cursor = db.execute(
                 "INSERT INTO mix_stages (election_id, stage_index, mixer, status, reason, input_hash, output_json,"
                 " output_hash, proof_json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (election_id, index, mixer, status, reason, input_hash, output_json, output_hash, proof_json, time.time()),
+                (election_id, index, mixer, status, reason, input_hash,
+                 output_json, output_hash, proof_json, time.time()),
             )
-            row = db.execute(f"SELECT {self._STAGE_COLUMNS} FROM mix_stages WHERE id = ?", (cursor.lastrowid,)).fetchone()
-            return self._stage_from_row(row)
+            query = f"SELECT {self._STAGE_COLUMNS} FROM mix_stages WHERE id = ?"
+            return self._stage_from_row(db.execute(query, (cursor.lastrowid,)).fetchone())
 
     def mix_stages(self, election_id: str, accepted_only: bool = False) -> list[MixStage]:
         """Mix stage attempts in the order they were recorded."""
         where = "election_id = ?" + (" AND status = 'accepted'" if accepted_only else "")
         with self._read() as db:
             self._state_of(db, election_id)
-            rows = db.execute(f"SELECT {self._STAGE_COLUMNS} FROM mix_stages WHERE {where} ORDER BY id", (election_id,)).fetchall()
+            query = f"SELECT {self._STAGE_COLUMNS} FROM mix_stages WHERE {where} ORDER BY id"
+            rows = db.execute(query, (election_id,)).fetchall()
         return [self._stage_from_row(row) for row in rows]
 
     def next_mix_index(self, election_id: str) -> int:
@@ -668,7 +673,8 @@ class Board:
         with self._write() as db:
             self._state_of(db, election_id)
             row = db.execute(
-                "SELECT id, body_json, received_at FROM trustee_messages WHERE election_id = ? AND trustee = ? AND kind = ?",
+                "SELECT id, body_json, received_at FROM trustee_messages"
+                " WHERE election_id = ? AND trustee = ? AND kind = ?",
                 (election_id, trustee, kind),
             ).fetchone()
             if row is not None:
@@ -677,7 +683,8 @@ class Board:
                 return TrusteeMessage(row[0], election_id, trustee, kind, json.loads(text), row[2])
             now = time.time()
             cursor = db.execute(
-                "INSERT INTO trustee_messages (election_id, trustee, kind, body_json, received_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO trustee_messages (election_id, trustee, kind, body_json, received_at)"
+                " VALUES (?, ?, ?, ?, ?)",
                 (election_id, trustee, kind, text, now),
             )
         return TrusteeMessage(cursor.lastrowid, election_id, trustee, kind, json.loads(text), now)
@@ -685,7 +692,10 @@ class Board:
     def trustee_messages(self, election_id: str, kind: str | None = None) -> list[TrusteeMessage]:
         with self._read() as db:
             self._state_of(db, election_id)
-            sql = "SELECT id, election_id, trustee, kind, body_json, received_at FROM trustee_messages WHERE election_id = ?"
+            sql = (
+                "SELECT id, election_id, trustee, kind, body_json, received_at FROM trustee_messages"
+                " WHERE election_id = ?"
+            )
             args: tuple = (election_id,)
             if kind is not None:
                 sql, args = sql + " AND kind = ?", (election_id, kind)
@@ -736,7 +746,9 @@ class Board:
             if state != "decrypting":
                 raise StateError(f"election {election_id!r} is {state} without a result")
             now = time.time()
-            db.execute("INSERT INTO results (election_id, result_json, created_at) VALUES (?, ?, ?)", (election_id, text, now))
+            db.execute(
+                "INSERT INTO results (election_id, result_json, created_at) VALUES (?, ?, ?)", (election_id, text, now)
+            )
             self._move(db, election_id, "tallied", None, now)
             return self._election(db, election_id)
 
@@ -813,7 +825,10 @@ class Board:
     def nodes(self, role: str | None = None) -> list[Node]:
         with self._read() as db:
             sql = "SELECT public_key, name, role, first_seen, last_seen FROM nodes"
-            rows = db.execute(sql + (" WHERE role = ?" if role else "") + " ORDER BY first_seen", (role,) if role else ()).fetchall()
+            if role is None:
+                rows = db.execute(sql + " ORDER BY first_seen").fetchall()
+            else:
+                rows = db.execute(sql + " WHERE role = ? ORDER BY first_seen", (role,)).fetchall()
         return [Node(*row) for row in rows]
 
     def log_signed_message(
@@ -840,12 +855,15 @@ class Board:
                 raise NotFoundError(f"unknown sender key {sender_key[:16]}...: record the node first")
             try:
                 cursor = db.execute(
-                    "INSERT INTO signed_messages (sender_key, nonce, type, election_id, body_json, signature, received_at)"
+                    "INSERT INTO signed_messages"
+                    " (sender_key, nonce, type, election_id, body_json, signature, received_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (sender_key, nonce, type, election_id, text, signature, now),
                 )
             except sqlite3.IntegrityError:
-                raise ReplayError(f"replayed message: nonce {nonce!r} of {sender_key[:16]}... was already used") from None
+                raise ReplayError(
+                    f"replayed message: nonce {nonce!r} of {sender_key[:16]}... was already used"
+                ) from None
             db.execute("UPDATE nodes SET last_seen = ? WHERE public_key = ?", (now, sender_key))
         return SignedMessage(cursor.lastrowid, sender_key, nonce, type, election_id, json.loads(text), signature, now)
 
@@ -862,8 +880,8 @@ class Board:
             args.append(election_id)
         with self._read() as db:
             rows = db.execute(
-                "SELECT seq, sender_key, nonce, type, election_id, body_json, signature, received_at FROM signed_messages"
-                f" WHERE {' AND '.join(clauses)} ORDER BY seq LIMIT ?",
+                "SELECT seq, sender_key, nonce, type, election_id, body_json, signature, received_at"
+                f" FROM signed_messages WHERE {' AND '.join(clauses)} ORDER BY seq LIMIT ?",
                 (*args, _check_int(limit, "limit", 1)),
             ).fetchall()
         return [SignedMessage(s, k, n, t, e, json.loads(b), sig, at) for s, k, n, t, e, b, sig, at in rows]
