@@ -1,0 +1,272 @@
+"""The election record and its verifier, end to end over in-process elections: an honest record passes
+every check; cheating mixers are rejected and the cascade recovers; every kind of tampering with the record
+makes the right check fail with the right reason; malformed documents never raise."""
+
+import copy
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mixnet import group, simulate
+from mixnet.verifier import Check, all_passed, verify_record
+
+VOTES = [0, 2, 1, 2, 2]
+
+
+@pytest.fixture(scope="module")
+def honest():
+    return simulate.run_election(VOTES, ["ann", "bob", "cy"], 2, 3, 2, election_id="rec-1")
+
+
+@pytest.fixture(scope="module")
+def with_cheater():
+    return simulate.run_election(VOTES, 3, 2, 3, 3, cheat={1: "replace"}, election_id="rec-2")
+
+
+def failures(doc) -> dict[str, str]:
+    checks = verify_record(doc)
+    assert checks and all(isinstance(c, Check) for c in checks)
+    return {c.name: c.reason for c in checks if not c.ok}
+
+
+def tamper(doc, fn):
+    doc = copy.deepcopy(doc)
+    fn(doc)
+    return failures(doc)
+
+
+def test_honest_record_passes_every_check_and_survives_json(honest):
+    checks = verify_record(json.loads(json.dumps(honest)))
+    assert all_passed(checks), [c for c in checks if not c.ok]
+    names = [c.name for c in checks]
+    for expected in ("public key matches commitments", "duplicate voters", "mix stage 1 proof", "decryption quorum",
+                     "combination of shares gives the plaintexts", "tally matches decrypted plaintexts"):
+        assert expected in names
+    assert sum(n.startswith("ballot ") for n in names) == len(VOTES)
+    assert honest["result"]["counts"] == [1, 1, 3]
+    assert sorted(honest["plaintexts"]) == sorted(VOTES)
+
+
+def test_verifier_runs_over_a_process_pool(honest):
+    with ProcessPoolExecutor(2) as pool:
+        assert verify_record(honest, map_fn=pool.map) == verify_record(honest)
+
+
+@pytest.mark.parametrize("mode", simulate.CHEATS)
+def test_cheating_mixer_is_rejected_and_the_cascade_continues(mode):
+    doc = simulate.run_election(VOTES, 3, 2, 3, 2, cheat={0: mode}, election_id=f"cheat-{mode}")
+    assert [s["status"] for s in doc["mix"]] == ["rejected", "accepted"]
+    assert doc["mix"][0]["reason"]
+    assert doc["mix"][1]["inputs"] == doc["mix"][0]["inputs"]  # continues from the cast ballots
+    assert doc["result"]["counts"] == [1, 1, 3]
+    checks = {c.name: c for c in verify_record(doc)}
+    assert all(c.ok for c in checks.values()), [c for c in checks.values() if not c.ok]
+    assert "re-verified" in checks["mix stage 0 rejection justified"].reason
+
+
+def test_only_cheaters_means_no_accepted_stage():
+    with pytest.raises(ValueError):
+        simulate.run_election(VOTES, 3, 2, 3, 1, cheat={0: "fly"})
+    doc = simulate.run_election(VOTES, 3, 1, 1, 1, cheat={0: "drop"}, election_id="all-bad")
+    fails = failures(doc)
+    assert "no accepted mix stage" in fails["mix cascade has an accepted stage"]
+    assert set(fails) == {"mix cascade has an accepted stage"}
+
+
+# --- tampering --------------------------------------------------------------------------------------------
+
+
+def test_every_ballot_proof_field_altered_fails_that_ballot(honest):
+    entry = honest["ballots"][0]
+    proof_leaves = [("randomness_proof", "commitment"), ("randomness_proof", "response")]
+    for branch in range(3):
+        proof_leaves += [("choice_proof", "commitments", branch, 0), ("choice_proof", "commitments", branch, 1),
+                         ("choice_proof", "challenges", branch), ("choice_proof", "responses", branch)]
+    for path in proof_leaves:
+        def alter(doc, path=path):
+            target = doc["ballots"][0]
+            for step in path[:-1]:
+                target = target[step]
+            old = target[path[-1]]
+            scalar = path[-1] == "response" or path[1] in ("challenges", "responses")
+            target[path[-1]] = group.scalar_hex(group.decode_scalar(old) + 1) if scalar else group.add(group.decode(old), group.GENERATOR).hex()
+        assert set(tamper(honest, alter)) == {"ballot 0 proof (voter 'voter-1')"}, path
+    assert entry == honest["ballots"][0]  # the fixture itself is untouched
+
+
+def test_ballot_copied_to_another_voter_is_rejected(honest):
+    def copy_ballot(doc):
+        doc["ballots"][1] = {**doc["ballots"][0], "voter": doc["ballots"][1]["voter"]}
+    fails = tamper(honest, copy_ballot)
+    assert "proof of randomness" in fails["ballot 1 proof (voter 'voter-2')"]
+
+
+def test_duplicate_voter_is_reported(honest):
+    fails = tamper(honest, lambda d: d["ballots"][1].__setitem__("voter", "voter-1"))
+    assert "voter-1" in fails["duplicate voters"]
+
+
+def test_substituted_public_key_is_caught(honest):
+    fails = tamper(honest, lambda d: d.__setitem__("public_key", group.base_mul(12345).hex()))
+    assert "not the sum" in fails["public key matches commitments"]
+    assert all(f"ballot {i} proof (voter 'voter-{i + 1}')" in fails for i in range(len(VOTES)))
+
+
+def test_altered_trustee_commitment_is_caught(honest):
+    fails = tamper(honest, lambda d: d["trustees"][1]["commitments"].__setitem__(1, group.base_mul(7).hex()))
+    # C_21 is not covered by the key proof, but every verification key depends on it.
+    assert "only 2 of 3" not in fails.get("trustee set complete", "")
+    assert any(name.startswith("decryption share") for name in fails)
+    fails = tamper(honest, lambda d: d["trustees"][1]["commitments"].__setitem__(0, group.base_mul(7).hex()))
+    assert "key proof" in fails["trustee 2 commitments and key proof"]
+    assert "only 2 of 3" in fails["trustee set complete"]
+
+
+OUTPUT_TAMPERS = {
+    "swapped": lambda outs: outs.insert(0, outs.pop(1)),
+    "replaced": lambda outs: outs.__setitem__(0, [group.base_mul(5).hex(), group.base_mul(6).hex()]),
+    "dropped": lambda outs: outs.pop(),
+    "duplicated": lambda outs: outs.__setitem__(1, list(outs[0])),
+}
+
+
+@pytest.mark.parametrize("how", OUTPUT_TAMPERS)
+def test_stage_outputs_tampered_in_the_record_fail_the_stage_proof(honest, how):
+    fails = tamper(honest, lambda d: OUTPUT_TAMPERS[how](d["mix"][0]["outputs"]))
+    assert fails["mix stage 0 proof"]
+    assert "previous" in fails["mix stage 1 chaining"] or "unusable" in fails["mix stage 1 chaining"]
+
+
+def test_stage_inputs_not_chained_are_caught(honest):
+    fails = tamper(honest, lambda d: d["mix"][1].__setitem__("inputs", d["mix"][0]["inputs"]))
+    assert "previous accepted" in fails["mix stage 1 chaining"]
+    assert "mix stage 1 proof" in fails  # proof was for the real inputs
+
+
+def test_every_shuffle_proof_leaf_altered_fails_the_stage(honest):
+    proof = honest["mix"][0]["proof"]
+    paths = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, path + [k])
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, path + [i])
+        elif isinstance(node, str):
+            paths.append(path)
+
+    walk(proof, [])
+    assert len(paths) >= 4 * len(VOTES)
+    for path in paths:
+        def alter(doc, path=path):
+            target = doc["mix"][0]["proof"]
+            for step in path[:-1]:
+                target = target[step]
+            old = target[path[-1]]
+            target[path[-1]] = ("1" if old[0] != "1" else "2") + old[1:]
+        assert "mix stage 0 proof" in tamper(honest, alter), path
+
+
+def test_rejection_status_must_match_the_proof(honest, with_cheater):
+    fails = tamper(honest, lambda d: d["mix"][0].update(status="rejected", reason="I did not like it"))
+    assert "proof verifies" in fails["mix stage 0 rejection justified"]
+    fails = tamper(with_cheater, lambda d: d["mix"][1].update(status="accepted"))
+    assert "mix stage 1 proof" in fails
+    fails = tamper(with_cheater, lambda d: d["mix"][1].pop("reason"))
+    assert "reason" in fails["mix stage 1 rejection justified"]
+
+
+def test_forged_decryption_share_and_missing_quorum(honest):
+    def forge(doc):
+        factors = doc["decryption"]["partials"][0]["factors"]
+        factors[2] = group.add(group.decode(factors[2]), group.GENERATOR).hex()
+    fails = tamper(honest, forge)
+    assert set(fails) == {"decryption share 0 proof (trustee 1)"}  # trustees 2 and 3 still make the quorum
+    assert "factor 2" in fails["decryption share 0 proof (trustee 1)"]
+    fails = tamper(honest, lambda d: d["decryption"]["partials"].__delitem__(slice(1, None)))
+    assert "1 valid decryption shares, 2 needed" in fails["decryption quorum"]
+    fails = tamper(honest, lambda d: d["decryption"]["partials"].__setitem__(1, d["decryption"]["partials"][0]))
+    assert "more than one share" in fails["decryption quorum"]
+    fails = tamper(honest, lambda d: d["decryption"]["partials"][2].__setitem__("trustee", 9))
+    assert "not one of the election's trustees" in fails["decryption share 2 proof (trustee 9)"]
+
+
+def test_altered_plaintexts_or_counts_are_caught(honest):
+    def flip(doc):
+        doc["plaintexts"][0] = (doc["plaintexts"][0] + 1) % 3
+    fails = tamper(honest, flip)
+    assert "plaintext 0 is" in fails["combination of shares gives the plaintexts"]
+    fails = tamper(honest, lambda d: d["result"].__setitem__("counts", [2, 0, 3]))
+    assert "plaintexts give [1, 1, 3]" in fails["tally matches decrypted plaintexts"]
+    fails = tamper(honest, lambda d: d["decryption"].__setitem__("ciphertexts", d["mix"][0]["outputs"]))
+    assert "last accepted" in fails["decryption input is the final mix output"]
+
+
+# --- malformed documents ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mutate, check, reason",
+    [
+        (lambda d: d.pop("public_key"), "public key matches commitments", "missing field 'public_key'"),
+        (lambda d: d.__setitem__("public_key", "zz" * 32), "public key matches commitments", "not hex"),
+        (lambda d: d.__setitem__("public_key", "ff" * 32), "public key matches commitments", "canonical"),
+        (lambda d: d.__setitem__("version", 99), "format", "not supported"),
+        (lambda d: d["group"].__setitem__("name", "P-256"), "group", "ristretto255"),
+        (lambda d: d["election"].__setitem__("threshold", "2"), "election parameters", "threshold"),
+        (lambda d: d.__setitem__("ballots", {}), "ballots", "must be a list"),
+        (lambda d: d["ballots"][0].__setitem__("ciphertext", ["00", "00"]), "ballot 0 proof (voter 'voter-1')", "32 bytes"),
+        (lambda d: d["mix"].__setitem__(0, "stage"), "mix stage 0 chaining", "object"),
+        (lambda d: d["mix"][0].__setitem__("status", "maybe"), "mix stage 0 status", "neither"),
+        (lambda d: d["mix"][0].__setitem__("proof", None), "mix stage 0 proof", "object"),
+        (lambda d: d.pop("decryption"), "decryption input is the final mix output", "object"),
+        (lambda d: d.__setitem__("plaintexts", None), "combination of shares gives the plaintexts", "list"),
+        (lambda d: d.pop("result"), "tally matches decrypted plaintexts", "missing field 'result'"),
+        (lambda d: d.__setitem__("trustees", []), "trustee set complete", "0 dealings for 3"),
+    ],
+)
+def test_malformed_record_fails_the_right_check_with_a_clear_reason(honest, mutate, check, reason):
+    fails = tamper(honest, mutate)
+    assert check in fails, fails
+    assert reason in fails[check]
+
+
+@pytest.mark.parametrize("doc", [None, [], "record", 7, {}, {"format": "mixscope-election-record", "version": 1}])
+def test_nonsense_documents_give_failing_checks(doc):
+    checks = verify_record(doc)
+    assert checks and not all_passed(checks)
+
+
+@settings(max_examples=int(os.environ.get('MIXSCOPE_FUZZ_EXAMPLES', 40)), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_no_mutation_makes_verify_record_raise(honest, data):
+    """Replace one random node anywhere in the record with junk: the verifier reports, never raises."""
+    doc = copy.deepcopy(honest)
+    node, path = doc, []
+    while isinstance(node, (dict, list)) and node and data.draw(st.booleans()):
+        key = data.draw(st.sampled_from(sorted(node) if isinstance(node, dict) else list(range(len(node)))))
+        path.append(key)
+        node = node[key]
+    junk = data.draw(st.one_of(st.none(), st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=2),
+                               st.just("00" * 32), st.just("ff" * 32), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)))
+    if path:
+        parent = doc
+        for step in path[:-1]:
+            parent = parent[step]
+        parent[path[-1]] = junk
+        changed = junk != node
+    else:
+        doc, changed = junk, True
+    checks = verify_record(doc)
+    assert checks and all(isinstance(c, Check) and isinstance(c.reason, str) for c in checks)
+    assert not any("internal error" in c.reason for c in checks), checks
+    # Labels no proof covers (see docs/verifier.md): the question text and candidate names, when still strings.
+    label = path[:2] == ["election", "question"] or path[:2] == ["election", "candidates"] and len(path) == 3
+    if changed and not (label and isinstance(junk, str)):
+        assert not all_passed(checks), path
