@@ -282,7 +282,10 @@ class Board:
             conn.execute("PRAGMA synchronous = FULL")  # see the module docstring
             conn.execute("PRAGMA foreign_keys = ON")
             board_schema.migrate(conn)
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.OperationalError as exc:  # locked, read-only, disk I/O: the file may be fine
+            conn.close()
+            raise BoardError(f"cannot open board {self.path}: {exc}") from None
+        except sqlite3.DatabaseError as exc:  # "file is not a database"
             conn.close()
             raise SchemaError(f"not a Mixscope board: {self.path}: {exc}") from None
         except BaseException:
