@@ -93,6 +93,8 @@ def _share_check(job: tuple) -> tuple[Check, int | None, tuple[bytes, ...] | Non
     def run():
         if final is None:
             raise _Missing("no usable list to decrypt")
+        if vks is None:
+            raise _Missing("no valid trustee commitments to derive verification keys from")
         partial = trustees.PartialDecryption.from_json(entry)
         if partial.trustee not in vks:
             raise ValueError(f"trustee {partial.trustee} is not one of the election's trustees")
@@ -337,7 +339,7 @@ class _Verifier:
         if not isinstance(partial_entries, list):
             self.add("decryption shares", _fail(ValueError("partials must be a list")))
             return
-        vks = {}
+        vks = None
         if self.dealings is not None:
             vks = {d.index: trustees.verification_key(self.dealings, d.index) for d in self.dealings}
         context = self.context if self.election is not None else b""
