@@ -184,3 +184,35 @@ def test_context_encoding_is_injective():
     assert proofs.election_context("e1") != proofs.election_context("e2")
     with pytest.raises(TypeError):
         proofs.context_bytes(1.5)
+
+
+def _doc_hash(tag: str, *parts: bytes) -> int:
+    """H from docs/verifier.md §1.1, written from the document with hashlib alone."""
+    import hashlib
+
+    data = len(tag).to_bytes(4, "big") + tag.encode()
+    for p in parts:
+        data += len(p).to_bytes(4, "big") + p
+    return int.from_bytes(hashlib.sha512(data).digest(), "little") % group.ORDER
+
+
+def test_challenges_follow_the_documented_hash_inputs():
+    ctx = proofs.context_bytes(proofs.election_context("demo"), "dkg", 1)
+    assert proofs.election_context("demo").hex() == "000000146d697873636f70652f76312f656c656374696f6e0000000464656d6f"
+    x = group.random_scalar()
+    y = group.base_mul(x)
+    p = proofs.schnorr_prove(x, ctx)
+    c = _doc_hash("mixscope/v1/schnorr", ctx, group.GENERATOR, y, p.commitment)
+    assert group.base_mul(p.response) == group.add(p.commitment, group.mul(c, y))
+
+    key = elgamal.KeyPair.generate()
+    ct, r, messages = _encrypt(key.public, 1, 3)
+    d = proofs.disjunctive_prove(key.public, ct.a, ct.b, r, messages, 1, ctx)
+    flat = [e for pair in d.commitments for e in pair]
+    c = _doc_hash("mixscope/v1/disjunctive", ctx, group.GENERATOR, key.public, ct.a, ct.b, (3).to_bytes(4, "big"), *messages, *flat)
+    assert sum(d.challenges) % group.ORDER == c
+
+    b2 = group.base_mul(group.random_scalar())
+    cp = proofs.chaum_pedersen_prove(x, group.GENERATOR, b2, ctx)
+    c = _doc_hash("mixscope/v1/chaum-pedersen", ctx, group.GENERATOR, y, b2, group.mul(x, b2), cp.commitment1, cp.commitment2)
+    assert group.mul(cp.response, b2) == group.add(cp.commitment2, group.mul(c, group.mul(x, b2)))
