@@ -91,8 +91,6 @@ class ProcessManager(QObject):
         path = env.value("PYTHONPATH", "")
         env.insert("PYTHONPATH", _PROJECT_ROOT + (os.pathsep + path if path else ""))
         process.setProcessEnvironment(env)
-        process.setProgram(sys.executable)
-        process.setArguments(node_command(entry.url, entry.name, entry.role)[1:])
         process.started.connect(lambda e=entry: self._on_started(e))
         process.finished.connect(lambda code, status, e=entry: self._on_finished(e, code, status))
         process.errorOccurred.connect(lambda error, e=entry: self._on_error(e, error))
@@ -103,7 +101,8 @@ class ProcessManager(QObject):
         entry.state, entry.node_status, entry.exit_code = "starting", "", None
         entry.pid, entry._psutil, entry.cpu_percent, entry.rss_bytes = None, None, None, None
         entry.started_at = time.time()
-        entry.process.start()
+        command = node_command(entry.url, entry.name, entry.role)
+        entry.process.start(command[0], command[1:])
         self._emit_changed(entry)
 
     # --- actions -------------------------------------------------------------------------------------------
@@ -126,12 +125,11 @@ class ProcessManager(QObject):
         """The URL used by later (re)starts, e.g. after the server moved to another port."""
         for entry in self.processes:
             entry.url = url
-            entry.process.setArguments(node_command(url, entry.name, entry.role)[1:])
 
     def running(self) -> list[ManagedProcess]:
         return [e for e in self.processes if e.process.state() != QProcess.ProcessState.NotRunning]
 
-    def stop_all(self, timeout: float = 3.0) -> None:
+    def stop_all(self, timeout: float = 1.5) -> None:
         """Terminate every child, wait up to `timeout` in total, then kill what is left. Used at quit."""
         self._sampler.stop()
         alive = self.running()

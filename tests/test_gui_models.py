@@ -115,10 +115,14 @@ def test_clients_model_tracks_connect_update_disconnect_and_reconnect(qtmodeltes
     channel.publish("client.disconnected", {"client": snapshot("c1", "alice"), "code": 1000, "reason": ""})
     model.apply_events(sub.drain())
     assert model.data(model.index(0, 2)) == "disconnected"
-    # alice comes back with a new id: her old row is reused, not duplicated.
-    channel.publish("client.connected", {"client": snapshot("c3", "alice")})
+    # alice comes back with a new id, nameless until her hello: then her old row goes away.
+    channel.publish("client.connected", {"client": snapshot("c3", "")})
     model.apply_events(sub.drain())
-    assert model.rowCount() == 2 and model.data(model.index(0, 2)) == "connected"
+    assert model.rowCount() == 3
+    channel.publish("client.updated", {"client": snapshot("c3", "alice")})
+    model.apply_events(sub.drain())
+    assert model.rowCount() == 2 and model.name_of("c3") == "alice" and model.name_of("c1") == "c1"
+    assert {model.data(model.index(r, 2)) for r in range(2)} == {"connected"}
     channel.publish("server.stopped", {})
     model.apply_events(sub.drain())
     assert {model.data(model.index(r, 2)) for r in range(2)} == {"disconnected"}

@@ -118,7 +118,8 @@ def test_server_stop_marks_nodes_disconnected_and_they_reconnect_after_start(qtb
     trigger(window, "action_server_stop")
     qtbot.waitUntil(lambda: not connected_names(window), timeout=WAIT_MS)
     assert {c["state"] for c in window.clients.clients()} == {"disconnected"}
-    assert "stopped" in window.server_bar.state_label.text()
+    qtbot.waitUntil(lambda: window.actions_by_name["action_server_start"].isEnabled(), timeout=WAIT_MS)
+    assert window.server_bar.state_label.text() == "stopped" and not server.running
     assert not window.actions_by_name["action_mix"].isEnabled()
     trigger(window, "action_server_start")
     qtbot.waitUntil(lambda: connected_names(window) == set(names), timeout=WAIT_MS)

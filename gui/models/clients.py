@@ -1,7 +1,7 @@
 """The connected-clients table: one row per websocket client, updated from client.* events.
 
 A disconnected client keeps its row (state "disconnected") so the panel shows what went away; when a
-client with the same name connects again, its old row is reused.
+client with the same name connects again, its old row is dropped in favour of the new one.
 """
 
 from __future__ import annotations
@@ -53,10 +53,6 @@ class ClientsModel(QAbstractTableModel):
 
     def _upsert(self, snapshot: dict[str, Any]) -> None:
         row = self._find(snapshot.get("id"))
-        if row is None and snapshot.get("name"):
-            # A node that reconnects gets a new id: reuse its old, disconnected row.
-            row = next((i for i, c in enumerate(self._rows)
-                        if c.get("state") == "disconnected" and c.get("name") == snapshot["name"]), None)
         if row is None:
             self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows))
             self._rows.append(snapshot)
@@ -64,6 +60,17 @@ class ClientsModel(QAbstractTableModel):
         else:
             self._rows[row] = snapshot
             self._changed(row)
+        if snapshot.get("name") and snapshot.get("state") != "disconnected":
+            self._forget_stale(snapshot["name"], snapshot.get("id"))
+
+    def _forget_stale(self, name: str, live_id: str | None) -> None:
+        """A node that reconnects gets a new id (and names itself only in its hello): drop its old row."""
+        for row in reversed(range(len(self._rows))):
+            client = self._rows[row]
+            if client.get("name") == name and client.get("id") != live_id and client.get("state") == "disconnected":
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._rows[row]
+                self.endRemoveRows()
 
     def _changed(self, row: int) -> None:
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
