@@ -19,6 +19,9 @@ from mixnet.elgamal import Ciphertext
 from mixnet.record import ACCEPTED, FORMAT, REJECTED, VERSION, mix_context
 
 
+_BATCH = 64  # ballots per map_fn job
+
+
 class Check(NamedTuple):
     name: str
     ok: bool
@@ -84,6 +87,10 @@ def _ballot_check(job: tuple) -> Check:
 
     voter = entry.get("voter") if isinstance(entry, dict) else None
     return _run(f"ballot {position} proof (voter {voter!r})", run)
+
+
+def _ballot_batch(jobs: list[tuple]) -> list[Check]:
+    return [_ballot_check(job) for job in jobs]
 
 
 def _share_check(job: tuple) -> tuple[Check, int | None, tuple[bytes, ...] | None]:
