@@ -60,15 +60,18 @@ class MainWindow(QMainWindow):
 
     # --- layout --------------------------------------------------------------------------------------------
     def _build_layout(self) -> None:
-        self.clients_view = live_table(self.clients, "clients_view", {0: 110, 1: 70, 2: 95, 3: 130})
+        self.clients_view = live_table(self.clients, "clients_view",
+                                       {0: 90, 1: 60, 2: 95, 3: 80, 4: 45, 5: 45, 6: 70, 7: 70, 8: 60})
         self.clients_view.selectionModel().selectionChanged.connect(self._update_enabled)
-        self.processes_view = live_table(self.processes_model, "processes_view", {0: 70, 1: 100, 2: 70, 3: 70})
+        self.processes_view = live_table(self.processes_model, "processes_view",
+                                         {0: 60, 1: 80, 2: 55, 3: 65, 4: 75, 5: 55, 6: 80, 7: 65})
         self.processes_view.selectionModel().selectionChanged.connect(self._on_process_selected)
         self.process_log = log_view("process_log", max_lines=2_000)
         self.process_log.setPlaceholderText("Select a process to see its output")
         self.processes.log_appended.connect(self._on_process_log)
 
-        self.traffic_view = live_table(self.traffic_filter, "traffic_view", {0: 100, 1: 40, 2: 110, 3: 120})
+        self.traffic_view = live_table(self.traffic_filter, "traffic_view", {0: 100, 1: 40, 2: 110, 4: 70},
+                                       stretch=3)
         self.traffic_view.selectionModel().selectionChanged.connect(self._on_traffic_selected)
         self.traffic_detail = log_view("traffic_detail")
         self.traffic_detail.setPlaceholderText("Select a message to see it as JSON")
@@ -96,10 +99,12 @@ class MainWindow(QMainWindow):
         traffic_box = QGroupBox("Traffic")
         traffic_layout = QVBoxLayout(traffic_box)
         traffic_layout.addLayout(traffic_bar)
-        traffic_layout.addWidget(traffic_split)
+        traffic_layout.addWidget(traffic_split, 1)
 
         self.main_splitter = _splitter(Qt.Orientation.Vertical, "main_splitter", top, traffic_box)
-        self.main_splitter.setStretchFactor(1, 2)
+        self.main_splitter.setSizes([320, 480])  # defaults; saved sizes replace them in _restore_settings
+        top.setSizes([620, 660])
+        traffic_split.setSizes([700, 580])
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)

@@ -7,7 +7,9 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPlainTextEdit, QTableView
 
 
-def live_table(model: QAbstractItemModel, name: str, widths: dict[int, int] | None = None) -> QTableView:
+def live_table(model: QAbstractItemModel, name: str, widths: dict[int, int] | None = None,
+               stretch: int | None = None) -> QTableView:
+    """A table for live rows; `stretch` is the column that takes the spare width (default: the last)."""
     view = QTableView()
     view.setObjectName(name)
     view.setModel(model)
@@ -20,7 +22,9 @@ def live_table(model: QAbstractItemModel, name: str, widths: dict[int, int] | No
     rows.setDefaultSectionSize(view.fontMetrics().height() + 6)
     rows.hide()
     columns = view.horizontalHeader()
-    columns.setStretchLastSection(True)
+    columns.setStretchLastSection(stretch is None)
+    if stretch is not None:
+        columns.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)  # width only, no content scan
     columns.setHighlightSections(False)
     for column, width in (widths or {}).items():
         view.setColumnWidth(column, width)
