@@ -2,6 +2,7 @@
 pool), and every kind of tampering with the proof or the statement is rejected with a reason."""
 
 import dataclasses
+import functools
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 
@@ -265,3 +266,70 @@ def test_generators_follow_the_documented_derivation():
     assert gens == group.generators(_shuffle_spec.GENERATORS_TAG, 4)
     assert _shuffle_spec.generators(2) == gens[:2]  # served from the cache, same values
     assert _shuffle_spec.generator_sum(3) == group.add(group.add(gens[1], gens[2]), gens[3])
+
+
+def test_documented_known_answers():
+    """The values quoted in docs/verifier.md."""
+    _shuffle_spec.clear_generator_cache()
+    assert [g.hex() for g in _shuffle_spec.generators(3)] == [
+        "48cbbaa0b9763c39dd0561a466a9ae1cb3b049a7049f802133792f5af5bb9942",
+        "6e49c622a48175b8e0a5161f09906b8cc98adf088a6f096d3a82afd2510aca3f",
+        "aeae8553d49d14eab83638a8d5ca3cbcbe27b87bb98999733f72625ac8b3fd19",
+    ]
+    u1 = _shuffle_spec.challenges(bytes(range(64)), 1)[0]
+    assert group.scalar_hex(u1) == "7436a302f9b05203e77a7a8c127cbbd09d86d370fdb2c60ccbd46f60d4811d0e"
+
+
+def verify_from_the_document(public, inputs, outputs, proof_json, context) -> bool:
+    """docs/verifier.md's checks written from the document alone, straight from JSON, with group.* only."""
+    import hashlib
+
+    def frame(x: bytes) -> bytes:
+        return len(x).to_bytes(4, "big") + x
+
+    def h_bytes(tag: str, *parts: bytes) -> bytes:
+        return hashlib.sha512(frame(tag.encode()) + b"".join(frame(p) for p in parts)).digest()
+
+    def hs(tag, *parts):
+        return int.from_bytes(h_bytes(tag, *parts), "little") % group.ORDER
+
+    p = {k: ([group.decode(x) for x in v] if k in ("commitments", "chain", "t_hat") else
+             [group.decode_scalar(x) for x in v] if k in ("s_hat", "s_prime") else
+             group.decode_scalar(v) if k.startswith("s") else group.decode(v))
+         for k, v in proof_json.items()}
+    n = len(inputs)
+    gens = [group.from_uniform(h_bytes("mixscope/tw-shuffle/v1/generators", i.to_bytes(4, "big"))) for i in range(n + 1)]
+    h, hs_ = gens[0], gens[1:]
+    cts = lambda es: b"".join(a + b for a, b in es)  # noqa: E731
+    d = h_bytes("mixscope/tw-shuffle/v1/statement", b"ristretto255", group.GENERATOR,
+                b"mixscope/tw-shuffle/v1/generators", n.to_bytes(8, "big"), public, context,
+                cts(inputs), cts(outputs), b"".join(p["commitments"]))
+    u = [hs("mixscope/tw-shuffle/v1/u", d, i.to_bytes(4, "big")) for i in range(1, n + 1)]
+    c = hs("mixscope/tw-shuffle/v1/challenge", d, b"".join(p["chain"]), p["t1"], p["t2"], p["t3"], p["t4a"],
+           p["t4b"], b"".join(p["t_hat"]))
+    total = lambda pts: functools.reduce(group.add, pts, group.IDENTITY)  # noqa: E731
+    big_u = functools.reduce(lambda x, y: x * y % group.ORDER, u, 1)
+    G = group.GENERATOR
+    ok = [
+        p["t1"] == group.add(group.mul(c, group.sub(total(p["commitments"]), total(hs_))), group.mul(p["s1"], G)),
+        p["t2"] == group.add(group.mul(c, group.sub(p["chain"][-1], group.mul(big_u, h))), group.mul(p["s2"], G)),
+        p["t3"] == total([*(group.mul(c * u[j], p["commitments"][j]) for j in range(n)),
+                          *(group.mul(p["s_prime"][i], hs_[i]) for i in range(n)), group.mul(p["s3"], G)]),
+        p["t4a"] == total([*(group.mul(c * u[j], inputs[j][0]) for j in range(n)),
+                           *(group.mul(p["s_prime"][i], outputs[i][0]) for i in range(n)), group.mul(-p["s4"], G)]),
+        p["t4b"] == total([*(group.mul(c * u[j], inputs[j][1]) for j in range(n)),
+                           *(group.mul(p["s_prime"][i], outputs[i][1]) for i in range(n)), group.mul(-p["s4"], public)]),
+    ]
+    chain = [h, *p["chain"]]
+    ok += [p["t_hat"][i] == total([group.mul(c, chain[i + 1]), group.mul(p["s_hat"][i], G),
+                                   group.mul(p["s_prime"][i], chain[i])]) for i in range(n)]
+    return all(ok)
+
+
+def test_an_independent_verifier_written_from_the_document_agrees(keys):
+    inputs = ballots(keys.public, 7)
+    outputs, proof = shuffle.shuffle_and_prove(keys.public, inputs, CONTEXT)
+    assert verify_from_the_document(keys.public, inputs, outputs, proof.to_json(), CONTEXT)
+    assert not verify_from_the_document(keys.public, inputs, outputs, proof.to_json(), CONTEXT + b"!")
+    swapped = [outputs[1], outputs[0], *outputs[2:]]
+    assert not verify_from_the_document(keys.public, inputs, swapped, proof.to_json(), CONTEXT)
