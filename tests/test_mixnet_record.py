@@ -270,3 +270,32 @@ def test_no_mutation_makes_verify_record_raise(honest, data):
     label = path[:2] == ["election", "question"] or path[:2] == ["election", "candidates"] and len(path) == 3
     if changed and not (label and isinstance(junk, str)):
         assert not all_passed(checks), path
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    votes=st.lists(st.integers(min_value=0, max_value=3), min_size=2, max_size=6),
+    n=st.integers(min_value=1, max_value=3),
+    data=st.data(),
+)
+def test_any_election_verifies_and_counts_right(votes, n, data):
+    t = data.draw(st.integers(min_value=1, max_value=n))
+    decrypting = data.draw(st.lists(st.integers(min_value=1, max_value=n), min_size=t, max_size=n, unique=True))
+    doc = simulate.run_election(votes, 4, t, n, 2, decrypting=decrypting)
+    assert all_passed(verify_record(doc))
+    assert doc["result"]["counts"] == [votes.count(i) for i in range(4)]
+    assert sorted(p["trustee"] for p in doc["decryption"]["partials"]) == sorted(decrypting)
+
+
+def test_fewer_than_t_trustees_cannot_finish_the_election():
+    from mixnet.trustees import NotEnoughShares
+
+    with pytest.raises(NotEnoughShares, match="1 trustees decrypted, 2 needed"):
+        simulate.run_election(VOTES, 3, 2, 3, 1, decrypting=[3])
+
+
+def test_rejected_stage_with_garbage_outputs_is_still_justified(with_cheater):
+    def garbage(doc):
+        doc["mix"][1]["outputs"] = ["not", "a", "ciphertext"]
+        doc["mix"][1]["proof"] = "nonsense"
+    assert tamper(with_cheater, garbage) == {}
