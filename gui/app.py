@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from gui.main_window import MainWindow
@@ -20,6 +21,13 @@ def run(args) -> int:
     window = MainWindow(runner, QSettings())
     window.show()
     window.start_server()
+    # Ctrl+C / SIGTERM close the window like Quit does (stopping the server and every node). Qt's loop
+    # never returns to Python on its own, so a light timer gives Python's signal handlers a chance to run.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: window.close())
+    wakeup = QTimer()
+    wakeup.timeout.connect(lambda: None)
+    wakeup.start(200)
     try:
         return app.exec()
     finally:

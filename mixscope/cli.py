@@ -51,9 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["gui", *argv]  # `mixscope` / `mixscope --port 8000` open the panel
     args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["gui", *(argv or sys.argv[1:])])
     module_name, func_name = COMMANDS[args.command][0].split(":")
     try:
         func = getattr(importlib.import_module(module_name), func_name)
