@@ -13,7 +13,6 @@ import json
 import os
 import resource
 import secrets
-import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
@@ -23,45 +22,61 @@ from mixnet import _shuffle_spec, elgamal, group, shuffle
 _POOL_CHUNKSIZE = 1  # the kernels already receive chunks of ciphertexts
 
 
-def scalar_mult_us(samples: int = 400, rounds: int = 5) -> float:
-    """CPU time of one libsodium variable-base scalar multiplication: the median of a few short rounds."""
-    point = group.base_mul(group.random_scalar())
-    scalars = [secrets.randbelow(group.ORDER).to_bytes(32, "little") for _ in range(samples)]
-    out = ctypes.create_string_buffer(32)
-    mul = group._sodium.crypto_scalarmult_ristretto255
-    times = []
-    for _ in range(rounds):
-        start = time.process_time()
-        for k in scalars:
-            mul(out, k, point)
-        times.append((time.process_time() - start) / samples)
-    return statistics.median(times) * 1e6
-
-
 class _Phases:
-    """Times single-core phases and calibrates a scalar multiplication right before and after each.
+    """Times single-core phases in scalar-mult equivalents, calibrating the multiplication *during* each phase.
 
-    The ratio uses CPU time on both sides: on a machine shared with other work, wall time charges a phase
-    for whatever else was scheduled, CPU time does not. ms_per_ciphertext is wall time, as a user sees it.
+    The phase gets a map_fn that, before every chunk of kernel work, times a short burst of scalar
+    multiplications (excluded from the phase's time). The calibration therefore samples the same moments,
+    and the same machine load, as the work it is compared with; CPU time on both sides keeps other
+    processes' scheduling out. ms_per_ciphertext is wall time, as a user sees it.
     """
+
+    BURST = 25
 
     def __init__(self, n: int) -> None:
         self.n = n
-        self.calibrations: list[float] = []
         self.report: dict = {}
+        self.mult_cpu = 0.0  # CPU seconds spent in calibration bursts
+        self.mults = 0
+        self.calib_wall = 0.0
+        point = group.base_mul(group.random_scalar())
+        scalars = [secrets.randbelow(group.ORDER).to_bytes(32, "little") for _ in range(self.BURST)]
+        out = ctypes.create_string_buffer(32)
+        mul = group._sodium.crypto_scalarmult_ristretto255
+        self._burst = lambda: [mul(out, k, point) for k in scalars]
+
+    def _calibrate(self) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        self._burst()
+        self.mult_cpu += time.process_time() - cpu
+        self.calib_wall += time.perf_counter() - wall
+        self.mults += self.BURST
+
+    def _map(self, func, jobs):
+        for job in jobs:
+            self._calibrate()
+            yield func(job)
 
     def run(self, name: str, func):
-        before = scalar_mult_us()
+        """func(map_fn) runs the phase; returns (its result, its wall seconds without calibration)."""
+        first_mults, first_cpu = self.mults, self.mult_cpu
+        self._calibrate()  # one burst before and one after, so even a one-chunk phase is bracketed
+        inside_cpu, inside_wall = self.mult_cpu, self.calib_wall
         wall, cpu = time.perf_counter(), time.process_time()
-        result = func()
+        result = func(self._map)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        after = scalar_mult_us()
-        self.calibrations += [before, after]
+        wall -= self.calib_wall - inside_wall
+        cpu -= self.mult_cpu - inside_cpu
+        self._calibrate()
+        mult_us = (self.mult_cpu - first_cpu) / (self.mults - first_mults) * 1e6
         self.report[name] = {
             "ms_per_ciphertext": round(wall / self.n * 1e3, 4),
-            "scalar_mult_equivalents": round(cpu / self.n * 1e6 / ((before + after) / 2), 2),
+            "scalar_mult_equivalents": round(cpu / self.n * 1e6 / mult_us, 2),
         }
         return result, wall
+
+    def scalar_mult_us(self) -> float:
+        return self.mult_cpu / self.mults * 1e6
 
 
 def _burn_chunk(count: int) -> int:
@@ -100,12 +115,12 @@ def measure(n: int, parallel: bool = True) -> dict:
     # The generators h, h_1..h_N (and their sum) are public constants a node derives once per N; the targets
     # count shuffle/prove/verify without them, so they are derived first and reported on their own.
     _shuffle_spec.clear_generator_cache()
-    phases.run("generators", lambda: _shuffle_spec.generator_sum(n))
-    (outputs, witness), t_shuffle = phases.run("shuffle", lambda: shuffle.shuffle(keys.public, inputs))
-    proof, t_prove = phases.run("prove", lambda: shuffle.prove(keys.public, inputs, outputs, witness, context))
-    _, t_verify = phases.run("verify", lambda: shuffle.verify(keys.public, inputs, outputs, proof, context))
+    phases.run("generators", lambda m: _shuffle_spec.generator_sum(n, m))
+    (outputs, witness), t_shuffle = phases.run("shuffle", lambda m: shuffle.shuffle(keys.public, inputs, m))
+    proof, t_prove = phases.run("prove", lambda m: shuffle.prove(keys.public, inputs, outputs, witness, context, m))
+    _, t_verify = phases.run("verify", lambda m: shuffle.verify(keys.public, inputs, outputs, proof, context, m))
 
-    report = {"n": n, "cores": cores, "scalar_mult_us": round(statistics.median(phases.calibrations), 2)}
+    report = {"n": n, "cores": cores, "scalar_mult_us": round(phases.scalar_mult_us(), 2)}
     report.update(phases.report)
     report["shuffle_and_prove_scalar_mult_equivalents"] = round(
         report["shuffle"]["scalar_mult_equivalents"] + report["prove"]["scalar_mult_equivalents"], 2
