@@ -180,7 +180,7 @@ def test_traffic_filter_pause_and_clear(qtbot, window):
     assert window.traffic.rowCount() == 0
 
 
-def test_closing_the_window_stops_every_child_and_the_server(qtbot, window, server):
+def test_closing_the_window_stops_every_child_and_the_server(qtbot, qtlog, window, server):
     spawn(window, qtbot, 3)
     pids = [e.pid for e in window.processes.processes]
     assert set(pids) <= {p.pid for p in psutil.Process().children(recursive=True)}
@@ -189,6 +189,7 @@ def test_closing_the_window_stops_every_child_and_the_server(qtbot, window, serv
     alive = [p for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE]
     assert [p.pid for p in alive if p.pid in pids] == []
     assert all(e.state in ("exited", "killed", "crashed") for e in window.processes.processes)
+    assert not [r.message for r in qtlog.records if "still running" in r.message]
 
 
 def test_window_geometry_and_splitters_survive_a_restart(qtbot, tmp_path):
