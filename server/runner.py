@@ -18,6 +18,7 @@ from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 
 from server import bridge
+from server.board import Board
 from server.bridge import BridgeError
 from server.events import EventChannel
 from server.hub import Hub
@@ -35,6 +36,8 @@ class ServerRunner:
         self.port = port
         self.channel = channel or EventChannel()
         self.data_dir = data_dir
+        self._board: Board | None = None
+        self._board_lock = threading.Lock()
         self.ping_interval = ping_interval  # also how often rtt is measured; a dead client leaves within
         self.ping_timeout = ping_interval if ping_timeout is None else ping_timeout  # interval + timeout
         self.admin_token = secrets.token_urlsafe(32)
@@ -48,6 +51,15 @@ class ServerRunner:
         self._stop_requested: asyncio.Event | None = None
         self._calls_lock = threading.Lock()
         self._calls: set[concurrent.futures.Future] = set()
+
+    @property
+    def board(self) -> Board:
+        """The bulletin board of `data_dir` (None: the per-user default), opened on first use and kept for the
+        runner's whole life, restarts included: one Board per data dir."""
+        with self._board_lock:
+            if self._board is None:
+                self._board = Board(data_dir=self.data_dir)
+            return self._board
 
     @property
     def url(self) -> str:
@@ -70,6 +82,7 @@ class ServerRunner:
         with self._lifecycle:
             if self.running:
                 return
+            self.board  # open (or fail on) the board before anything listens
             sockets = bind_sockets(self.port, address=self.host)
             self.port = sockets[0].getsockname()[1]
             ready = threading.Event()
@@ -150,7 +163,7 @@ class ServerRunner:
         self._loop = IOLoop.current()
         self._stop_requested = asyncio.Event()
         self._hub = Hub(self.channel, self.registry, self.ping_interval)
-        web = WebContext(call=self.call, admin_token=self.admin_token)
+        web = WebContext(call=self.call, admin_token=self.admin_token, board=self.board, channel=self.channel)
         app = create_tornado_app(self._hub, create_flask_app(web), executor, self.ping_interval, self.ping_timeout)
         http = HTTPServer(app, xheaders=False)
         http.add_sockets(sockets)

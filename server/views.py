@@ -12,13 +12,17 @@ from typing import Any, Callable
 
 from flask import current_app, jsonify, request
 
+from server.board import Board
 from server.bridge import BridgeError
+from server.events import EventChannel
 
 
 @dataclass(frozen=True)
 class WebContext:
     call: Callable[[str, dict[str, Any] | None], concurrent.futures.Future]  # ServerRunner.call
     admin_token: str
+    board: Board  # the runner's one bulletin board (thread-safe; Flask threads may write ballots directly)
+    channel: EventChannel  # publish events (e.g. "election.ballot") from Flask threads
 
 
 class HttpError(Exception):

@@ -73,11 +73,20 @@ class NodeProcess:
         return self.proc.stderr.read() if self.proc.poll() is not None else ""
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_data_home(tmp_path_factory):
+    # A runner built without data_dir opens the per-user board: keep every test's away from the real one.
+    mp = pytest.MonkeyPatch()
+    mp.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+    yield
+    mp.undo()
+
+
 @pytest.fixture
-def server():
+def server(tmp_path):
     from server.runner import ServerRunner
 
-    runner = ServerRunner(port=0, ping_interval=0.5)
+    runner = ServerRunner(port=0, ping_interval=0.5, data_dir=str(tmp_path / "data"))
     runner.start()
     try:
         yield runner
