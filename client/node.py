@@ -19,6 +19,8 @@ from client.backoff import Backoff
 from client.status import StatusWriter
 from server import protocol
 
+RECEIVE_WAKEUP = 1.0  # the receive thread wakes at least this often to notice a stop
+
 
 class Node:
     def __init__(self, url: str, name: str, role: str, status: StatusWriter, backoff: Backoff | None = None):
@@ -41,7 +43,7 @@ class Node:
             )
             if self.stopping.is_set():  # stop() came between the check and the new app
                 break
-            self._app.run_forever(reconnect=0)
+            self._app.run_forever(reconnect=0, ping_timeout=RECEIVE_WAKEUP)
             if self.stopping.is_set():
                 break
             delay = self.backoff.next_delay()
@@ -51,10 +53,20 @@ class Node:
         self.status("stopped")
 
     def stop(self) -> None:
+        # Not app.close(): it reads the close reply on this thread, racing the receive thread, which can then
+        # sleep in select() on a closed socket. Instead send the close frame and let the receive thread see
+        # the reply (or its 1 s select timeout) and wind down by itself.
         self.stopping.set()
         app = self._app
-        if app is not None:
-            app.close()
+        if app is None:
+            return
+        app.keep_running = False
+        sock = app.sock
+        if sock is not None and sock.connected:
+            try:
+                sock.send_close(websocket.STATUS_NORMAL, b"node stopping")
+            except (websocket.WebSocketException, OSError):
+                pass
 
     # --- websocket callbacks (on the websocket thread) -----------------------------------------------------
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from server.ws import NodeSocket
 
 STATS_EVENT_INTERVAL = 1.0  # at most one "client.updated" per client per second for counters and rtt
+DISCONNECT_GRACE = 2.0  # seconds a disconnected client gets to answer the close frame before it is cut
 _RTT_PING = b"rtt:"  # our pings carry "rtt:" + send time; Tornado's keep-alive pings are empty
 
 
@@ -150,7 +151,10 @@ class Hub:
         sock = self.sockets.get(client_id)
         if sock is None:
             return False
+        stream = sock.ws_connection.stream if sock.ws_connection else None
         sock.close(1000, reason)
+        if stream is not None:  # a client that never answers the close frame is cut after a short grace
+            self._loop.call_later(DISCONNECT_GRACE, stream.close)
         return True
 
     def mixers(self) -> list[str]:
