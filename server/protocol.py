@@ -3,8 +3,11 @@
 Pure Python (no Tornado, no Flask): the client imports this module too, and the import-linter contract
 forbids the client reaching Tornado or Flask even indirectly.
 
-Node -> server: hello {name, role}, mixed {request_id, ...}, error {reason}.
-Server -> node: welcome {client_id}, mix {request_id}, error {reason, detail}.
+Node -> server: hello {name, role}, mixed {request_id, ...}, error {reason}, and the election messages of
+docs/protocol.md (progress, keygen.*, mix.response, decrypt.response), signed (server/signing.py).
+Server -> node: welcome {client_id}, mix {request_id}, error {reason, detail}, keygen.request,
+keygen.shares, mix.request, decrypt.request. Either side may send a long message as `chunk` frames
+(server/chunks.py); the reassembled text is parsed again as one message.
 """
 
 from __future__ import annotations
@@ -19,19 +22,40 @@ from typing import Any
 MAX_MESSAGE_BYTES = 1 << 20
 TRANSPORT_MAX_BYTES = 4 << 20
 
-ROLES = ("mixer", "trustee", "voter")
+ROLES = ("mixer", "trustee", "voter", "observer")
 MAX_NAME_CHARS = 64
 
 # What each side may send, and the fields each type requires (name -> type).
+# A chunk frame (docs/protocol.md, Transport); both sides send them.
+CHUNK_FIELDS: dict[str, type] = {"transfer": str, "index": int, "count": int, "sha256": str, "data": str}
+# Node messages that must carry a valid signature; `signed` is checked by server/signing.py.
+SIGNED_NODE_TYPES = frozenset(
+    {"progress", "keygen.commitment", "keygen.done", "keygen.complaint", "mix.response", "decrypt.response"}
+)
 NODE_TYPES: dict[str, dict[str, type]] = {
-    "hello": {"name": str, "role": str},
+    "hello": {"name": str, "role": str},  # mixers/trustees add public_key, join_token, signed
     "mixed": {"request_id": str},
     "error": {"reason": str},
+    "chunk": CHUNK_FIELDS,
+    "progress": {"election_id": str, "task": str, "phase": str, "done": int, "total": int, "signed": dict},
+    "keygen.commitment": {"election_id": str, "index": int, "commitments": list, "proof": dict, "shares": dict,
+                          "signed": dict},
+    "keygen.done": {"election_id": str, "index": int, "verification_key": str, "signed": dict},
+    "keygen.complaint": {"election_id": str, "index": int, "against": int, "reason": str, "signed": dict},
+    "mix.response": {"election_id": str, "stage": int, "outputs": list, "proof": dict, "list_hash": str,
+                     "signed": dict},
+    "decrypt.response": {"election_id": str, "index": int, "partials": list, "proofs": list, "signed": dict},
 }
 SERVER_TYPES: dict[str, dict[str, type]] = {
     "welcome": {"client_id": str},
     "mix": {"request_id": str},
     "error": {"reason": str},
+    "chunk": CHUNK_FIELDS,
+    "keygen.request": {"election_id": str, "index": int, "threshold": int, "trustees": list},
+    "keygen.shares": {"election_id": str, "commitments": dict, "shares": dict},
+    "mix.request": {"election_id": str, "stage": int, "public_key": str, "context": str, "ciphertexts": list,
+                    "list_hash": str},
+    "decrypt.request": {"election_id": str, "ciphertexts": list, "list_hash": str},
 }
 
 # Error reasons a reply can carry.
@@ -53,13 +77,18 @@ class ProtocolError(ValueError):
         self.detail = detail
 
 
-def parse_message(frame: str | bytes, allowed: dict[str, dict[str, type]] = NODE_TYPES) -> dict[str, Any]:
-    """Decode and validate one frame against `allowed` types; raise ProtocolError saying what is wrong."""
+def parse_message(
+    frame: str | bytes, allowed: dict[str, dict[str, type]] = NODE_TYPES, max_bytes: int = MAX_MESSAGE_BYTES
+) -> dict[str, Any]:
+    """Decode and validate one frame against `allowed` types; raise ProtocolError saying what is wrong.
+
+    `max_bytes`: a text reassembled from chunks (server/chunks.py) is parsed with that module's larger limit.
+    """
     if isinstance(frame, bytes):
         raise ProtocolError(BINARY, f"binary frames are not part of the protocol; {PROTOCOL_HINT}")
-    size = len(frame.encode("utf-8"))
-    if size > MAX_MESSAGE_BYTES:
-        raise ProtocolError(TOO_BIG, f"frame of {size} bytes is over the {MAX_MESSAGE_BYTES}-byte limit")
+    size = len(frame.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise ProtocolError(TOO_BIG, f"frame of {size} bytes is over the {max_bytes}-byte limit")
     try:
         message = json.loads(frame)
     except ValueError:
@@ -70,7 +99,8 @@ def parse_message(frame: str | bytes, allowed: dict[str, dict[str, type]] = NODE
     if kind not in allowed:
         raise ProtocolError(UNKNOWN_TYPE, f"unknown type {kind[:40]!r}; expected one of {sorted(allowed)}")
     for name, expected in allowed[kind].items():
-        if not isinstance(message.get(name), expected):
+        value = message.get(name)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ProtocolError(BAD_SHAPE, f"{kind!r} needs a {expected.__name__} field {name!r}")
     if kind == "hello":
         _check_hello(message)

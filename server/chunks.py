@@ -1,0 +1,146 @@
+"""Chunked transfers: a long message text travels as a run of `chunk` frames (docs/protocol.md, Transport).
+
+Pure Python, no I/O: the server and the nodes both use it. `split` cuts a text into frames; a
+`Reassembler` per connection joins them back, checking order, count, and the SHA-256 of the whole text,
+and abandons a transfer that breaks a rule (ProtocolError naming the transfer) or stalls (`expire`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.protocol import ProtocolError
+
+CHUNK_BYTES = 256 * 1024  # the largest slice; frames stay far below the websocket frame limit
+STALL_SECONDS = 60.0
+MAX_TRANSFER_BYTES = 256 * 1024 * 1024  # a whole reassembled text may not exceed this
+MAX_OPEN_TRANSFERS = 8  # per Reassembler: a peer cannot pin memory with endless half transfers
+BAD_CHUNK = "bad_chunk"
+
+
+def _encoded_size(text: str) -> int:
+    return len(json.dumps(text)) - 2  # without the quotes; ensure_ascii, like protocol.encode
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def split(text: str, limit: int = CHUNK_BYTES) -> list[dict[str, Any]]:
+    """The chunk frames carrying `text`, or [] when it fits in one frame and should be sent as is.
+
+    `limit` bounds each slice's size *as it appears in the frame* (JSON-escaped, ASCII, as
+    protocol.encode writes it), so a frame is never more than `limit` plus a small envelope even when
+    the text is itself JSON full of quotes.
+    """
+    if limit < 16:
+        raise ValueError("chunk limit must be at least 16 bytes")
+    if _encoded_size(text) <= limit:
+        return []
+    slices, start = [], 0
+    while start < len(text):
+        end = min(len(text), start + limit)
+        while _encoded_size(text[start:end]) > limit:  # escapes made it too big: shrink, never below one char
+            end = start + max(1, (end - start) * 7 // 8)
+        slices.append(text[start:end])
+        start = end
+    transfer, digest, count = secrets.token_urlsafe(12), _digest(text), len(slices)
+    return [
+        {"type": "chunk", "transfer": transfer, "index": i, "count": count, "sha256": digest, "data": data}
+        for i, data in enumerate(slices)
+    ]
+
+
+@dataclass
+class _Transfer:
+    count: int
+    sha256: str
+    started: float
+    last_seen: float
+    parts: list[str] = field(default_factory=list)
+    size: int = 0
+
+
+class Reassembler:
+    """Joins the chunk frames of one peer back into whole texts. Not thread-safe: one per connection."""
+
+    def __init__(self, stall_seconds: float = STALL_SECONDS, max_bytes: int = MAX_TRANSFER_BYTES,
+                 clock=time.monotonic):
+        self.stall_seconds, self.max_bytes, self._clock = stall_seconds, max_bytes, clock
+        self._open: dict[str, _Transfer] = {}
+
+    @property
+    def open_transfers(self) -> int:
+        return len(self._open)
+
+    def feed(self, frame: dict[str, Any]) -> str | None:
+        """Take one chunk frame; return the whole text when its last chunk arrives, else None.
+
+        Raises ProtocolError(BAD_CHUNK, ...) for a malformed frame, a chunk out of order, repeated or
+        missing, a changed count/sha256, an oversized transfer or a hash mismatch; the transfer is dropped.
+        """
+        now = self._clock()
+        self.expire(now)
+        transfer_id = frame.get("transfer")
+        if not isinstance(transfer_id, str) or not 0 < len(transfer_id) <= 64:
+            raise ProtocolError(BAD_CHUNK, "chunk needs a string 'transfer' id of 1..64 characters")
+        try:
+            index, count, sha256, data = _fields(frame)
+        except ProtocolError:
+            self._open.pop(transfer_id, None)
+            raise
+        transfer = self._open.get(transfer_id)
+        if transfer is None:
+            if index != 0:
+                raise _broken(transfer_id, f"starts at chunk {index}, not 0 (out of order or already abandoned)")
+            if len(self._open) >= MAX_OPEN_TRANSFERS:
+                raise _broken(transfer_id, f"more than {MAX_OPEN_TRANSFERS} transfers open at once")
+            transfer = self._open[transfer_id] = _Transfer(count, sha256, now, now)
+        elif count != transfer.count or sha256 != transfer.sha256:
+            del self._open[transfer_id]
+            raise _broken(transfer_id, "count or sha256 changed within the transfer")
+        elif index != len(transfer.parts):
+            del self._open[transfer_id]
+            raise _broken(transfer_id, f"chunk {index} arrived, expected {len(transfer.parts)} (out of order,"
+                          " repeated or missing)")
+        transfer.size += len(data)
+        if transfer.size > self.max_bytes:
+            del self._open[transfer_id]
+            raise _broken(transfer_id, f"larger than {self.max_bytes} characters")
+        transfer.parts.append(data)
+        transfer.last_seen = now
+        if index < count - 1:
+            return None
+        del self._open[transfer_id]
+        text = "".join(transfer.parts)
+        if _digest(text) != sha256:
+            raise _broken(transfer_id, "sha256 of the joined text does not match (changed or truncated)")
+        return text
+
+    def expire(self, now: float | None = None) -> list[str]:
+        """Drop transfers with no chunk for `stall_seconds`; return their ids (callers report them)."""
+        now = self._clock() if now is None else now
+        stalled = [tid for tid, t in self._open.items() if now - t.last_seen > self.stall_seconds]
+        for tid in stalled:
+            del self._open[tid]
+        return stalled
+
+
+def _fields(frame: dict[str, Any]) -> tuple[int, int, str, str]:
+    index, count, sha256, data = frame.get("index"), frame.get("count"), frame.get("sha256"), frame.get("data")
+    if type(index) is not int or type(count) is not int or not 0 <= index < count:
+        raise ProtocolError(BAD_CHUNK, "chunk needs integers 0 <= index < count")
+    if not isinstance(sha256, str) or len(sha256) != 64 or sha256.strip("0123456789abcdef"):
+        raise ProtocolError(BAD_CHUNK, "chunk sha256 must be 64 lowercase hex digits")
+    if not isinstance(data, str):
+        raise ProtocolError(BAD_CHUNK, "chunk data must be a string")
+    return index, count, sha256, data
+
+
+def _broken(transfer_id: str, why: str) -> ProtocolError:
+    return ProtocolError(BAD_CHUNK, f"transfer {transfer_id[:64]!r} abandoned: {why}")

@@ -1,0 +1,111 @@
+"""Signed node messages (docs/protocol.md, "Node identity and signatures"). Pure: PyNaCl, no I/O.
+
+A node signs the whole message object with its Ed25519 key: the signature covers
+b"mixscope-node-message/1\\x00" + canonical_json(message with "signed" = {"key", "seq"}), so no field,
+not even the key or the sequence number, can be changed without breaking it. `seq` rises with every
+message (time.time_ns()); `ReplayGuard` is the receiving side's check that it really does.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import nacl.exceptions
+import nacl.signing
+
+SIGNING_DOMAIN = b"mixscope-node-message/1\x00"
+KEY_HEX_CHARS = 64
+SIG_HEX_CHARS = 128
+
+
+class SignatureError(ValueError):
+    """A message that is unsigned, malformed, badly signed or replayed. `reason` says which."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def canonical_json(obj: Any) -> bytes:
+    """The one byte string a JSON value signs as: sorted keys, no spaces, UTF-8."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _signed_bytes(message: dict[str, Any], key_hex: str, seq: int) -> bytes:
+    body = dict(message)
+    body["signed"] = {"key": key_hex, "seq": seq}
+    return SIGNING_DOMAIN + canonical_json(body)
+
+
+def public_key_hex(signing_key: nacl.signing.SigningKey) -> str:
+    return signing_key.verify_key.encode().hex()
+
+
+def sign(message: dict[str, Any], signing_key: nacl.signing.SigningKey, seq: int) -> dict[str, Any]:
+    """A copy of `message` with a "signed" field {key, seq, sig} added (any old one replaced)."""
+    if type(seq) is not int or seq < 0:
+        raise ValueError("seq must be a non-negative integer")
+    body = {k: v for k, v in message.items() if k != "signed"}
+    key_hex = public_key_hex(signing_key)
+    signature = signing_key.sign(_signed_bytes(body, key_hex, seq)).signature
+    body["signed"] = {"key": key_hex, "seq": seq, "sig": signature.hex()}
+    return body
+
+
+def signer(message: dict[str, Any]) -> tuple[str, int]:
+    """The (key hex, seq) a message claims, checked for shape only (no signature check)."""
+    signed = message.get("signed")
+    if not isinstance(signed, dict):
+        raise SignatureError("message is not signed (no 'signed' object)")
+    key, seq, sig = signed.get("key"), signed.get("seq"), signed.get("sig")
+    if not _is_hex(key, KEY_HEX_CHARS):
+        raise SignatureError("signed.key must be 64 lowercase hex digits")
+    if type(seq) is not int or seq < 0:
+        raise SignatureError("signed.seq must be a non-negative integer")
+    if not _is_hex(sig, SIG_HEX_CHARS):
+        raise SignatureError("signed.sig must be 128 lowercase hex digits")
+    if set(signed) != {"key", "seq", "sig"}:
+        raise SignatureError("signed may only hold key, seq and sig")
+    return key, seq
+
+
+def verify(message: dict[str, Any]) -> str:
+    """Check the message's signature; return the signer's public key hex or raise SignatureError."""
+    key_hex, seq = signer(message)
+    body = {k: v for k, v in message.items() if k != "signed"}
+    try:
+        verify_key = nacl.signing.VerifyKey(bytes.fromhex(key_hex))
+        verify_key.verify(_signed_bytes(body, key_hex, seq), bytes.fromhex(message["signed"]["sig"]))
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, nacl.exceptions.TypeError):
+        raise SignatureError("bad signature") from None
+    except (TypeError, ValueError):  # a value canonical_json cannot encode (a lone surrogate, ...)
+        raise SignatureError("message cannot be canonicalised for signing") from None
+    return key_hex
+
+
+class ReplayGuard:
+    """Remembers the last accepted seq per key; `check_and_record` refuses one that does not rise.
+
+    In memory, thread-safe. The server's durable guard is the board's signed-message log; this one is for
+    a single connection or process (nodes use it on server messages they choose to sign in future).
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def check_and_record(self, key_hex: str, seq: int) -> None:
+        with self._lock:
+            last = self._last.get(key_hex)
+            if last is not None and seq <= last:
+                raise SignatureError(f"replayed or stale seq {seq} (last accepted {last})")
+            self._last[key_hex] = seq
+
+    def last(self, key_hex: str) -> int | None:
+        return self._last.get(key_hex)
+
+
+def _is_hex(value: Any, length: int) -> bool:
+    return isinstance(value, str) and len(value) == length and not value.strip("0123456789abcdef")
