@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import hmac
+import secrets
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
 import tornado.web
@@ -18,7 +20,10 @@ from server.views import HttpError, WebContext, context
 
 
 def create_flask_app(web_context: WebContext) -> Flask:
-    app = Flask("mixscope")
+    # root_path: templates live in server/templates. The secret key signs session cookies (the forms' CSRF
+    # token); a fresh one per app means a restarted server invalidates old forms, which is harmless.
+    app = Flask("mixscope", root_path=str(Path(__file__).resolve().parent))
+    app.secret_key = secrets.token_bytes(32)
     app.extensions["mixscope"] = web_context
     for route in FLASK_ROUTES:
         view = require_admin(route.view) if route.admin else route.view
