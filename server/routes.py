@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from server import views
+from server import views, views_api, views_election
 from server.ws import NodeSocket
 
 TORNADO_ROUTES = [
@@ -29,4 +29,16 @@ FLASK_ROUTES = [
     FlaskRoute("/", views.index),                                # what this server is
     FlaskRoute("/over", views.over, ("GET", "POST"), admin=True),  # the seed's route: ask every mixer to mix
     FlaskRoute("/api/clients", views.clients, admin=True),       # connected clients, as registry snapshots
+    # voters and observers (HTML pages; the vote form is demo mode: the server encrypts)
+    FlaskRoute("/elections", views_election.elections_page),
+    FlaskRoute("/elections/<election_id>", views_election.election_page),
+    FlaskRoute("/elections/<election_id>/vote", views_election.vote_page, ("GET", "POST")),
+    FlaskRoute("/elections/<election_id>/board", views_election.board_page),
+    FlaskRoute("/elections/<election_id>/results", views_election.results_page),
+    # the public JSON API (voters encrypt their own ballots)
+    FlaskRoute("/api/elections", views_api.list_elections),
+    FlaskRoute("/api/elections/<election_id>", views_api.get_election),
+    FlaskRoute("/api/elections/<election_id>/ballots", views_api.list_ballots),
+    FlaskRoute("/api/elections/<election_id>/ballots", views_api.cast_ballot, ("POST",)),
+    FlaskRoute("/api/elections/<election_id>/record", views_api.get_record),  # ?download=1: as a file
 ]

@@ -1,0 +1,77 @@
+"""The public JSON API for voters and observers: elections, ballots, the published record.
+
+Voters encrypt their own ballots (mixnet.ballots.cast) and POST them here; the server only verifies and
+stores. Errors are JSON {"error": reason} with a 4xx status (see server/views_ballots.py for which).
+URLs are in server/routes.py.
+"""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from server import board as board_mod
+from server.views import HttpError
+from server.views_ballots import current_board, election_or_404, receipt_json, submit_ballot
+
+MAX_BALLOT_BODY = 256 * 1024  # a ballot is a few KB; a disjunctive proof grows ~200 bytes per candidate
+
+
+def election_json(election: board_mod.Election) -> dict:
+    return {
+        "id": election.id,
+        "question": election.question,
+        "candidates": list(election.candidates),
+        "threshold": election.threshold,
+        "trustees": election.trustees,
+        "mixers": election.mixers,
+        "state": election.state,
+        "reason": election.reason,
+        "public_key": election.public_key,
+        "created_at": election.created_at,
+        "updated_at": election.updated_at,
+    }
+
+
+def list_elections():
+    return jsonify(elections=[election_json(e) for e in current_board().list_elections()])
+
+
+def get_election(election_id: str):
+    board = current_board()
+    election = election_or_404(board, election_id)
+    return jsonify({**election_json(election), "ballots": board.count_ballots(election_id)})
+
+
+def cast_ballot(election_id: str):
+    if (request.content_length or 0) > MAX_BALLOT_BODY:
+        raise HttpError(413, f"a ballot body may be at most {MAX_BALLOT_BODY} bytes")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise HttpError(400, "send a JSON object {voter_id, ballot} with Content-Type: application/json")
+    unknown = set(body) - {"voter_id", "ballot"}
+    if unknown:
+        raise HttpError(400, f"unknown field(s): {', '.join(sorted(unknown))}")
+    if "ballot" not in body or "voter_id" not in body:
+        raise HttpError(400, "the body needs voter_id and ballot")
+    intake = submit_ballot(election_id, body["voter_id"], body["ballot"])
+    return jsonify(receipt_json(intake.receipt)), 201 if intake.created else 200
+
+
+def list_ballots(election_id: str):
+    board = current_board()
+    election_or_404(board, election_id)
+    stored = board.ballots(election_id)
+    return jsonify(election_id=election_id, count=len(stored),
+                   ballots=[{"position": b.position, "tracking_hash": b.tracking_hash} for b in stored])
+
+
+def get_record(election_id: str):
+    board = current_board()
+    election_or_404(board, election_id)
+    record = board.record(election_id)
+    if record is None:
+        raise HttpError(404, f"election {election_id!r} has no published record yet")
+    response = jsonify(record)
+    if request.args.get("download"):
+        response.headers["Content-Disposition"] = f'attachment; filename="record-{election_id}.json"'
+    return response

@@ -1,0 +1,160 @@
+"""Ballot intake shared by the JSON API and the demo vote form: check, verify, store, announce.
+
+A ballot is acknowledged only once the board has committed it (Board.add_ballot returns after the commit).
+Every refusal is an HttpError with a 4xx status and a reason; nothing is stored on any refusal path.
+The "election.ballot" event is throttled (at most ~5/s per election, the latest count always sent last).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from mixnet import ballots, group
+from mixnet.errors import ProofError
+from server import board as board_mod
+from server.views import HttpError, context
+
+MAX_VOTER_ID = 256
+EVENT_INTERVAL = 0.2  # seconds between "election.ballot" events of one election
+
+
+@dataclass(frozen=True)
+class Intake:
+    receipt: board_mod.Receipt
+    created: bool  # False: an identical resubmission, answered with the original receipt
+
+
+def current_board() -> board_mod.Board:
+    board = getattr(context(), "board", None)
+    if board is None:
+        raise HttpError(503, "this server has no bulletin board")
+    return board
+
+
+def election_or_404(board: board_mod.Board, election_id: str) -> board_mod.Election:
+    try:
+        return board.get_election(election_id)
+    except board_mod.NotFoundError:
+        raise HttpError(404, f"no election {election_id!r}") from None
+    except board_mod.BoardInputError as exc:  # an id with characters no election id has
+        raise HttpError(404, f"no election: {exc}") from None
+
+
+def public_key_of(election: board_mod.Election) -> bytes:
+    if election.public_key is None:
+        raise HttpError(409, f"election {election.id!r} has no public key yet (state {election.state})")
+    return group.decode(election.public_key)
+
+
+def check_voter_id(voter_id: Any) -> str:
+    if not isinstance(voter_id, str) or not voter_id.strip() or len(voter_id) > MAX_VOTER_ID:
+        raise HttpError(400, f"voter_id must be a non-empty string of at most {MAX_VOTER_ID} characters")
+    return voter_id
+
+
+def submit_ballot(election_id: str, voter_id: Any, ballot_json: Any) -> Intake:
+    """Verify the voter's ballot for this election and store it; HttpError(4xx, reason) when refused."""
+    board = current_board()
+    election = election_or_404(board, election_id)
+    voter_id = check_voter_id(voter_id)
+    try:
+        ballot = ballots.Ballot.from_json(ballot_json)
+    except ProofError as exc:
+        raise HttpError(400, f"malformed ballot: {exc}") from None
+    normalised = ballot.to_json()  # one spelling per ballot, so the tracking hash is the record's
+
+    # A resubmission is answered from the board without redoing the proofs (it was verified when stored).
+    stored = board.receipt(election_id, voter_id)
+    if stored is not None:
+        if stored.tracking_hash == board_mod.content_hash(normalised):
+            return Intake(stored, created=False)
+        raise HttpError(409, f"voter {voter_id!r} has already cast a different ballot")
+    if election.state != "voting":
+        raise HttpError(409, f"election {election_id!r} is {election.state}, not voting: ballot refused")
+
+    try:
+        ballots.verify_ballot(public_key_of(election), election_id, voter_id, len(election.candidates), ballot)
+    except ProofError as exc:
+        raise HttpError(422, f"ballot refused: {exc}") from None
+    receipt = store(board, election_id, voter_id, normalised)
+    ballot_counter().stored(election_id, receipt.position)
+    return Intake(receipt, created=True)
+
+
+def store(board: board_mod.Board, election_id: str, voter_id: str, ballot: dict) -> board_mod.Receipt:
+    try:
+        return board.add_ballot(election_id, voter_id, ballot)
+    except board_mod.DuplicateBallotError as exc:
+        raise HttpError(409, str(exc)) from None
+    except board_mod.StateError as exc:  # closed between our check and the commit
+        raise HttpError(409, str(exc)) from None
+    except board_mod.NotFoundError as exc:
+        raise HttpError(404, str(exc)) from None
+    except board_mod.BoardInputError as exc:
+        raise HttpError(400, str(exc)) from None
+
+
+def receipt_json(receipt: board_mod.Receipt) -> dict[str, Any]:
+    return {"receipt": receipt.tracking_hash, "position": receipt.position, "election_id": receipt.election_id,
+            "voter_id": receipt.voter_id}
+
+
+class BallotCounter:
+    """Publishes "election.ballot" {election_id, count} at most once per EVENT_INTERVAL per election, with a
+    trailing event so the last count is never lost. Positions are dense (1, 2, ...), so the highest
+    position stored is the count."""
+
+    def __init__(self, channel, interval: float = EVENT_INTERVAL):
+        self.channel, self.interval = channel, interval
+        self._lock = threading.Lock()
+        self._count: dict[str, int] = {}
+        self._sent_at: dict[str, float] = {}
+        self._timers: dict[str, threading.Timer] = {}
+
+    def stored(self, election_id: str, position: int) -> None:
+        with self._lock:
+            self._count[election_id] = max(self._count.get(election_id, 0), position)
+            if election_id in self._timers:
+                return  # the pending trailing event will carry this count
+            wait = self._sent_at.get(election_id, 0.0) + self.interval - time.monotonic()
+            if wait > 0:
+                timer = threading.Timer(wait, self._flush, (election_id,))
+                timer.daemon = True
+                self._timers[election_id] = timer
+                timer.start()
+                return
+            count = self._mark_sent(election_id)
+        self._publish(election_id, count)
+
+    def _flush(self, election_id: str) -> None:
+        with self._lock:
+            self._timers.pop(election_id, None)
+            count = self._mark_sent(election_id)
+        self._publish(election_id, count)
+
+    def _mark_sent(self, election_id: str) -> int:
+        self._sent_at[election_id] = time.monotonic()
+        return self._count[election_id]
+
+    def _publish(self, election_id: str, count: int) -> None:
+        if self.channel is not None:
+            self.channel.publish("election.ballot", {"election_id": election_id, "count": count})
+
+
+_counters: "weakref.WeakKeyDictionary[Any, BallotCounter]" = weakref.WeakKeyDictionary()
+_counters_lock = threading.Lock()
+
+
+def ballot_counter() -> BallotCounter:
+    """The counter of this server's channel (one per channel, so throttling spans all Flask threads)."""
+    channel = getattr(context(), "channel", None)
+    key = channel if channel is not None else context()
+    with _counters_lock:
+        counter = _counters.get(key)
+        if counter is None:
+            counter = _counters[key] = BallotCounter(channel)
+    return counter
