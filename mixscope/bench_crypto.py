@@ -140,6 +140,8 @@ def measure(n: int, parallel: bool = True) -> dict:
         report["parallel_seconds"] = round(t_parallel, 3)
         report["parallel_speedup"] = round((t_prove + t_verify) / t_parallel, 2)
     report["peak_rss_mb"] = _peak_rss_mb()
+    if parallel:  # the pool's workers have been joined, so the kernel reports their largest peak
+        report["peak_rss_worker_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     return report
 
 
