@@ -14,6 +14,8 @@ COMMANDS = {
     "serve": ("server.serve:run", "run the server headless and print its URL and tokens"),
     "node": ("client.node:run", "run a websocket node (mixer, trustee, voter) against a server"),
     "bench": ("mixscope.bench:run", "run a benchmark and print JSON"),
+    "vote": ("client.vote:run", "encrypt a choice here and cast it through a server's JSON API"),
+    "verify": ("mixscope.verify:run", "check a published election record, one line per check"),
 }
 
 
@@ -46,6 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
     crypto.add_argument("--n", type=int, default=1000, help="number of ciphertexts")
     crypto.add_argument("--no-parallel", action="store_true", help="skip the process-pool run")
     crypto.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
+
+    vote = sub.add_parser("vote", help=COMMANDS["vote"][1])
+    vote.add_argument("--server", required=True, help="server URL, e.g. http://127.0.0.1:8000")
+    vote.add_argument("--election", required=True, help="election id")
+    vote.add_argument("--voter", required=True, help="your voter id")
+    vote.add_argument("--choice", required=True, help="candidate index (0-based) or exact name")
+
+    verify = sub.add_parser("verify", help=COMMANDS["verify"][1])
+    verify.add_argument("record", metavar="RECORD", help="the election record JSON file")
+    verify.add_argument("--workers", type=int, default=None, help="processes for proof checks (default: all cores)")
     return parser
 
 

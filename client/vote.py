@@ -1,0 +1,124 @@
+"""`mixscope vote`: encrypt one choice on this machine and cast it through the server's JSON API.
+
+The server never sees the choice: the ballot (ElGamal ciphertext + proofs, mixnet.ballots.cast) is made
+here with the election's public key, and the server only verifies and stores it. `BallotApi` is the small
+keep-alive HTTP client the voter simulator (client/voters.py) shares.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import sys
+import urllib.parse
+from typing import Any
+
+from mixnet import ballots, group
+
+TIMEOUT = 30.0
+
+
+class ApiError(Exception):
+    """The server refused a request (status >= 400) or could not be reached (status 0)."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(f"{status}: {reason}" if status else reason)
+        self.status, self.reason = status, reason
+
+
+class BallotApi:
+    """One keep-alive HTTP connection to a Mixscope server's JSON API. Not thread-safe: one per thread."""
+
+    def __init__(self, base_url: str, timeout: float = TIMEOUT):
+        parts = urllib.parse.urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"server URL must look like http://host:port, got {base_url!r}")
+        self._factory = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        self._host, self._port, self._timeout = parts.hostname, parts.port, timeout
+        self._prefix = parts.path.rstrip("/")
+        self._conn: http.client.HTTPConnection | None = None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> "BallotApi":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """Send one request on the kept-alive connection (reconnecting once if the server dropped it)."""
+        payload = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json"} if payload is not None else {}
+        for attempt in (1, 2):
+            if self._conn is None:
+                self._conn = self._factory(self._host, self._port, timeout=self._timeout)
+            try:
+                self._conn.request(method, self._prefix + path, body=payload, headers=headers)
+                response = self._conn.getresponse()
+                raw = response.read()
+                break
+            except (ConnectionError, http.client.HTTPException, OSError) as exc:
+                self.close()  # a stale keep-alive connection: retry once on a fresh one
+                if attempt == 2:
+                    raise ApiError(0, f"cannot reach {self._host}:{self._port}: {exc}") from None
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError:
+            data = None
+        if response.status >= 400:
+            reason = data.get("error") if isinstance(data, dict) else None
+            raise ApiError(response.status, reason or raw[:200].decode("utf-8", "replace") or response.reason)
+        return response.status, data
+
+    def election(self, election_id: str) -> dict:
+        return self.request("GET", f"/api/elections/{urllib.parse.quote(election_id, safe='')}")[1]
+
+    def cast(self, election_id: str, voter_id: str, ballot: dict) -> dict:
+        """POST a ballot; returns {receipt, position, ...} (201 new, 200 identical resubmission)."""
+        path = f"/api/elections/{urllib.parse.quote(election_id, safe='')}/ballots"
+        return self.request("POST", path, {"voter_id": voter_id, "ballot": ballot})[1]
+
+
+def public_key_of(election: dict) -> bytes:
+    key = election.get("public_key")
+    if not key:
+        raise ApiError(409, f"election {election.get('id')!r} has no public key yet (state {election.get('state')})")
+    return group.decode(key)
+
+
+def choice_index(choice: str, candidates: list[str]) -> int:
+    """A 0-based index or a candidate's exact name."""
+    if choice in candidates:
+        return candidates.index(choice)
+    if choice.isdigit() and int(choice) < len(candidates):
+        return int(choice)
+    listing = ", ".join(f"{i}={name}" for i, name in enumerate(candidates))
+    raise ValueError(f"choice {choice!r} is neither an index nor a candidate ({listing})")
+
+
+def cast_vote(base_url: str, election_id: str, voter_id: str, choice: str) -> dict:
+    with BallotApi(base_url) as api:
+        election = api.election(election_id)
+        if election.get("state") != "voting":
+            raise ApiError(409, f"election {election_id!r} is {election.get('state')}, not voting")
+        candidates = election["candidates"]
+        index = choice_index(str(choice), candidates)
+        ballot = ballots.cast(public_key_of(election), election_id, voter_id, len(candidates), index)
+        return api.cast(election_id, voter_id, ballot.to_json())
+
+
+def run(args) -> int:
+    try:
+        receipt = cast_vote(args.server, args.election, args.voter, args.choice)
+    except ApiError as exc:
+        print(f"mixscope vote: refused: {exc}", file=sys.stderr)
+        return 1
+    except (ValueError, group.InvalidElement) as exc:
+        print(f"mixscope vote: {exc}", file=sys.stderr)
+        return 2
+    print(f"receipt {receipt['receipt']} (position {receipt['position']})")
+    return 0
