@@ -1,0 +1,182 @@
+"""The JSON ballot API against a real server: verified ballots stored once and acknowledged with their
+receipt; every bad ballot refused with a 4xx reason and nothing stored."""
+
+from __future__ import annotations
+
+import copy
+import time
+
+import pytest
+
+from mixnet import ballots, group
+from server.board import content_hash
+from server.events import EventChannel
+from server.views_ballots import BallotCounter
+from web_election import CANDIDATES, request, voting_election
+
+
+@pytest.fixture
+def election(server):
+    election_id, public_key = voting_election(server.board)
+    return election_id, public_key
+
+
+def cast(election_id, public_key, voter, choice=1, for_election=None):
+    return ballots.cast(public_key, for_election or election_id, voter, len(CANDIDATES), choice).to_json()
+
+
+def post(server, election_id, body=None, raw=None, headers=None):
+    return request(server, "POST", f"/api/elections/{election_id}/ballots", body=body, raw=raw, headers=headers)
+
+
+def test_good_ballot_is_stored_and_acknowledged_with_its_tracking_hash(server, election):
+    election_id, public_key = election
+    ballot = cast(election_id, public_key, "alice")
+    status, reply = post(server, election_id, {"voter_id": "alice", "ballot": ballot})
+    assert status == 201, reply
+    assert reply["position"] == 1 and reply["receipt"] == content_hash(ballot)
+    stored = server.board.ballots(election_id)
+    assert [(b.voter_id, b.tracking_hash) for b in stored] == [("alice", reply["receipt"])]
+    assert stored[0].ballot == ballot  # what the record will carry, verifiable by anyone
+    ballots.verify_ballot(public_key, election_id, "alice", 3, ballots.Ballot.from_json(stored[0].ballot))
+
+    again = post(server, election_id, {"voter_id": "alice", "ballot": ballot})
+    assert again == (200, reply)  # an identical retry (say, after a lost reply) gets the same receipt
+    assert server.board.count_ballots(election_id) == 1
+
+    status, listing = request(server, "GET", f"/api/elections/{election_id}/ballots")
+    assert status == 200 and listing["ballots"] == [{"position": 1, "tracking_hash": reply["receipt"]}]
+
+
+def test_election_parameters_and_list(server, election):
+    election_id, public_key = election
+    status, info = request(server, "GET", f"/api/elections/{election_id}")
+    assert status == 200
+    assert info["public_key"] == public_key.hex() and info["state"] == "voting"
+    assert info["candidates"] == CANDIDATES and (info["threshold"], info["trustees"]) == (2, 3)
+    status, listing = request(server, "GET", "/api/elections")
+    assert status == 200 and [e["id"] for e in listing["elections"]] == [election_id]
+    assert request(server, "GET", "/api/elections/nope")[0] == 404
+
+
+def _tampered_proof(ballot):
+    bad = copy.deepcopy(ballot)
+    response = group.decode_scalar(bad["randomness_proof"]["response"])
+    bad["randomness_proof"]["response"] = group.scalar_hex((response + 1) % group.ORDER)
+    return bad
+
+
+def _tampered_ciphertext(ballot):
+    bad = copy.deepcopy(ballot)
+    bad["ciphertext"][1] = group.add(group.decode(bad["ciphertext"][1]), group.GENERATOR).hex()
+    return bad
+
+
+@pytest.mark.parametrize("case, status, reason", [
+    ("tampered proof", 422, "proof of randomness"),
+    ("tampered ciphertext", 422, "proof"),
+    ("cast for another election", 422, "proof"),
+    ("not JSON", 400, "JSON object"),
+    ("JSON array", 400, "JSON object"),
+    ("no voter id", 400, "voter_id"),
+    ("empty voter id", 400, "voter_id"),
+    ("voter id not a string", 400, "voter_id"),
+    ("unknown field", 400, "unknown field"),
+    ("ballot not an object", 400, "malformed ballot"),
+    ("ballot lacks proof", 400, "choice_proof"),
+    ("ciphertext not a point", 400, "malformed ballot"),
+    ("oversized body", 413, "at most"),
+])
+def test_bad_ballot_is_refused_with_a_reason_and_nothing_stored(server, election, case, status, reason):
+    election_id, public_key = election
+    good = cast(election_id, public_key, "bob")
+    bodies = {
+        "tampered proof": {"voter_id": "bob", "ballot": _tampered_proof(good)},
+        "tampered ciphertext": {"voter_id": "bob", "ballot": _tampered_ciphertext(good)},
+        "cast for another election": {"voter_id": "bob", "ballot": cast(election_id, public_key, "bob", for_election="other")},
+        "not JSON": b"{voter_id: bob",
+        "JSON array": [good],
+        "no voter id": {"ballot": good},
+        "empty voter id": {"voter_id": " ", "ballot": good},
+        "voter id not a string": {"voter_id": 7, "ballot": good},
+        "unknown field": {"voter_id": "bob", "ballot": good, "choice": 1},
+        "ballot not an object": {"voter_id": "bob", "ballot": "yes"},
+        "ballot lacks proof": {"voter_id": "bob", "ballot": {k: v for k, v in good.items() if k != "choice_proof"}},
+        "ciphertext not a point": {"voter_id": "bob", "ballot": {**good, "ciphertext": ["ff" * 32, good["ciphertext"][1]]}},
+        "oversized body": b"{" + b" " * 300_000 + b"}",
+    }
+    body = bodies[case]
+    if isinstance(body, bytes):
+        got, reply = post(server, election_id, raw=body, headers={"Content-Type": "application/json"})
+    else:
+        got, reply = post(server, election_id, body)
+    assert got == status, reply
+    assert reason in reply["error"]
+    assert server.board.count_ballots(election_id) == 0
+
+
+def test_copied_ballot_under_another_voter_is_refused(server, election):
+    election_id, public_key = election
+    ballot = cast(election_id, public_key, "alice")
+    assert post(server, election_id, {"voter_id": "alice", "ballot": ballot})[0] == 201
+    status, reply = post(server, election_id, {"voter_id": "mallory", "ballot": ballot})
+    assert status == 422 and "proof" in reply["error"]  # the proofs bind the voter id
+    assert server.board.count_ballots(election_id) == 1
+
+
+def test_second_different_ballot_of_a_voter_is_refused(server, election):
+    election_id, public_key = election
+    assert post(server, election_id, {"voter_id": "alice", "ballot": cast(election_id, public_key, "alice", 0)})[0] == 201
+    status, reply = post(server, election_id, {"voter_id": "alice", "ballot": cast(election_id, public_key, "alice", 2)})
+    assert status == 409 and "already cast" in reply["error"]
+    assert server.board.count_ballots(election_id) == 1
+
+
+@pytest.mark.parametrize("state", ["created", "key_ceremony", "closed"])
+def test_ballot_outside_voting_is_refused(server, state):
+    election_id, public_key = voting_election(server.board, state=state)
+    status, reply = post(server, election_id, {"voter_id": "v", "ballot": cast(election_id, public_key, "v")})
+    assert status == 409 and state in reply["error"]
+    assert server.board.count_ballots(election_id) == 0
+
+
+def test_unknown_election_is_404(server, election):
+    election_id, public_key = election
+    status, reply = post(server, "no-such-id", {"voter_id": "v", "ballot": cast(election_id, public_key, "v")})
+    assert status == 404 and "no-such-id" in reply["error"]
+    assert request(server, "GET", "/api/elections/no-such-id/ballots")[0] == 404
+
+
+def test_record_is_served_once_published(server, election):
+    election_id, public_key = election
+    status, reply = request(server, "GET", f"/api/elections/{election_id}/record")
+    assert status == 404 and "no published record" in reply["error"]
+    board = server.board
+    for state in ("closed", "mixing", "decrypting"):
+        board.set_state(election_id, state)
+    board.set_result(election_id, {"counts": [0, 0, 0]})
+    record = {"format": "mixscope-election-record", "election": {"id": election_id}, "result": {"counts": [0, 0, 0]}}
+    board.publish_record(election_id, record)
+    status, served = request(server, "GET", f"/api/elections/{election_id}/record")
+    assert status == 200 and served == record
+
+
+def test_ballot_events_carry_the_count(server, election):
+    election_id, public_key = election
+    events = server.channel.subscribe(kinds=["election.ballot"])
+    for voter in ("v1", "v2", "v3"):
+        assert post(server, election_id, {"voter_id": voter, "ballot": cast(election_id, public_key, voter)})[0] == 201
+    last = events.wait_for(lambda e: e.data["count"] == 3, timeout=5)
+    assert last is not None and last.data["election_id"] == election_id
+
+
+def test_ballot_events_are_throttled_and_the_last_count_always_arrives():
+    channel = EventChannel()
+    events = channel.subscribe(kinds=["election.ballot"])
+    counter = BallotCounter(channel, interval=0.2)
+    for position in range(1, 101):
+        counter.stored("e", position)
+    assert len(events.drain()) == 1  # the first at once, the rest wait for the interval
+    time.sleep(0.35)
+    trailing = events.drain()
+    assert [e.data for e in trailing] == [{"election_id": "e", "count": 100}]
