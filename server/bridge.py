@@ -11,6 +11,7 @@ import concurrent.futures
 from typing import Any, Awaitable, Callable
 
 from server import protocol
+from server.election.coordinator import ElectionError
 from server.hub import Hub
 
 MAX_MIX_TIMEOUT = 300.0
@@ -50,8 +51,36 @@ async def clients(hub: Hub, args: dict[str, Any]) -> dict[str, Any]:
     return {"clients": hub.registry.snapshots()}
 
 
+def _election_action(step_name: str | None):
+    """A bridge action running one coordinator step; `election_id` defaults to the latest election."""
+
+    async def action(hub: Hub, args: dict[str, Any]) -> dict[str, Any]:
+        coordinator = hub.election
+        if coordinator is None:
+            raise BridgeError("this server has no bulletin board")
+        try:
+            if step_name is None:
+                return await coordinator.create(args)
+            if step_name == "status":  # a read: allowed while a step runs
+                return await coordinator.status(await coordinator.find(args))
+            return await coordinator.run_exclusive(args, getattr(coordinator, step_name))
+        except ElectionError as exc:
+            raise BridgeError(exc.reason) from None
+
+    action.__name__ = f"election_{step_name or 'create'}"
+    return action
+
+
 ACTIONS: dict[str, Callable[[Hub, dict[str, Any]], Awaitable[dict[str, Any]]]] = {
     "mix": mix, "send": send, "broadcast": broadcast, "disconnect": disconnect, "clients": clients,
+    "election.create": _election_action(None),  # {question, candidates, threshold, trustees, mixers}
+    "election.keygen": _election_action("keygen"),  # the key ceremony with the connected trustees; opens voting
+    "election.close": _election_action("close_voting"),
+    "election.mix": _election_action("mix"),  # the cascade; resumes after the last accepted stage
+    "election.decrypt": _election_action("decrypt"),  # proven decryption + tally
+    "election.publish": _election_action("publish"),  # build the record from the board, verify, publish
+    "election.status": _election_action("status"),
+    "election.current": _election_action("status"),  # the latest election's status
 }
 
 

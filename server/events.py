@@ -37,6 +37,13 @@ KINDS = {
     "bridge.called": "action, args",
     "bridge.result": "action, ok, result | error",
     "log": "level, text",
+    "election.state": "election_id, state, reason",
+    "election.ballot": "election_id, count  (throttled: at most ~5/s)",
+    "election.progress": "election_id, task ('keygen'|'mix'|'decrypt'), stage, node, phase, done, total",
+    "election.stage": "election_id, stage, mixer, status ('running'|'verifying'|'accepted'|'rejected'), reason, "
+                      "seconds, count",
+    "election.result": "election_id, counts, candidates",
+    "election.verified": "election_id, ok, checks",
 }
 
 

@@ -7,15 +7,20 @@ Everything here runs on the server's own loop thread. Other threads reach it onl
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import hmac
 import secrets
 import struct
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.websocket import WebSocketClosedError
 
-from server import protocol
+from server import board as board_mod
+from server import chunks, protocol, signing
+from server.election.coordinator import Coordinator, NodeRef
 from server.events import EventChannel
 from server.registry import ClientInfo, ClientRegistry
 
@@ -49,11 +54,22 @@ class PendingRequest:
             self.done.set_result(None)
 
 
+JOIN_ROLES = ("mixer", "trustee")  # roles that must present the join token and sign their messages
+NOT_SIGNED, BAD_SIGNATURE, REPLAYED, NOT_JOINED = "not_signed", "bad_signature", "replayed", "not_joined"
+BAD_JOIN = "bad_join"
+
+
 class Hub:
-    def __init__(self, channel: EventChannel, registry: ClientRegistry, ping_interval: float):
+    def __init__(self, channel: EventChannel, registry: ClientRegistry, ping_interval: float, *,
+                 board: board_mod.Board | None = None, join_token: str | None = None,
+                 pool: concurrent.futures.Executor | None = None, data_dir: Path | None = None):
         self.channel = channel
         self.registry = registry
         self.sockets: dict[str, "NodeSocket"] = {}
+        self.board, self.join_token = board, join_token
+        self.identities: dict[str, NodeRef] = {}  # client id -> proven identity (join token + signed hello)
+        self._reassemblers: dict[str, chunks.Reassembler] = {}
+        self.election = None if board is None else Coordinator(self, board, pool, data_dir or board.path.parent)
         self._loop = IOLoop.current()
         self._pending: dict[str, PendingRequest] = {}
         self._stats_published: dict[str, float] = {}
@@ -82,6 +98,10 @@ class Hub:
             return
         del self.sockets[info.id]
         self.registry.remove(info.id)
+        self.identities.pop(info.id, None)
+        self._reassemblers.pop(info.id, None)
+        if self.election is not None:
+            self.election.node_gone(info.id)
         self._stats_published.pop(info.id, None)
         for pending in list(self._pending.values()):
             pending.settle(info.id, None)
@@ -99,7 +119,92 @@ class Hub:
             self.send(info.id, protocol.error_reply(exc.reason, exc.detail))
             return
         self._publish_message(info, "in", message["type"], size, frame)
-        getattr(self, f"_on_{message['type']}")(info, message)
+        self._handle(info, message)
+
+    def _handle(self, info: ClientInfo, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "chunk":
+            self._on_chunk(info, message)
+        elif kind in protocol.SIGNED_NODE_TYPES:
+            asyncio.ensure_future(self._on_signed(info, message))
+        elif kind == "hello" and ("join_token" in message or "signed" in message or message["role"] in JOIN_ROLES
+                                  and "public_key" in message):
+            asyncio.ensure_future(self._on_join(info, message))
+        else:
+            getattr(self, f"_on_{kind}")(info, message)
+
+    def _refuse(self, info: ClientInfo, reason: str, detail: str, ref: str | None = None) -> None:
+        self.log("warning", f"{info.id} refused: {reason}: {detail[:200]}", info.id)
+        self.send(info.id, {**protocol.error_reply(reason, detail), "ref": ref})
+
+    def _on_chunk(self, info: ClientInfo, message: dict[str, Any]) -> None:
+        reassembler = self._reassemblers.setdefault(info.id, chunks.Reassembler())
+        try:
+            text = reassembler.feed(message)
+            if text is None:
+                return
+            whole = protocol.parse_message(text, max_bytes=chunks.MAX_TRANSFER_BYTES)
+        except protocol.ProtocolError as exc:
+            self._refuse(info, exc.reason, exc.detail, "chunk")
+            return
+        if whole["type"] == "chunk":
+            self._refuse(info, protocol.BAD_SHAPE, "a chunked transfer may not carry another chunk", "chunk")
+            return
+        self._handle(info, whole)
+
+    async def _on_join(self, info: ClientInfo, message: dict[str, Any]) -> None:
+        """A hello with an identity: join token, public key and signature, then the board records the node."""
+        token, key = message.get("join_token"), message.get("public_key")
+        if self.board is None or not self.join_token:
+            return self._refuse(info, BAD_JOIN, "this server takes no signed nodes", "hello")
+        if not isinstance(token, str) or not hmac.compare_digest(token.encode(), self.join_token.encode()):
+            return self._refuse(info, BAD_JOIN, "wrong or missing join token", "hello")
+        try:
+            signer = signing.verify(message)
+            if signer != key:
+                raise signing.SignatureError("hello is signed by another key than its public_key")
+            await self.election._on_io(self._record_join, message, signer)
+        except signing.SignatureError as exc:
+            return self._refuse(info, BAD_SIGNATURE, exc.reason, "hello")
+        except board_mod.ReplayError as exc:
+            return self._refuse(info, REPLAYED, str(exc), "hello")
+        except board_mod.BoardError as exc:
+            return self._refuse(info, BAD_JOIN, str(exc), "hello")
+        if info.id not in self.sockets:
+            return
+        info.name, info.role = message["name"], message["role"]
+        self.identities[info.id] = NodeRef(info.id, info.name, info.role, signer)
+        self.send(info.id, {"type": "welcome", "client_id": info.id})
+        self._publish_update(info)
+
+    def _record_join(self, message: dict[str, Any], key: str) -> None:
+        self.board.record_node(message["name"], message["role"], key)
+        self._log_signed(message, key)
+
+    def _log_signed(self, message: dict[str, Any], key: str) -> None:
+        body = {k: v for k, v in message.items() if k != "signed"}
+        self.board.log_signed_message(key, message["signed"]["seq"], message["type"], body,
+                                      message["signed"]["sig"], message.get("election_id"))
+
+    async def _on_signed(self, info: ClientInfo, message: dict[str, Any]) -> None:
+        """Election messages: a joined node's valid signature, not seen before, logged on the board first."""
+        kind, node = message["type"], self.identities.get(info.id)
+        if node is None or self.election is None:
+            return self._refuse(info, NOT_JOINED, f"{kind} needs a hello with join token and signature first", kind)
+        try:
+            await self.election._on_io(self._check_and_log, message, node.public_key)
+        except signing.SignatureError as exc:
+            return self._refuse(info, NOT_SIGNED if "not signed" in exc.reason else BAD_SIGNATURE, exc.reason, kind)
+        except board_mod.ReplayError as exc:
+            return self._refuse(info, REPLAYED, str(exc), kind)
+        except board_mod.BoardError as exc:
+            return self._refuse(info, protocol.BAD_SHAPE, str(exc), kind)
+        self.election.node_message(node, message)
+
+    def _check_and_log(self, message: dict[str, Any], key: str) -> None:
+        if signing.verify(message) != key:
+            raise signing.SignatureError("signed by another key than the one this node joined with")
+        self._log_signed(message, key)
 
     def ponged(self, sock: "NodeSocket", data: bytes) -> None:
         info = sock.client
@@ -142,6 +247,17 @@ class Hub:
         sock.client.count_out(size)
         self._publish_message(sock.client, "out", message.get("type"), size, text)
         return True
+
+    def send_large(self, client_id: str, message: dict[str, Any]) -> bool:
+        """Send a message of any size: as chunk frames (server/chunks.py) when it is too long for one."""
+        frames = chunks.split(protocol.encode(message))
+        if not frames:
+            return self.send(client_id, message)
+        return all(self.send(client_id, frame) for frame in frames)
+
+    def election_nodes(self, role: str) -> list[NodeRef]:
+        """Connected nodes of `role` that joined with the token and a signed hello."""
+        return [node for cid, node in self.identities.items() if node.role == role and cid in self.sockets]
 
     def broadcast(self, message: dict[str, Any], client_ids: list[str] | None = None) -> list[str]:
         targets = list(self.sockets) if client_ids is None else client_ids
@@ -186,6 +302,8 @@ class Hub:
         """Close every websocket (1001 going away); cut the ones that do not finish the handshake in time."""
         if self._pinger:
             self._pinger.stop()
+        if self.election is not None:
+            self.election.close()
         for pending in self._pending.values():
             for client_id in list(pending.waiting):
                 pending.settle(client_id, None)

@@ -9,8 +9,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import ipaddress
+import multiprocessing
+import os
 import secrets
 import threading
+from pathlib import Path
 from typing import Any
 
 from tornado.httpserver import HTTPServer
@@ -139,8 +142,12 @@ class ServerRunner:
 
     def _run(self, sockets, ready: threading.Event, failure: list[BaseException]) -> None:
         executor = concurrent.futures.ThreadPoolExecutor(FLASK_WORKERS, thread_name_prefix="mixscope-flask")
+        # Proof checks, decryption and record verification: never on the loop. forkserver, not fork: this
+        # process has threads (the loop, Flask workers, Qt) that a forked child would inherit half-stopped.
+        pool = concurrent.futures.ProcessPoolExecutor(
+            max(1, os.cpu_count() or 1), mp_context=multiprocessing.get_context("forkserver"))
         try:
-            asyncio.run(self._serve(sockets, executor, ready))
+            asyncio.run(self._serve(sockets, executor, pool, ready))
         except BaseException as exc:  # startup failure: hand it to start(); later failures are logged
             if not ready.is_set():
                 failure.append(exc)
@@ -156,13 +163,15 @@ class ServerRunner:
                 if not future.done():
                     future.set_exception(BridgeError("server stopped"))
             executor.shutdown(wait=True)
+            pool.shutdown(wait=True, cancel_futures=True)
             self._loop = self._hub = self._stop_requested = None
             self.channel.publish("server.stopped", {})
 
-    async def _serve(self, sockets, executor, ready: threading.Event) -> None:
+    async def _serve(self, sockets, executor, pool, ready: threading.Event) -> None:
         self._loop = IOLoop.current()
         self._stop_requested = asyncio.Event()
-        self._hub = Hub(self.channel, self.registry, self.ping_interval)
+        self._hub = Hub(self.channel, self.registry, self.ping_interval, board=self.board,
+                        join_token=self.join_token, pool=pool, data_dir=self.board.path.parent)
         web = WebContext(call=self.call, admin_token=self.admin_token, board=self.board, channel=self.channel)
         app = create_tornado_app(self._hub, create_flask_app(web), executor, self.ping_interval, self.ping_timeout)
         http = HTTPServer(app, xheaders=False)

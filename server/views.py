@@ -50,13 +50,17 @@ def index():
 
 
 def over():
-    """The seed's `/over`: ask every mixer to mix, through the bridge, and return what they answered."""
+    """The seed's `/over`: run the mix cascade of the latest election when it is closed (or resume one that
+    is mixing); otherwise ask every mixer to mix, as the skeleton did, and return what they answered."""
     body = request.get_json(silent=True) if request.method == "POST" else None
     timeout = (body or {}).get("timeout", request.args.get("timeout", 10.0))
     try:
         timeout = float(timeout)
     except (TypeError, ValueError):
         raise HttpError(400, "timeout must be a number") from None
+    elections = context().board.list_elections()
+    if elections and elections[-1].state in ("closed", "mixing"):
+        return jsonify(call_bridge("election.mix", {"election_id": elections[-1].id}, wait=max(timeout, 3600)))
     return jsonify(call_bridge("mix", {"timeout": timeout}, wait=timeout + 5))
 
 

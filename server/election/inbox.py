@@ -1,0 +1,42 @@
+"""Waiting for a node's answer on the server loop: one Future per (client, message type, election).
+
+The hub delivers every verified node message here; the coordinator awaits the ones it asked for. A node
+that disconnects fails its pending waits with `NodeGone`, so a cascade never hangs on a dead mixer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+
+class NodeGone(Exception):
+    """The node disconnected before it answered."""
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self._waiting: dict[tuple[str, str, str], asyncio.Future] = {}
+
+    def expect(self, client_id: str, kind: str, election_id: str) -> asyncio.Future:
+        key = (client_id, kind, election_id)
+        old = self._waiting.get(key)
+        if old is not None and not old.done():
+            old.cancel()
+        future = asyncio.get_running_loop().create_future()
+        self._waiting[key] = future
+        future.add_done_callback(lambda f: self._waiting.get(key) is f and self._waiting.pop(key, None))
+        return future
+
+    def deliver(self, client_id: str, message: dict[str, Any]) -> bool:
+        """Hand a node message to whoever waits for it; False if nobody asked (the caller logs it)."""
+        future = self._waiting.get((client_id, message["type"], message.get("election_id", "")))
+        if future is None or future.done():
+            return False
+        future.set_result(message)
+        return True
+
+    def gone(self, client_id: str) -> None:
+        for (cid, _, _), future in list(self._waiting.items()):
+            if cid == client_id and not future.done():
+                future.set_exception(NodeGone(f"{client_id} disconnected"))

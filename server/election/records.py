@@ -1,0 +1,50 @@
+"""Rebuild an election's record (docs/verifier.md) from the bulletin board alone.
+
+Everything the record needs is stored as it happens: trustee dealings (trustee message kind "dealing"),
+ballots, every mix stage attempt in order (rejected ones with what the mixer sent), the verified partial
+decryptions and the result. So a server that crashed and restarted can still publish the same record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mixnet import ballots, group
+from mixnet.record import RecordBuilder
+from mixnet.trustees import Dealing, PartialDecryption
+from server.board import Board
+
+DEALING = "dealing"
+KEY_CONFIRMED = "keygen.done"
+
+
+def dealings(board: Board, election_id: str) -> dict[str, dict[str, Any]]:
+    """trustee name -> its dealing JSON {index, commitments, proof}, in index order."""
+    found = {m.trustee: m.body for m in board.trustee_messages(election_id, DEALING)}
+    return dict(sorted(found.items(), key=lambda item: item[1]["index"]))
+
+
+def ballot_ciphertexts(board: Board, election_id: str) -> list[list[str]]:
+    return [stored.ballot["ciphertext"] for stored in board.ballots(election_id)]
+
+
+def build_record(board: Board, election_id: str) -> dict[str, Any]:
+    election = board.get_election(election_id)
+    builder = RecordBuilder(election_id, election.question, election.candidates, election.threshold,
+                            election.trustees)
+    for body in dealings(board, election_id).values():
+        builder.add_dealing(Dealing.from_json(body))
+    if election.public_key:
+        builder.set_public_key(group.decode(election.public_key))
+    for stored in board.ballots(election_id):
+        builder.add_ballot(stored.voter_id, ballots.Ballot.from_json(stored.ballot))
+    for stage in board.mix_stages(election_id):
+        output = stage.output if stage.output is not None else []
+        builder.add_stage(stage.mixer, output, stage.proof if stage.proof is not None else {},
+                          None if stage.status == "accepted" else stage.reason)
+    for share in board.decryption_shares(election_id).values():
+        builder.add_partial(PartialDecryption.from_json(share))
+    result = board.result(election_id)
+    if result is not None:
+        builder.set_result(result["plaintexts"], result["counts"])
+    return builder.to_json()

@@ -1,0 +1,99 @@
+"""The election's heavy work, as plain functions over JSON-able data.
+
+Two kinds: module-level jobs the runner's process pool runs (`partial_span`, `combine_and_count`), and
+drivers (`verify_stage`, `verify_partial`, `verify_record_doc`) that run on a helper thread and fan their
+own kernels out over the pool through `map_fn`. Neither kind ever runs on the server's loop thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Callable, Sequence
+
+from mixnet import group, proofs, shuffle, tally, verifier
+from mixnet import trustees as dkg
+from mixnet.elgamal import Ciphertext
+from mixnet.errors import ProofError
+
+MapFn = Callable[..., Any]
+PARTIAL_SPAN = 500  # decryption factors checked per pool job
+
+
+def list_hash(ciphertexts: Sequence[Sequence[str]]) -> str:
+    """docs/protocol.md's `list_hash`: SHA-256 hex of the concatenated 64-byte a‖b encodings."""
+    digest = hashlib.sha256()
+    for a, b in ciphertexts:
+        digest.update(bytes.fromhex(a))
+        digest.update(bytes.fromhex(b))
+    return digest.hexdigest()
+
+
+def _ciphertexts(value: Any, what: str) -> list[Ciphertext]:
+    if not isinstance(value, list):
+        raise ProofError(f"{what} must be a list of ciphertexts")
+    try:
+        return [Ciphertext.from_json(ct) for ct in value]
+    except (group.InvalidElement, TypeError, ValueError) as exc:
+        raise ProofError(f"{what}: malformed ciphertext ({exc})") from None
+
+
+def verify_stage(public_key: str, inputs: list, outputs: Any, proof: Any, context: bytes, map_fn: MapFn = map) -> str | None:
+    """None if the stage's proof of shuffle holds, else the reason it is rejected."""
+    try:
+        parsed_in = _ciphertexts(inputs, "inputs")
+        parsed_out = _ciphertexts(outputs, "outputs")
+        if len(parsed_out) != len(parsed_in):
+            raise ProofError(f"{len(parsed_out)} outputs for {len(parsed_in)} inputs")
+        parsed_proof = shuffle.ShuffleProof.from_json(proof)
+        shuffle.verify(bytes.fromhex(public_key), parsed_in, parsed_out, parsed_proof, context, map_fn=map_fn)
+    except (ProofError, ValueError, TypeError, KeyError) as exc:
+        return str(exc) or type(exc).__name__
+    return None
+
+
+def partial_span(job: tuple) -> str | None:
+    """Pool job: check factors lo..hi of one trustee's partial decryption; the first failure, or None."""
+    election_id, index, key_hex, lo, cts, factors, cps = job
+    context = proofs.election_context(election_id)
+    key = bytes.fromhex(key_hex)
+    try:
+        for offset, (ct, factor, cp) in enumerate(zip(cts, factors, cps)):
+            position = lo + offset
+            a = group.decode(ct[0])
+            proofs.chaum_pedersen_verify(group.GENERATOR, key, a, group.decode(factor),
+                                         proofs.ChaumPedersenProof.from_json(cp),
+                                         dkg.decrypt_context(context, index, position))
+    except (ProofError, group.InvalidElement, ValueError, TypeError) as exc:
+        return f"trustee {index} factor {position}: {exc}"
+    return None
+
+
+def verify_partial(election_id: str, verification_key: str, ciphertexts: list, partial: dict,
+                   map_fn: MapFn = map) -> str | None:
+    """None if every factor of this partial decryption is proven, else why not."""
+    try:
+        parsed = dkg.PartialDecryption.from_json(partial)
+    except ProofError as exc:
+        return str(exc)
+    if len(parsed.factors) != len(ciphertexts):
+        return f"trustee {parsed.trustee} decrypted {len(parsed.factors)} of {len(ciphertexts)} ciphertexts"
+    jobs = [
+        (election_id, parsed.trustee, verification_key, lo, ciphertexts[lo:lo + PARTIAL_SPAN],
+         partial["factors"][lo:lo + PARTIAL_SPAN], partial["proofs"][lo:lo + PARTIAL_SPAN])
+        for lo in range(0, len(ciphertexts), PARTIAL_SPAN)
+    ]
+    return next((reason for reason in map_fn(partial_span, jobs) if reason), None)
+
+
+def combine_and_count(job: tuple) -> dict[str, Any]:
+    """Pool job: plaintexts and counts from t verified partial decryptions of the final list."""
+    ciphertexts, partials, threshold, candidates = job
+    cts = [Ciphertext.from_json(ct) for ct in ciphertexts]
+    elements = dkg.combine(cts, [dkg.PartialDecryption.from_json(p) for p in partials], threshold)
+    plaintexts = tally.decode_choices(elements, candidates)
+    return {"plaintexts": plaintexts, "counts": tally.count_choices(plaintexts, candidates)}
+
+
+def verify_record_doc(doc: dict, map_fn: MapFn = map) -> dict[str, Any]:
+    checks = verifier.verify_record(doc, map_fn=map_fn)
+    return {"ok": verifier.all_passed(checks), "checks": [c._asdict() for c in checks]}
