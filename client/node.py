@@ -3,30 +3,42 @@ with back-off when the server goes away, and reports every step as a JSON status
 
 The websocket runs on its own thread (websocket-client's WebSocketApp), which also answers the server's
 pings; request work runs on a separate worker thread, so pings are answered while a node computes.
+Mixers and trustees sign their messages with the node's Ed25519 key (client/identity.py) and present the
+join token in hello; long messages travel as chunks both ways (server/chunks.py). The role logic is in
+client/roles.py, client/mixer.py and client/trustee.py.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import websocket
 
+from client import identity
 from client.backoff import Backoff
+from client.roles import Roles
 from client.status import StatusWriter
-from server import protocol
+from server import chunks, protocol
+
+JOIN_TOKEN_ENV = "MIXSCOPE_JOIN_TOKEN"
 
 RECEIVE_WAKEUP = 1.0  # the receive thread wakes at least this often to notice a stop
 
 
 class Node:
-    def __init__(self, url: str, name: str, role: str, status: StatusWriter, backoff: Backoff | None = None):
+    def __init__(self, url: str, name: str, role: str, status: StatusWriter, backoff: Backoff | None = None,
+                 signer: identity.Signer | None = None, join_token: str | None = None, roles: Roles | None = None):
         self.url, self.name, self.role = url, name, role
         self.status = status
         self.backoff = backoff or Backoff()
+        self.signer, self.join_token, self.roles = signer, join_token, roles
+        self._reassembler = chunks.Reassembler()
         self.stopping = threading.Event()
         self._app: websocket.WebSocketApp | None = None
         self._connected = False
@@ -35,7 +47,8 @@ class Node:
     # --- connection loop (runs on its own thread) ----------------------------------------------------------
 
     def run(self) -> None:
-        self.status("starting", url=self.url, name=self.name, role=self.role)
+        self.status("starting", url=self.url, name=self.name, role=self.role,
+                    public_key=self.signer.public_key if self.signer else None)
         while not self.stopping.is_set():
             self._app = websocket.WebSocketApp(
                 self.url, on_open=self._on_open, on_message=self._on_message,
@@ -50,6 +63,8 @@ class Node:
             self.status("reconnecting", delay=round(delay, 3), attempt=self.backoff.attempt)
             self.stopping.wait(delay)
         self._worker.shutdown(wait=True)
+        if self.roles is not None:
+            self.roles.close()
         self.status("stopped")
 
     def stop(self) -> None:
@@ -73,13 +88,25 @@ class Node:
     def _on_open(self, app: websocket.WebSocketApp) -> None:
         self.backoff.reset()
         self._connected = True
+        self._reassembler = chunks.Reassembler()  # transfers never span connections
         self.status("connected", url=self.url)
-        self._send(app, {"type": "hello", "name": self.name, "role": self.role})
-        self.status("hello_sent")
+        hello = {"type": "hello", "name": self.name, "role": self.role}
+        if self.signer is not None and self.join_token:  # without a token: a plain hello, the server's observer
+            hello["public_key"] = self.signer.public_key
+            hello["join_token"] = self.join_token
+        self._send(app, hello)
+        self.status("hello_sent", public_key=hello.get("public_key"))
 
     def _on_message(self, app: websocket.WebSocketApp, frame: str | bytes) -> None:
         try:
             message = protocol.parse_message(frame, allowed=protocol.SERVER_TYPES)
+            if message["type"] == "chunk":
+                text = self._reassembler.feed(message)
+                if text is None:
+                    return
+                message = protocol.parse_message(text, allowed=protocol.SERVER_TYPES, max_bytes=chunks.MAX_TRANSFER_BYTES)
+                if message["type"] == "chunk":
+                    raise protocol.ProtocolError(chunks.BAD_CHUNK, "a chunked message may not be a chunk itself")
         except protocol.ProtocolError as exc:
             self.status("error", reason=exc.reason, detail=exc.detail)
             self._send(app, protocol.error_reply(exc.reason, exc.detail))
@@ -90,7 +117,8 @@ class Node:
         elif kind == "error":
             self.status("error", reason=message["reason"], detail=str(message.get("detail", ""))[:500])
         else:
-            self.status("request", type=kind, request_id=message.get("request_id"))
+            self.status("request", type=kind, request_id=message.get("request_id"),
+                        election_id=message.get("election_id"))
             self._worker.submit(self._answer, app, message)
 
     def _on_error(self, app: websocket.WebSocketApp, error: Exception) -> None:
@@ -106,31 +134,67 @@ class Node:
     # --- requests (on the worker thread) -------------------------------------------------------------------
 
     def _answer(self, app: websocket.WebSocketApp, message: dict[str, Any]) -> None:
-        reply = handle_request(self, message)
+        started = time.monotonic()
+        try:
+            reply = handle_request(self, message, lambda *p: self._progress(app, *p))
+        except Exception as exc:  # never lose the worker thread to a bug; the next request still gets served
+            reply = protocol.error_reply("internal_error", f"{type(exc).__name__}: {str(exc)[:300]}", ref=message["type"])
+        if reply["type"] == "error":
+            self.status("request_failed", ref=message["type"], reason=reply["reason"], detail=reply["detail"][:500])
         if self._send(app, reply):
-            self.status("replied", type=reply["type"], request_id=reply.get("request_id"))
+            self.status("replied", type=reply["type"], request_id=reply.get("request_id"),
+                        election_id=reply.get("election_id"), seconds=round(time.monotonic() - started, 3))
+
+    def _progress(self, app: websocket.WebSocketApp, election_id: str, task: str, phase: str, done: int,
+                  total: int) -> None:
+        self.status("progress", election_id=election_id, task=task, phase=phase, done=done, total=total)
+        self._send(app, {"type": "progress", "election_id": election_id, "task": task, "phase": phase,
+                         "done": done, "total": total})
 
     def _send(self, app: websocket.WebSocketApp, message: dict[str, Any]) -> bool:
+        """Sign (if this node has an identity and the type is signed), chunk if long, send. False if it failed."""
+        if self.signer is not None and (message["type"] in protocol.SIGNED_NODE_TYPES or "join_token" in message):
+            message = self.signer.sign(message)
+        text = protocol.encode(message)
         try:
-            app.send(protocol.encode(message))
+            for frame in chunks.split(text) or [None]:
+                app.send(text if frame is None else protocol.encode(frame))
             return True
         except (websocket.WebSocketException, OSError) as exc:
             self.status("error", reason="send_failed", detail=str(exc)[:500])
             return False
 
 
-def handle_request(node: Node, message: dict[str, Any]) -> dict[str, Any]:
-    """The reply to one server request. For now a `mix` is acknowledged without mixing anything."""
+def handle_request(node: Node, message: dict[str, Any], on_progress=lambda *_: None) -> dict[str, Any]:
+    """The reply to one server request (an `error` reply for one this node cannot act on)."""
+    if node.roles is not None:
+        return node.roles.handle(message, on_progress)
     if message["type"] == "mix":
         return {"type": "mixed", "request_id": message["request_id"], "name": node.name, "role": node.role}
-    return protocol.error_reply(protocol.UNKNOWN_TYPE, f"node cannot handle {message['type']!r}")
+    return protocol.error_reply(protocol.UNKNOWN_TYPE, f"node cannot handle {message['type']!r}", ref=message["type"])
 
 
 def run(args) -> int:
     if not args.url.startswith(("ws://", "wss://")):
         print(f"mixscope node: --url must be a ws:// or wss:// URL, not {args.url!r}", file=sys.stderr)
         return 2
-    node = Node(args.url, args.name, args.role, StatusWriter())
+    workers, cheat = getattr(args, "workers", 1), getattr(args, "cheat", None)
+    if workers < 1:
+        print("mixscope node: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if cheat is not None and args.role != "mixer":
+        print("mixscope node: --cheat is for mixers only", file=sys.stderr)
+        return 2
+    status = StatusWriter()
+    try:
+        key, _created = identity.load_or_create(getattr(args, "data_dir", None), args.name)
+    except (identity.IdentityError, OSError) as exc:
+        print(f"mixscope node: {exc}", file=sys.stderr)
+        return 2
+    signer = identity.Signer(key)
+    join_token = getattr(args, "join_token", None) or os.environ.get(JOIN_TOKEN_ENV) or None
+    roles = Roles(args.name, args.role, key, getattr(args, "data_dir", None), cheat=cheat, workers=workers)
+    node = Node(args.url, args.name, args.role, status, signer=signer, join_token=join_token, roles=roles)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

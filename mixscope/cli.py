@@ -38,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument("--url", required=True, help="websocket URL, e.g. ws://127.0.0.1:8000/ws")
     node.add_argument("--name", required=True, help="name shown in the panel")
     node.add_argument("--role", default="mixer", choices=["mixer", "trustee", "voter"], help="the node's role")
+    node.add_argument("--join-token", help="the server's join token (default: $MIXSCOPE_JOIN_TOKEN, kept out of ps)")
+    node.add_argument("--data-dir", help="where the node keeps its key (default: the per-user data directory)")
+    node.add_argument("--cheat", choices=["drop", "replace", "swap"], help="mixers: spoil every stage (demos, tests)")
+    node.add_argument("--workers", type=int, default=1, help="processes for proof work (default 1: in-process)")
 
     bench = sub.add_parser("bench", help=COMMANDS["bench"][1])
     bench_sub = bench.add_subparsers(dest="bench", metavar="WHAT", required=True)

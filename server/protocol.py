@@ -12,6 +12,7 @@ keygen.shares, mix.request, decrypt.request. Either side may send a long message
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import Any
@@ -114,8 +115,30 @@ def _check_hello(message: dict[str, Any]) -> None:
         raise ProtocolError(BAD_SHAPE, f"name must be 1..{MAX_NAME_CHARS} characters")
 
 
-def error_reply(reason: str, detail: str = "") -> dict[str, Any]:
-    return {"type": "error", "reason": reason, "detail": detail}
+def error_reply(reason: str, detail: str = "", ref: str | None = None) -> dict[str, Any]:
+    """An `error` message; `ref` names the type of the message it answers, when known."""
+    reply = {"type": "error", "reason": reason, "detail": detail}
+    if ref is not None:
+        reply["ref"] = ref
+    return reply
+
+
+def list_hash(ciphertexts: list) -> str:
+    """docs/protocol.md `list_hash`: SHA-256 hex of the concatenated 64-byte a‖b encodings.
+
+    Takes pairs of 32-byte values as bytes (mixnet Ciphertext) or as hex text (the wire form);
+    raises ValueError for anything else.
+    """
+    digest = hashlib.sha256()
+    for pair in ciphertexts:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ValueError("a ciphertext is a pair [a, b]")
+        for part in pair:
+            raw = bytes.fromhex(part) if isinstance(part, str) else part
+            if not isinstance(raw, bytes) or len(raw) != 32:
+                raise ValueError("each half of a ciphertext is 32 bytes (64 hex digits)")
+            digest.update(raw)
+    return digest.hexdigest()
 
 
 def encode(message: dict[str, Any]) -> str:

@@ -1,0 +1,99 @@
+"""The mixer role: answer a `mix.request` with a shuffled, re-encrypted list and its proof of shuffle.
+
+Request (docs/protocol.md, Mixing): {election_id, stage, public_key (hex), context (hex of the proof
+context bytes, i.e. mixnet.record.mix_context(...).hex()), ciphertexts [[a, b], …], list_hash}.
+Reply: an unsigned `mix.response` {election_id, stage, outputs, proof, list_hash of the outputs}; the node
+signs and, if large, chunks it.
+
+Cheat modes (demos and tests) each spoil the stage after an honest proof, so verification must fail:
+  drop     one output removed
+  replace  one output replaced by a fresh encryption of a valid choice (a ballot stuffed in)
+  swap     two outputs exchanged after proving (the proof committed to the other order)
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any, Callable
+
+from mixnet import elgamal, group, shuffle
+from mixnet.elgamal import Ciphertext
+from server import protocol
+
+CHEATS = ("drop", "replace", "swap")
+MAX_CIPHERTEXTS = 1_000_000
+BAD_REQUEST = "bad_request"
+
+
+class RequestError(ValueError):
+    """A server request the node cannot act on; `reason` goes in the error reply, the node carries on."""
+
+    def __init__(self, detail: str, reason: str = BAD_REQUEST):
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
+def decode_ciphertexts(value: Any, list_hash: str | None = None) -> list[Ciphertext]:
+    """Wire ciphertexts as group elements, checked against `list_hash` when given."""
+    if not isinstance(value, list) or not 0 < len(value) <= MAX_CIPHERTEXTS:
+        raise RequestError(f"ciphertexts must be a list of 1..{MAX_CIPHERTEXTS} pairs")
+    try:
+        decoded = [Ciphertext.from_json(ct) for ct in value]
+    except (group.InvalidElement, TypeError, ValueError) as exc:
+        raise RequestError(f"bad ciphertext: {exc}") from None
+    if list_hash is not None and protocol.list_hash(decoded) != list_hash:
+        raise RequestError("list_hash does not match the ciphertexts")
+    return decoded
+
+
+def decode_public_key(value: Any) -> bytes:
+    try:
+        return group.decode(value)
+    except (group.InvalidElement, TypeError, ValueError) as exc:
+        raise RequestError(f"bad public_key: {exc}") from None
+
+
+def decode_context(value: Any) -> bytes:
+    try:
+        context = bytes.fromhex(value)
+    except (TypeError, ValueError):
+        raise RequestError("context must be hex text") from None
+    if not context:
+        raise RequestError("context must not be empty")
+    return context
+
+
+def mix(request: dict[str, Any], cheat: str | None = None, map_fn: Callable = map) -> dict[str, Any]:
+    """The mix.response for a parsed mix.request (raises RequestError for a request it cannot mix)."""
+    if cheat is not None and cheat not in CHEATS:
+        raise ValueError(f"cheat must be one of {CHEATS}")
+    if request["stage"] < 0:
+        raise RequestError("stage must be >= 0")
+    public = decode_public_key(request["public_key"])
+    context = decode_context(request["context"])
+    inputs = decode_ciphertexts(request["ciphertexts"], request["list_hash"])
+    outputs, proof = shuffle.shuffle_and_prove(public, inputs, context, map_fn)
+    if cheat is not None:
+        outputs = spoil(cheat, public, outputs)
+    return {
+        "type": "mix.response",
+        "election_id": request["election_id"],
+        "stage": request["stage"],
+        "outputs": [ct.to_json() for ct in outputs],
+        "proof": proof.to_json(),
+        "list_hash": protocol.list_hash(outputs),
+    }
+
+
+def spoil(cheat: str, public: bytes, outputs: list[Ciphertext]) -> list[Ciphertext]:
+    """`outputs` with the cheat applied (a new list)."""
+    spoiled = list(outputs)
+    where = secrets.randbelow(len(spoiled))
+    if cheat == "drop":
+        del spoiled[where]
+    elif cheat == "swap" and len(spoiled) >= 2:
+        other = (where + 1 + secrets.randbelow(len(spoiled) - 1)) % len(spoiled)
+        spoiled[where], spoiled[other] = spoiled[other], spoiled[where]
+    else:  # replace, and swap on a one-element list (nothing to swap with)
+        spoiled[where] = elgamal.encrypt(public, elgamal.encode_choice(0))
+    return spoiled

@@ -1,0 +1,76 @@
+"""What a node does with each server request, by role. Pure request -> reply (plus progress reports):
+the connection, signing and chunking live in client/node.py.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+import nacl.signing
+
+from client import mixer, progress
+from client.mixer import RequestError
+from client.trustee import TrusteeRole
+from server import protocol
+
+# (election_id, task, phase, done, total) -> None: the node turns it into a signed `progress` message.
+ProgressSink = Callable[[str, str, str, int, int], None]
+
+_ROLE_OF = {"mix.request": "mixer", "keygen.request": "trustee", "keygen.shares": "trustee",
+            "decrypt.request": "trustee"}
+_TASK_OF = {"mix.request": "mix", "decrypt.request": "decrypt"}
+
+
+class Roles:
+    def __init__(self, name: str, role: str, signing_key: nacl.signing.SigningKey,
+                 data_dir: str | os.PathLike[str] | None, cheat: str | None = None, workers: int = 1):
+        if cheat is not None and role != "mixer":
+            raise ValueError("--cheat is for mixers only")
+        self.name, self.role, self.cheat = name, role, cheat
+        self.trustee = TrusteeRole(name, signing_key, data_dir) if role == "trustee" else None
+        self._pool = progress.make_pool(workers)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def handle(self, message: dict[str, Any], on_progress: ProgressSink) -> dict[str, Any]:
+        """The reply to one parsed server request. Never raises: bad requests get an `error` reply."""
+        kind = message["type"]
+        try:
+            return self._dispatch(kind, message, on_progress)
+        except RequestError as exc:
+            return _error(exc.reason, exc.detail, message)
+        except Exception as exc:  # a bug must not kill the node: report it and carry on with the next request
+            return _error("internal_error", f"{type(exc).__name__}: {str(exc)[:300]}", message)
+
+    def _dispatch(self, kind: str, message: dict[str, Any], on_progress: ProgressSink) -> dict[str, Any]:
+        if kind == "mix":  # the skeleton's plain mix: acknowledge
+            return {"type": "mixed", "request_id": message["request_id"], "name": self.name, "role": self.role}
+        wanted = _ROLE_OF.get(kind)
+        if wanted is None:
+            raise RequestError(f"node cannot handle {kind!r}", protocol.UNKNOWN_TYPE)
+        if wanted != self.role:
+            raise RequestError(f"{kind!r} is for {wanted}s; this node is a {self.role}", "wrong_role")
+        map_fn = self._progress_map(_TASK_OF.get(kind, "keygen"), message, on_progress)
+        if kind == "mix.request":
+            return mixer.mix(message, self.cheat, map_fn)
+        if kind == "keygen.request":
+            return self.trustee.keygen_request(message)
+        if kind == "keygen.shares":
+            return self.trustee.keygen_shares(message)
+        return self.trustee.decrypt_request(message, map_fn)
+
+    def _progress_map(self, task: str, message: dict[str, Any], on_progress: ProgressSink) -> progress.ProgressMap:
+        election_id = message.get("election_id", "")
+        return progress.ProgressMap(lambda phase, done, total: on_progress(election_id, task, phase, done, total),
+                                    pool=self._pool)
+
+
+def _error(reason: str, detail: str, message: dict[str, Any]) -> dict[str, Any]:
+    reply = protocol.error_reply(reason, detail, ref=message["type"])
+    for key in ("election_id", "stage", "request_id"):
+        if key in message:
+            reply[key] = message[key]
+    return reply

@@ -1,0 +1,239 @@
+"""The trustee role: the key ceremony and proven partial decryption (docs/protocol.md).
+
+keygen.request  -> deal a fresh polynomial (mixnet.trustees.Trustee) and seal each share s_ij to trustee j's
+                   Ed25519 key converted to Curve25519 (libsodium sealed box); reply keygen.commitment.
+keygen.shares   -> open our shares, check each against its dealer's commitments (and the dealer's proof
+                   when the server forwards whole dealings {index, commitments, proof}; a bare commitment
+                   list is accepted too), keep x_j in <data-dir>/trustee-<name>-<election_id>.json (0600);
+                   reply keygen.done {verification_key, public_key} or keygen.complaint {against, reason}.
+decrypt.request -> D_j = x_j·a with a Chaum–Pedersen proof per ciphertext; reply decrypt.response.
+
+A sealed share's plaintext names the election, dealer and recipient, so the server cannot replay it
+elsewhere. A trustee decrypts one list per election (repeats of that list are fine): otherwise a server
+could ask it to decrypt single ballots before they are mixed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import nacl.bindings
+import nacl.exceptions
+import nacl.public
+import nacl.signing
+
+from client.identity import ensure_private_dir, check_name, read_private, replace_private, IdentityError
+from client.mixer import RequestError, decode_ciphertexts
+from mixnet import group, proofs, trustees
+from mixnet.errors import ProofError
+from server import protocol
+
+_SPAN_MIN, _SPANS = 16, 32
+
+
+def share_path(data_dir: str | os.PathLike[str] | None, name: str, election_id: str) -> Path:
+    if not isinstance(election_id, str) or not election_id.replace("-", "").replace("_", "").isalnum() \
+            or len(election_id) > 64:
+        raise RequestError("election_id must be 1-64 letters, digits, '-' or '_'")
+    return ensure_private_dir(data_dir) / f"trustee-{check_name(name)}-{election_id}.json"
+
+
+def seal_share(recipient_ed25519_hex: str, election_id: str, dealer: int, recipient: int, share: int) -> str:
+    try:
+        curve = nacl.bindings.crypto_sign_ed25519_pk_to_curve25519(bytes.fromhex(recipient_ed25519_hex))
+    except (ValueError, TypeError, nacl.exceptions.RuntimeError) as exc:
+        raise RequestError(f"trustee {recipient} public key is not a usable Ed25519 key: {exc}") from None
+    plain = json.dumps({"election_id": election_id, "from": dealer, "to": recipient, "share": group.scalar_hex(share)},
+                       sort_keys=True).encode()
+    return nacl.public.SealedBox(nacl.public.PublicKey(curve)).encrypt(plain).hex()
+
+
+def open_share(box: nacl.public.SealedBox, sealed: Any, election_id: str, dealer: int, recipient: int) -> int:
+    """Our share from `dealer`; ProofError (grounds for a complaint) when it cannot be opened or is not ours."""
+    try:
+        plain = json.loads(box.decrypt(bytes.fromhex(sealed)))
+        if plain["election_id"] != election_id or plain["from"] != dealer or plain["to"] != recipient:
+            raise ProofError("sealed share is addressed to another election or trustee")
+        return group.decode_scalar(plain["share"])
+    except (nacl.exceptions.CryptoError, ValueError, TypeError, KeyError, group.InvalidScalar):
+        raise ProofError(f"share from trustee {dealer} cannot be opened") from None
+
+
+def decrypt_chunk(job: tuple[int, int, bytes, int, list[tuple[bytes, bytes]]]) -> list[tuple[str, dict]]:
+    """Partial decryptions of one span of ciphertexts (module level: runs on a process pool)."""
+    key_share, index, election_context, start, pairs = job
+    out = []
+    for offset, (a, _b) in enumerate(pairs):
+        context = trustees.decrypt_context(election_context, index, start + offset)
+        cp = proofs.chaum_pedersen_prove(key_share, group.GENERATOR, a, context)
+        out.append((group.mul(key_share, a).hex(), cp.to_json()))
+    return out
+
+
+@dataclass
+class _Ceremony:
+    request: dict[str, Any]
+    trustee: trustees.Trustee
+    reply: dict[str, Any]
+
+
+class TrusteeRole:
+    """One trustee node's ceremonies and key shares. Methods take a parsed request, return an unsigned reply."""
+
+    def __init__(self, name: str, signing_key: nacl.signing.SigningKey, data_dir: str | os.PathLike[str] | None):
+        self.name, self.data_dir = check_name(name), data_dir
+        self.public_key = signing_key.verify_key.encode().hex()
+        self._box = nacl.public.SealedBox(signing_key.to_curve25519_private_key())
+        self._ceremonies: dict[str, _Ceremony] = {}
+        self._lock = threading.Lock()
+
+    # --- key ceremony -------------------------------------------------------------------------------------
+
+    def keygen_request(self, request: dict[str, Any]) -> dict[str, Any]:
+        election_id, index, threshold = request["election_id"], request["index"], request["threshold"]
+        path = share_path(self.data_dir, self.name, election_id)
+        roster = self._roster(request)
+        with self._lock:
+            if election_id in self._ceremonies:  # a repeated request gets the same dealing, never a second one
+                return self._ceremonies[election_id].reply
+            if path.exists():
+                raise RequestError(f"already holds a key share for election {election_id}", "already_done")
+            trustee = trustees.Trustee(index, threshold, len(roster), proofs.election_context(election_id))
+            dealing, shares = trustee.deal()
+            sealed = {str(j): seal_share(roster[j], election_id, index, j, s) for j, s in shares.items()}
+            public = dealing.to_json()
+            reply = {"type": "keygen.commitment", "election_id": election_id, "index": index,
+                     "commitments": public["commitments"], "proof": public["proof"], "shares": sealed}
+            self._ceremonies[election_id] = _Ceremony(request, trustee, reply)
+            return reply
+
+    def _roster(self, request: dict[str, Any]) -> dict[int, str]:
+        index, threshold, listed = request["index"], request["threshold"], request["trustees"]
+        roster: dict[int, str] = {}
+        for entry in listed:
+            if not isinstance(entry, dict) or type(entry.get("index")) is not int or \
+                    not isinstance(entry.get("public_key"), str):
+                raise RequestError("each trustee entry needs an integer index and a public_key")
+            roster[entry["index"]] = entry["public_key"]
+        if sorted(roster) != list(range(1, len(listed) + 1)):
+            raise RequestError("trustee indices must be exactly 1..n, once each")
+        try:
+            trustees.check_parameters(threshold, len(roster))
+        except ValueError as exc:
+            raise RequestError(str(exc)) from None
+        if roster.get(index) != self.public_key:
+            raise RequestError(f"trustee {index} in the request is not this node's key")
+        return roster
+
+    def keygen_shares(self, message: dict[str, Any]) -> dict[str, Any]:
+        election_id = message["election_id"]
+        with self._lock:
+            ceremony = self._ceremonies.get(election_id)
+        if ceremony is None:
+            stored = self._stored(election_id)  # a repeat after we finished: same answer
+            if stored is not None:
+                return self._done(stored)
+            raise RequestError(f"no key ceremony in progress for election {election_id}", "unknown_election")
+        me, n = ceremony.trustee.index, ceremony.trustee.trustees
+        commitments, sealed = message["commitments"], message["shares"]
+        expected = sorted(str(i) for i in range(1, n + 1))
+        if sorted(commitments) != expected or sorted(sealed) != expected:
+            raise RequestError(f"keygen.shares needs commitments and shares from trustees 1..{n}")
+        dealings, key_share = [], 0
+        for i in range(1, n + 1):
+            try:
+                dealing = _dealing(i, commitments[str(i)])
+                if i == me and dealing.commitments != ceremony.trustee.dealing.commitments:
+                    raise RequestError("the server changed this trustee's own commitments", "tampered")
+                if dealing.proof is not None:
+                    trustees.verify_dealing(dealing, ceremony.trustee.threshold, ceremony.trustee.election_context)
+                elif len(dealing.commitments) != ceremony.trustee.threshold:
+                    raise ProofError(f"trustee {i} committed to {len(dealing.commitments)} coefficients")
+                share = open_share(self._box, sealed[str(i)], election_id, i, me)
+                trustees.verify_share(dealing, me, share)
+            except ProofError as exc:
+                with self._lock:
+                    self._ceremonies.pop(election_id, None)
+                return {"type": "keygen.complaint", "election_id": election_id, "index": me, "against": i,
+                        "reason": str(exc)}
+            dealings.append(dealing)
+            key_share = (key_share + share) % group.ORDER
+        stored = {
+            "election_id": election_id, "index": me, "threshold": ceremony.trustee.threshold, "trustees": n,
+            "key_share": group.scalar_hex(key_share),
+            "verification_key": trustees.verification_key(dealings, me).hex(),
+            "public_key": trustees.joint_public_key(dealings).hex(), "decrypted": None,
+        }
+        if group.base_mul(key_share).hex() != stored["verification_key"]:  # cannot happen if the checks hold
+            raise RequestError("key share does not match the verification key", "internal_error")
+        self._store(stored)
+        with self._lock:
+            self._ceremonies.pop(election_id, None)
+        return self._done(stored)
+
+    @staticmethod
+    def _done(stored: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "keygen.done", "election_id": stored["election_id"], "index": stored["index"],
+                "verification_key": stored["verification_key"], "public_key": stored["public_key"]}
+
+    # --- decryption ---------------------------------------------------------------------------------------
+
+    def decrypt_request(self, message: dict[str, Any], map_fn: Callable = map) -> dict[str, Any]:
+        election_id = message["election_id"]
+        stored = self._stored(election_id)
+        if stored is None:
+            raise RequestError(f"no key share for election {election_id}", "unknown_election")
+        if stored["decrypted"] not in (None, message["list_hash"]):
+            raise RequestError("this trustee already decrypted a different list for this election", "refused")
+        cts = decode_ciphertexts(message["ciphertexts"], message["list_hash"])
+        if stored["decrypted"] is None:  # remember before answering: a crash must not allow a second list
+            stored["decrypted"] = message["list_hash"]
+            self._store(stored)
+        key_share, index = group.decode_scalar(stored["key_share"]), stored["index"]
+        context = proofs.election_context(election_id)
+        size = max(_SPAN_MIN, -(-len(cts) // _SPANS))
+        jobs = [(key_share, index, context, lo, [tuple(ct) for ct in cts[lo:lo + size]])
+                for lo in range(0, len(cts), size)]
+        partials, cps = [], []
+        for part in map_fn(decrypt_chunk, jobs):
+            for factor, cp in part:
+                partials.append(factor)
+                cps.append(cp)
+        return {"type": "decrypt.response", "election_id": election_id, "index": index, "partials": partials,
+                "proofs": cps}
+
+    # --- the share file -----------------------------------------------------------------------------------
+
+    def _store(self, stored: dict[str, Any]) -> None:
+        path = share_path(self.data_dir, self.name, stored["election_id"])
+        replace_private(path, json.dumps(stored, sort_keys=True).encode())
+
+    def _stored(self, election_id: str) -> dict[str, Any] | None:
+        path = share_path(self.data_dir, self.name, election_id)
+        if not path.exists():
+            return None
+        try:
+            stored = json.loads(read_private(path))
+        except (IdentityError, ValueError) as exc:
+            raise RequestError(f"key share file unusable: {exc}", "internal_error") from None
+        return stored
+
+
+def _dealing(index: int, value: Any) -> trustees.Dealing:
+    """A dealer's public commitments: a whole dealing {index, commitments, proof} or a bare commitment list."""
+    if isinstance(value, dict):
+        dealing = trustees.Dealing.from_json(value)
+        if dealing.index != index:
+            raise ProofError(f"dealing for trustee {index} names trustee {dealing.index}")
+        return dealing
+    if not isinstance(value, list) or not value:
+        raise ProofError(f"trustee {index} commitments must be a non-empty list")
+    try:
+        return trustees.Dealing(index, tuple(group.decode(c) for c in value), None)  # type: ignore[arg-type]
+    except (group.InvalidElement, TypeError) as exc:
+        raise ProofError(f"trustee {index} commitment: {exc}") from None
