@@ -16,6 +16,7 @@ COMMANDS = {
     "bench": ("mixscope.bench:run", "run a benchmark and print JSON"),
     "vote": ("client.vote:run", "encrypt a choice here and cast it through a server's JSON API"),
     "verify": ("mixscope.verify:run", "check a published election record, one line per check"),
+    "demo": ("mixscope.demo:run", "a whole election with real node processes, timed; exit 0 if it verifies"),
 }
 
 
@@ -42,6 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument("--data-dir", help="where the node keeps its key (default: the per-user data directory)")
     node.add_argument("--cheat", choices=["drop", "replace", "swap"], help="mixers: spoil every stage (demos, tests)")
     node.add_argument("--workers", type=int, default=1, help="processes for proof work (default 1: in-process)")
+
+    demo = sub.add_parser("demo", help=COMMANDS["demo"][1])
+    demo.add_argument("--voters", type=int, default=50, help="ballots to cast")
+    demo.add_argument("--mixers", type=int, default=3, help="mixer nodes")
+    demo.add_argument("--trustees", type=int, default=3, help="trustee nodes")
+    demo.add_argument("--threshold", type=int, default=2, help="trustees needed to decrypt")
+    demo.add_argument("--candidates", nargs="+", help="candidate names (default: alice bob carol)")
+    demo.add_argument("--cheat", choices=["drop", "replace", "swap"], help="mixer-1 spoils its stage")
+    demo.add_argument("--data-dir", help="board and record directory (default: a new temporary one)")
+    demo.add_argument("--json", action="store_true", help="print the report as JSON")
 
     bench = sub.add_parser("bench", help=COMMANDS["bench"][1])
     bench_sub = bench.add_subparsers(dest="bench", metavar="WHAT", required=True)

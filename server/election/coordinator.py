@@ -192,8 +192,8 @@ class Coordinator:
             j = str(entry["index"])
             self._send(node, {
                 "type": "keygen.shares", "election_id": eid,
-                "commitments": {str(i): [c.hex() for c in d.commitments] for i, d in dealings.items()},
-                "dealings": {str(i): d.to_json() for i, d in dealings.items()},
+                # whole dealings {index, commitments, proof}, so each trustee checks the proofs itself too
+                "commitments": {str(i): d.to_json() for i, d in dealings.items()},
                 "shares": {str(e["index"]): replies[e["name"]]["shares"].get(j) for e in roster},
             })
         finished = asyncio.ensure_future(asyncio.wait_for(_gather_named(done), KEYGEN_TIMEOUT))

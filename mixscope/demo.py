@@ -1,0 +1,162 @@
+"""`mixscope demo`: a whole election across real processes, timed phase by phase.
+
+Starts a server (tmp data dir unless --data-dir), spawns the mixer and trustee nodes as `mixscope node`
+children, casts N ballots through the JSON API (client/voters.py), then drives create → key ceremony →
+voting → close → mix cascade → proven decryption → publish through the bridge, and checks that the record
+verifies and that the tally equals what was cast. With --cheat, mixer-1 spoils its stage: the proofs must
+catch it and the honest mixers finish the election. Every child is stopped at the end, whatever happens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from mixscope.cli import UsageError
+
+STEP_TIMEOUT = 1800.0
+
+
+class DemoNodes:
+    """The node children of one demo; `stop()` ends all of them (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, ws_url: str, join_token: str, data_dir: Path):
+        self.ws_url, self.data_dir = ws_url, data_dir
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", "MIXSCOPE_JOIN_TOKEN": join_token}
+        self.procs: list[subprocess.Popen] = []
+        self.log_dir = data_dir / "node-logs"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+
+    def spawn(self, role: str, name: str, *extra: str) -> subprocess.Popen:
+        log = open(self.log_dir / f"{name}.log", "w")
+        args = [sys.executable, "-u", "-m", "mixscope", "node", "--role", role, "--url", self.ws_url, "--name", name,
+                "--data-dir", str(self.data_dir / "nodes"), *extra]
+        proc = subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+        self.procs.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + 10
+        for proc in self.procs:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+
+def wait_for_nodes(runner, roles: dict[str, int], timeout: float = 60.0) -> None:
+    """Until the bridge lists `roles[r]` joined nodes of each role."""
+    deadline = time.monotonic() + timeout
+    while True:
+        clients = runner.call("clients", {}).result(10)["clients"]
+        have = {r: sum(1 for c in clients if c.get("role") == r) for r in roles}
+        if all(have[r] >= n for r, n in roles.items()):
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"nodes did not join within {timeout:g} s: have {have}, need {roles}")
+        time.sleep(0.1)
+
+
+def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates: list[str],
+             cheat: str | None = None, data_dir: str | None = None, progress=None) -> dict[str, Any]:
+    from client.voters import simulate_voters
+    from server.runner import ServerRunner
+
+    say = progress or (lambda text: None)
+    data = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="mixscope-demo-"))
+    runner = ServerRunner(port=0, data_dir=str(data))
+    phases: dict[str, float] = {}
+
+    def step(name: str, action: str, args: dict[str, Any]) -> dict[str, Any]:
+        say(f"{name} ...")
+        started = time.perf_counter()
+        result = runner.call(action, args).result(STEP_TIMEOUT)
+        phases[name] = round(time.perf_counter() - started, 3)
+        return result
+
+    runner.start()
+    nodes = DemoNodes(runner.ws_url, runner.join_token, data)
+    try:
+        started = time.perf_counter()
+        workers = str(max(1, os.cpu_count() or 1))
+        for k in range(1, mixers + 1):
+            nodes.spawn("mixer", f"mixer-{k}", "--workers", workers,
+                        *(["--cheat", cheat] if cheat and k == 1 else []))
+        for i in range(1, trustees + 1):
+            nodes.spawn("trustee", f"trustee-{i}")
+        wait_for_nodes(runner, {"mixer": mixers, "trustee": trustees})
+        phases["nodes"] = round(time.perf_counter() - started, 3)
+
+        created = step("create", "election.create", {"question": "Which candidate?", "candidates": candidates,
+                                                     "threshold": threshold, "trustees": trustees, "mixers": mixers})
+        eid = created["election_id"]
+        step("keygen", "election.keygen", {"election_id": eid})
+        choices = [secrets.randbelow(len(candidates)) for _ in range(voters)]
+        say(f"voting: {voters} ballots ...")
+        started = time.perf_counter()
+        receipts = simulate_voters(runner.url, eid, choices, concurrency=4)
+        phases["voting"] = round(time.perf_counter() - started, 3)
+        step("close", "election.close", {"election_id": eid})
+        mixed = step("mix", "election.mix", {"election_id": eid})
+        decrypted = step("decrypt", "election.decrypt", {"election_id": eid})
+        published = step("publish", "election.publish", {"election_id": eid})
+        status = runner.call("election.status", {"election_id": eid}).result(60)
+    finally:
+        nodes.stop()
+        runner.stop()
+    expected = [choices.count(i) for i in range(len(candidates))]
+    return {
+        "election_id": eid,
+        "ballots": len(receipts),
+        "tally": dict(zip(candidates, decrypted["counts"])),
+        "expected": dict(zip(candidates, expected)),
+        "tally_matches": decrypted["counts"] == expected,
+        "verified": bool(published.get("verified")),
+        "record": published["record"],
+        "record_hash": published["record_hash"],
+        "stages": status["stages"],
+        "mix": mixed,
+        "decrypted_by": decrypted["trustees"],
+        "phases": phases,
+        "total_seconds": round(sum(phases.values()), 3),
+        "data_dir": str(data),
+    }
+
+
+def run(args) -> int:
+    if args.voters < 2:
+        raise UsageError("--voters must be at least 2 (a mix needs two ballots)")
+    if args.mixers < 1 or args.trustees < 1 or not 1 <= args.threshold <= args.trustees:
+        raise UsageError("need --mixers >= 1 and 1 <= --threshold <= --trustees")
+    if args.cheat and args.mixers < 2:
+        raise UsageError("--cheat spoils mixer-1's stage: give --mixers 2 or more so an honest one is left")
+    candidates = args.candidates or ["alice", "bob", "carol"]
+    if len(set(candidates)) != len(candidates) or len(candidates) < 2:
+        raise UsageError("--candidates needs at least two distinct names")
+    progress = None if args.json else (lambda text: print(text, file=sys.stderr, flush=True))
+    report = run_demo(args.voters, args.mixers, args.trustees, args.threshold, candidates, args.cheat,
+                      args.data_dir, progress)
+    ok = report["verified"] and report["tally_matches"]
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for stage in report["stages"]:
+            print(f"stage {stage['stage']} {stage['mixer']}: {stage['status']}"
+                  + (f" ({stage['reason']})" if stage["reason"] else ""))
+        print("tally: " + ", ".join(f"{name} {count}" for name, count in report["tally"].items()))
+        print("phases: " + ", ".join(f"{name} {secs:.2f} s" for name, secs in report["phases"].items()))
+        print(f"record: {report['record']} ({'verified' if report['verified'] else 'DOES NOT VERIFY'})")
+        print("OK" if ok else "FAILED: the record does not verify or the tally differs from the ballots cast")
+    return 0 if ok else 1
