@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help=COMMANDS["serve"][1])
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     serve.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
+    serve.add_argument("--data-dir", help="bulletin board directory (default: the per-user data directory)")
 
     node = sub.add_parser("node", help=COMMANDS["node"][1])
     node.add_argument("--url", required=True, help="websocket URL, e.g. ws://127.0.0.1:8000/ws")

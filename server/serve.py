@@ -24,7 +24,7 @@ def run(args) -> int:
     if not is_loopback(args.host):
         print(f"warning: binding {args.host} exposes the server beyond this machine; anyone who can reach it "
               "may connect as a node. Use a firewall or keep the default 127.0.0.1.", file=sys.stderr, flush=True)
-    runner = ServerRunner(host=args.host, port=args.port)
+    runner = ServerRunner(host=args.host, port=args.port, data_dir=getattr(args, "data_dir", None))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -32,6 +32,7 @@ def run(args) -> int:
     runner.start()
     print(f"Mixscope server listening on {runner.url}", flush=True)
     print(f"websocket: {runner.ws_url}", flush=True)
+    print(f"board: {runner.board.path}", flush=True)
     print(f"admin token: {runner.admin_token}", flush=True)
     print(f"join token: {runner.join_token}", flush=True)
     try:
