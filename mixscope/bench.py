@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 
-BENCHES = {"crypto": "mixscope.bench_crypto", "traffic": "mixscope.bench_traffic"}
+BENCHES = {"crypto": "mixscope.bench_crypto", "traffic": "mixscope.bench_traffic", "voters": "mixscope.bench_voters"}
 
 
 def run(args) -> int:

@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     crypto.add_argument("--n", type=int, default=1000, help="number of ciphertexts")
     crypto.add_argument("--no-parallel", action="store_true", help="skip the process-pool run")
     crypto.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
+    voters = bench_sub.add_parser("voters", help="ballots/s cast by the voter simulator through the JSON API")
+    voters.add_argument("--n", type=int, default=1000, help="number of ballots")
+    voters.add_argument("--concurrency", type=int, default=4, help="HTTP posting threads")
+    voters.add_argument("--workers", type=int, default=None, help="encryption processes (default: all cores)")
+    voters.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
 
     vote = sub.add_parser("vote", help=COMMANDS["vote"][1])
     vote.add_argument("--server", required=True, help="server URL, e.g. http://127.0.0.1:8000")

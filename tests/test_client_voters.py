@@ -78,3 +78,11 @@ def test_vote_command_errors_are_one_line(server):
     for done in (bad_choice, closed):
         assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
     assert server.board.count_ballots(election_id) == server.board.count_ballots(closed_id) == 0
+
+
+def test_bench_voters_reports_a_rate_for_ballots_it_really_stored():
+    from mixscope.bench_voters import measure
+
+    report = measure(20, concurrency=2, workers=0)
+    assert report["stored"] == report["receipts"] == 20
+    assert report["ballots_per_second"] > 0 and report["server_only_ballots_per_second"] > 0
