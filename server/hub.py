@@ -191,6 +191,8 @@ class Hub:
         kind, node = message["type"], self.identities.get(info.id)
         if node is None or self.election is None:
             return self._refuse(info, NOT_JOINED, f"{kind} needs a hello with join token and signature first", kind)
+        if "sig" not in message["signed"]:
+            return self._refuse(info, NOT_SIGNED, f"{kind} must be signed (signed.sig is missing)", kind)
         try:
             await self.election._on_io(self._check_and_log, message, node.public_key)
         except signing.SignatureError as exc:

@@ -1,0 +1,209 @@
+"""The hub's door for election nodes, against a real server and real websocket clients: join token, signed
+hello, signatures and the replay guard on every signed message, chunked transfers, and a mixer that
+disconnects mid-stage being excluded while the cascade completes with the others."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import nacl.signing
+import pytest
+import websocket
+
+from server import chunks, protocol, signing
+
+
+class ScriptedNode:
+    """A websocket client speaking the node protocol by hand, so a test can misbehave on purpose."""
+
+    def __init__(self, url: str, name: str, role: str = "mixer"):
+        self.ws = websocket.create_connection(url, timeout=10)
+        self.name, self.role = name, role
+        self.key = nacl.signing.SigningKey.generate()
+        self.public = signing.public_key_hex(self.key)
+
+    def signed(self, message: dict, seq: int | None = None) -> dict:
+        return signing.sign(message, self.key, time.time_ns() if seq is None else seq)
+
+    def send(self, message: dict) -> None:
+        self.ws.send(protocol.encode(message))
+
+    def recv(self) -> dict:
+        return json.loads(self.ws.recv())
+
+    def join(self, token: str) -> dict:
+        self.send(self.signed({"type": "hello", "name": self.name, "role": self.role, "public_key": self.public,
+                               "join_token": token}))
+        return self.recv()
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def scripted(server):
+    made: list[ScriptedNode] = []
+
+    def make(name: str, role: str = "mixer") -> ScriptedNode:
+        node = ScriptedNode(server.ws_url, name, role)
+        made.append(node)
+        return node
+
+    yield make
+    for node in made:
+        node.close()
+
+
+def progress(election_id: str = "e1") -> dict:
+    return {"type": "progress", "election_id": election_id, "task": "mix", "phase": "prove", "done": 1, "total": 2}
+
+
+def test_join_needs_the_token_and_a_matching_signature(server, scripted):
+    assert scripted("m1").join("wrong-token") == {"type": "error", "reason": "bad_join",
+                                                  "detail": "wrong or missing join token", "ref": "hello"}
+    impostor = scripted("m2")
+    hello = impostor.signed({"type": "hello", "name": "m2", "role": "mixer",
+                             "public_key": "ab" * 32, "join_token": server.join_token})
+    impostor.send(hello)
+    assert impostor.recv()["reason"] == "bad_signature"
+    good = scripted("m3")
+    assert good.join(server.join_token)["type"] == "welcome"
+    assert [n.name for n in server.board.nodes("mixer")] == ["m3"]  # only the proven node is recorded
+
+
+def test_signed_messages_unsigned_forged_replayed_are_refused_and_not_stored(server, scripted):
+    events = server.channel.subscribe(kinds=["election.progress"])
+    node = scripted("m1")
+    assert node.join(server.join_token)["type"] == "welcome"
+    node.send(progress())  # no "signed" at all: the protocol itself refuses the shape
+    assert node.recv()["reason"] == protocol.BAD_SHAPE
+    node.send({**progress(), "signed": {"key": node.public, "seq": 1}})
+    assert node.recv()["reason"] == "not_signed"
+    forged = node.signed(progress())
+    forged["done"] = 2  # changed after signing
+    node.send(forged)
+    assert node.recv()["reason"] == "bad_signature"
+    good = node.signed(progress(), seq=42)
+    node.send(good)
+    event = events.wait_for(lambda e: True, timeout=5)
+    assert event.data == {"election_id": "e1", "task": "mix", "stage": None, "node": "m1", "phase": "prove",
+                          "done": 1, "total": 2}
+    node.send(good)  # the same message again
+    reply = node.recv()
+    assert reply["reason"] == "replayed" and reply["ref"] == "progress"
+    logged = server.board.signed_messages(sender_key=node.public)
+    assert [m.type for m in logged] == ["hello", "progress"]  # one progress: the replay was not stored
+
+
+def test_signed_message_before_joining_is_refused(server, scripted):
+    node = scripted("m1")
+    node.send(node.signed(progress()))
+    assert node.recv()["reason"] == "not_joined"
+
+
+def test_a_message_in_chunks_is_reassembled_and_a_broken_transfer_refused(server, scripted):
+    events = server.channel.subscribe(kinds=["election.progress"])
+    node = scripted("m1")
+    assert node.join(server.join_token)["type"] == "welcome"
+    text = protocol.encode(node.signed({**progress(), "padding": "x" * 3000}))
+    frames = chunks.split(text, limit=1000)
+    assert len(frames) >= 3
+    for frame in frames:
+        node.send(frame)
+    assert events.wait_for(lambda e: e.data["node"] == "m1", timeout=5) is not None
+    broken = chunks.split(text, limit=1000)
+    node.send(broken[0])
+    node.send(broken[2])  # chunk 1 skipped
+    reply = node.recv()
+    assert reply["reason"] == chunks.BAD_CHUNK and "expected 1" in reply["detail"]
+
+
+def _answer_mixes(node: ScriptedNode, stop: threading.Event) -> None:
+    """An honest mixer in a thread: shuffles and proves whatever mix.request arrives (chunks joined)."""
+    from mixnet import elgamal, shuffle
+
+    joiner = chunks.Reassembler()
+    node.ws.settimeout(0.2)
+    while not stop.is_set():
+        try:
+            message = node.recv()
+        except websocket.WebSocketTimeoutException:
+            continue
+        except Exception:
+            return
+        if message["type"] == "chunk":
+            text = joiner.feed(message)
+            if text is None:
+                continue
+            message = json.loads(text)
+        if message["type"] != "mix.request":
+            continue
+        inputs = [elgamal.Ciphertext.from_json(ct) for ct in message["ciphertexts"]]
+        outputs, proof = shuffle.shuffle_and_prove(bytes.fromhex(message["public_key"]), inputs,
+                                                   bytes.fromhex(message["context"]))
+        reply = node.signed({"type": "mix.response", "election_id": message["election_id"], "stage": message["stage"],
+                             "outputs": [o.to_json() for o in outputs], "proof": proof.to_json(), "list_hash": ""})
+        for frame in chunks.split(protocol.encode(reply)) or [reply]:
+            node.send(frame)
+
+
+def _closed_election_with_ballots(board, election_id: str, voters: int = 6) -> None:
+    from mixnet import ballots, proofs
+    from mixnet import trustees as dkg
+
+    board.create_election(election_id, "Q?", ["a", "b"], 1, 1, 3)
+    board.set_state(election_id, "key_ceremony")
+    _, dealings, public_key = dkg.run_key_generation(1, 1, proofs.election_context(election_id))
+    board.add_trustee_message(election_id, "t1", "dealing", dealings[0].to_json())
+    board.set_public_key(election_id, public_key.hex())
+    board.set_state(election_id, "voting")
+    for i in range(voters):
+        voter = f"v{i}"
+        board.add_ballot(election_id, voter, ballots.cast(public_key, election_id, voter, 2, i % 2).to_json())
+    board.set_state(election_id, "closed")
+
+
+def test_mixer_disconnecting_mid_stage_is_excluded_and_the_cascade_completes(server, scripted):
+    _closed_election_with_ballots(server.board, "e-drop")
+    quitter = scripted("a-quitter")  # sorted first: gets stage 0
+    honest = [scripted("b-honest"), scripted("c-honest")]
+    for node in (quitter, *honest):
+        assert node.join(server.join_token)["type"] == "welcome"
+    stop = threading.Event()
+    threads = [threading.Thread(target=_answer_mixes, args=(n, stop), daemon=True) for n in honest]
+    for t in threads:
+        t.start()
+    stages = server.channel.subscribe(kinds=["election.stage"])
+    mixing = server.call("election.mix", {"election_id": "e-drop"})
+    assert quitter.recv()["type"] == "mix.request"
+    quitter.close()  # gone mid-stage
+    result = mixing.result(60)
+    stop.set()
+    assert result["accepted"] == 2 and result["stages"] == 3
+    recorded = server.board.mix_stages("e-drop")
+    assert [(s.mixer, s.status) for s in recorded] == [
+        ("a-quitter", "rejected"), ("b-honest", "accepted"), ("c-honest", "accepted")]
+    assert "disconnected" in recorded[0].reason
+    assert server.board.get_election("e-drop").state == "decrypting"
+    seen = [(e.data["mixer"], e.data["status"]) for e in stages.drain()]
+    assert ("a-quitter", "rejected") in seen and ("c-honest", "accepted") in seen
+
+
+def test_election_actions_refuse_wrong_states_with_reasons(server):
+    with pytest.raises(Exception, match="no election yet"):
+        server.call("election.mix", {}).result(10)
+    created = server.call("election.create", {"question": "Q?", "candidates": ["a", "b"], "threshold": 2,
+                                               "trustees": 2, "mixers": 1}).result(10)
+    with pytest.raises(Exception, match="only a closed election can be mixed"):
+        server.call("election.mix", {}).result(10)
+    with pytest.raises(Exception, match="needs 2 connected trustees, 0 connected"):
+        server.call("election.keygen", created).result(10)
+    with pytest.raises(Exception, match="threshold 3 exceeds"):
+        server.call("election.create", {"candidates": ["a", "b"], "threshold": 3, "trustees": 2}).result(10)
+    status = server.call("election.current", {}).result(10)
+    assert status["election"]["state"] == "created" and status["ballots"] == 0
