@@ -388,6 +388,7 @@ class Coordinator:
                   for k, s in enumerate(self.board.mix_stages(eid))]
         verdict = self.verification.get(eid)
         return {
+            "election_id": eid,
             "election": election.to_json(),
             "ballots": self.board.count_ballots(eid),
             "trustees": list(records.dealings(self.board, eid)),

@@ -1,0 +1,120 @@
+"""Whole elections across real processes: a real server, `mixscope node` children for every mixer and
+trustee, ballots cast through the JSON API, every step through the bridge."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mixnet.verifier import all_passed, verify_record
+from mixscope.demo import DemoNodes, run_demo, wait_for_nodes
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_twelve_voters_three_mixers_two_of_three_trustees(tmp_path):
+    report = run_demo(12, 3, 3, 2, ["alice", "bob", "carol"], data_dir=str(tmp_path))
+    assert report["ballots"] == 12
+    assert report["tally_matches"] and sum(report["tally"].values()) == 12
+    assert [s["status"] for s in report["stages"]] == ["accepted"] * 3
+    assert report["verified"]
+    doc = json.loads(Path(report["record"]).read_text())
+    assert all_passed(verify_record(doc))
+    assert [b["voter"] for b in doc["ballots"]] and len(doc["ballots"]) == 12
+    altered = copy.deepcopy(doc)
+    altered["result"]["counts"][0] += 1  # a tally that the decryption does not support
+    failed = [c.name for c in verify_record(altered) if not c.ok]
+    assert failed, "an altered record must not verify"
+    swapped = copy.deepcopy(doc)
+    swapped["mix"][1]["outputs"][0], swapped["mix"][1]["outputs"][1] = swapped["mix"][1]["outputs"][1], \
+        swapped["mix"][1]["outputs"][0]
+    assert not all_passed(verify_record(swapped))
+
+
+@pytest.mark.parametrize("cheat, reason", [("drop", "outputs for"), ("replace", "check failed"),
+                                           ("swap", "check failed")])
+def test_a_cheating_mixer_is_caught_and_the_honest_ones_finish(tmp_path, cheat, reason):
+    report = run_demo(12, 3, 3, 2, ["yes", "no"], cheat=cheat, data_dir=str(tmp_path))
+    first, *rest = report["stages"]
+    assert first["mixer"] == "mixer-1" and first["status"] == "rejected" and reason in first["reason"]
+    assert [s["status"] for s in rest] == ["accepted", "accepted"]
+    assert report["verified"] and report["tally_matches"]
+    doc = json.loads(Path(report["record"]).read_text())
+    assert doc["mix"][0]["status"] == "rejected" and all_passed(verify_record(doc))
+
+
+def test_the_demo_command_prints_json_and_exits_zero(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "mixscope", "demo", "--voters", "6", "--mixers", "2", "--trustees",
+                          "2", "--threshold", "1", "--json", "--data-dir", str(tmp_path)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["verified"] is True and report["ballots"] == 6 and sum(report["tally"].values()) == 6
+    assert set(report["phases"]) >= {"keygen", "voting", "mix", "decrypt", "publish"}
+    assert Path(report["record"]).is_file()
+    bad = subprocess.run([sys.executable, "-m", "mixscope", "demo", "--voters", "6", "--mixers", "1", "--cheat",
+                          "drop"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "honest" in bad.stderr
+
+
+def test_decryption_with_one_trustee_missing(server, tmp_path):
+    from client.voters import simulate_voters
+
+    nodes = DemoNodes(server.ws_url, server.join_token, tmp_path)
+    try:
+        for k in (1, 2):
+            nodes.spawn("mixer", f"mixer-{k}")
+        trustees = [nodes.spawn("trustee", f"trustee-{i}") for i in (1, 2, 3)]
+        wait_for_nodes(server, {"mixer": 2, "trustee": 3})
+        eid = server.call("election.create", {"candidates": ["a", "b"], "threshold": 2, "trustees": 3,
+                                              "mixers": 2}).result(10)["election_id"]
+        server.call("election.keygen", {"election_id": eid}).result(60)
+        choices = [0, 1, 1, 0, 1, 1, 1]
+        simulate_voters(server.url, eid, choices)
+        trustees[1].kill()  # trustee-2 is gone for good
+        trustees[1].wait(10)
+        deadline = time.monotonic() + 10
+        while len(server._hub.election_nodes("trustee")) > 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server.call("election.close", {}).result(10)
+        server.call("election.mix", {}).result(120)
+        result = server.call("election.decrypt", {}).result(120)
+        assert result["counts"] == [2, 5]
+        assert sorted(result["trustees"]) == ["trustee-1", "trustee-3"]
+        published = server.call("election.publish", {}).result(120)
+        assert published["verified"]
+        status = server.call("election.status", {"election_id": eid}).result(10)
+        assert status["election"]["state"] == "published" and status["decrypted_by"] == result["trustees"]
+    finally:
+        nodes.stop()
+
+
+def test_too_few_trustees_cannot_decrypt_and_the_election_waits(server, tmp_path):
+    from client.voters import simulate_voters
+
+    nodes = DemoNodes(server.ws_url, server.join_token, tmp_path)
+    try:
+        nodes.spawn("mixer", "mixer-1")
+        trustees = [nodes.spawn("trustee", f"trustee-{i}") for i in (1, 2)]
+        wait_for_nodes(server, {"mixer": 1, "trustee": 2})
+        server.call("election.create", {"candidates": ["a", "b"], "threshold": 2, "trustees": 2}).result(10)
+        server.call("election.keygen", {}).result(60)
+        simulate_voters(server.url, server.call("election.current", {}).result(10)["election_id"], [0, 1, 1])
+        server.call("election.close", {}).result(10)
+        server.call("election.mix", {}).result(60)
+        trustees[0].kill()
+        trustees[0].wait(10)
+        deadline = time.monotonic() + 10
+        while len(server._hub.election_nodes("trustee")) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with pytest.raises(Exception, match="decryption needs 2 trustees; 1"):
+            server.call("election.decrypt", {}).result(60)
+        assert server.call("election.current", {}).result(10)["election"]["state"] == "decrypting"
+    finally:
+        nodes.stop()
