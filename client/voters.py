@@ -76,8 +76,8 @@ def simulate_voters(
                 index, voter, ballot = item
                 try:
                     receipt, error = poster.cast(election_id, voter, ballot), None
-                except ApiError as exc:
-                    receipt, error = None, str(exc)
+                except Exception as exc:  # recorded, never fatal: a dead poster would stall the queue
+                    receipt, error = None, str(exc) if isinstance(exc, ApiError) else f"{type(exc).__name__}: {exc}"
                 with lock:
                     receipts[index] = receipt
                     if error is not None:

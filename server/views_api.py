@@ -45,6 +45,7 @@ def get_election(election_id: str):
 def cast_ballot(election_id: str):
     if (request.content_length or 0) > MAX_BALLOT_BODY:
         raise HttpError(413, f"a ballot body may be at most {MAX_BALLOT_BODY} bytes")
+    request.max_content_length = MAX_BALLOT_BODY  # also caps a chunked body that announced no length
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise HttpError(400, "send a JSON object {voter_id, ballot} with Content-Type: application/json")
