@@ -262,3 +262,40 @@ def test_real_trustee_nodes_run_the_ceremony_through_the_server(server, tmp_path
             node.terminate()
             for stream in (node.proc.stdout, node.proc.stderr):
                 stream.close()
+
+
+def test_real_nodes_carry_a_whole_election_and_a_cheating_mixer_is_caught(server, tmp_path):
+    """3 trustees (2 needed), an honest and a cheating mixer, as real processes; ballots through the API."""
+    from client.vote import cast_vote
+
+    def node(name, role, *extra):
+        return NodeProcess([sys.executable, "-u", "-m", "mixscope", "node", "--url", server.ws_url, "--name", name,
+                            "--role", role, "--data-dir", str(tmp_path / "nodes"), "--join-token", server.join_token,
+                            *extra])
+
+    nodes = [node(f"trustee-{i}", "trustee") for i in (1, 2, 3)]
+    nodes += [node("mixer-cheat", "mixer", "--cheat", "replace"), node("mixer-honest", "mixer")]
+    try:
+        for n in nodes:
+            n.wait_for("welcomed", timeout=30)
+        eid = server.call("election.create", {"question": "Q?", "candidates": ["a", "b", "c"], "threshold": 2,
+                                               "trustees": 3, "mixers": 2}).result(10)["election_id"]
+        server.call("election.keygen", {"election_id": eid}).result(60)
+        choices = ["a", "c", "c", "b", "c", "a", "b"]
+        for i, choice in enumerate(choices):
+            cast_vote(server.url, eid, f"voter-{i}", choice)
+        server.call("election.close", {"election_id": eid}).result(30)
+        server.call("election.mix", {"election_id": eid}).result(120)
+        stages = server.board.mix_stages(eid)
+        by_mixer = {s.mixer: s for s in stages}
+        assert by_mixer["mixer-cheat"].status == "rejected" and by_mixer["mixer-honest"].status == "accepted"
+        server.call("election.decrypt", {"election_id": eid}).result(120)
+        assert server.board.get_election(eid).state == "tallied"
+        result = server.board.result(eid)
+        counts = dict(zip(["a", "b", "c"], result["counts"]))
+        assert counts == {"a": 2, "b": 2, "c": 3}
+    finally:
+        for n in nodes:
+            n.terminate()
+            for stream in (n.proc.stdout, n.proc.stderr):
+                stream.close()
