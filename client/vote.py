@@ -94,7 +94,7 @@ def choice_index(choice: str, candidates: list[str]) -> int:
     """A 0-based index or a candidate's exact name."""
     if choice in candidates:
         return candidates.index(choice)
-    if choice.isdigit() and int(choice) < len(candidates):
+    if choice.isdecimal() and int(choice) < len(candidates):
         return int(choice)
     listing = ", ".join(f"{i}={name}" for i, name in enumerate(candidates))
     raise ValueError(f"choice {choice!r} is neither an index nor a candidate ({listing})")

@@ -73,17 +73,15 @@ def vote_page(election_id: str):
     choice_text = request.form.get("choice", "")
     try:
         voter_id = check_voter_id(voter_id)
-        if not choice_text.isdigit() or not 0 <= int(choice_text) < len(election.candidates):
-            raise HttpError(400, "choose one of the candidates")
+        if not choice_text.isdecimal() or not 0 <= int(choice_text) < len(election.candidates):
+            raise HttpError(400, "choose one of the candidates")  # isdecimal: int() accepts all of these
         # DEMO MODE: the server sees the choice here. Real voters encrypt on their own machine and use the
         # JSON API; the server then only ever sees the ciphertext and its proofs.
         ballot = ballots.cast(public_key_of(election), election_id, voter_id, len(election.candidates),
                               int(choice_text))
         intake = submit_ballot(election_id, voter_id, ballot.to_json())
-    except HttpError as exc:
-        status = exc.status
-        page = _page("vote.html", election=election, csrf_token=csrf_token(), error=exc.error, voter_id=voter_id)
-        return page, status
+    except HttpError as exc:  # the form again, with the reason and what the voter typed
+        return _page("vote.html", election=election, csrf_token=csrf_token(), error=exc.error, voter_id=voter_id), exc.status
     return _page("voted.html", election=election, receipt=intake.receipt, created=intake.created,
                  candidate=election.candidates[int(choice_text)])
 

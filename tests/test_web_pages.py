@@ -96,8 +96,9 @@ def test_vote_form_reports_a_bad_choice_and_a_second_ballot(server, election):
     browser = Browser(server.url)
     _, form = browser.open(f"/elections/{election_id}/vote")
     token = csrf_of(form)
-    status, page = browser.open(f"/elections/{election_id}/vote", {"csrf_token": token, "voter_id": "f", "choice": "9"})
-    assert status == 400 and "choose one of the candidates" in page
+    for bad in ("9", "-1", "²", "one", ""):
+        status, page = browser.open(f"/elections/{election_id}/vote", {"csrf_token": token, "voter_id": "f", "choice": bad})
+        assert status == 400 and "choose one of the candidates" in page
     assert browser.open(f"/elections/{election_id}/vote", {"csrf_token": token, "voter_id": "f", "choice": "0"})[0] == 200
     status, page = browser.open(f"/elections/{election_id}/vote", {"csrf_token": token, "voter_id": "f", "choice": "1"})
     assert status == 409 and "already cast" in page
