@@ -11,18 +11,24 @@ import json
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QItemSelection, QSettings, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import QCheckBox, QGroupBox, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMainWindow, \
-    QSplitter, QVBoxLayout, QWidget
+from PySide6.QtGui import QActionGroup, QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QDialog, QDockWidget, QFileDialog, QFrame, QGroupBox, \
+    QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMainWindow, QScrollArea, QSplitter, \
+    QVBoxLayout, QWidget
 
 from gui.actions import install_actions
 from gui.bridge import GuiBridge
+from gui.election.controller import ElectionController
+from gui.election.dialogs import ElectionSpec, NewElectionDialog
+from gui.election.panel import ElectionPanel
+from gui.election.tracker import ElectionTracker
 from gui.event_pump import EventPump
 from gui.models.clients import ID_ROLE, ClientsModel
 from gui.models.processes import ProcessesModel
-from gui.models.traffic import ROW_ROLE, TrafficFilter, TrafficModel
+from gui.models.traffic import ROW_ROLE, QuickFilter, TrafficFilter, TrafficModel
 from gui.process_manager import ProcessManager
 from gui.server_bar import ServerBar
+from gui.theme import ThemeManager
 from gui.views import live_table, log_view
 
 DEFAULT_MESSAGE = '{"type": "ping"}'
@@ -42,18 +48,26 @@ class MainWindow(QMainWindow):
         self.pump = EventPump(runner.channel, parent=self)
         self.clients = ClientsModel(self)
         self.traffic = TrafficModel(traffic_rows, client_name=self.clients.name_of, parent=self)
+        # Quick filters (client, type: exact, from combo boxes) feed the text filter; all in C++.
+        self.client_quick = QuickFilter(2, self)
+        self.client_quick.setSourceModel(self.traffic)
+        self.type_quick = QuickFilter(3, self)
+        self.type_quick.setSourceModel(self.client_quick)
         self.traffic_filter = TrafficFilter(self)
-        self.traffic_filter.setSourceModel(self.traffic)
+        self.traffic_filter.setSourceModel(self.type_quick)
         self.processes = ProcessManager(self)
         self.processes_model = ProcessesModel(self.processes, self)
         # Clients first, so traffic rows of a client that just said hello already show its name.
         self.pump.batch.connect(self.clients.apply_events)
         self.pump.batch.connect(self.traffic.append_events)
         self.pump.batch.connect(self._on_events)
+        self.election_tracker = ElectionTracker(self)
+        self.pump.batch.connect(self.election_tracker.apply_events)
 
         self.actions_by_name = install_actions(self)
         self.server_bar = ServerBar(self.actions_by_name["action_copy_admin_token"])
         self._build_layout()
+        self._build_election()
         self._connect_actions()
         self._restore_settings()
         self._refresh_server_state()
@@ -63,6 +77,7 @@ class MainWindow(QMainWindow):
         self.clients_view = live_table(self.clients, "clients_view",
                                        {0: 90, 1: 60, 2: 95, 3: 80, 4: 45, 5: 45, 6: 70, 7: 70, 8: 60})
         self.clients_view.selectionModel().selectionChanged.connect(self._update_enabled)
+        self.clients_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.processes_view = live_table(self.processes_model, "processes_view",
                                          {0: 60, 1: 80, 2: 55, 3: 65, 4: 75, 5: 55, 6: 80, 7: 65})
         self.processes_view.selectionModel().selectionChanged.connect(self._on_process_selected)
@@ -85,6 +100,8 @@ class MainWindow(QMainWindow):
         self.follow_check.setChecked(True)
         self.traffic_count = QLabel()
         self.traffic_count.setObjectName("traffic_count")
+        self.client_combo = _quick_combo("traffic_client_filter", "all clients", self.client_quick)
+        self.type_combo = _quick_combo("traffic_type_filter", "all types", self.type_quick)
 
         clients_box = _boxed("Clients", self.clients_view)
         process_split = _splitter(Qt.Orientation.Vertical, "processes_splitter", self.processes_view, self.process_log)
@@ -93,6 +110,8 @@ class MainWindow(QMainWindow):
 
         traffic_bar = QHBoxLayout()
         traffic_bar.addWidget(self.filter_edit, 1)
+        traffic_bar.addWidget(self.client_combo)
+        traffic_bar.addWidget(self.type_combo)
         traffic_bar.addWidget(self.follow_check)
         traffic_bar.addWidget(self.traffic_count)
         traffic_split = _splitter(Qt.Orientation.Horizontal, "traffic_splitter", self.traffic_view, self.traffic_detail)
@@ -136,6 +155,8 @@ class MainWindow(QMainWindow):
         a["action_pause_traffic"].toggled.connect(self.pause_traffic)
         a["action_clear_traffic"].triggered.connect(self.clear_traffic)
         a["action_filter_traffic"].triggered.connect(self.filter_edit.setFocus)
+        a["action_follow_client"].triggered.connect(self.follow_selected_client)
+        a["action_session_open"].triggered.connect(self.open_session)
         self.processes.changed.connect(self._update_enabled)
 
     # --- prompts (separate methods so tests can answer them) ------------------------------------------------
@@ -321,6 +342,8 @@ class MainWindow(QMainWindow):
             self.traffic_view.scrollToBottom()
 
     def _update_traffic_count(self) -> None:
+        _refresh_combo(self.client_combo, self.traffic.seen_clients)
+        _refresh_combo(self.type_combo, self.traffic.seen_types)
         text = f"{self.traffic_filter.rowCount()} shown · {self.traffic.total} seen"
         if self.traffic.paused:
             text += f" · paused ({self.traffic.held} held)"
@@ -340,6 +363,71 @@ class MainWindow(QMainWindow):
         a["action_disconnect_client"].setEnabled(running and has_client)
         a["action_kill_process"].setEnabled(has_process)
         a["action_restart_process"].setEnabled(has_process)
+        a["action_follow_client"].setEnabled(has_client)
+        if hasattr(self, "election"):
+            self.election.update_enabled()
+
+    # --- the election lab ------------------------------------------------------------------------------------
+    @property
+    def server_up(self) -> bool:
+        return self._server_up
+
+    def _build_election(self) -> None:
+        a = self.actions_by_name
+        self.election_panel = ElectionPanel(self.election_tracker, a)
+        self.pump.batch.connect(self.election_panel.graphs.feed)
+        self.election_dock = QDockWidget("Election", self)
+        self.election_dock.setObjectName("election_dock")
+        scroller = QScrollArea()  # the dock may be squeezed below the panel's own minimum on small screens
+        scroller.setObjectName("election_scroller")
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        scroller.setMinimumSize(60, 30)
+        scroller.setWidget(self.election_panel)
+        self.election_dock.setWidget(scroller)
+        self.election_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                       | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, self.election_dock)
+        self.resizeDocks([self.election_dock], [380], Qt.Orientation.Vertical)
+        self.election = ElectionController(self, self.election_tracker)
+        self.election.voters_progress.connect(self.election_panel.show_voters)
+        self.clients_view.addAction(a["action_follow_client"])
+        self.theme = ThemeManager(QApplication.instance(), self.settings, self)
+        self.theme.changed.connect(self.election_panel.set_dark)
+        group = QActionGroup(self)
+        for name in ("system", "light", "dark"):
+            action = a[f"action_theme_{name}"]
+            group.addAction(action)
+            action.setChecked(name == self.theme.theme)
+            action.triggered.connect(lambda _=False, theme=name: self.theme.apply(theme))
+        self.theme.apply()
+
+    def ask_election_spec(self, previous: ElectionSpec | None = None) -> ElectionSpec | None:
+        dialog = NewElectionDialog(self, previous)
+        return dialog.spec() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+    def ask_voter_count(self) -> int | None:
+        count, ok = QInputDialog.getInt(self, "Simulate voters", "How many voters?", 50, 2, 100_000)
+        return count if ok else None
+
+    def ask_folder(self, title: str, save: bool = False) -> str | None:
+        folder = QFileDialog.getExistingDirectory(self, title)
+        return folder or None
+
+    def open_session(self, folder: str | None = None) -> None:
+        folder = folder or self.ask_folder("Open a saved session")
+        if folder:
+            self.election.open_session(folder)
+
+    def follow_selected_client(self) -> None:
+        """Show only the selected client's traffic (the client quick filter set to its name)."""
+        rows = self.clients_view.selectionModel().selectedRows()
+        if not rows:
+            return
+        name = self.clients.name_of(self.clients.data(rows[0], ID_ROLE))
+        if self.client_combo.findText(name) < 0:
+            self.client_combo.addItem(name)
+        self.client_combo.setCurrentText(name)
 
     # --- settings and shutdown -----------------------------------------------------------------------------
     def _splitters(self) -> list[QSplitter]:
@@ -371,6 +459,7 @@ class MainWindow(QMainWindow):
         self._shut_down = True
         self.save_settings()
         self._ticker.stop()
+        self.election_panel.stop()
         self.pump.close()
         self.processes.stop_all()
         try:
@@ -398,3 +487,20 @@ def _splitter(orientation: Qt.Orientation, name: str, *widgets: QWidget) -> QSpl
     for widget in widgets:
         splitter.addWidget(widget)
     return splitter
+
+
+def _quick_combo(name: str, everything: str, quick: QuickFilter) -> QComboBox:
+    combo = QComboBox()
+    combo.setObjectName(name)
+    combo.addItem(everything)
+    combo.setMinimumContentsLength(12)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.currentIndexChanged.connect(lambda index: quick.set_value(combo.currentText() if index > 0 else None))
+    return combo
+
+
+def _refresh_combo(combo: QComboBox, seen: set[str]) -> None:
+    """Add values seen since the last refresh (sorted after the "all" entry); never drops the current one."""
+    present = {combo.itemText(i) for i in range(1, combo.count())}
+    for value in sorted(v for v in seen - present if v):
+        combo.addItem(value)

@@ -36,6 +36,8 @@ class ManagedProcess:
     cpu_percent: float | None = None
     rss_bytes: int | None = None
     restarts: int = 0
+    extra_args: tuple[str, ...] = ()  # role flags (--cheat, --data-dir, --workers): kept for restarts
+    join_token: str | None = None     # passed in the environment, never on the command line (ps shows argv)
     log: collections.deque = field(default_factory=lambda: collections.deque(maxlen=LOG_LINES))
     _psutil: psutil.Process | None = None
     _restart_pending: bool = False
@@ -49,8 +51,12 @@ class ManagedProcess:
         return time.time() - self.started_at
 
 
-def node_command(url: str, name: str, role: str) -> list[str]:
-    return [sys.executable, "-u", "-m", "mixscope", "node", "--url", url, "--name", name, "--role", role]
+def node_command(url: str, name: str, role: str, extra_args: tuple[str, ...] = ()) -> list[str]:
+    return [sys.executable, "-u", "-m", "mixscope", "node", "--url", url, "--name", name, "--role", role,
+            *extra_args]
+
+
+JOIN_TOKEN_ENV = "MIXSCOPE_JOIN_TOKEN"  # client/node.py reads the token from here when --join-token is absent
 
 
 class ProcessManager(QObject):
@@ -70,12 +76,17 @@ class ProcessManager(QObject):
         self._sampler.start()
 
     # --- spawning ------------------------------------------------------------------------------------------
-    def spawn(self, url: str, count: int = 1, role: str = "mixer", prefix: str | None = None) -> list[ManagedProcess]:
+    def spawn(self, url: str, count: int = 1, role: str = "mixer", prefix: str | None = None, *,
+              names: list[str] | None = None, extra_args: dict[str, tuple[str, ...]] | tuple[str, ...] = (),
+              join_token: str | None = None) -> list[ManagedProcess]:
+        """Start `count` nodes (or one per entry of `names`). `extra_args` are more command-line flags, for
+        all of them or per name; `join_token` goes to the child's environment."""
         spawned = []
-        for _ in range(count):
+        for position in range(len(names) if names else count):
             self._counter += 1
-            name = f"{prefix or role}-{self._counter}"
-            entry = ManagedProcess(name, role, url, QProcess(self))
+            name = names[position] if names else f"{prefix or role}-{self._counter}"
+            flags = extra_args.get(name, ()) if isinstance(extra_args, dict) else tuple(extra_args)
+            entry = ManagedProcess(name, role, url, QProcess(self), extra_args=flags, join_token=join_token)
             self._wire(entry)
             self.about_to_add.emit(len(self.processes))
             self.processes.append(entry)
@@ -90,6 +101,8 @@ class ProcessManager(QObject):
         env.insert("PYTHONUNBUFFERED", "1")
         path = env.value("PYTHONPATH", "")
         env.insert("PYTHONPATH", _PROJECT_ROOT + (os.pathsep + path if path else ""))
+        if entry.join_token:
+            env.insert(JOIN_TOKEN_ENV, entry.join_token)
         process.setProcessEnvironment(env)
         process.started.connect(lambda e=entry: self._on_started(e))
         process.finished.connect(lambda code, status, e=entry: self._on_finished(e, code, status))
@@ -101,7 +114,7 @@ class ProcessManager(QObject):
         entry.state, entry.node_status, entry.exit_code = "starting", "", None
         entry.pid, entry._psutil, entry.cpu_percent, entry.rss_bytes = None, None, None, None
         entry.started_at = time.time()
-        command = node_command(entry.url, entry.name, entry.role)
+        command = node_command(entry.url, entry.name, entry.role, entry.extra_args)
         entry.process.start(command[0], command[1:])
         self._emit_changed(entry)
 
@@ -125,6 +138,9 @@ class ProcessManager(QObject):
         """The URL used by later (re)starts, e.g. after the server moved to another port."""
         for entry in self.processes:
             entry.url = url
+
+    def names(self) -> set[str]:
+        return {entry.name for entry in self.processes}
 
     def running(self) -> list[ManagedProcess]:
         return [e for e in self.processes if e.process.state() != QProcess.ProcessState.NotRunning]

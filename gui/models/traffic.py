@@ -54,12 +54,15 @@ class TrafficModel(QAbstractTableModel):
         self.paused = False
         self._held: collections.deque[TrafficRow] = collections.deque(maxlen=max_rows)
         self.total = 0  # every message seen, including dropped and held ones
+        self.seen_clients: set[str] = set()  # for the quick filters' choices
+        self.seen_types: set[str] = set()
 
     # --- feeding -------------------------------------------------------------------------------------------
     def append_events(self, events: Iterable[Event]) -> None:
         """Append the "message" events of one batch (other kinds are ignored)."""
         rows = [self._row(e) for e in events if e.kind == "message"]
         self.total += len(rows)
+        self._note(rows)
         if self.paused:
             self._held.extend(rows)
         else:
@@ -81,6 +84,22 @@ class TrafficModel(QAbstractTableModel):
         self._rows.clear()
         self._held.clear()
         self.endResetModel()
+
+    def all_rows(self) -> list[TrafficRow]:
+        """Every row shown and held, oldest first (what a session export saves)."""
+        return [*self._rows, *self._held]
+
+    def load_rows(self, rows: list[TrafficRow]) -> None:
+        """Replace the log with saved rows (a replayed session); the cap still applies."""
+        self.clear()
+        self.total = len(rows)
+        self._note(rows)
+        self._append(list(rows))
+
+    def _note(self, rows: list[TrafficRow]) -> None:
+        for row in rows:
+            self.seen_clients.add(row.client)
+            self.seen_types.add(row.type)
 
     def _row(self, event: Event) -> TrafficRow:
         data = event.data
@@ -160,3 +179,18 @@ class TrafficFilter(QSortFilterProxyModel):
             pattern = QRegularExpression(QRegularExpression.escape(text),
                                          QRegularExpression.PatternOption.CaseInsensitiveOption)
         self.setFilterRegularExpression(pattern)
+
+
+class QuickFilter(QSortFilterProxyModel):
+    """Keeps only rows whose `column` equals one value exactly (None: keep everything). Chained in front of
+    the text filter for the client and type combo boxes; all filtering stays in C++ (no Python per row)."""
+
+    def __init__(self, column: int, parent=None):
+        super().__init__(parent)
+        self.setFilterKeyColumn(column)
+        self.value: str | None = None
+
+    def set_value(self, value: str | None) -> None:
+        self.value = value or None
+        pattern = "" if self.value is None else f"^{QRegularExpression.escape(self.value)}$"
+        self.setFilterRegularExpression(QRegularExpression(pattern))

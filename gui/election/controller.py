@@ -1,0 +1,274 @@
+"""The election actions: each QAction becomes one bridge call (or a node spawn, or a voter simulation).
+
+Nothing here blocks the GUI thread: bridge calls return Futures delivered back through the GuiBridge, the
+voter simulator and session files run on worker threads. After each step the controller asks for
+"election.status" so the panel also shows what events alone cannot say (question, mixer count, trustees).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import secrets
+import time
+from typing import TYPE_CHECKING, Any, Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from gui.election import session
+from gui.election.dialogs import ElectionSpec
+from gui.election.enabling import ELECTION_ACTIONS, enabled_actions
+from gui.election.tracker import ElectionTracker
+
+if TYPE_CHECKING:
+    from gui.main_window import MainWindow
+
+# action objectName -> bridge action
+_STEPS = {
+    "action_election_keygen": "election.keygen",
+    "action_election_close": "election.close",
+    "action_election_mix": "election.mix",
+    "action_election_decrypt": "election.decrypt",
+    "action_election_verify": "election.publish",
+}
+VOTER_PROGRESS_EVERY = 0.2  # seconds between progress updates sent to the GUI thread
+
+
+class ElectionController(QObject):
+    voters_progress = Signal(int, int)    # done, total
+    step_finished = Signal(str, bool, str)  # bridge action, ok, message
+    session_loaded = Signal(str)          # folder
+
+    def __init__(self, window: "MainWindow", tracker: ElectionTracker):
+        super().__init__(window)
+        self.window, self.tracker = window, tracker
+        self.spec: ElectionSpec | None = None
+        self.busy: set[str] = set()
+        self.cast: list[int] = []           # choices the simulator cast (so tests and the demo can compare)
+        self.record: dict | None = None     # the last record published or opened
+        self.record_path: str | None = None
+        self.nodes: list[str] = []          # names of the nodes spawned for the current election
+        tracker.changed.connect(self.update_enabled)
+        a = window.actions_by_name
+        a["action_election_new"].triggered.connect(self.new_election)
+        a["action_election_spawn"].triggered.connect(self.spawn_nodes)
+        a["action_election_voters"].triggered.connect(self.simulate_voters)
+        a["action_session_export"].triggered.connect(self.export_session)
+        for name, action in _STEPS.items():
+            a[name].triggered.connect(lambda _=False, act=action: self.step(act))
+
+    # --- enabling ------------------------------------------------------------------------------------------
+    @property
+    def election_id(self) -> str:
+        return self.tracker.info.election_id
+
+    def update_enabled(self, *_: Any) -> None:
+        enabled = enabled_actions(self.tracker.info.state, server_up=self.window.server_up, busy=bool(self.busy),
+                                  read_only=self.tracker.read_only, has_record=self.record is not None)
+        for name in ELECTION_ACTIONS:
+            self.window.actions_by_name[name].setEnabled(name in enabled)
+
+    def _begin(self, what: str) -> None:
+        self.busy.add(what)
+        self.update_enabled()
+
+    def _end(self, what: str) -> None:
+        self.busy.discard(what)
+        self.update_enabled()
+
+    # --- steps ---------------------------------------------------------------------------------------------
+    def new_election(self) -> None:
+        spec = self.window.ask_election_spec(self.spec)
+        if spec is None:
+            return
+        problems = spec.problems()
+        if problems:
+            self.window.statusBar().showMessage("New election: " + "; ".join(problems), 8000)
+            return
+        self.spec, self.cast, self.record, self.record_path, self.nodes = spec, [], None, None, []
+        self._call("election.create", spec.create_args())
+
+    def step(self, action: str) -> None:
+        self._call(action, {"election_id": self.election_id} if self.election_id else {})
+
+    def _call(self, action: str, args: dict) -> None:
+        self._begin(action)
+        future = self.window.runner.call(action, args)
+        self.window.bridge.watch(future, lambda f: self._done(action, f))
+
+    def _done(self, action: str, future: concurrent.futures.Future) -> None:
+        self._end(action)
+        error = future.exception()
+        if error is not None:
+            message = f"{action} failed: {getattr(error, 'reason', error)}"
+            self.window.statusBar().showMessage(message, 15000)
+            self.step_finished.emit(action, False, message)
+        else:
+            result = future.result() or {}
+            if action == "election.create":
+                self.tracker.load_status({"election": {"id": result.get("election_id"), "state": "created",
+                                                       **(self.spec.create_args() if self.spec else {})}})
+            elif action == "election.publish" and result.get("record"):
+                self.record_path = str(result["record"])
+                self._load_published(self.record_path)
+            message = f"{action}: done" + (f" ({_summary(result)})" if _summary(result) else "")
+            self.window.statusBar().showMessage(message, 8000)
+            self.step_finished.emit(action, True, message)
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        if not self.window.server_up or self.tracker.read_only or not self.election_id:
+            return
+        future = self.window.runner.call("election.status", {"election_id": self.election_id})
+        self.window.bridge.watch(future, self._status_arrived)
+
+    def _status_arrived(self, future: concurrent.futures.Future) -> None:
+        if future.exception() is None and not self.tracker.read_only:
+            self.tracker.load_status(future.result())
+        self.update_enabled()
+
+    def _load_published(self, path: str) -> None:
+        self._begin("read record")
+        self.window.bridge.run_in_thread(lambda: session.read_json(path), self._record_read, "read-record")
+
+    def _record_read(self, future: concurrent.futures.Future) -> None:
+        self._end("read record")
+        if future.exception() is None:
+            self.record = future.result()
+            self.update_enabled()
+
+    # --- nodes ---------------------------------------------------------------------------------------------
+    def spawn_nodes(self) -> None:
+        spec, runner = self.spec, self.window.runner
+        if spec is None:
+            self.window.statusBar().showMessage("Create an election first (its dialog says how many nodes)", 8000)
+            return
+        taken = self.window.processes.names()
+        data_dir = os.path.join(runner.data_dir, "nodes") if getattr(runner, "data_dir", None) else None
+        common = ("--data-dir", data_dir) if data_dir else ()
+        trustees = _free_names("trustee", spec.trustees, taken)
+        mixers = _free_names("mixer", spec.mixers, taken)
+        workers = ("--workers", str(max(1, os.cpu_count() or 1)))
+        mixer_flags = {name: (*common, *workers, *(("--cheat", spec.cheat) if k == spec.cheat_mixer else ()))
+                       for k, name in enumerate(sorted(mixers))}
+        url, token = self.window.server_bar.ws_edit.text() or runner.ws_url, runner.join_token
+        self.window.processes.spawn(url, role="trustee", names=trustees, extra_args=common, join_token=token)
+        self.window.processes.spawn(url, role="mixer", names=mixers, extra_args=mixer_flags, join_token=token)
+        self.nodes = trustees + mixers
+        cheat = f"; {sorted(mixers)[spec.cheat_mixer]} cheats ({spec.cheat})" \
+            if spec.cheat_mixer is not None else ""
+        self.window.statusBar().showMessage(f"Spawned {len(trustees)} trustees and {len(mixers)} mixers{cheat}", 8000)
+
+    def nodes_joined(self) -> bool:
+        """Every node spawned for this election is connected (with its hello)."""
+        connected = {c.get("name") for c in self.window.clients.clients() if c.get("state") == "connected"}
+        return bool(self.nodes) and set(self.nodes) <= connected
+
+    # --- voters --------------------------------------------------------------------------------------------
+    def simulate_voters(self, count: int | None = None) -> None:
+        info = self.tracker.info
+        count = count if count is not None else self.window.ask_voter_count()
+        if not count:
+            return
+        choices = [secrets.randbelow(max(1, len(info.candidates) or 2)) for _ in range(count)]
+        base_url, election_id = self.window.runner.url, info.election_id
+        last = [0.0]
+
+        def report(done: int, total: int) -> None:  # posting threads: hand over at most a few times a second
+            now = time.monotonic()
+            if done == total or now - last[0] >= VOTER_PROGRESS_EVERY:
+                last[0] = now
+                self.window.bridge.post(self._voter_progress, (done, total))
+
+        def work() -> list:
+            from client.voters import simulate_voters
+            return simulate_voters(base_url, election_id, choices, concurrency=4, progress=report)
+
+        self._begin("voters")
+        self.voters_progress.emit(0, count)
+        self.window.bridge.run_in_thread(work, lambda f: self._voters_done(choices, f), "voter-simulator")
+
+    def _voter_progress(self, value: tuple[int, int]) -> None:
+        self.voters_progress.emit(*value)
+
+    def _voters_done(self, choices: list[int], future: concurrent.futures.Future) -> None:
+        self._end("voters")
+        error = future.exception()
+        if error is None:
+            self.cast.extend(choices)
+            message = f"{len(choices)} simulated voters cast their ballots"
+        else:
+            message = f"voter simulation failed: {error}"
+        self.window.statusBar().showMessage(message, 10000)
+        self.step_finished.emit("voters", error is None, message)
+        self.refresh_status()
+
+    # --- sessions ------------------------------------------------------------------------------------------
+    def export_session(self, folder: str | None = None) -> None:
+        folder = folder or self.window.ask_folder("Export session to folder", save=True)
+        if not folder:
+            return
+        rows, record = self.window.traffic.all_rows(), self.record
+
+        def work() -> str:
+            return session.export_session(folder, rows, record)
+
+        self._begin("export")
+        self.window.bridge.run_in_thread(work, self._exported, "export-session")
+
+    def _exported(self, future: concurrent.futures.Future) -> None:
+        self._end("export")
+        error = future.exception()
+        message = f"Session exported to {future.result()}" if error is None else f"Export failed: {error}"
+        self.window.statusBar().showMessage(message, 10000)
+        self.step_finished.emit("export", error is None, message)
+
+    def open_session(self, folder: str) -> None:
+        """Show a saved session read-only: its traffic in the traffic view, its record in the panel; the
+        verification report is computed from the record by mixnet.verifier on a worker thread."""
+        self._begin("open")
+        self.window.bridge.run_in_thread(lambda: session.load_session(folder),
+                                         lambda f: self._opened(folder, f), "open-session")
+
+    def _opened(self, folder: str, future: concurrent.futures.Future) -> None:
+        self._end("open")
+        error = future.exception()
+        if error is not None:
+            self.window.statusBar().showMessage(f"Cannot open {folder}: {error}", 15000)
+            self.step_finished.emit("open", False, str(error))
+            return
+        loaded: session.Session = future.result()
+        self.window.traffic.load_rows(loaded.rows)
+        if loaded.record is not None:
+            self.record = loaded.record
+            self.tracker.load_record(loaded.record)
+            self._begin("verify record")
+            self.window.bridge.run_in_thread(lambda: session.verify(loaded.record_path), self._verified,
+                                             "verify-record")
+        else:
+            self.tracker.read_only = True
+        self.update_enabled()
+        self.window.statusBar().showMessage(f"Opened {folder}: {len(loaded.rows)} messages"
+                                            + (", record" if loaded.record is not None else ", no record"), 10000)
+        self.session_loaded.emit(folder)
+
+    def _verified(self, future: concurrent.futures.Future) -> None:
+        self._end("verify record")
+        if future.exception() is not None:
+            self.window.statusBar().showMessage(f"Verification failed to run: {future.exception()}", 15000)
+            return
+        self.tracker.set_checks(future.result())
+
+
+def _free_names(role: str, count: int, taken: set[str]) -> list[str]:
+    names, k = [], 0
+    while len(names) < count:
+        k += 1
+        if f"{role}-{k}" not in taken:
+            names.append(f"{role}-{k}")
+    return names
+
+
+def _summary(result: dict) -> str:
+    keys = ("election_id", "ballots", "accepted", "stages", "counts", "verified", "checks")
+    return ", ".join(f"{k} {result[k]}" for k in keys if k in result)

@@ -1,0 +1,138 @@
+"""Live graphs over time: websocket messages/s, ballots/s, and ciphertexts/s per mixer (pyqtgraph).
+
+Counters are bumped per event batch (cheap) and turned into one point per curve once a second, keeping the
+last WINDOW seconds. Ciphertexts/s of a mixer is its stage size times the progress fraction gained in the
+current phase (shuffle, then each proof pass), per second: how fast it is chewing through the list.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from typing import Iterable
+
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from server.events import Event
+
+WINDOW = 120  # seconds of history shown
+_COLORS = ("#3b82f6", "#f97316", "#16a34a", "#a855f7", "#dc2626", "#0891b2")
+
+
+class RateCounter:
+    """Events → per-second rates. Pure Python, so the arithmetic is testable without a clock."""
+
+    def __init__(self, window: int = WINDOW):
+        self.window = window
+        self.times: collections.deque[float] = collections.deque(maxlen=window)
+        self.messages: collections.deque[float] = collections.deque(maxlen=window)
+        self.ballots: collections.deque[float] = collections.deque(maxlen=window)
+        self.mixers: dict[str, collections.deque[float]] = {}
+        self._messages = 0
+        self._ballots_now = self._ballots_before = 0
+        self._processed: dict[str, float] = collections.defaultdict(float)  # ciphertexts this interval
+        self._progress: dict[tuple[str, int, str], int] = {}  # (node, stage, phase) -> last done
+        self._stage_size: dict[int, int] = {}
+        self._last: float | None = None
+
+    def feed(self, events: Iterable[Event]) -> None:
+        for event in events:
+            kind, data = event.kind, event.data
+            if kind == "message":
+                self._messages += 1
+            elif kind == "election.ballot":
+                count = data.get("count")
+                if isinstance(count, int):
+                    self._ballots_now = max(self._ballots_now, count)
+            elif kind == "election.stage":
+                if isinstance(data.get("stage"), int) and isinstance(data.get("count"), int) and data["count"]:
+                    self._stage_size[data["stage"]] = data["count"]
+            elif kind == "election.progress" and data.get("task") == "mix":
+                self._mix_progress(data)
+            elif kind == "election.state" and data.get("state") == "created":
+                self._ballots_now = self._ballots_before = 0
+
+    def _mix_progress(self, data: dict) -> None:
+        node, stage, phase = str(data.get("node") or "?"), data.get("stage"), str(data.get("phase") or "")
+        done, total = data.get("done"), data.get("total")
+        if not all(isinstance(v, int) for v in (stage, done, total)) or total <= 0:
+            return
+        key = (node, stage, phase)
+        gained = done - self._progress.get(key, 0)
+        self._progress[key] = done
+        size = self._stage_size.get(stage) or self._ballots_now or total
+        if gained > 0:
+            self._processed[node] += size * gained / total
+        self.mixers.setdefault(node, collections.deque(maxlen=self.window))
+
+    def sample(self, now: float) -> None:
+        """Close the interval ending `now`: append one point to every curve."""
+        elapsed = (now - self._last) if self._last is not None else 1.0
+        elapsed = elapsed if elapsed > 0 else 1.0
+        self._last = now
+        self.times.append(now)
+        self.messages.append(self._messages / elapsed)
+        self.ballots.append(max(0, self._ballots_now - self._ballots_before) / elapsed)
+        for node, points in self.mixers.items():
+            while len(points) < len(self.times) - 1:
+                points.append(0.0)  # a mixer that appeared later: flat before it joined
+            points.append(self._processed.get(node, 0.0) / elapsed)
+        self._messages, self._ballots_before = 0, self._ballots_now
+        self._processed.clear()
+
+
+def _plot(title: str, name: str) -> pg.PlotWidget:
+    plot = pg.PlotWidget(title=title)
+    plot.setObjectName(name)
+    plot.setMenuEnabled(False)
+    plot.setMouseEnabled(x=False, y=False)
+    plot.hideButtons()
+    plot.showGrid(x=True, y=True, alpha=0.25)
+    plot.setLabel("bottom", "s")
+    plot.setMinimumSize(80, 60)
+    return plot
+
+
+class RateGraphs(QWidget):
+    def __init__(self, parent=None, interval_ms: int = 1000):
+        super().__init__(parent)
+        self.setObjectName("rate_graphs")
+        self.counter = RateCounter()
+        self.messages_plot = _plot("messages/s", "graph_messages")
+        self.ballots_plot = _plot("ballots/s", "graph_ballots")
+        self.mixers_plot = _plot("ciphertexts/s per mixer", "graph_ciphertexts")
+        self.mixers_plot.addLegend(offset=(5, 5))
+        self._messages = self.messages_plot.plot(pen=pg.mkPen(_COLORS[0], width=2))
+        self._ballots = self.ballots_plot.plot(pen=pg.mkPen(_COLORS[2], width=2))
+        self._mixer_curves: dict[str, pg.PlotDataItem] = {}
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for plot in (self.messages_plot, self.ballots_plot, self.mixers_plot):
+            layout.addWidget(plot)
+        self._started = time.monotonic()
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.tick)
+        self._timer.start(interval_ms)
+
+    def feed(self, events: list) -> None:
+        self.counter.feed(events)
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        counter = self.counter
+        counter.sample(now)
+        xs = [t - self._started for t in counter.times]
+        self._messages.setData(xs, list(counter.messages))
+        self._ballots.setData(xs, list(counter.ballots))
+        for node, points in counter.mixers.items():
+            curve = self._mixer_curves.get(node)
+            if curve is None:
+                color = _COLORS[len(self._mixer_curves) % len(_COLORS)]
+                curve = self.mixers_plot.plot(pen=pg.mkPen(color, width=2), name=node)
+                self._mixer_curves[node] = curve
+            curve.setData(xs[-len(points):], list(points))
+
+    def stop(self) -> None:
+        self._timer.stop()
