@@ -195,6 +195,7 @@ def run(args) -> int:
     join_token = getattr(args, "join_token", None) or os.environ.get(JOIN_TOKEN_ENV) or None
     roles = Roles(args.name, args.role, key, getattr(args, "data_dir", None), cheat=cheat, workers=workers)
     node = Node(args.url, args.name, args.role, status, signer=signer, join_token=join_token, roles=roles)
+    roles.stop = node.stopping  # a stopping node abandons long work between two jobs
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -8,6 +8,7 @@ kernel (e.g. "reencrypt", "prove"), and done/total count that phase's chunks.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterable
@@ -16,10 +17,17 @@ Report = Callable[[str, int, int], None]  # (phase, done, total)
 MIN_INTERVAL = 0.25  # seconds between reports: at most ~4 per second
 
 
+class Cancelled(Exception):
+    """The node is stopping: the work was abandoned between two jobs."""
+
+
 class ProgressMap:
+    """`stop`: an Event checked between jobs, so a stopping node leaves a long computation within one job."""
+
     def __init__(self, report: Report, pool: ProcessPoolExecutor | None = None, min_interval: float = MIN_INTERVAL,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, stop: threading.Event | None = None):
         self.report, self.pool, self.min_interval, self._clock = report, pool, min_interval, clock
+        self.stop = stop
         self._last = float("-inf")
         self.reports = 0
 
@@ -32,6 +40,8 @@ class ProgressMap:
     def _reporting(self, phase: str, results, total: int):
         self._maybe_report(phase, 0, total)
         for done, result in enumerate(results, 1):
+            if self.stop is not None and self.stop.is_set():
+                raise Cancelled(f"stopped during {phase} after {done - 1} of {total} jobs")
             yield result
             self._maybe_report(phase, done, total)
 

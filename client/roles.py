@@ -5,6 +5,7 @@ the connection, signing and chunking live in client/node.py.
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any, Callable
 
 import nacl.signing
@@ -24,12 +25,14 @@ _TASK_OF = {"mix.request": "mix", "decrypt.request": "decrypt"}
 
 class Roles:
     def __init__(self, name: str, role: str, signing_key: nacl.signing.SigningKey,
-                 data_dir: str | os.PathLike[str] | None, cheat: str | None = None, workers: int = 1):
+                 data_dir: str | os.PathLike[str] | None, cheat: str | None = None, workers: int = 1,
+                 stop: threading.Event | None = None):
         if cheat is not None and role != "mixer":
             raise ValueError("--cheat is for mixers only")
         self.name, self.role, self.cheat = name, role, cheat
         self.trustee = TrusteeRole(name, signing_key, data_dir) if role == "trustee" else None
         self._pool = progress.make_pool(workers)
+        self.stop = stop or threading.Event()
 
     def close(self) -> None:
         if self._pool is not None:
@@ -42,6 +45,8 @@ class Roles:
             return self._dispatch(kind, message, on_progress)
         except RequestError as exc:
             return _error(exc.reason, exc.detail, message)
+        except progress.Cancelled as exc:
+            return _error("cancelled", str(exc), message)
         except Exception as exc:  # a bug must not kill the node: report it and carry on with the next request
             return _error("internal_error", f"{type(exc).__name__}: {str(exc)[:300]}", message)
 
@@ -65,7 +70,7 @@ class Roles:
     def _progress_map(self, task: str, message: dict[str, Any], on_progress: ProgressSink) -> progress.ProgressMap:
         election_id = message.get("election_id", "")
         return progress.ProgressMap(lambda phase, done, total: on_progress(election_id, task, phase, done, total),
-                                    pool=self._pool)
+                                    pool=self._pool, stop=self.stop)
 
 
 def _error(reason: str, detail: str, message: dict[str, Any]) -> dict[str, Any]:

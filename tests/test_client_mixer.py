@@ -233,3 +233,18 @@ def test_node_with_a_wrong_join_token_is_refused_and_keeps_running(server, node_
     error = node.wait_for("error", timeout=20)
     assert error["reason"] == "bad_join"
     assert node.proc.poll() is None
+
+
+def test_sigterm_during_a_long_mix_stops_the_node_cleanly_without_finishing(server, node_process):
+    node = node_process("mixer-long")
+    client_id = node.wait_for("welcomed", timeout=20)["client_id"]
+    small, _ = _request(100)
+    cts = small["ciphertexts"] * 200  # 20,000 ciphertexts (repeats are fine): tens of seconds of work here
+    request = {**small, "ciphertexts": cts, "list_hash": protocol.list_hash(cts)}
+    for frame in chunks.split(protocol.encode(request)):
+        server.call("send", {"client_id": client_id, "message": frame}).result(10)
+    node.wait_for("progress", timeout=60, phase="reencrypt")  # the work has begun
+    assert node.terminate() == 0  # SIGTERM; the fixture's terminate waits at most 10 s before kill -9
+    events = [line["event"] for line in node.lines]
+    assert events[-1] == "stopped"
+    assert not any(line["event"] == "replied" and line.get("type") == "mix.response" for line in node.lines)
