@@ -173,6 +173,10 @@ def node_process(server, tmp_path, monkeypatch):
             stream.close()
 
 
+def _me(server, client_id: str) -> dict:
+    return next(c for c in server.call("clients").result(5)["clients"] if c["id"] == client_id)
+
+
 def _signed_replies(server, key: str, kind: str, timeout: float = 60.0) -> list:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -244,6 +248,14 @@ def test_sigterm_during_a_long_mix_stops_the_node_cleanly_without_finishing(serv
     for frame in chunks.split(protocol.encode(request)):
         server.call("send", {"client_id": client_id, "message": frame}).result(10)
     node.wait_for("progress", timeout=60, phase="reencrypt")  # the work has begun
+    # While it computes, the node still answers the server's pings (every 0.5 s here): each pong brings a
+    # fresh round-trip time.
+    rtts = set()
+    for _ in range(20):
+        rtts.add(_me(server, client_id)["rtt_ms"])
+        time.sleep(0.1)
+    assert len(rtts - {None}) >= 2
+    assert not any(line["event"] == "replied" for line in node.lines)  # still working
     assert node.terminate() == 0  # SIGTERM; the fixture's terminate waits at most 10 s before kill -9
     events = [line["event"] for line in node.lines]
     assert events[-1] == "stopped"
