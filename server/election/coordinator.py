@@ -264,6 +264,7 @@ class Coordinator:
                           "public_key": election.public_key, "context": context.hex(), "ciphertexts": inputs,
                           "list_hash": hashed})
         outputs, proof, reason = None, None, None
+        sent = time.perf_counter()
         try:
             message = await asyncio.wait_for(reply, timeout)
         except asyncio.TimeoutError:
@@ -277,11 +278,17 @@ class Coordinator:
             else:
                 self._publish("election.stage", {**event, "status": "verifying", "reason": None,
                                                  "seconds": round(time.perf_counter() - started, 3)})
+                answered = time.perf_counter()
                 reason = await self._on_worker(work.verify_stage, election.public_key, inputs, outputs, proof,
                                                context, self._map_fn())
+                self.hub.log("info", f"election {eid} stage {position}: {node.name} answered in "
+                             f"{answered - sent:.2f} s, verified in {time.perf_counter() - answered:.2f} s")
         status = "accepted" if reason is None else "rejected"
+        storing = time.perf_counter()
         await self._on_io(self.board.add_mix_stage, eid, index, node.name, status, input_hash=content_hash(inputs),
                           output=outputs, proof=proof, reason=None if reason is None else reason[:MAX_REASON])
+        self.hub.log("info", f"election {eid} stage {position}: stored in {time.perf_counter() - storing:.2f} s "
+                     f"(prepared in {sent - started:.2f} s)")
         if reason is not None:
             self.hub.log("warning", f"election {eid}: stage {position} by {node.name} rejected: {reason[:200]}")
         self._publish("election.stage", {**event, "status": status, "reason": reason,
