@@ -19,8 +19,21 @@ def run(args) -> int:
     app.setApplicationName("Mixscope")
     runner = ServerRunner(port=getattr(args, "port", 0) or 0)
     window = MainWindow(runner, QSettings())
+    window.resize(1360, 820)
     window.show()
-    window.start_server()
+    folder = getattr(args, "open", None)
+    if folder:  # a saved session is read-only: no server needed to look at it
+        window.open_session(folder)
+    else:
+        window.start_server()
+    demo = None
+    if getattr(args, "demo", False):
+        from gui.election.demo import DemoDirector
+
+        demo = DemoDirector(window, voters=getattr(args, "demo_voters", 40) or 40)
+        if getattr(args, "demo_quit", False):  # unattended runs (tests, CI): exit when the demo ends
+            demo.finished.connect(lambda ok, _caption: app.exit(0 if ok else 1))
+        demo.start()
     # Ctrl+C / SIGTERM close the window like Quit does (stopping the server and every node). Qt's loop
     # never returns to Python on its own, so a light timer gives Python's signal handlers a chance to run.
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -401,6 +401,8 @@ class MainWindow(QMainWindow):
             action.setChecked(name == self.theme.theme)
             action.triggered.connect(lambda _=False, theme=name: self.theme.apply(theme))
         self.theme.apply()
+        a["action_demo_next"].setEnabled(False)  # a DemoDirector enables them (mixscope gui --demo)
+        a["action_demo_autoplay"].setEnabled(False)
 
     def ask_election_spec(self, previous: ElectionSpec | None = None) -> ElectionSpec | None:
         dialog = NewElectionDialog(self, previous)

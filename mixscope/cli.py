@@ -30,6 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     gui = sub.add_parser("gui", help=COMMANDS["gui"][1])
     gui.add_argument("--port", type=int, default=0, help="server port (0: any free port)")
+    gui.add_argument("--demo", action="store_true", help="play a whole election, one captioned phase at a time")
+    gui.add_argument("--demo-voters", type=int, default=40, help="ballots the demo casts (default 40)")
+    gui.add_argument("--demo-quit", action="store_true", help="quit when the demo ends (exit 0 if it verified)")
+    gui.add_argument("--open", metavar="FOLDER", help="show a saved session (traffic + record) read-only")
 
     serve = sub.add_parser("serve", help=COMMANDS["serve"][1])
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
