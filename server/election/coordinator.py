@@ -65,9 +65,12 @@ class Coordinator:
         self._busy: set[str] = set()
         self.phases: dict[str, dict[str, float]] = {}
         self.verification: dict[str, dict[str, Any]] = {}
+        self.closing = False
 
     def close(self) -> None:
-        # Called on the loop while stopping: never wait here for a long proof check to end.
+        # Called on the loop while stopping: never wait here for a long proof check to end. A step cut short
+        # records nothing more (a node dropped by the shutdown is no evidence against it) and resumes later.
+        self.closing = True
         self._io.shutdown(wait=False)
         self._work.shutdown(wait=False, cancel_futures=True)
 
@@ -162,6 +165,8 @@ class Coordinator:
         try:
             public_key = await self._ceremony(election, chosen)
         except (ElectionError, asyncio.TimeoutError, NodeGone, KeyError, TypeError, ValueError) as exc:
+            if self.closing:
+                raise ElectionError("server stopping: run the key ceremony again after the restart") from None
             reason = exc.reason if isinstance(exc, ElectionError) else f"key ceremony: {_describe(exc)}"
             raise await self._fail(election.id, reason) from None
         await self._on_io(self.board.set_public_key, election.id, public_key)
@@ -283,6 +288,8 @@ class Coordinator:
                                                context, self._map_fn())
                 self.hub.log("info", f"election {eid} stage {position}: {node.name} answered in "
                              f"{answered - sent:.2f} s, verified in {time.perf_counter() - answered:.2f} s")
+        if self.closing:
+            raise ElectionError("server stopping: the cascade resumes from the last accepted stage")
         status = "accepted" if reason is None else "rejected"
         storing = time.perf_counter()
         await self._on_io(self.board.add_mix_stage, eid, index, node.name, status, input_hash=content_hash(inputs),
