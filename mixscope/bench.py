@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import importlib
 
-BENCHES = {"crypto": "mixscope.bench_crypto", "traffic": "mixscope.bench_traffic", "voters": "mixscope.bench_voters"}
+BENCHES = {"crypto": "mixscope.bench_crypto", "traffic": "mixscope.bench_traffic", "voters": "mixscope.bench_voters",
+           "nodes": "mixscope.bench_nodes"}
 
 
 def run(args) -> int:

@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--demo", action="store_true", help="play a whole election, one captioned phase at a time")
     gui.add_argument("--demo-voters", type=int, default=40, help="ballots the demo casts (default 40)")
     gui.add_argument("--demo-quit", action="store_true", help="quit when the demo ends (exit 0 if it verified)")
+    gui.add_argument("--demo-delay", type=float, default=4.0, help="seconds auto-play pauses at each phase")
     gui.add_argument("--open", metavar="FOLDER", help="show a saved session (traffic + record) read-only")
 
     serve = sub.add_parser("serve", help=COMMANDS["serve"][1])
@@ -68,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     crypto.add_argument("--n", type=int, default=1000, help="number of ciphertexts")
     crypto.add_argument("--no-parallel", action="store_true", help="skip the process-pool run")
     crypto.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
+    nodes = bench_sub.add_parser("nodes", help="a real mixer node's round trip (chunks, signatures) vs the proof work")
+    nodes.add_argument("--n", type=int, default=2000, help="number of ciphertexts")
+    nodes.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
     voters = bench_sub.add_parser("voters", help="ballots/s cast by the voter simulator through the JSON API")
     voters.add_argument("--n", type=int, default=1000, help="number of ballots")
     voters.add_argument("--concurrency", type=int, default=4, help="HTTP posting threads")

@@ -260,3 +260,17 @@ def test_sigterm_during_a_long_mix_stops_the_node_cleanly_without_finishing(serv
     events = [line["event"] for line in node.lines]
     assert events[-1] == "stopped"
     assert not any(line["event"] == "replied" and line.get("type") == "mix.response" for line in node.lines)
+
+
+def test_bench_nodes_reports_round_trips_for_both_worker_counts():
+    import json
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-m", "mixscope", "bench", "nodes", "--n", "80", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["n"] == 80 and report["compute_seconds"] > 0
+    assert [r["workers"] for r in report["nodes"]] == [1, 2]
+    assert all(r["event"] == "replied" and r["seconds"] > 0 and r["reply_bytes"] > report["request_bytes"]
+               for r in report["nodes"])
