@@ -13,14 +13,16 @@ import websocket
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def spawn_serve(*args):
-    return subprocess.Popen([sys.executable, "-u", "-m", "mixscope", "serve", *args], cwd=ROOT,
+def spawn_serve(tmp_path, *args):
+    command = [sys.executable, "-u", "-m", "mixscope", "serve", "--data-dir", str(tmp_path), *args]
+    return subprocess.Popen(command, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def read_banner(proc) -> dict:
+    """The URL, websocket URL and tokens from the first lines `serve` prints (other lines are skipped)."""
     banner = {}
-    for _ in range(4):
+    while len(banner) < 4:
         line = proc.stdout.readline()
         assert line, proc.stderr.read()
         if m := re.match(r"Mixscope server listening on (http://\S+)", line):
@@ -30,8 +32,8 @@ def read_banner(proc) -> dict:
     return banner
 
 
-def test_serve_port_zero_prints_its_url_serves_and_stops_on_sigint():
-    proc = spawn_serve("--port", "0")
+def test_serve_port_zero_prints_its_url_serves_and_stops_on_sigint(tmp_path):
+    proc = spawn_serve(tmp_path, "--port", "0")
     try:
         banner = read_banner(proc)
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", banner["url"]) and not banner["url"].endswith(":0")
@@ -57,8 +59,8 @@ def test_serve_port_zero_prints_its_url_serves_and_stops_on_sigint():
         proc.stderr.close()
 
 
-def test_serve_warns_when_not_bound_to_loopback_and_stops_on_sigterm():
-    proc = spawn_serve("--host", "0.0.0.0", "--port", "0")
+def test_serve_warns_when_not_bound_to_loopback_and_stops_on_sigterm(tmp_path):
+    proc = spawn_serve(tmp_path, "--host", "0.0.0.0", "--port", "0")
     try:
         banner = read_banner(proc)
         assert banner["url"].startswith("http://127.0.0.1:")
@@ -72,11 +74,12 @@ def test_serve_warns_when_not_bound_to_loopback_and_stops_on_sigterm():
         proc.stderr.close()
 
 
-def test_serve_on_a_busy_port_fails_with_one_line():
-    proc = spawn_serve("--port", "0")
+def test_serve_on_a_busy_port_fails_with_one_line(tmp_path):
+    proc = spawn_serve(tmp_path, "--port", "0")
     try:
         port = read_banner(proc)["url"].rsplit(":", 1)[1]
-        busy = subprocess.run([sys.executable, "-m", "mixscope", "serve", "--port", port], cwd=ROOT,
+        busy = subprocess.run([sys.executable, "-m", "mixscope", "serve", "--data-dir", str(tmp_path / "other"),
+                               "--port", port], cwd=ROOT,
                               capture_output=True, text=True, timeout=30)
         assert busy.returncode == 1 and "Traceback" not in busy.stderr and busy.stderr.strip()
     finally:
