@@ -28,7 +28,7 @@ class Event:
 
 # Every event kind the server layer publishes, with the keys its `data` carries.
 KINDS = {
-    "server.started": "url, host, port",
+    "server.started": "url, ws_url, host, port",
     "server.stopped": "",
     "client.connected": "client: ClientInfo.snapshot()",
     "client.updated": "client: ClientInfo.snapshot()  (hello, stats, rtt)",
