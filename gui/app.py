@@ -30,7 +30,8 @@ def run(args) -> int:
     if getattr(args, "demo", False):
         from gui.election.demo import DemoDirector
 
-        demo = DemoDirector(window, voters=getattr(args, "demo_voters", 40) or 40)
+        demo = DemoDirector(window, voters=getattr(args, "demo_voters", 40) or 40,
+                            delay=getattr(args, "demo_delay", 4.0))
         if getattr(args, "demo_quit", False):  # unattended runs (tests, CI): exit when the demo ends
             demo.finished.connect(lambda ok, _caption: app.exit(0 if ok else 1))
         demo.start()

@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
         a["action_clear_traffic"].triggered.connect(self.clear_traffic)
         a["action_filter_traffic"].triggered.connect(self.filter_edit.setFocus)
         a["action_follow_client"].triggered.connect(self.follow_selected_client)
-        a["action_session_open"].triggered.connect(self.open_session)
+        a["action_session_open"].triggered.connect(lambda _=False: self.open_session())
         self.processes.changed.connect(self._update_enabled)
 
     # --- prompts (separate methods so tests can answer them) ------------------------------------------------

@@ -52,8 +52,8 @@ class ElectionController(QObject):
         a = window.actions_by_name
         a["action_election_new"].triggered.connect(self.new_election)
         a["action_election_spawn"].triggered.connect(self.spawn_nodes)
-        a["action_election_voters"].triggered.connect(self.simulate_voters)
-        a["action_session_export"].triggered.connect(self.export_session)
+        a["action_election_voters"].triggered.connect(lambda _=False: self.simulate_voters())
+        a["action_session_export"].triggered.connect(lambda _=False: self.export_session())
         for name, action in _STEPS.items():
             a[name].triggered.connect(lambda _=False, act=action: self.step(act))
 

@@ -118,7 +118,7 @@ class DemoDirector(QObject):
             self._finish()
             return
         phase = self.phases[self.index]
-        self.window.election_panel.set_caption(f"{self.index + 1}/{len(self.phases)} · {phase.caption}")
+        self._say(f"{self.index + 1}/{len(self.phases)} · {phase.caption}")
         self.waiting, self._phase_started = True, time.monotonic()
         self.next_action.setEnabled(False)
         phase.run()
@@ -167,5 +167,10 @@ class DemoDirector(QObject):
         self._poll.stop()
         self._advance.stop()
         self.next_action.setEnabled(False)
-        self.window.election_panel.set_caption(caption)
+        self._say(caption)
         self.finished.emit(ok, caption)
+
+    def _say(self, caption: str) -> None:
+        """Show the caption, and print it: a presenter's terminal (or a test) gets the story too."""
+        self.window.election_panel.set_caption(caption)
+        print(caption, flush=True)
