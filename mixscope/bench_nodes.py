@@ -37,13 +37,14 @@ def _node_round_trip(runner, request: dict, workers: int, data_dir: str) -> dict
                             env=env, stdout=subprocess.PIPE, text=True)
     try:
         client_id = key = None
+        event: dict = {"event": "no output"}
         for line in proc.stdout:
             event = json.loads(line)
             key = event.get("public_key") or key
             if event["event"] == "welcomed":
                 client_id = event["client_id"]
                 break
-        frames = chunks.split(protocol.encode(request))
+        frames = chunks.split(protocol.encode(request)) or [request]  # [] means: small, send it whole
         started = time.perf_counter()
         for frame in frames:
             runner.call("send", {"client_id": client_id, "message": frame}).result(30)
@@ -53,10 +54,15 @@ def _node_round_trip(runner, request: dict, workers: int, data_dir: str) -> dict
             progress += event["event"] == "progress"
             if event["event"] in ("replied", "request_failed"):
                 break
+        if client_id is None or event["event"] != "replied":
+            raise RuntimeError(f"the mixer node did not mix: {event}")
+        deadline = time.monotonic() + 300
         while True:  # the reply is on the board once the server has checked its signature and logged it
             stored = [m for m in runner.board.signed_messages(sender_key=key) if m.type == "mix.response"]
             if stored:
                 break
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server never logged the mixer's signed reply")
             time.sleep(0.01)
         seconds = time.perf_counter() - started
         reply_text = protocol.encode(stored[0].body)

@@ -267,7 +267,7 @@ def test_bench_nodes_reports_round_trips_for_both_worker_counts():
     import subprocess
 
     proc = subprocess.run([sys.executable, "-m", "mixscope", "bench", "nodes", "--n", "80", "--json"],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["n"] == 80 and report["compute_seconds"] > 0
