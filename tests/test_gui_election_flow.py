@@ -50,7 +50,8 @@ def test_whole_election_through_the_actions(window, qtbot, tmp_path):
                         cheat_mixer=0, cheat="replace")
     win.ask_election_spec = lambda previous=None: spec
     trigger(win, "action_election_new")
-    qtbot.waitUntil(lambda: info().state == "created" and info().question == "Best group?", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: info().state == "created" and info().question == "Best group?"
+                    and not win.election.busy, timeout=WAIT_MS)
     assert enabled(win) == {"action_election_new", "action_election_spawn", "action_election_keygen"}
 
     trigger(win, "action_election_spawn")
@@ -64,7 +65,7 @@ def test_whole_election_through_the_actions(window, qtbot, tmp_path):
     qtbot.waitUntil(win.election.nodes_joined, timeout=WAIT_MS)
 
     trigger(win, "action_election_keygen")
-    qtbot.waitUntil(lambda: info().state == "voting", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: info().state == "voting" and not win.election.busy, timeout=WAIT_MS)
     assert enabled(win) == {"action_election_new", "action_election_voters", "action_election_close"}
 
     win.ask_voter_count = lambda: VOTERS
@@ -80,7 +81,7 @@ def test_whole_election_through_the_actions(window, qtbot, tmp_path):
     trigger(win, "action_election_mix")
     # The bridge reply and the events travel separately (Future vs event pump): wait for both.
     qtbot.waitUntil(lambda: info().state == "decrypting" and len(info().stages) == 3
-                    and all(s.seconds for s in info().stages), timeout=WAIT_MS)
+                    and all(s.seconds for s in info().stages) and not win.election.busy, timeout=WAIT_MS)
     stages = info().stages
     assert [(s.name, s.state) for s in stages] == [("mixer-1", "rejected"), ("mixer-2", "verified"),
                                                    ("mixer-3", "verified")]
