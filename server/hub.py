@@ -201,7 +201,10 @@ class Hub:
             return self._refuse(info, REPLAYED, str(exc), kind)
         except board_mod.BoardError as exc:
             return self._refuse(info, protocol.BAD_SHAPE, str(exc), kind)
-        self.election.node_message(node, message)
+        try:
+            self.election.node_message(node, message)
+        except Exception as exc:  # a coordinator bug must not kill the connection's handling silently
+            self.log("error", f"election message {kind} from {node.name} failed: {exc!r}", info.id)
 
     def _check_and_log(self, message: dict[str, Any], key: str) -> None:
         if signing.verify(message) != key:

@@ -172,7 +172,8 @@ class ServerRunner:
         self._stop_requested = asyncio.Event()
         self._hub = Hub(self.channel, self.registry, self.ping_interval, board=self.board,
                         join_token=self.join_token, pool=pool, data_dir=self.board.path.parent)
-        web = WebContext(call=self.call, admin_token=self.admin_token, board=self.board, channel=self.channel)
+        web = WebContext(call=self.call, admin_token=self.admin_token, board=self.board, channel=self.channel,
+                         pool=pool)
         app = create_tornado_app(self._hub, create_flask_app(web), executor, self.ping_interval, self.ping_timeout)
         http = HTTPServer(app, xheaders=False)
         http.add_sockets(sockets)

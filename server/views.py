@@ -23,6 +23,7 @@ class WebContext:
     admin_token: str
     board: Board  # the runner's one bulletin board (thread-safe; Flask threads may write ballots directly)
     channel: EventChannel  # publish events (e.g. "election.ballot") from Flask threads
+    pool: concurrent.futures.Executor | None = None  # the runner's process pool, for CPU-bound checks off the GIL
 
 
 class HttpError(Exception):
