@@ -61,7 +61,7 @@ BAD_JOIN = "bad_join"
 
 class Hub:
     def __init__(self, channel: EventChannel, registry: ClientRegistry, ping_interval: float, *,
-                 board: board_mod.Board | None = None, join_token: str | None = None,
+                 ping_timeout: float | None = None, board: board_mod.Board | None = None, join_token: str | None = None,
                  pool: concurrent.futures.Executor | None = None, data_dir: Path | None = None):
         self.channel = channel
         self.registry = registry
@@ -75,6 +75,10 @@ class Hub:
         self._stats_published: dict[str, float] = {}
         self._stats_scheduled: set[str] = set()
         self._pinger = PeriodicCallback(self._ping_all, ping_interval * 1000) if ping_interval > 0 else None
+        # Tornado's own ping timeout closes a silent client politely and then waits 5 s more for its close
+        # frame; a client silent this long is cut at once, so a dead one leaves within ~2 intervals + timeout.
+        self._silent_after = ping_interval + (ping_interval if ping_timeout is None else ping_timeout)
+        self._last_pong: dict[str, float] = {}
 
     def start(self) -> None:
         if self._pinger:
@@ -88,6 +92,7 @@ class Hub:
     def connected(self, sock: "NodeSocket") -> ClientInfo:
         info = self.registry.add(peer=sock.request.remote_ip or "?")
         self.sockets[info.id] = sock
+        self._last_pong[info.id] = self._loop.time()
         self.channel.publish("client.connected", {"client": info.snapshot()}, info.id)
         self._ping(sock)
         return info
@@ -103,6 +108,7 @@ class Hub:
         if self.election is not None:
             self.election.node_gone(info.id)
         self._stats_published.pop(info.id, None)
+        self._last_pong.pop(info.id, None)
         for pending in list(self._pending.values()):
             pending.settle(info.id, None)
         self.channel.publish("client.disconnected", {"client": info.snapshot(), "code": code, "reason": reason}, info.id)
@@ -214,6 +220,7 @@ class Hub:
     def ponged(self, sock: "NodeSocket", data: bytes) -> None:
         info = sock.client
         info.last_seen = time.time()
+        self._last_pong[info.id] = self._loop.time()
         if data.startswith(_RTT_PING) and len(data) == len(_RTT_PING) + 8:
             (sent,) = struct.unpack("!d", data[len(_RTT_PING):])
             info.rtt_ms = round((self._loop.time() - sent) * 1000, 3)
@@ -333,8 +340,14 @@ class Hub:
             pass
 
     def _ping_all(self) -> None:
-        for sock in list(self.sockets.values()):
-            self._ping(sock)
+        now = self._loop.time()
+        for client_id, sock in list(self.sockets.items()):
+            silent = now - self._last_pong.get(client_id, now)
+            if silent > self._silent_after and sock.ws_connection is not None:
+                self.log("warning", f"{client_id} answered no ping for {silent:.1f} s: dropped", client_id)
+                sock.ws_connection.stream.close()  # on_close follows, with no close code
+            else:
+                self._ping(sock)
 
     def _publish_message(self, info: ClientInfo, direction: str, kind: str | None, size: int, frame) -> None:
         data = {"direction": direction, "type": kind, "size": size, "text": protocol.loggable(frame)}

@@ -170,8 +170,8 @@ class ServerRunner:
     async def _serve(self, sockets, executor, pool, ready: threading.Event) -> None:
         self._loop = IOLoop.current()
         self._stop_requested = asyncio.Event()
-        self._hub = Hub(self.channel, self.registry, self.ping_interval, board=self.board,
-                        join_token=self.join_token, pool=pool, data_dir=self.board.path.parent)
+        self._hub = Hub(self.channel, self.registry, self.ping_interval, ping_timeout=self.ping_timeout,
+                        board=self.board, join_token=self.join_token, pool=pool, data_dir=self.board.path.parent)
         web = WebContext(call=self.call, admin_token=self.admin_token, board=self.board, channel=self.channel,
                          pool=pool)
         app = create_tornado_app(self._hub, create_flask_app(web), executor, self.ping_interval, self.ping_timeout)

@@ -3,6 +3,8 @@
 - `server`: a started `ServerRunner` (port 0, short ping interval so rtt shows up fast); stopped at teardown.
 - `ws_client`: factory `ws_client(url=None, hello=None) -> websocket.WebSocket` (real websocket-client
   connection, closed at teardown). `hello=("name", "role")` sends the hello and reads the welcome reply.
+  websocket-client answers pings only inside recv(): a test client that reads nothing for more than ~1.5 s
+  is dropped by the server fixture's 0.5 s ping bound (that is the dead-client rule working).
 - `spawn_node`: factory `spawn_node(name, role="mixer", url=None) -> NodeProcess` running
   `python -u -m mixscope node ...` as a real child; every node is stopped (SIGTERM, then kill) at teardown.
 """

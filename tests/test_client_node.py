@@ -93,3 +93,19 @@ def test_backoff_grows_is_capped_jittered_and_resets():
     assert len({round(Backoff(0.1, 1.0).next_delay(), 9) for _ in range(20)}) > 1  # jitter
     backoff.reset()
     assert backoff.next_delay() <= 0.1
+
+
+def test_a_frozen_node_is_dropped_within_the_ping_bound_and_comes_back(server, spawn_node):
+    # the fixture's server pings every 0.5 s and gives 0.5 s for the pong: a frozen node is gone within ~1 s
+    events = server.channel.subscribe(kinds=["client.disconnected"])
+    node = spawn_node("sleepy")
+    client_id = node.wait_for("welcomed")["client_id"]
+    frozen_at = time.monotonic()
+    node.proc.send_signal(signal.SIGSTOP)
+    try:
+        gone = events.wait_for(lambda e: e.client_id == client_id, timeout=5)
+        assert gone is not None and time.monotonic() - frozen_at < 3
+        assert server.call("clients").result(5)["clients"] == []
+    finally:
+        node.proc.send_signal(signal.SIGCONT)
+    assert node.wait_for("welcomed", timeout=15)["client_id"] != client_id  # it notices, reconnects, rejoins

@@ -96,10 +96,10 @@ def test_client_updated_is_throttled_not_per_message(server, ws_client):
     events.drain()
     for i in range(200):
         ws.send(json.dumps({"type": "error", "reason": f"noise {i}"}))
-    time.sleep(1.5)
-    updates = [e for e in events.drain() if e.data["client"]["name"] == "chatty"]
-    assert 1 <= len(updates) <= 4
-    assert updates[-1].data["client"]["msgs_in"] == 201  # the last update carries the final counts
+    seen = []
+    final = events.wait_for(lambda e: seen.append(e) or e.data["client"]["msgs_in"] == 201, timeout=3)
+    assert final is not None  # a trailing update carries the final counts, even with no more traffic
+    assert 1 <= len(seen) <= 4  # not one per message
 
 
 @pytest.mark.parametrize("frame, reason", [
