@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help=COMMANDS["bench"][1])
     bench_sub = bench.add_subparsers(dest="bench", metavar="WHAT", required=True)
+    gui_bench = bench_sub.add_parser("gui", help="panel loop lateness and CPU share while a big election runs")
+    gui_bench.add_argument("--ballots", type=int, default=10_000, help="ballots cast and mixed by 3 mixers")
+    gui_bench.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
     traffic = bench_sub.add_parser("traffic", help="traffic log throughput and GUI loop lateness")
     traffic.add_argument("--seconds", type=float, default=10.0, help="total measuring time")
     traffic.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
