@@ -29,6 +29,7 @@ FLASK_ROUTES = [
     FlaskRoute("/", views.index),                                # what this server is
     FlaskRoute("/over", views.over, ("GET", "POST"), admin=True),  # the seed's route: ask every mixer to mix
     FlaskRoute("/api/clients", views.clients, admin=True),       # connected clients, as registry snapshots
+    FlaskRoute("/api/admin/<action>", views.admin_action, ("POST",), admin=True),  # send/broadcast/disconnect/mix
     # voters and observers (HTML pages; the vote form is demo mode: the server encrypts)
     FlaskRoute("/elections", views_election.elections_page),
     FlaskRoute("/elections/<election_id>", views_election.election_page),

@@ -69,6 +69,25 @@ def clients():
     return jsonify(call_bridge("clients", {}, wait=10))
 
 
+# What POST /api/admin/<action> may run: the panel's client actions, for scripts and curl.
+ADMIN_ACTIONS = ("send", "broadcast", "disconnect", "mix")
+
+
+def admin_action(action: str):
+    """Run one bridge action with the JSON body as its args, e.g. POST /api/admin/broadcast {"message": {...}}."""
+    if action not in ADMIN_ACTIONS:
+        raise HttpError(404, f"no admin action {action[:40]!r}; known: {list(ADMIN_ACTIONS)}")
+    args = request.get_json(silent=True)
+    if args is None and request.get_data():
+        raise HttpError(400, "the body must be a JSON object")
+    if not isinstance(args or {}, dict):
+        raise HttpError(400, "the body must be a JSON object")
+    wait = 10.0
+    if action == "mix" and isinstance((args or {}).get("timeout"), (int, float)):
+        wait = float(args["timeout"])
+    return jsonify(call_bridge(action, args or {}, wait=wait + 5))
+
+
 def call_bridge(action: str, args: dict[str, Any], wait: float) -> dict[str, Any]:
     try:
         return context().call(action, args).result(timeout=wait)

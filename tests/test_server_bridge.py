@@ -127,3 +127,22 @@ def test_send_broadcast_disconnect_actions(server, ws_client):
         server.call("broadcast", {"message": "not a dict"}).result(5)
     with pytest.raises(BridgeError, match="timeout"):
         server.call("mix", {"timeout": "soon"}).result(5)
+
+
+def test_admin_action_routes_drive_the_bridge(server, ws_client):
+    a = ws_client(hello=("a", "mixer"))
+    client_id = server.call("clients").result(5)["clients"][0]["id"]
+    message = {"type": "note", "text": "from curl"}
+    assert http(server, "/api/admin/broadcast", "POST", body={"message": message})[0] == 401
+    status, body = http(server, "/api/admin/broadcast", "POST", token=server.admin_token, body={"message": message})
+    assert status == 200 and body == {"sent_to": [client_id]}
+    assert json.loads(a.recv()) == message
+    status, body = http(server, "/api/admin/send", "POST", token=server.admin_token,
+                        body={"client_id": "c999", "message": message})
+    assert status == 400 and "no connected client" in body["error"]
+    status, body = http(server, "/api/admin/broadcast", "POST", token=server.admin_token, body=["not", "an", "object"])
+    assert status == 400 and "JSON object" in body["error"]
+    status, body = http(server, "/api/admin/self_destruct", "POST", token=server.admin_token, body={})
+    assert status == 404 and "self_destruct" in body["error"]
+    status, body = http(server, "/api/admin/disconnect", "POST", token=server.admin_token, body={"client_id": client_id})
+    assert status == 200 and body == {"disconnected": client_id}
