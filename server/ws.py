@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tornado.websocket import WebSocketHandler
 
+from server import protocol
 from server.hub import Hub
 from server.registry import ClientInfo
 
@@ -17,7 +18,11 @@ class NodeSocket(WebSocketHandler):
         self.client = self.hub.connected(self)
 
     def on_message(self, message: str | bytes) -> None:
-        self.hub.received(self, message)
+        try:
+            self.hub.received(self, message)
+        except Exception as exc:  # a server bug: tell the sender and the log, keep the connection
+            self.hub.log("error", f"handling a frame from {self.client.id} failed: {exc!r}", self.client.id)
+            self.hub.send(self.client.id, protocol.error_reply("internal_error", "the server failed on this frame"))
 
     def on_pong(self, data: bytes) -> None:
         self.hub.ponged(self, data)

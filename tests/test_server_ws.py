@@ -143,3 +143,23 @@ def test_a_frame_beyond_the_transport_limit_closes_only_that_connection(server, 
     bystander.send("still there?")
     assert recv_json(bystander)["type"] == "error"
     assert set(clients_by_name(server)) == {"bystander"}
+
+
+def test_a_server_bug_on_one_frame_is_an_error_reply_not_a_dead_connection(server, ws_client, monkeypatch):
+    from server.hub import Hub
+
+    events = server.channel.subscribe(kinds=["log"])
+    ws = ws_client(hello=("victim", "mixer"))
+    original = Hub._on_error
+
+    def broken(self, info, message):
+        if message["reason"] == "trigger":
+            raise RuntimeError("simulated bug")
+        return original(self, info, message)
+
+    monkeypatch.setattr(Hub, "_on_error", broken)  # a stand-in for a bug in a handler; nothing else is faked
+    ws.send('{"type": "error", "reason": "trigger"}')
+    assert recv_json(ws) == {"type": "error", "reason": "internal_error", "detail": "the server failed on this frame"}
+    assert events.wait_for(lambda e: e.data["level"] == "error" and "simulated bug" in e.data["text"])
+    ws.send("still here")
+    assert recv_json(ws)["reason"] == protocol.NOT_JSON
