@@ -41,8 +41,9 @@ class ServerRunner:
         self.data_dir = data_dir
         self._board: Board | None = None
         self._board_lock = threading.Lock()
-        self.ping_interval = ping_interval  # also how often rtt is measured; a dead client leaves within
-        self.ping_timeout = ping_interval if ping_timeout is None else ping_timeout  # interval + timeout
+        # Pings also measure rtt. A client that stops answering is cut within ~2 intervals + timeout (Hub).
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_interval if ping_timeout is None else ping_timeout
         self.admin_token = secrets.token_urlsafe(32)
         self.join_token = secrets.token_urlsafe(32)
         self.registry = ClientRegistry()  # outlives restarts, so client ids never repeat
