@@ -36,6 +36,7 @@ KEYGEN_TIMEOUT = 30.0
 MIX_TIMEOUT_BASE, MIX_TIMEOUT_PER_BALLOT = 30.0, 0.01  # shuffle+prove is ~0.5 ms per ciphertext on one core
 DECRYPT_TIMEOUT_BASE, DECRYPT_TIMEOUT_PER_BALLOT = 30.0, 0.005
 MAX_REASON = 900
+MAP_BATCHES = 16  # pool jobs per map call: enough to keep every core busy to the end
 
 
 class ElectionError(Exception):
@@ -85,7 +86,12 @@ class Coordinator:
     def _map_fn(self):
         if self.pool is None:
             return map
-        return lambda fn, jobs: self.pool.map(fn, list(jobs))
+
+        def pool_map(fn, jobs):
+            jobs = list(jobs)  # the verifier sends one job per ballot: batch them, or IPC costs more than the work
+            return self.pool.map(fn, jobs, chunksize=max(1, len(jobs) // MAP_BATCHES))
+
+        return pool_map
 
     def _publish(self, kind: str, data: dict[str, Any]) -> None:
         self.hub.channel.publish(kind, data)
@@ -318,10 +324,12 @@ class Coordinator:
         partials = list(verified.values())[:election.threshold]
         loop = asyncio.get_running_loop()
         job = (final, partials, election.threshold, len(election.candidates))
+        started = time.perf_counter()
         if self.pool is None:
             result = work.combine_and_count(job)
         else:
             result = await loop.run_in_executor(self.pool, work.combine_and_count, job)
+        self.hub.log("info", f"election {eid}: combined and counted in {time.perf_counter() - started:.2f} s")
         result["candidates"] = list(election.candidates)
         await self._on_io(self.board.set_result, eid, result)
         self._publish("election.state", {"election_id": eid, "state": "tallied", "reason": None})
@@ -342,6 +350,7 @@ class Coordinator:
             waits[node.name] = self.inbox.expect(node.client_id, "decrypt.response", eid)
             self._send(node, {"type": "decrypt.request", "election_id": eid, "ciphertexts": final, "list_hash": hashed})
         timeout = DECRYPT_TIMEOUT_BASE + DECRYPT_TIMEOUT_PER_BALLOT * len(final)
+        sent = time.perf_counter()
         pending = {asyncio.ensure_future(_named(name, fut)) for name, fut in waits.items()}
         deadline = asyncio.get_running_loop().time() + timeout
         try:
@@ -351,12 +360,17 @@ class Coordinator:
                 if not done:
                     break
                 for task in done:
+                    if len(verified) >= t:
+                        break  # enough: the remaining answers need no checking
                     if task.exception() is not None:
                         continue  # that trustee left; others may still make the threshold
                     name, message = task.result()
                     partial = {"trustee": index_of[name], "factors": message["partials"], "proofs": message["proofs"]}
+                    arrived = time.perf_counter()
                     reason = (f"answered as trustee {message['index']}" if message["index"] != index_of[name] else
                               await self._on_worker(work.verify_partial, eid, keys[name], final, partial, self._map_fn()))
+                    self.hub.log("info", f"election {eid}: partial decryption of {name} arrived after "
+                                 f"{arrived - sent:.2f} s, checked in {time.perf_counter() - arrived:.2f} s")
                     if reason:
                         self.hub.log("warning", f"election {eid}: partial decryption of {name} refused: {reason[:200]}")
                         continue
@@ -376,8 +390,12 @@ class Coordinator:
         eid = election.id
         if election.state not in ("tallied", "published"):
             raise ElectionError(f"election {eid} is {election.state}; only a tallied election can be published")
+        started = time.perf_counter()
         doc = await self._on_worker(records.build_record, self.board, eid)
+        built = time.perf_counter()
         verdict = await self._on_worker(work.verify_record_doc, doc, self._map_fn())
+        self.hub.log("info", f"election {eid}: record built in {built - started:.2f} s, "
+                     f"verified in {time.perf_counter() - built:.2f} s")
         self.verification[eid] = verdict
         self._publish("election.verified", {"election_id": eid, **verdict})
         if not verdict["ok"]:
