@@ -93,7 +93,7 @@ class Node:
         hello = {"type": "hello", "name": self.name, "role": self.role}
         if self.signer is not None and self.join_token:  # without a token: a plain hello, the server's observer
             hello["public_key"] = self.signer.public_key
-            hello["join_token"] = self.join_token
+            hello["join_token"] = self.join_token  # sent beside the signature, not signed (server/signing.py)
         self._send(app, hello)
         self.status("hello_sent", public_key=hello.get("public_key"))
 

@@ -188,7 +188,7 @@ class Hub:
         self._log_signed(message, key)
 
     def _log_signed(self, message: dict[str, Any], key: str) -> None:
-        body = {k: v for k, v in message.items() if k != "signed"}
+        body = signing.signed_body(message)  # never the join token: the board is public, the token is a secret
         self.board.log_signed_message(key, message["signed"]["seq"], message["type"], body,
                                       message["signed"]["sig"], message.get("election_id"))
 

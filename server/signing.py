@@ -4,6 +4,9 @@ A node signs the whole message object with its Ed25519 key: the signature covers
 b"mixscope-node-message/1\\x00" + canonical_json(message with "signed" = {"key", "seq"}), so no field,
 not even the key or the sequence number, can be changed without breaking it. `seq` rises with every
 message (time.time_ns()); `ReplayGuard` is the receiving side's check that it really does.
+
+The one exception is `join_token` (UNSIGNED_FIELDS): a secret that travels next to the signed body, not in
+it, so the server can store a node's signed hello on the board (without the token) and it still verifies.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import nacl.signing
 SIGNING_DOMAIN = b"mixscope-node-message/1\x00"
 KEY_HEX_CHARS = 64
 SIG_HEX_CHARS = 128
+UNSIGNED_FIELDS = frozenset({"signed", "join_token"})  # outside the signature (the token is a secret at rest)
 
 
 class SignatureError(ValueError):
@@ -33,8 +37,13 @@ def canonical_json(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+def signed_body(message: dict[str, Any]) -> dict[str, Any]:
+    """The part of a message the signature covers (and the board stores): everything but UNSIGNED_FIELDS."""
+    return {k: v for k, v in message.items() if k not in UNSIGNED_FIELDS}
+
+
 def _signed_bytes(message: dict[str, Any], key_hex: str, seq: int) -> bytes:
-    body = dict(message)
+    body = signed_body(message)
     body["signed"] = {"key": key_hex, "seq": seq}
     return SIGNING_DOMAIN + canonical_json(body)
 
@@ -44,7 +53,8 @@ def public_key_hex(signing_key: nacl.signing.SigningKey) -> str:
 
 
 def sign(message: dict[str, Any], signing_key: nacl.signing.SigningKey, seq: int) -> dict[str, Any]:
-    """A copy of `message` with a "signed" field {key, seq, sig} added (any old one replaced)."""
+    """A copy of `message` with a "signed" field {key, seq, sig} added (any old one replaced); a `join_token`
+    is kept in the copy but not signed."""
     if type(seq) is not int or seq < 0:
         raise ValueError("seq must be a non-negative integer")
     body = {k: v for k, v in message.items() if k != "signed"}
@@ -74,10 +84,9 @@ def signer(message: dict[str, Any]) -> tuple[str, int]:
 def verify(message: dict[str, Any]) -> str:
     """Check the message's signature; return the signer's public key hex or raise SignatureError."""
     key_hex, seq = signer(message)
-    body = {k: v for k, v in message.items() if k != "signed"}
     try:
         verify_key = nacl.signing.VerifyKey(bytes.fromhex(key_hex))
-        verify_key.verify(_signed_bytes(body, key_hex, seq), bytes.fromhex(message["signed"]["sig"]))
+        verify_key.verify(_signed_bytes(message, key_hex, seq), bytes.fromhex(message["signed"]["sig"]))
     except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, nacl.exceptions.TypeError):
         raise SignatureError("bad signature") from None
     except (TypeError, ValueError):  # a value canonical_json cannot encode (a lone surrogate, ...)

@@ -1,0 +1,49 @@
+"""The join token is a secret: it travels beside a node's signed hello, never inside what is signed or stored.
+The board (its SQLite files, WAL included) never holds it, and the hello stored there still verifies."""
+
+from __future__ import annotations
+
+import nacl.signing
+
+from server import signing
+from test_election_hub import ScriptedNode
+
+
+def _board_bytes(server) -> bytes:
+    folder = server.board.path.parent
+    return b"".join(p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file())
+
+
+def test_the_join_token_is_not_signed_so_stripping_it_keeps_the_signature_valid():
+    key = nacl.signing.SigningKey.generate()
+    hello = signing.sign({"type": "hello", "name": "m", "role": "mixer", "join_token": "s3cret"}, key, 7)
+    assert hello["join_token"] == "s3cret"  # it still travels
+    stored = signing.signed_body(hello) | {"signed": hello["signed"]}
+    assert "join_token" not in stored
+    assert signing.verify(stored) == signing.public_key_hex(key)
+    assert signing.verify({**hello, "join_token": "another"}) == signing.public_key_hex(key)
+    forged = {**hello, "name": "m2"}  # every other field is still covered
+    try:
+        signing.verify(forged)
+    except signing.SignatureError as exc:
+        assert exc.reason == "bad signature"
+    else:
+        raise AssertionError("a changed name must break the signature")
+
+
+def test_the_board_never_contains_the_join_token(server):
+    nodes = [ScriptedNode(server.ws_url, f"m{i}", role) for i, role in enumerate(["mixer", "trustee"])]
+    try:
+        for node in nodes:
+            assert node.join(server.join_token)["type"] == "welcome"
+        hellos = [m for m in server.board.signed_messages() if m.type == "hello"]
+        assert len(hellos) == 2
+        for stored in hellos:
+            assert "join_token" not in stored.body
+            message = {**stored.body, "signed": {"key": stored.sender_key, "seq": int(stored.nonce),
+                                                 "sig": stored.signature}}
+            assert signing.verify(message) == stored.sender_key  # what the board keeps is checkable by anyone
+        assert server.join_token.encode() not in _board_bytes(server)
+    finally:
+        for node in nodes:
+            node.close()
