@@ -83,6 +83,8 @@ class Hub:
     def start(self) -> None:
         if self._pinger:
             self._pinger.start()
+        if self.election is not None:
+            asyncio.ensure_future(self.election.load())
 
     def log(self, level: str, text: str, client_id: str | None = None) -> None:
         self.channel.publish("log", {"level": level, "text": text}, client_id)

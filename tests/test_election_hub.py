@@ -207,3 +207,21 @@ def test_election_actions_refuse_wrong_states_with_reasons(server):
         server.call("election.create", {"candidates": ["a", "b"], "threshold": 3, "trustees": 2}).result(10)
     status = server.call("election.current", {}).result(10)
     assert status["election"]["state"] == "created" and status["ballots"] == 0
+
+
+def test_a_restarted_server_reports_unfinished_elections_and_what_resumes_them(tmp_path):
+    from server.board import Board
+    from server.runner import ServerRunner
+
+    with Board(data_dir=tmp_path) as board:
+        _closed_election_with_ballots(board, "e-left")
+        board.set_state("e-left", "mixing")
+    runner = ServerRunner(port=0, data_dir=str(tmp_path))
+    logs = runner.channel.subscribe(kinds=["log", "election.state"])
+    runner.start()
+    try:
+        note = logs.wait_for(lambda e: e.kind == "log" and "e-left" in e.data["text"], timeout=10)
+        assert note is not None and "was mixing (0 accepted mix stages): election.mix resumes it" in note.data["text"]
+        assert runner.call("election.current", {}).result(10)["election"]["state"] == "mixing"
+    finally:
+        runner.stop()

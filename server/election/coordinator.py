@@ -141,6 +141,26 @@ class Coordinator:
     def _send(self, node: NodeRef, message: dict[str, Any]) -> bool:
         return self.hub.send_large(node.client_id, message)
 
+    # --- start-up -----------------------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """At start: say which elections a restart left unfinished and what resumes them. Nothing runs by
+        itself: the nodes must reconnect first, then the same bridge action picks up from the board."""
+        try:
+            elections = await self._on_io(self.board.list_elections)
+        except (board_mod.BoardError, RuntimeError) as exc:
+            self.hub.log("error", f"cannot read the elections on the board: {exc}")
+            return
+        resume = {"key_ceremony": "election.keygen", "mixing": "election.mix", "decrypting": "election.decrypt",
+                  "tallied": "election.publish"}
+        for election in elections:
+            if election.state in resume:
+                done = await self._on_io(self.board.next_mix_index, election.id)
+                self.hub.log("info", f"election {election.id} was {election.state} ({done} accepted mix stages): "
+                             f"{resume[election.state]} resumes it")
+            self._publish("election.state", {"election_id": election.id, "state": election.state,
+                                             "reason": election.reason})
+
     # --- create -------------------------------------------------------------------------------------------
 
     async def create(self, args: dict[str, Any]) -> dict[str, Any]:
