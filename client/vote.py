@@ -10,20 +10,22 @@ from __future__ import annotations
 import http.client
 import json
 import sys
+import time
 import urllib.parse
 from typing import Any
 
 from mixnet import ballots, group
 
 TIMEOUT = 30.0
+RATE_LIMIT_RETRIES, MAX_RETRY_WAIT = 5, 5.0  # a 429 (server/ratelimit.py) is waited out this often, this long
 
 
 class ApiError(Exception):
     """The server refused a request (status >= 400) or could not be reached (status 0)."""
 
-    def __init__(self, status: int, reason: str):
+    def __init__(self, status: int, reason: str, retry_after: float | None = None):
         super().__init__(f"{status}: {reason}" if status else reason)
-        self.status, self.reason = status, reason
+        self.status, self.reason, self.retry_after = status, reason, retry_after
 
 
 class BallotApi:
@@ -71,16 +73,25 @@ class BallotApi:
             data = None
         if response.status >= 400:
             reason = data.get("error") if isinstance(data, dict) else None
-            raise ApiError(response.status, reason or raw[:200].decode("utf-8", "replace") or response.reason)
+            retry_after = response.getheader("Retry-After")
+            raise ApiError(response.status, reason or raw[:200].decode("utf-8", "replace") or response.reason,
+                           float(retry_after) if retry_after and retry_after.isdecimal() else None)
         return response.status, data
 
     def election(self, election_id: str) -> dict:
         return self.request("GET", f"/api/elections/{urllib.parse.quote(election_id, safe='')}")[1]
 
     def cast(self, election_id: str, voter_id: str, ballot: dict) -> dict:
-        """POST a ballot; returns {receipt, position, ...} (201 new, 200 identical resubmission)."""
+        """POST a ballot; returns {receipt, position, ...} (201 new, 200 identical resubmission).
+        Over the server's rate limit (429) it waits the Retry-After it was given and tries again, a few times."""
         path = f"/api/elections/{urllib.parse.quote(election_id, safe='')}/ballots"
-        return self.request("POST", path, {"voter_id": voter_id, "ballot": ballot})[1]
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            try:
+                return self.request("POST", path, {"voter_id": voter_id, "ballot": ballot})[1]
+            except ApiError as exc:
+                if exc.status != 429 or attempt == RATE_LIMIT_RETRIES:
+                    raise
+                time.sleep(min(exc.retry_after or 1.0, MAX_RETRY_WAIT))
 
 
 def public_key_of(election: dict) -> bytes:

@@ -25,6 +25,7 @@ from server.board import Board
 from server.bridge import BridgeError
 from server.events import EventChannel
 from server.hub import Hub
+from server.ratelimit import BallotLimits
 from server.registry import ClientRegistry
 from server.views import WebContext
 from server.webapp import create_flask_app, create_tornado_app
@@ -34,11 +35,13 @@ FLASK_WORKERS = 4
 
 class ServerRunner:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, channel: EventChannel | None = None,
-                 data_dir: str | None = None, *, ping_interval: float = 5.0, ping_timeout: float | None = None):
+                 data_dir: str | None = None, *, ping_interval: float = 5.0, ping_timeout: float | None = None,
+                 ballot_limits: BallotLimits | None = None):
         self.host = host
         self.port = port
         self.channel = channel or EventChannel()
         self.data_dir = data_dir
+        self.ballot_limits = ballot_limits  # per-address / per-voter ballot rate limits (server/ratelimit.py)
         self._board: Board | None = None
         self._board_lock = threading.Lock()
         # Pings also measure rtt. A client that stops answering is cut within ~2 intervals + timeout (Hub).
@@ -175,7 +178,8 @@ class ServerRunner:
                         board=self.board, join_token=self.join_token, pool=pool, data_dir=self.board.path.parent)
         web = WebContext(call=self.call, admin_token=self.admin_token, board=self.board, channel=self.channel,
                          pool=pool)
-        app = create_tornado_app(self._hub, create_flask_app(web), executor, self.ping_interval, self.ping_timeout)
+        flask_app = create_flask_app(web, self.ballot_limits)
+        app = create_tornado_app(self._hub, flask_app, executor, self.ping_interval, self.ping_timeout)
         http = HTTPServer(app, xheaders=False)
         http.add_sockets(sockets)
         self._hub.start()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from server import board as board_mod
+from server.ratelimit import ballot_limiter
 from server.views import HttpError
 from server.views_ballots import current_board, election_or_404, receipt_json, submit_ballot
 
@@ -43,6 +44,8 @@ def get_election(election_id: str):
 
 
 def cast_ballot(election_id: str):
+    limiter = ballot_limiter()
+    limiter.check_address(request.remote_addr)  # before any parsing: a flood costs the server almost nothing
     if (request.content_length or 0) > MAX_BALLOT_BODY:
         raise HttpError(413, f"a ballot body may be at most {MAX_BALLOT_BODY} bytes")
     request.max_content_length = MAX_BALLOT_BODY  # also caps a chunked body that announced no length
@@ -54,6 +57,7 @@ def cast_ballot(election_id: str):
         raise HttpError(400, f"unknown field(s): {', '.join(sorted(unknown))}")
     if "ballot" not in body or "voter_id" not in body:
         raise HttpError(400, "the body needs voter_id and ballot")
+    limiter.check_voter(body["voter_id"])
     intake = submit_ballot(election_id, body["voter_id"], body["ballot"])
     return jsonify(receipt_json(intake.receipt)), 201 if intake.created else 200
 

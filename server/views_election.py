@@ -12,6 +12,7 @@ from flask import render_template, request, url_for
 
 from mixnet import ballots
 from server import board as board_mod
+from server.ratelimit import ballot_limiter
 from server.views import HttpError
 from server.views_ballots import check_voter_id, current_board, election_or_404, public_key_of, submit_ballot
 from server.views_csrf import CsrfError, check_csrf, csrf_token
@@ -73,6 +74,7 @@ def vote_page(election_id: str):
     choice_text = request.form.get("choice", "")
     try:
         voter_id = check_voter_id(voter_id)
+        ballot_limiter().check_address(request.remote_addr)  # before the server does the encryption work
         if not choice_text.isdecimal() or not 0 <= int(choice_text) < len(election.candidates):
             raise HttpError(400, "choose one of the candidates")  # isdecimal: int() accepts all of these
         # DEMO MODE: the server sees the choice here. Real voters encrypt on their own machine and use the

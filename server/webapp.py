@@ -13,22 +13,26 @@ from flask import Flask, jsonify, request
 from tornado.wsgi import WSGIContainer
 from werkzeug.exceptions import HTTPException
 
-from server import protocol
+from server import protocol, ratelimit
 from server.hub import Hub
+from server.ratelimit import BallotLimits
 from server.routes import FLASK_ROUTES, TORNADO_ROUTES
 from server.views import HttpError, WebContext, context
 
 
-def create_flask_app(web_context: WebContext) -> Flask:
+def create_flask_app(web_context: WebContext, ballot_limits: BallotLimits | None = None) -> Flask:
     # root_path: templates live in server/templates. The secret key signs session cookies (the forms' CSRF
     # token); a fresh one per app means a restarted server invalidates old forms, which is harmless.
     app = Flask("mixscope", root_path=str(Path(__file__).resolve().parent))
     app.secret_key = secrets.token_bytes(32)
     app.extensions["mixscope"] = web_context
+    app.extensions[ratelimit.EXTENSION] = ratelimit.BallotRateLimiter(ballot_limits)
     for route in FLASK_ROUTES:
         view = require_admin(route.view) if route.admin else route.view
         app.add_url_rule(route.path, endpoint=route.view.__name__, view_func=view, methods=list(route.methods))
     app.register_error_handler(HttpError, lambda exc: (jsonify(error=exc.error), exc.status))
+    app.register_error_handler(ratelimit.RateLimited, lambda exc: (
+        jsonify(error=exc.error, retry_after=exc.retry_after), 429, {"Retry-After": str(exc.retry_after)}))
     app.register_error_handler(HTTPException, lambda exc: (jsonify(error=exc.name.lower(), detail=exc.description), exc.code))
     app.register_error_handler(Exception, _internal_error)
     return app
