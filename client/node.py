@@ -24,7 +24,7 @@ from client import identity
 from client.backoff import Backoff
 from client.roles import Roles
 from client.status import StatusWriter
-from server import chunks, protocol
+from server import chunks, protocol, tls
 
 JOIN_TOKEN_ENV = "MIXSCOPE_JOIN_TOKEN"
 
@@ -33,8 +33,10 @@ RECEIVE_WAKEUP = 1.0  # the receive thread wakes at least this often to notice a
 
 class Node:
     def __init__(self, url: str, name: str, role: str, status: StatusWriter, backoff: Backoff | None = None,
-                 signer: identity.Signer | None = None, join_token: str | None = None, roles: Roles | None = None):
+                 signer: identity.Signer | None = None, join_token: str | None = None, roles: Roles | None = None,
+                 sslopt: dict | None = None):
         self.url, self.name, self.role = url, name, role
+        self.sslopt = sslopt  # wss: server/tls.client_sslopt(--cafile)
         self.status = status
         self.backoff = backoff or Backoff()
         self.signer, self.join_token, self.roles = signer, join_token, roles
@@ -56,7 +58,7 @@ class Node:
             )
             if self.stopping.is_set():  # stop() came between the check and the new app
                 break
-            self._app.run_forever(reconnect=0, ping_timeout=RECEIVE_WAKEUP)
+            self._app.run_forever(reconnect=0, ping_timeout=RECEIVE_WAKEUP, sslopt=self.sslopt)
             if self.stopping.is_set():
                 break
             delay = self.backoff.next_delay()
@@ -185,6 +187,11 @@ def run(args) -> int:
     if cheat is not None and args.role != "mixer":
         print("mixscope node: --cheat is for mixers only", file=sys.stderr)
         return 2
+    try:
+        sslopt = tls.client_sslopt(getattr(args, "cafile", None))
+    except tls.TlsError as exc:
+        print(f"mixscope node: {exc}", file=sys.stderr)
+        return 2
     status = StatusWriter()
     try:
         key, _created = identity.load_or_create(getattr(args, "data_dir", None), args.name)
@@ -194,7 +201,8 @@ def run(args) -> int:
     signer = identity.Signer(key)
     join_token = getattr(args, "join_token", None) or os.environ.get(JOIN_TOKEN_ENV) or None
     roles = Roles(args.name, args.role, key, getattr(args, "data_dir", None), cheat=cheat, workers=workers)
-    node = Node(args.url, args.name, args.role, status, signer=signer, join_token=join_token, roles=roles)
+    node = Node(args.url, args.name, args.role, status, signer=signer, join_token=join_token, roles=roles,
+                sslopt=sslopt)
     roles.stop = node.stopping  # a stopping node abandons long work between two jobs
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

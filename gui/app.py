@@ -17,7 +17,15 @@ def run(args) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("Mixscope")
     app.setApplicationName("Mixscope")
-    runner = ServerRunner(port=getattr(args, "port", 0) or 0)
+    from server import tls
+
+    certfile = getattr(args, "certfile", None)
+    try:
+        context = tls.server_context(certfile, getattr(args, "keyfile", None)) if certfile else None
+    except tls.TlsError as exc:
+        print(f"mixscope gui: {exc}", file=sys.stderr)
+        return 2
+    runner = ServerRunner(port=getattr(args, "port", 0) or 0, tls=context)  # TLS: https and wss
     window = MainWindow(runner, QSettings())
     window.resize(1360, 820)
     window.show()

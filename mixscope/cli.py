@@ -35,11 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--demo-quit", action="store_true", help="quit when the demo ends (exit 0 if it verified)")
     gui.add_argument("--demo-delay", type=float, default=4.0, help="seconds auto-play pauses at each phase")
     gui.add_argument("--open", metavar="FOLDER", help="show a saved session (traffic + record) read-only")
+    gui.add_argument("--certfile", help="TLS certificate (PEM): the panel's server speaks https and wss")
+    gui.add_argument("--keyfile", help="TLS private key (PEM) for --certfile")
 
     serve = sub.add_parser("serve", help=COMMANDS["serve"][1])
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     serve.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
     serve.add_argument("--data-dir", help="bulletin board directory (default: the per-user data directory)")
+    serve.add_argument("--certfile", help="TLS certificate (PEM): serve https and wss")
+    serve.add_argument("--keyfile", help="TLS private key (PEM) for --certfile")
 
     node = sub.add_parser("node", help=COMMANDS["node"][1])
     node.add_argument("--url", required=True, help="websocket URL, e.g. ws://127.0.0.1:8000/ws")
@@ -49,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument("--data-dir", help="where the node keeps its key (default: the per-user data directory)")
     node.add_argument("--cheat", choices=["drop", "replace", "swap"], help="mixers: spoil every stage (demos, tests)")
     node.add_argument("--workers", type=int, default=1, help="processes for proof work (default 1: in-process)")
+    node.add_argument("--cafile", help="CA certificate (PEM) to trust for a wss:// server (e.g. its self-signed cert)")
 
     demo = sub.add_parser("demo", help=COMMANDS["demo"][1])
     demo.add_argument("--voters", type=int, default=50, help="ballots to cast")

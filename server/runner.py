@@ -12,6 +12,7 @@ import ipaddress
 import multiprocessing
 import os
 import secrets
+import ssl
 import threading
 from pathlib import Path
 from typing import Any
@@ -36,12 +37,13 @@ FLASK_WORKERS = 4
 class ServerRunner:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, channel: EventChannel | None = None,
                  data_dir: str | None = None, *, ping_interval: float = 5.0, ping_timeout: float | None = None,
-                 ballot_limits: BallotLimits | None = None):
+                 ballot_limits: BallotLimits | None = None, tls: ssl.SSLContext | None = None):
         self.host = host
         self.port = port
         self.channel = channel or EventChannel()
         self.data_dir = data_dir
         self.ballot_limits = ballot_limits  # per-address / per-voter ballot rate limits (server/ratelimit.py)
+        self.tls = tls  # server/tls.server_context(): https and wss instead of http and ws
         self._board: Board | None = None
         self._board_lock = threading.Lock()
         # Pings also measure rtt. A client that stops answering is cut within ~2 intervals + timeout (Hub).
@@ -70,11 +72,11 @@ class ServerRunner:
 
     @property
     def url(self) -> str:
-        return f"http://{self._url_host()}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self._url_host()}:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://{self._url_host()}:{self.port}/ws"
+        return f"{'wss' if self.tls else 'ws'}://{self._url_host()}:{self.port}/ws"
 
     def _url_host(self) -> str:
         host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
@@ -180,7 +182,7 @@ class ServerRunner:
                          pool=pool)
         flask_app = create_flask_app(web, self.ballot_limits)
         app = create_tornado_app(self._hub, flask_app, executor, self.ping_interval, self.ping_timeout)
-        http = HTTPServer(app, xheaders=False)
+        http = HTTPServer(app, xheaders=False, ssl_options=self.tls)
         http.add_sockets(sockets)
         self._hub.start()
         self.channel.publish("server.started", {"url": self.url, "ws_url": self.ws_url, "host": self.host,

@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 
+from server import tls
 from server.runner import ServerRunner
 
 
@@ -21,10 +22,20 @@ def is_loopback(host: str) -> bool:
 
 
 def run(args) -> int:
-    if not is_loopback(args.host):
-        print(f"warning: binding {args.host} exposes the server beyond this machine; anyone who can reach it "
-              "may connect as a node. Use a firewall or keep the default 127.0.0.1.", file=sys.stderr, flush=True)
-    runner = ServerRunner(host=args.host, port=args.port, data_dir=getattr(args, "data_dir", None))
+    certfile, keyfile = getattr(args, "certfile", None), getattr(args, "keyfile", None)
+    if keyfile and not certfile:
+        print("mixscope serve: --keyfile needs --certfile", file=sys.stderr)
+        return 2
+    try:
+        context = tls.server_context(certfile, keyfile) if certfile else None
+    except tls.TlsError as exc:
+        print(f"mixscope serve: {exc}", file=sys.stderr)
+        return 2
+    if not is_loopback(args.host) and context is None:
+        print(f"warning: binding {args.host} without TLS exposes the server beyond this machine in clear text "
+              "(tokens and ballots readable on the network); pass --certfile/--keyfile, use a firewall or keep "
+              "the default 127.0.0.1.", file=sys.stderr, flush=True)
+    runner = ServerRunner(host=args.host, port=args.port, data_dir=getattr(args, "data_dir", None), tls=context)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
