@@ -14,7 +14,7 @@ from PySide6.QtCore import QByteArray, QItemSelection, QSettings, Qt, QTimer
 from PySide6.QtGui import QActionGroup, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QDialog, QDockWidget, QFileDialog, QFrame, QGroupBox, \
     QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMainWindow, QScrollArea, QSplitter, \
-    QVBoxLayout, QWidget
+    QToolBar, QVBoxLayout, QWidget
 
 from gui.actions import install_actions
 from gui.bridge import GuiBridge
@@ -32,6 +32,7 @@ from gui.theme import ThemeManager
 from gui.views import live_table, log_view
 
 DEFAULT_MESSAGE = '{"type": "ping"}'
+ELECTION_DOCK_HEIGHT = 500  # px at first start; then the saved window state decides
 
 
 class MainWindow(QMainWindow):
@@ -127,9 +128,15 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.server_bar)
         layout.addWidget(self.main_splitter, 1)
         self.setCentralWidget(central)
+        # The server strip is a toolbar of its own, on its own row: above the election dock, not below it.
+        server_toolbar = QToolBar("Server", self)
+        server_toolbar.setObjectName("server_toolbar")
+        server_toolbar.setMovable(False)
+        server_toolbar.addWidget(self.server_bar)
+        self.addToolBarBreak()
+        self.addToolBar(server_toolbar)
         self.statusBar().showMessage("Ready")
         self.resize(1280, 800)
 
@@ -388,7 +395,9 @@ class MainWindow(QMainWindow):
         self.election_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                        | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, self.election_dock)
-        self.resizeDocks([self.election_dock], [380], Qt.Orientation.Vertical)
+        if self.settings.value("window/state") is None:  # first run: give the election most of the height
+            QTimer.singleShot(0, lambda: self.resizeDocks([self.election_dock], [ELECTION_DOCK_HEIGHT],
+                                                          Qt.Orientation.Vertical))
         self.election = ElectionController(self, self.election_tracker)
         self.election.voters_progress.connect(self.election_panel.show_voters)
         self.clients_view.addAction(a["action_follow_client"])

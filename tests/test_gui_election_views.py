@@ -65,7 +65,7 @@ def test_cascade_shows_every_stage_state_progress_and_the_rejected_reason(lab):
     settle()
     assert card.state_label.text() == "shuffling"
     assert card.bar.value() == 250
-    publish("election.progress", task="mix", stage=0, node="mixer-1", phase="prove", done=3, total=4)
+    publish("election.progress", task="mix", stage=None, node="mixer-1", phase="prove", done=3, total=4)
     settle()
     assert card.state_label.text() == "proving"
     assert "prove 3/4" in card.detail.text()
@@ -165,7 +165,7 @@ def test_rate_counter_turns_events_into_rates():
     counter.sample(100.0)
     events = [Event("message", {}) for _ in range(30)]
     events += [Event("election.ballot", {"count": 10}), Event("election.ballot", {"count": 25})]
-    events += [Event("election.stage", {"stage": 0, "count": 100, "status": "running"}),
+    events += [Event("election.stage", {"stage": 0, "mixer": "m1", "count": 100, "status": "running"}),
                Event("election.progress", {"task": "mix", "stage": 0, "node": "m1", "phase": "reencrypt",
                                            "done": 2, "total": 4})]
     counter.feed(events)

@@ -33,8 +33,8 @@ class RateCounter:
         self._messages = 0
         self._ballots_now = self._ballots_before = 0
         self._processed: dict[str, float] = collections.defaultdict(float)  # ciphertexts this interval
-        self._progress: dict[tuple[str, int, str], int] = {}  # (node, stage, phase) -> last done
-        self._stage_size: dict[int, int] = {}
+        self._progress: dict[tuple, int] = {}  # (node, stage or None, phase) -> last done
+        self._stage_size: dict[str, int] = {}  # mixer -> ciphertexts in its current stage
         self._last: float | None = None
 
     def feed(self, events: Iterable[Event]) -> None:
@@ -47,8 +47,8 @@ class RateCounter:
                 if isinstance(count, int):
                     self._ballots_now = max(self._ballots_now, count)
             elif kind == "election.stage":
-                if isinstance(data.get("stage"), int) and isinstance(data.get("count"), int) and data["count"]:
-                    self._stage_size[data["stage"]] = data["count"]
+                if isinstance(data.get("count"), int) and data["count"]:
+                    self._stage_size[str(data.get("mixer") or "?")] = data["count"]
             elif kind == "election.progress" and data.get("task") == "mix":
                 self._mix_progress(data)
             elif kind == "election.state" and data.get("state") == "created":
@@ -57,12 +57,14 @@ class RateCounter:
     def _mix_progress(self, data: dict) -> None:
         node, stage, phase = str(data.get("node") or "?"), data.get("stage"), str(data.get("phase") or "")
         done, total = data.get("done"), data.get("total")
-        if not all(isinstance(v, int) for v in (stage, done, total)) or total <= 0:
+        if not all(isinstance(v, int) for v in (done, total)) or total <= 0:
             return
         key = (node, stage, phase)
         gained = done - self._progress.get(key, 0)
+        if gained < 0:  # the same phase started again (a new stage of the same mixer): count from zero
+            gained = done
         self._progress[key] = done
-        size = self._stage_size.get(stage) or self._ballots_now or total
+        size = self._stage_size.get(node) or self._ballots_now or total
         if gained > 0:
             self._processed[node] += size * gained / total
         self.mixers.setdefault(node, collections.deque(maxlen=self.window))

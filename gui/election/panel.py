@@ -87,7 +87,10 @@ class ElectionPanel(QWidget):
         body.addWidget(self.tabs)
         for part in (self.cascade, self.tabs):
             part.setMinimumSize(200, 60)
-        body.setSizes([170, 210])
+        self.cascade.setMaximumHeight(175)  # cards need ~5 lines; spare height goes to the graphs and tables
+        body.setStretchFactor(0, 0)
+        body.setStretchFactor(1, 1)
+        body.setSizes([160, 260])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.setSpacing(3)

@@ -14,7 +14,7 @@ import tempfile
 import time
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractItemView, QApplication
 
 
 def _spin(app: QApplication, seconds: float, until=lambda: False) -> bool:
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
                     and stages[2].state in ("shuffling", "proving") and stages[2].done > 0)
 
         window.election_panel.tabs.setCurrentIndex(0)
-        if _spin(app, 600, mid_mix):
+        if _spin(app, 600, lambda: mid_mix() or info().state in ("decrypting", "failed")) and mid_mix():
             _spin(app, 1.2)  # a second of graph and progress
             shoot("cascade.png")
         _spin(app, 600, lambda: info().counts is not None)
@@ -73,6 +73,11 @@ def main(argv: list[str] | None = None) -> int:
         shoot("results.png")
         _spin(app, 600, lambda: bool(outcome))
         window.election_panel.tabs.setCurrentIndex(2)
+        checks = window.election_panel.checks  # past the per-ballot rows, to the cascade's own checks
+        rows = [r for r, row in enumerate(checks.rows()) if row[0].startswith("mix stage")]
+        if rows:
+            window.election_panel.checks_view.scrollTo(checks.index(max(0, rows[0] - 3), 0),
+                                                       QAbstractItemView.ScrollHint.PositionAtTop)
         _spin(app, 0.5)
         shoot("report.png")
         window.close()

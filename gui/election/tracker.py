@@ -179,10 +179,12 @@ class ElectionTracker(QObject):
     def _apply_progress(self, data: dict[str, Any]) -> None:
         task = data.get("task")
         if task == "mix":
-            index = _int(data.get("stage"), -1)
+            index, node = _int(data.get("stage"), -1), str(data.get("node") or "")
+            if index < 0:  # nodes need not say which stage: it is the one the server gave this node last
+                index = next((s.index for s in reversed(self.info.stages) if s.name == node), -1)
             if index < 0:
                 return
-            stage = self.stage(index, str(data.get("node") or ""))
+            stage = self.stage(index, node)
             if stage.state in ("verified", "rejected"):
                 return
             phase_state = _PHASE_STATE.get(str(data.get("phase") or ""))
