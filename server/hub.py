@@ -67,6 +67,7 @@ class Hub:
         self.registry = registry
         self.sockets: dict[str, "NodeSocket"] = {}
         self.board, self.join_token = board, join_token
+        self.secrets: tuple[str, ...] = (join_token,) if join_token else ()  # masked in every event and log line
         self.identities: dict[str, NodeRef] = {}  # client id -> proven identity (join token + signed hello)
         self._reassemblers: dict[str, chunks.Reassembler] = {}
         self.election = None if board is None else Coordinator(self, board, pool, data_dir or board.path.parent)
@@ -87,7 +88,7 @@ class Hub:
             asyncio.ensure_future(self.election.load())
 
     def log(self, level: str, text: str, client_id: str | None = None) -> None:
-        self.channel.publish("log", {"level": level, "text": text}, client_id)
+        self.channel.publish("log", {"level": level, "text": protocol.redact(text, self.secrets)}, client_id)
 
     # --- connection lifecycle (called by NodeSocket) -------------------------------------------------------
 
@@ -352,7 +353,7 @@ class Hub:
                 self._ping(sock)
 
     def _publish_message(self, info: ClientInfo, direction: str, kind: str | None, size: int, frame) -> None:
-        data = {"direction": direction, "type": kind, "size": size, "text": protocol.loggable(frame)}
+        data = {"direction": direction, "type": kind, "size": size, "text": protocol.loggable(frame, self.secrets)}
         self.channel.publish("message", data, info.id)
         self._stats_changed(info)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any
+from typing import Any, Iterable
 
 # Largest frame the protocol accepts. Tornado's own limit (TRANSPORT_MAX_BYTES) sits above it, so a frame
 # between the two gets a typed `error` reply and the connection stays open; only a frame beyond the
@@ -157,16 +157,25 @@ def masked(value: Any) -> Any:
     return value
 
 
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every occurrence of each (non-empty) secret replaced by "***"."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
 # A JSON string field whose name looks secret ("token", "join_token", "password", ...): its value is masked.
 _SECRET_FIELD = re.compile(r'("[^"]*(?:token|secret|password)[^"]*"\s*:\s*)"(?:[^"\\]|\\.)*"', re.IGNORECASE)
 MAX_LOGGED_CHARS = 2000
 
 
-def loggable(frame: str | bytes) -> str:
-    """The frame as it may appear in events and logs: secret-looking fields masked, long frames cut."""
+def loggable(frame: str | bytes, secrets: Iterable[str] = ()) -> str:
+    """The frame as it may appear in events and logs: secret-looking fields and every known secret (the
+    server's tokens, wherever they appear in the text) masked, long frames cut."""
     if isinstance(frame, bytes):
         return f"<{len(frame)} binary bytes>"
-    text = _SECRET_FIELD.sub(r'\1"***"', frame)  # mask before cutting, so no half secret survives
+    text = _SECRET_FIELD.sub(r'\1"***"', redact(frame, secrets))  # mask before cutting: no half secret survives
     if len(text) > MAX_LOGGED_CHARS:
         text = text[:MAX_LOGGED_CHARS] + f"… ({len(frame)} chars)"
     return text

@@ -178,6 +178,7 @@ class ServerRunner:
         self._stop_requested = asyncio.Event()
         self._hub = Hub(self.channel, self.registry, self.ping_interval, ping_timeout=self.ping_timeout,
                         board=self.board, join_token=self.join_token, pool=pool, data_dir=self.board.path.parent)
+        self._hub.secrets += (self.admin_token,)  # never shown in traffic or logs, even inside a bad frame
         web = WebContext(call=self.call, admin_token=self.admin_token, board=self.board, channel=self.channel,
                          pool=pool)
         flask_app = create_flask_app(web, self.ballot_limits)

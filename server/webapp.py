@@ -66,10 +66,19 @@ def _log_request(hub: Hub):
     return log
 
 
+class _QuietWSGIContainer(WSGIContainer):
+    """WSGIContainer logs each request itself, full query string included, to the `tornado.access` logger
+    (stderr when logging is unconfigured, as in `mixscope serve`): a token pasted into a URL would land there.
+    The application's log_function above already logs every request (path only), so this log is dropped."""
+
+    def _log(self, status_code, request) -> None:
+        pass
+
+
 def create_tornado_app(hub: Hub, flask_app: Flask, executor: ThreadPoolExecutor, ping_interval: float,
                        ping_timeout: float) -> tornado.web.Application:
     # Flask runs on the executor's threads, never on the loop thread, so a slow view cannot stall websockets.
-    wsgi = WSGIContainer(flask_app, executor=executor)
+    wsgi = _QuietWSGIContainer(flask_app, executor=executor)
     handlers = [(path, handler, {"hub": hub}) for path, handler in TORNADO_ROUTES]
     handlers.append((r".*", tornado.web.FallbackHandler, {"fallback": wsgi}))
     return tornado.web.Application(
