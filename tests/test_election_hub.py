@@ -225,3 +225,11 @@ def test_a_restarted_server_reports_unfinished_elections_and_what_resumes_them(t
         assert runner.call("election.current", {}).result(10)["election"]["state"] == "mixing"
     finally:
         runner.stop()
+
+
+def test_mixing_with_no_mixer_connected_waits_instead_of_failing(server):
+    _closed_election_with_ballots(server.board, "e-wait")
+    with pytest.raises(Exception, match="no mixer connected"):
+        server.call("election.mix", {"election_id": "e-wait"}).result(10)
+    assert server.board.get_election("e-wait").state == "mixing"  # not failed: a mixer may still come
+    assert server.board.mix_stages("e-wait") == []

@@ -268,6 +268,8 @@ class Coordinator:
         accepted = sum(s.status == "accepted" for s in stages)
         used = {s.mixer for s in stages}
         queue = [n for n in sorted(self.hub.election_nodes("mixer"), key=lambda n: n.name) if n.name not in used]
+        if accepted == 0 and not queue:
+            raise ElectionError(f"no mixer connected that has not mixed election {eid} yet; connect one and retry")
         position = len(stages)
         for node in queue:
             if accepted >= election.mixers:
