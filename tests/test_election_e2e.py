@@ -118,3 +118,24 @@ def test_too_few_trustees_cannot_decrypt_and_the_election_waits(server, tmp_path
         assert server.call("election.current", {}).result(10)["election"]["state"] == "decrypting"
     finally:
         nodes.stop()
+
+
+def test_the_election_fails_with_a_reason_when_no_honest_mixer_is_left(server, tmp_path):
+    from client.voters import simulate_voters
+
+    nodes = DemoNodes(server.ws_url, server.join_token, tmp_path)
+    try:
+        nodes.spawn("mixer", "mixer-1", "--cheat", "swap")
+        nodes.spawn("trustee", "trustee-1")
+        wait_for_nodes(server, {"mixer": 1, "trustee": 1})
+        eid = server.call("election.create", {"candidates": ["a", "b"]}).result(10)["election_id"]
+        server.call("election.keygen", {}).result(60)
+        simulate_voters(server.url, eid, [0, 1, 1, 0])
+        server.call("election.close", {}).result(10)
+        with pytest.raises(Exception, match="no honest mixer left"):
+            server.call("election.mix", {}).result(60)
+        election = server.board.get_election(eid)
+        assert election.state == "failed" and "no honest mixer left" in election.reason
+        assert [s.status for s in server.board.mix_stages(eid)] == ["rejected"]
+    finally:
+        nodes.stop()
