@@ -172,7 +172,7 @@ class Hub:
             signer = signing.verify(message)
             if signer != key:
                 raise signing.SignatureError("hello is signed by another key than its public_key")
-            await self.election._on_io(self._record_join, message, signer)
+            await self.election.on_io(self._record_join, message, signer)
         except signing.SignatureError as exc:
             return self._refuse(info, BAD_SIGNATURE, exc.reason, "hello")
         except board_mod.ReplayError as exc:
@@ -203,7 +203,7 @@ class Hub:
         if "sig" not in message["signed"]:
             return self._refuse(info, NOT_SIGNED, f"{kind} must be signed (signed.sig is missing)", kind)
         try:
-            await self.election._on_io(self._check_and_log, message, node.public_key)
+            await self.election.on_io(self._check_and_log, message, node.public_key)
         except signing.SignatureError as exc:
             return self._refuse(info, NOT_SIGNED if "not signed" in exc.reason else BAD_SIGNATURE, exc.reason, kind)
         except board_mod.ReplayError as exc:

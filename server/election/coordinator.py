@@ -5,7 +5,8 @@ nodes, every stage verified before its output moves on) → proven decryption (t
 publish the record and verify it. Every step is persisted in the bulletin board before it is announced,
 so a restarted server picks up where it stopped: the cascade resumes from the last accepted stage.
 
-Board writes fsync, so they run on one I/O thread; proof checks run on helper threads that fan their
+The node exchanges live in their own modules (ceremony.py, cascade.py, decryption.py); this class owns the
+states, the bridge steps and the helpers they share. Board writes fsync, so they run on one I/O thread; proof checks run on helper threads that fan their
 kernels out over the runner's process pool. The loop thread only routes messages and awaits.
 """
 
@@ -17,44 +18,24 @@ import functools
 import json
 import secrets
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from mixnet import proofs
 from mixnet import trustees as dkg
-from mixnet.record import mix_context
 from server import board as board_mod
-from server.board import Board, content_hash
-from server.election import records, work
+from server.board import Board
+from server.election import cascade, ceremony, decryption, records, work
+from server.election.common import MAX_REASON, ElectionError, NodeRef  # noqa: F401  (re-exported)
 from server.election.inbox import Inbox, NodeGone
 
 if TYPE_CHECKING:
     from server.hub import Hub
 
-KEYGEN_TIMEOUT = 30.0
-MIX_TIMEOUT_BASE, MIX_TIMEOUT_PER_BALLOT = 30.0, 0.01  # shuffle+prove is ~0.5 ms per ciphertext on one core
-DECRYPT_TIMEOUT_BASE, DECRYPT_TIMEOUT_PER_BALLOT = 30.0, 0.005
-MAX_REASON = 900
 MAP_BATCHES = 16  # pool jobs per map call: enough to keep every core busy to the end
 
 
-class ElectionError(Exception):
-    """A step that cannot run now (wrong state, too few nodes, bad arguments). `reason` says why."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
-@dataclass(frozen=True)
-class NodeRef:
-    """A connected node that proved its identity (join token + signed hello)."""
-
-    client_id: str
-    name: str
-    role: str
-    public_key: str
 
 
 class Coordinator:
@@ -77,13 +58,13 @@ class Coordinator:
 
     # --- helpers ------------------------------------------------------------------------------------------
 
-    async def _on_io(self, fn: Callable, *args, **kwargs):
+    async def on_io(self, fn: Callable, *args, **kwargs):
         return await asyncio.get_running_loop().run_in_executor(self._io, functools.partial(fn, *args, **kwargs))
 
-    async def _on_worker(self, fn: Callable, *args, **kwargs):
+    async def on_worker(self, fn: Callable, *args, **kwargs):
         return await asyncio.get_running_loop().run_in_executor(self._work, functools.partial(fn, *args, **kwargs))
 
-    def _map_fn(self):
+    def map_fn(self):
         if self.pool is None:
             return map
 
@@ -93,15 +74,15 @@ class Coordinator:
 
         return pool_map
 
-    def _publish(self, kind: str, data: dict[str, Any]) -> None:
+    def emit(self, kind: str, data: dict[str, Any]) -> None:
         self.hub.channel.publish(kind, data)
 
     async def _set_state(self, election_id: str, state: str, reason: str | None = None) -> board_mod.Election:
-        election = await self._on_io(self.board.set_state, election_id, state, reason)
-        self._publish("election.state", {"election_id": election_id, "state": state, "reason": reason})
+        election = await self.on_io(self.board.set_state, election_id, state, reason)
+        self.emit("election.state", {"election_id": election_id, "state": state, "reason": reason})
         return election
 
-    async def _fail(self, election_id: str, reason: str) -> ElectionError:
+    async def fail(self, election_id: str, reason: str) -> ElectionError:
         reason = reason[:MAX_REASON]
         try:
             await self._set_state(election_id, board_mod.FAILED, reason)
@@ -113,14 +94,14 @@ class Coordinator:
     async def find(self, args: dict[str, Any]) -> board_mod.Election:
         election_id = args.get("election_id")
         if election_id is None:
-            elections = await self._on_io(self.board.list_elections)
+            elections = await self.on_io(self.board.list_elections)
             if not elections:
                 raise ElectionError("no election yet: create one first")
             return elections[-1]
         if not isinstance(election_id, str):
             raise ElectionError("election_id must be a string")
         try:
-            return await self._on_io(self.board.get_election, election_id)
+            return await self.on_io(self.board.get_election, election_id)
         except board_mod.BoardError as exc:
             raise ElectionError(str(exc)) from None
 
@@ -138,7 +119,7 @@ class Coordinator:
         self.phases.setdefault(election.id, {})[step.__name__] = round(time.perf_counter() - started, 3)
         return {"election_id": election.id, **result}
 
-    def _send(self, node: NodeRef, message: dict[str, Any]) -> bool:
+    def send(self, node: NodeRef, message: dict[str, Any]) -> bool:
         return self.hub.send_large(node.client_id, message)
 
     # --- start-up -----------------------------------------------------------------------------------------
@@ -147,7 +128,7 @@ class Coordinator:
         """At start: say which elections a restart left unfinished and what resumes them. Nothing runs by
         itself: the nodes must reconnect first, then the same bridge action picks up from the board."""
         try:
-            elections = await self._on_io(self.board.list_elections)
+            elections = await self.on_io(self.board.list_elections)
         except (board_mod.BoardError, RuntimeError) as exc:
             self.hub.log("error", f"cannot read the elections on the board: {exc}")
             return
@@ -155,10 +136,10 @@ class Coordinator:
                   "tallied": "election.publish"}
         for election in elections:
             if election.state in resume:
-                done = await self._on_io(self.board.next_mix_index, election.id)
+                done = await self.on_io(self.board.next_mix_index, election.id)
                 self.hub.log("info", f"election {election.id} was {election.state} ({done} accepted mix stages): "
                              f"{resume[election.state]} resumes it")
-            self._publish("election.state", {"election_id": election.id, "state": election.state,
+            self.emit("election.state", {"election_id": election.id, "state": election.state,
                                              "reason": election.reason})
 
     # --- create -------------------------------------------------------------------------------------------
@@ -171,11 +152,11 @@ class Coordinator:
             raise ElectionError("threshold, trustees and mixers must be integers")
         election_id = _new_election_id()
         try:
-            election = await self._on_io(self.board.create_election, election_id, question, candidates,
+            election = await self.on_io(self.board.create_election, election_id, question, candidates,
                                          numbers["threshold"], numbers["trustees"], numbers["mixers"])
         except board_mod.BoardError as exc:
             raise ElectionError(str(exc)) from None
-        self._publish("election.state", {"election_id": election_id, "state": election.state, "reason": None})
+        self.emit("election.state", {"election_id": election_id, "state": election.state, "reason": None})
         return {"election_id": election_id}
 
     # --- key ceremony -------------------------------------------------------------------------------------
@@ -189,59 +170,15 @@ class Coordinator:
         chosen = nodes[:election.trustees]
         await self._set_state(election.id, "key_ceremony")
         try:
-            public_key = await self._ceremony(election, chosen)
+            public_key = await ceremony.exchange(self, election, chosen)
         except (ElectionError, asyncio.TimeoutError, NodeGone, KeyError, TypeError, ValueError) as exc:
             if self.closing:
                 raise ElectionError("server stopping: run the key ceremony again after the restart") from None
             reason = exc.reason if isinstance(exc, ElectionError) else f"key ceremony: {_describe(exc)}"
-            raise await self._fail(election.id, reason) from None
-        await self._on_io(self.board.set_public_key, election.id, public_key)
+            raise await self.fail(election.id, reason) from None
+        await self.on_io(self.board.set_public_key, election.id, public_key)
         await self._set_state(election.id, "voting")
         return {"public_key": public_key, "trustees": [n.name for n in chosen]}
-
-    async def _ceremony(self, election: board_mod.Election, chosen: list[NodeRef]) -> str:
-        eid, context = election.id, proofs.election_context(election.id)
-        roster = [{"index": i, "name": n.name, "public_key": n.public_key} for i, n in enumerate(chosen, 1)]
-        waits = {n.name: self.inbox.expect(n.client_id, "keygen.commitment", eid) for n in chosen}
-        for entry, node in zip(roster, chosen):
-            self._progress("keygen", eid, node.name, "request", 0, len(chosen))
-            self._send(node, {"type": "keygen.request", "election_id": eid, "index": entry["index"],
-                              "threshold": election.threshold, "trustees": roster})
-        replies = await asyncio.wait_for(_gather_named(waits), KEYGEN_TIMEOUT)
-        dealings: dict[int, dkg.Dealing] = {}
-        for entry in roster:
-            reply = replies[entry["name"]]
-            if reply["index"] != entry["index"]:
-                raise ElectionError(f"trustee {entry['name']} answered as index {reply['index']}, not {entry['index']}")
-            dealing = dkg.Dealing.from_json({k: reply[k] for k in ("index", "commitments", "proof")})
-            dkg.verify_dealing(dealing, election.threshold, context)
-            dealings[entry["index"]] = dealing
-            await self._on_io(self.board.add_trustee_message, eid, entry["name"], records.DEALING, dealing.to_json())
-        done = {n.name: self.inbox.expect(n.client_id, "keygen.done", eid) for n in chosen}
-        complaints = [self.inbox.expect(n.client_id, "keygen.complaint", eid) for n in chosen]
-        for entry, node in zip(roster, chosen):
-            j = str(entry["index"])
-            self._send(node, {
-                "type": "keygen.shares", "election_id": eid,
-                # whole dealings {index, commitments, proof}, so each trustee checks the proofs itself too
-                "commitments": {str(i): d.to_json() for i, d in dealings.items()},
-                "shares": {str(e["index"]): replies[e["name"]]["shares"].get(j) for e in roster},
-            })
-        finished = asyncio.ensure_future(asyncio.wait_for(_gather_named(done), KEYGEN_TIMEOUT))
-        complained, _ = await asyncio.wait([finished, *complaints], return_when=asyncio.FIRST_COMPLETED)
-        for future in complaints:
-            if future in complained and not future.cancelled() and future.exception() is None:
-                finished.cancel()
-                c = future.result()
-                raise ElectionError(f"trustee {c['index']} complained against {c['against']}: {str(c['reason'])[:200]}")
-            future.cancel()
-        confirmations = await finished
-        for entry in roster:
-            expected = dkg.verification_key(dealings.values(), entry["index"]).hex()
-            if confirmations[entry["name"]]["verification_key"] != expected:
-                raise ElectionError(f"trustee {entry['name']} confirmed a wrong verification key")
-            self._progress("keygen", eid, entry["name"], "done", len(chosen), len(chosen))
-        return dkg.joint_public_key(dealings.values()).hex()
 
     # --- voting -------------------------------------------------------------------------------------------
 
@@ -249,7 +186,7 @@ class Coordinator:
         if election.state != "voting":
             raise ElectionError(f"election {election.id} is {election.state}, not voting")
         await self._set_state(election.id, "closed")
-        return {"ballots": await self._on_io(self.board.count_ballots, election.id)}
+        return {"ballots": await self.on_io(self.board.count_ballots, election.id)}
 
     # --- the mix cascade ----------------------------------------------------------------------------------
 
@@ -259,12 +196,12 @@ class Coordinator:
             await self._set_state(eid, "mixing")
         elif election.state != "mixing":
             raise ElectionError(f"election {eid} is {election.state}; only a closed election can be mixed")
-        stages = await self._on_io(self.board.mix_stages, eid)
-        current = await self._on_io(self.board.last_accepted_output, eid)
+        stages = await self.on_io(self.board.mix_stages, eid)
+        current = await self.on_io(self.board.last_accepted_output, eid)
         if current is None:
-            current = await self._on_io(records.ballot_ciphertexts, self.board, eid)
+            current = await self.on_io(records.ballot_ciphertexts, self.board, eid)
         if len(current) < 2:
-            raise await self._fail(eid, f"{len(current)} ballot(s): a mix needs at least two")
+            raise await self.fail(eid, f"{len(current)} ballot(s): a mix needs at least two")
         accepted = sum(s.status == "accepted" for s in stages)
         used = {s.mixer for s in stages}
         queue = [n for n in sorted(self.hub.election_nodes("mixer"), key=lambda n: n.name) if n.name not in used]
@@ -274,61 +211,14 @@ class Coordinator:
         for node in queue:
             if accepted >= election.mixers:
                 break
-            outcome = await self._stage(election, node, position, accepted, current)
+            outcome = await cascade.run_stage(self, election, node, position, accepted, current)
             position += 1
             if outcome is not None:
                 current, accepted = outcome, accepted + 1
         if accepted == 0:
-            raise await self._fail(eid, "no honest mixer left: every mix stage was rejected or none could run")
+            raise await self.fail(eid, "no honest mixer left: every mix stage was rejected or none could run")
         await self._set_state(eid, "decrypting")
         return {"accepted": accepted, "stages": position, "count": len(current)}
-
-    async def _stage(self, election: board_mod.Election, node: NodeRef, position: int, index: int,
-                     inputs: list) -> list | None:
-        """One mixer's turn: its accepted outputs, or None when the stage was rejected (reason recorded)."""
-        eid, started = election.id, time.perf_counter()
-        context = mix_context(eid, position, node.name)
-        timeout = MIX_TIMEOUT_BASE + MIX_TIMEOUT_PER_BALLOT * len(inputs)
-        event = {"election_id": eid, "stage": position, "mixer": node.name, "count": len(inputs)}
-        self._publish("election.stage", {**event, "status": "running", "reason": None, "seconds": 0.0})
-        reply = self.inbox.expect(node.client_id, "mix.response", eid)
-        hashed = await self._on_worker(work.list_hash, inputs)
-        self._send(node, {"type": "mix.request", "election_id": eid, "stage": position,
-                          "public_key": election.public_key, "context": context.hex(), "ciphertexts": inputs,
-                          "list_hash": hashed})
-        outputs, proof, reason = None, None, None
-        sent = time.perf_counter()
-        try:
-            message = await asyncio.wait_for(reply, timeout)
-        except asyncio.TimeoutError:
-            reason = f"mixer {node.name} did not answer within {timeout:.0f} s"
-        except NodeGone:
-            reason = f"mixer {node.name} disconnected during its stage"
-        else:
-            outputs, proof = message["outputs"], message["proof"]
-            if message["stage"] != position:
-                reason = f"answered for stage {message['stage']}, not {position}"
-            else:
-                self._publish("election.stage", {**event, "status": "verifying", "reason": None,
-                                                 "seconds": round(time.perf_counter() - started, 3)})
-                answered = time.perf_counter()
-                reason = await self._on_worker(work.verify_stage, election.public_key, inputs, outputs, proof,
-                                               context, self._map_fn())
-                self.hub.log("info", f"election {eid} stage {position}: {node.name} answered in "
-                             f"{answered - sent:.2f} s, verified in {time.perf_counter() - answered:.2f} s")
-        if self.closing:
-            raise ElectionError("server stopping: the cascade resumes from the last accepted stage")
-        status = "accepted" if reason is None else "rejected"
-        storing = time.perf_counter()
-        await self._on_io(self.board.add_mix_stage, eid, index, node.name, status, input_hash=content_hash(inputs),
-                          output=outputs, proof=proof, reason=None if reason is None else reason[:MAX_REASON])
-        self.hub.log("info", f"election {eid} stage {position}: stored in {time.perf_counter() - storing:.2f} s "
-                     f"(prepared in {sent - started:.2f} s)")
-        if reason is not None:
-            self.hub.log("warning", f"election {eid}: stage {position} by {node.name} rejected: {reason[:200]}")
-        self._publish("election.stage", {**event, "status": status, "reason": reason,
-                                         "seconds": round(time.perf_counter() - started, 3)})
-        return outputs if reason is None else None
 
     # --- proven decryption and tally ----------------------------------------------------------------------
 
@@ -336,13 +226,13 @@ class Coordinator:
         eid = election.id
         if election.state != "decrypting":
             raise ElectionError(f"election {eid} is {election.state}; decryption follows a finished mix")
-        final = await self._on_io(self.board.last_accepted_output, eid)
-        dealt = await self._on_io(records.dealings, self.board, eid)
+        final = await self.on_io(self.board.last_accepted_output, eid)
+        dealt = await self.on_io(records.dealings, self.board, eid)
         index_of = {name: body["index"] for name, body in dealt.items()}
         parsed = [dkg.Dealing.from_json(body) for body in dealt.values()]
-        verified: dict[str, Any] = dict(await self._on_io(self.board.decryption_shares, eid))
+        verified: dict[str, Any] = dict(await self.on_io(self.board.decryption_shares, eid))
         if len(verified) < election.threshold:
-            await self._collect_partials(election, final, index_of, parsed, verified)
+            await decryption.collect_partials(self, election, final, index_of, parsed, verified)
         partials = list(verified.values())[:election.threshold]
         loop = asyncio.get_running_loop()
         job = (final, partials, election.threshold, len(election.candidates))
@@ -353,58 +243,11 @@ class Coordinator:
             result = await loop.run_in_executor(self.pool, work.combine_and_count, job)
         self.hub.log("info", f"election {eid}: combined and counted in {time.perf_counter() - started:.2f} s")
         result["candidates"] = list(election.candidates)
-        await self._on_io(self.board.set_result, eid, result)
-        self._publish("election.state", {"election_id": eid, "state": "tallied", "reason": None})
-        self._publish("election.result", {"election_id": eid, "counts": result["counts"],
+        await self.on_io(self.board.set_result, eid, result)
+        self.emit("election.state", {"election_id": eid, "state": "tallied", "reason": None})
+        self.emit("election.result", {"election_id": eid, "counts": result["counts"],
                                           "candidates": result["candidates"]})
         return {"counts": result["counts"], "candidates": result["candidates"], "trustees": list(verified)}
-
-    async def _collect_partials(self, election, final: list, index_of: dict[str, int], dealings, verified) -> None:
-        eid, t = election.id, election.threshold
-        nodes = [n for n in self.hub.election_nodes("trustee") if n.name in index_of and n.name not in verified]
-        if len(nodes) + len(verified) < t:
-            raise ElectionError(f"decryption needs {t} trustees; {len(nodes) + len(verified)} of the election's "
-                                "trustees are connected")
-        keys = {n.name: dkg.verification_key(dealings, index_of[n.name]).hex() for n in nodes}
-        hashed = await self._on_worker(work.list_hash, final)
-        waits = {}
-        for node in nodes:
-            waits[node.name] = self.inbox.expect(node.client_id, "decrypt.response", eid)
-            self._send(node, {"type": "decrypt.request", "election_id": eid, "ciphertexts": final, "list_hash": hashed})
-        timeout = DECRYPT_TIMEOUT_BASE + DECRYPT_TIMEOUT_PER_BALLOT * len(final)
-        sent = time.perf_counter()
-        pending = {asyncio.ensure_future(_named(name, fut)) for name, fut in waits.items()}
-        deadline = asyncio.get_running_loop().time() + timeout
-        try:
-            while pending and len(verified) < t:
-                left = deadline - asyncio.get_running_loop().time()
-                done, pending = await asyncio.wait(pending, timeout=max(left, 0), return_when=asyncio.FIRST_COMPLETED)
-                if not done:
-                    break
-                for task in done:
-                    if len(verified) >= t:
-                        break  # enough: the remaining answers need no checking
-                    if task.exception() is not None:
-                        continue  # that trustee left; others may still make the threshold
-                    name, message = task.result()
-                    partial = {"trustee": index_of[name], "factors": message["partials"], "proofs": message["proofs"]}
-                    arrived = time.perf_counter()
-                    reason = (f"answered as trustee {message['index']}" if message["index"] != index_of[name] else
-                              await self._on_worker(work.verify_partial, eid, keys[name], final, partial, self._map_fn()))
-                    self.hub.log("info", f"election {eid}: partial decryption of {name} arrived after "
-                                 f"{arrived - sent:.2f} s, checked in {time.perf_counter() - arrived:.2f} s")
-                    if reason:
-                        self.hub.log("warning", f"election {eid}: partial decryption of {name} refused: {reason[:200]}")
-                        continue
-                    if len(verified) < t:
-                        await self._on_io(self.board.add_decryption_share, eid, name, partial)
-                        verified[name] = partial
-                        self._progress("decrypt", eid, name, "verified", len(verified), t)
-        finally:
-            for task in pending:
-                task.cancel()
-        if len(verified) < t:
-            raise ElectionError(f"only {len(verified)} valid partial decryptions arrived; {t} needed")
 
     # --- publish ------------------------------------------------------------------------------------------
 
@@ -413,27 +256,27 @@ class Coordinator:
         if election.state not in ("tallied", "published"):
             raise ElectionError(f"election {eid} is {election.state}; only a tallied election can be published")
         started = time.perf_counter()
-        doc = await self._on_worker(records.build_record, self.board, eid)
+        doc = await self.on_worker(records.build_record, self.board, eid)
         built = time.perf_counter()
-        verdict = await self._on_worker(work.verify_record_doc, doc, self._map_fn())
+        verdict = await self.on_worker(work.verify_record_doc, doc, self.map_fn())
         self.hub.log("info", f"election {eid}: record built in {built - started:.2f} s, "
                      f"verified in {time.perf_counter() - built:.2f} s")
         self.verification[eid] = verdict
-        self._publish("election.verified", {"election_id": eid, **verdict})
+        self.emit("election.verified", {"election_id": eid, **verdict})
         if not verdict["ok"]:
             failed = "; ".join(f"{c['name']}: {c['reason']}" for c in verdict["checks"] if not c["ok"])
-            raise await self._fail(eid, f"the record does not verify: {failed}")
-        record_hash = await self._on_io(self.board.publish_record, eid, doc)
+            raise await self.fail(eid, f"the record does not verify: {failed}")
+        record_hash = await self.on_io(self.board.publish_record, eid, doc)
         path = self.data_dir / f"record-{eid}.json"
-        await self._on_io(_write_json, path, doc)
-        self._publish("election.state", {"election_id": eid, "state": "published", "reason": None})
+        await self.on_io(_write_json, path, doc)
+        self.emit("election.state", {"election_id": eid, "state": "published", "reason": None})
         return {"record_hash": record_hash, "record": str(path), "verified": True,
                 "checks": len(verdict["checks"])}
 
     # --- status -------------------------------------------------------------------------------------------
 
     async def status(self, election: board_mod.Election) -> dict[str, Any]:
-        return await self._on_io(self._status, election.id)
+        return await self.on_io(self._status, election.id)
 
     def _status(self, eid: str) -> dict[str, Any]:
         election = self.board.get_election(eid)
@@ -459,7 +302,7 @@ class Coordinator:
     def node_message(self, node: NodeRef, message: dict[str, Any]) -> None:
         """A verified, logged election message from `node`."""
         if message["type"] == "progress":
-            self._progress(message["task"], message["election_id"], node.name, message["phase"],
+            self.progress(message["task"], message["election_id"], node.name, message["phase"],
                            message["done"], message["total"], message.get("stage"))
         elif not self.inbox.deliver(node.client_id, message):
             self.hub.log("warning", f"{node.name} sent an unexpected {message['type']}", node.client_id)
@@ -467,8 +310,8 @@ class Coordinator:
     def node_gone(self, client_id: str) -> None:
         self.inbox.gone(client_id)
 
-    def _progress(self, task, election_id, node, phase, done, total, stage=None) -> None:
-        self._publish("election.progress", {"election_id": election_id, "task": task, "stage": stage, "node": node,
+    def progress(self, task, election_id, node, phase, done, total, stage=None) -> None:
+        self.emit("election.progress", {"election_id": election_id, "task": task, "stage": stage, "node": node,
                                             "phase": phase, "done": done, "total": total})
 
 
@@ -479,13 +322,6 @@ def _new_election_id() -> str:
             return candidate
 
 
-async def _named(name: str, future: asyncio.Future):
-    return name, await future
-
-
-async def _gather_named(futures: dict[str, asyncio.Future]) -> dict[str, Any]:
-    values = await asyncio.gather(*futures.values())
-    return dict(zip(futures, values))
 
 
 def _describe(exc: BaseException) -> str:

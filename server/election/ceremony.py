@@ -1,0 +1,64 @@
+"""The key ceremony with the trustee nodes (docs/protocol.md, Key ceremony): each deals, the server checks
+every dealing's proof and records it, forwards the sealed shares, and each trustee confirms its verification key."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from mixnet import proofs
+from mixnet import trustees as dkg
+from server import board as board_mod
+from server.election import records
+from server.election.common import ElectionError, NodeRef, gather_named
+
+if TYPE_CHECKING:
+    from server.election.coordinator import Coordinator
+
+KEYGEN_TIMEOUT = 30.0
+
+
+async def exchange(coord: "Coordinator", election: board_mod.Election, chosen: list[NodeRef]) -> str:
+    """Run the ceremony with `chosen` as trustees 1..n; return the joint public key (hex)."""
+    eid, context = election.id, proofs.election_context(election.id)
+    roster = [{"index": i, "name": n.name, "public_key": n.public_key} for i, n in enumerate(chosen, 1)]
+    waits = {n.name: coord.inbox.expect(n.client_id, "keygen.commitment", eid) for n in chosen}
+    for entry, node in zip(roster, chosen):
+        coord.progress("keygen", eid, node.name, "request", 0, len(chosen))
+        coord.send(node, {"type": "keygen.request", "election_id": eid, "index": entry["index"],
+                          "threshold": election.threshold, "trustees": roster})
+    replies = await asyncio.wait_for(gather_named(waits), KEYGEN_TIMEOUT)
+    dealings: dict[int, dkg.Dealing] = {}
+    for entry in roster:
+        reply = replies[entry["name"]]
+        if reply["index"] != entry["index"]:
+            raise ElectionError(f"trustee {entry['name']} answered as index {reply['index']}, not {entry['index']}")
+        dealing = dkg.Dealing.from_json({k: reply[k] for k in ("index", "commitments", "proof")})
+        dkg.verify_dealing(dealing, election.threshold, context)
+        dealings[entry["index"]] = dealing
+        await coord.on_io(coord.board.add_trustee_message, eid, entry["name"], records.DEALING, dealing.to_json())
+    done = {n.name: coord.inbox.expect(n.client_id, "keygen.done", eid) for n in chosen}
+    complaints = [coord.inbox.expect(n.client_id, "keygen.complaint", eid) for n in chosen]
+    for entry, node in zip(roster, chosen):
+        j = str(entry["index"])
+        coord.send(node, {
+            "type": "keygen.shares", "election_id": eid,
+            # whole dealings {index, commitments, proof}, so each trustee checks the proofs itself too
+            "commitments": {str(i): d.to_json() for i, d in dealings.items()},
+            "shares": {str(e["index"]): replies[e["name"]]["shares"].get(j) for e in roster},
+        })
+    finished = asyncio.ensure_future(asyncio.wait_for(gather_named(done), KEYGEN_TIMEOUT))
+    complained, _ = await asyncio.wait([finished, *complaints], return_when=asyncio.FIRST_COMPLETED)
+    for future in complaints:
+        if future in complained and not future.cancelled() and future.exception() is None:
+            finished.cancel()
+            c = future.result()
+            raise ElectionError(f"trustee {c['index']} complained against {c['against']}: {str(c['reason'])[:200]}")
+        future.cancel()
+    confirmations = await finished
+    for entry in roster:
+        expected = dkg.verification_key(dealings.values(), entry["index"]).hex()
+        if confirmations[entry["name"]]["verification_key"] != expected:
+            raise ElectionError(f"trustee {entry['name']} confirmed a wrong verification key")
+        coord.progress("keygen", eid, entry["name"], "done", len(chosen), len(chosen))
+    return dkg.joint_public_key(dealings.values()).hex()
