@@ -122,6 +122,8 @@ class MainWindow(QMainWindow):
         traffic_layout.addWidget(traffic_split, 1)
 
         self.main_splitter = _splitter(Qt.Orientation.Vertical, "main_splitter", top, traffic_box)
+        for part in (top, traffic_box):  # small minimums, so the election dock may take most of the height
+            part.setMinimumHeight(90)
         self.main_splitter.setSizes([320, 480])  # defaults; saved sizes replace them in _restore_settings
         top.setSizes([620, 660])
         traffic_split.setSizes([700, 580])

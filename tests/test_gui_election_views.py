@@ -196,3 +196,16 @@ def test_new_election_dialog_refuses_bad_input(qtbot):
     assert dialog.spec() == ElectionSpec(dialog.question.text(), ("yes", "no"), 2, 2, 3, 1, "drop")
     dialog.accept()
     assert dialog.result() == NewElectionDialog.DialogCode.Accepted
+
+
+def test_status_reply_fills_in_the_question_and_placeholder_mixers(lab):
+    _, tracker, panel, publish, settle = lab
+    tracker.load_status({"election": {"id": EID, "question": "Q?", "candidates": ["a", "b"], "threshold": 2,
+                                      "trustees": 3, "mixers": 2, "state": "created"}, "ballots": 0, "stages": []})
+    settle()
+    assert panel.cascade.cards.keys() == {"ballots", "mix0", "mix1", "trustees", "tally"}
+    assert panel.cascade.card(1).state_label.text() == "waiting"
+    assert "Q?" in panel.title.text() and "2 of 3 to decrypt" in panel.cascade.card("trustees").detail.text()
+    publish("election.stage", stage=0, mixer="mixer-7", count=5, status="running", reason=None, seconds=0.0)
+    settle()
+    assert panel.cascade.card(0).title.text() == "Mixer 1: mixer-7"

@@ -27,12 +27,16 @@ class ElectionPanel(QWidget):
         self.setObjectName("election_panel")
         self.tracker = tracker
 
-        self.caption = QLabel("")
+        self.caption = _Caption("")
         self.caption.setObjectName("demo_caption")
         self.caption.setWordWrap(True)
-        self.caption.setStyleSheet("font-size: 15px; font-weight: bold; padding: 4px;"
-                                   "border-left: 4px solid #3b82f6;")
+        font = self.caption.font()
+        font.setPixelSize(15)
+        font.setBold(True)
+        self.caption.setFont(font)
+        self.caption.setStyleSheet("padding: 4px; border-left: 4px solid #3b82f6;")
         self.caption.hide()
+        self.caption.setFixedHeight(2 * self.caption.fontMetrics().lineSpacing() + 12)  # two wrapped lines
         self.title = QLabel("No election yet: New election (Ctrl+Shift+N)")
         self.title.setObjectName("election_title")
         self.title.setStyleSheet("font-weight: bold;")
@@ -165,3 +169,11 @@ class ElectionPanel(QWidget):
         self.graphs.stop()
 
 
+
+
+class _Caption(QLabel):
+    """A wrapped label that does not claim height-for-width: if it did, the dock's scroll area would lay the
+    whole panel out at its preferred height (clipping the plots) instead of fitting it to the dock."""
+
+    def hasHeightForWidth(self) -> bool:
+        return False

@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
         window.election_panel.tabs.setCurrentIndex(0)
         if _spin(app, 600, lambda: mid_mix() or info().state in ("decrypting", "failed")) and mid_mix():
-            _spin(app, 1.2)  # a second of graph and progress
+            _spin(app, 0.3)  # the graphs' next point
             shoot("cascade.png")
         _spin(app, 600, lambda: info().counts is not None)
         _spin(app, 0.5)
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         checks = window.election_panel.checks  # past the per-ballot rows, to the cascade's own checks
         rows = [r for r, row in enumerate(checks.rows()) if row[0].startswith("mix stage")]
         if rows:
-            window.election_panel.checks_view.scrollTo(checks.index(max(0, rows[0] - 3), 0),
+            window.election_panel.checks_view.scrollTo(checks.index(max(0, rows[0] - 1), 0),
                                                        QAbstractItemView.ScrollHint.PositionAtTop)
         _spin(app, 0.5)
         shoot("report.png")

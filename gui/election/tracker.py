@@ -225,6 +225,8 @@ class ElectionTracker(QObject):
         mixers = election.get("mixers")
         if isinstance(mixers, list):
             info.mixers = [str(m.get("name", m)) if isinstance(m, dict) else str(m) for m in mixers]
+        elif _int(mixers) and len(info.mixers) != mixers:  # a count: placeholder cards until stages name them
+            info.mixers = [f"mixer {k + 1}" for k in range(mixers)]
         info.state = str(status.get("state") or election.get("state") or info.state)
         info.reason = str(status.get("reason") or election.get("reason") or info.reason or "")
         ballots = status.get("ballots", election.get("ballots"))
