@@ -193,6 +193,7 @@ class ElectionController(QObject):
 
     def _voters_done(self, choices: list[int], future: concurrent.futures.Future) -> None:
         self._end("voters")
+        self.voters_progress.emit(len(choices), len(choices))  # done either way: the bar goes away
         error = future.exception()
         if error is None:
             self.cast.extend(choices)
