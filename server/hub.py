@@ -245,6 +245,9 @@ class Hub:
 
     def _on_error(self, info: ClientInfo, message: dict[str, Any]) -> None:
         self.log("warning", f"{info.id} reported an error: {message['reason'][:200]}", info.id)
+        node = self.identities.get(info.id)
+        if node is not None and self.election is not None:
+            self.election.node_error(node, message)
 
     # --- what the server says -----------------------------------------------------------------------------
 

@@ -233,3 +233,21 @@ def test_mixing_with_no_mixer_connected_waits_instead_of_failing(server):
         server.call("election.mix", {"election_id": "e-wait"}).result(10)
     assert server.board.get_election("e-wait").state == "mixing"  # not failed: a mixer may still come
     assert server.board.mix_stages("e-wait") == []
+
+
+def test_a_mixer_answering_with_an_error_is_rejected_at_once_and_the_cascade_goes_on(server, scripted):
+    _closed_election_with_ballots(server.board, "e-err")
+    refuser, honest = scripted("a-refuser"), scripted("b-honest")
+    for node in (refuser, honest):
+        assert node.join(server.join_token)["type"] == "welcome"
+    stop = threading.Event()
+    threading.Thread(target=_answer_mixes, args=(honest, stop), daemon=True).start()
+    mixing = server.call("election.mix", {"election_id": "e-err"})
+    assert refuser.recv()["type"] == "mix.request"
+    refuser.send(protocol.error_reply("internal_error", "out of memory", ref="mix.request") | {"election_id": "e-err"})
+    result = mixing.result(10)  # long before the stage's timeout (30 s + 10 ms per ballot)
+    stop.set()
+    assert result["accepted"] == 1
+    first = server.board.mix_stages("e-err")[0]
+    assert first.mixer == "a-refuser" and first.status == "rejected"
+    assert first.reason == "mixer a-refuser refused the stage: internal_error: out of memory"

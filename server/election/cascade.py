@@ -12,7 +12,7 @@ from server import board as board_mod
 from server.board import content_hash
 from server.election import work
 from server.election.common import MAX_REASON, ElectionError, NodeRef
-from server.election.inbox import NodeGone
+from server.election.inbox import NodeGone, NodeRefused
 
 if TYPE_CHECKING:
     from server.election.coordinator import Coordinator
@@ -39,6 +39,8 @@ async def run_stage(coord: "Coordinator", election: board_mod.Election, node: No
         message = await asyncio.wait_for(reply, timeout)
     except asyncio.TimeoutError:
         reason = f"mixer {node.name} did not answer within {timeout:.0f} s"
+    except NodeRefused as exc:
+        reason = f"mixer {node.name} refused the stage: {exc}"
     except NodeGone:
         reason = f"mixer {node.name} disconnected during its stage"
     else:
@@ -47,7 +49,7 @@ async def run_stage(coord: "Coordinator", election: board_mod.Election, node: No
             reason = f"answered for stage {message['stage']}, not {position}"
         else:
             coord.emit("election.stage", {**event, "status": "verifying", "reason": None,
-                                             "seconds": round(time.perf_counter() - started, 3)})
+                                          "seconds": round(time.perf_counter() - started, 3)})
             answered = time.perf_counter()
             reason = await coord.on_worker(work.verify_stage, election.public_key, inputs, outputs, proof,
                                            context, coord.map_fn())

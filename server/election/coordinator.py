@@ -27,7 +27,7 @@ from server import board as board_mod
 from server.board import Board
 from server.election import cascade, ceremony, decryption, records, work
 from server.election.common import MAX_REASON, ElectionError, NodeRef  # noqa: F401  (re-exported)
-from server.election.inbox import Inbox, NodeGone
+from server.election.inbox import Inbox, NodeGone, NodeRefused
 
 if TYPE_CHECKING:
     from server.hub import Hub
@@ -172,7 +172,7 @@ class Coordinator:
         await self._set_state(election.id, "key_ceremony")
         try:
             public_key = await ceremony.exchange(self, election, chosen)
-        except (ElectionError, asyncio.TimeoutError, NodeGone, KeyError, TypeError, ValueError) as exc:
+        except (ElectionError, asyncio.TimeoutError, NodeGone, NodeRefused, KeyError, TypeError, ValueError) as exc:
             if self.closing:
                 raise ElectionError("server stopping: run the key ceremony again after the restart") from None
             reason = exc.reason if isinstance(exc, ElectionError) else f"key ceremony: {_describe(exc)}"
@@ -307,6 +307,12 @@ class Coordinator:
                            message["done"], message["total"], message.get("stage"))
         elif not self.inbox.deliver(node.client_id, message):
             self.hub.log("warning", f"{node.name} sent an unexpected {message['type']}", node.client_id)
+
+    def node_error(self, node: NodeRef, error: dict[str, Any]) -> None:
+        """A joined node answered a request with an error: fail the step waiting for it now, not at its timeout."""
+        if self.inbox.refused(node.client_id, error):
+            self.hub.log("warning", f"{node.name} refused {error.get('ref')}: {str(error['reason'])[:200]}",
+                         node.client_id)
 
     def node_gone(self, client_id: str) -> None:
         self.inbox.gone(client_id)

@@ -1,7 +1,8 @@
 """Waiting for a node's answer on the server loop: one Future per (client, message type, election).
 
 The hub delivers every verified node message here; the coordinator awaits the ones it asked for. A node
-that disconnects fails its pending waits with `NodeGone`, so a cascade never hangs on a dead mixer.
+that disconnects fails its pending waits with `NodeGone`, and one that answers a request with an `error`
+fails the matching wait with `NodeRefused`, so a cascade never hangs on a dead or failing mixer.
 """
 
 from __future__ import annotations
@@ -12,6 +13,15 @@ from typing import Any
 
 class NodeGone(Exception):
     """The node disconnected before it answered."""
+
+
+class NodeRefused(Exception):
+    """The node answered the request with an error instead (its reason is the message)."""
+
+
+# A node's `error` names the request it answers (`ref`); this is the reply that request was awaiting.
+REPLY_TO = {"keygen.request": "keygen.commitment", "keygen.shares": "keygen.done", "mix.request": "mix.response",
+            "decrypt.request": "decrypt.response"}
 
 
 class Inbox:
@@ -34,6 +44,16 @@ class Inbox:
         if future is None or future.done():
             return False
         future.set_result(message)
+        return True
+
+    def refused(self, client_id: str, error: dict[str, Any]) -> bool:
+        """Fail the wait an `error` reply answers (by its `ref` and `election_id`); False if none matches."""
+        kind = REPLY_TO.get(error.get("ref"))
+        future = self._waiting.get((client_id, kind, error.get("election_id", ""))) if kind else None
+        if future is None or future.done():
+            return False
+        detail = str(error.get("detail", ""))[:300]
+        future.set_exception(NodeRefused(f"{error['reason']}: {detail}" if detail else error["reason"]))
         return True
 
     def gone(self, client_id: str) -> None:
