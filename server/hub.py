@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import hmac
 import secrets
 import struct
@@ -150,11 +151,23 @@ class Hub:
         reassembler = self._reassemblers.setdefault(info.id, chunks.Reassembler())
         try:
             text = reassembler.feed(message)
-            if text is None:
-                return
-            whole = protocol.parse_message(text, max_bytes=chunks.MAX_TRANSFER_BYTES)
         except protocol.ProtocolError as exc:
             self._refuse(info, exc.reason, exc.detail, "chunk")
+            return
+        if text is not None:
+            asyncio.ensure_future(self._on_reassembled(info, text))
+
+    async def _on_reassembled(self, info: ClientInfo, text: str) -> None:
+        # Parsing a mixer's answer (megabytes of JSON) takes tens of ms: off the loop when there is a worker.
+        parse = functools.partial(protocol.parse_message, text, max_bytes=chunks.MAX_TRANSFER_BYTES)
+        try:
+            whole = parse() if self.election is None else await self.election.on_worker(parse)
+        except protocol.ProtocolError as exc:
+            self._refuse(info, exc.reason, exc.detail, "chunk")
+            return
+        except RuntimeError:  # the server is stopping: its workers are gone
+            return
+        if info.id not in self.sockets:
             return
         if whole["type"] == "chunk":
             self._refuse(info, protocol.BAD_SHAPE, "a chunked transfer may not carry another chunk", "chunk")

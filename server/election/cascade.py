@@ -59,7 +59,8 @@ async def run_stage(coord: "Coordinator", election: board_mod.Election, node: No
         raise ElectionError("server stopping: the cascade resumes from the last accepted stage")
     status = "accepted" if reason is None else "rejected"
     storing = time.perf_counter()
-    await coord.on_io(coord.board.add_mix_stage, eid, index, node.name, status, input_hash=content_hash(inputs),
+    input_hash = await coord.on_worker(content_hash, inputs)  # canonical JSON of the whole list: not on the loop
+    await coord.on_io(coord.board.add_mix_stage, eid, index, node.name, status, input_hash=input_hash,
                       output=outputs, proof=proof, reason=None if reason is None else reason[:MAX_REASON])
     coord.hub.log("info", f"election {eid} stage {position}: stored in {time.perf_counter() - storing:.2f} s "
                  f"(prepared in {sent - started:.2f} s)")
