@@ -69,7 +69,7 @@ def run(args) -> int:
         window.resize(1360, 820)
         window.show()
         window.start_server()
-        demo = DemoDirector(window, voters=ballots, delay=0.0)
+        demo = DemoDirector(window, voters=ballots, delay=0.0, echo=False)  # stdout is for the JSON
         samples: dict[str, list[float]] = {}
         cpu_at: dict[str, dict[str, float]] = {}
         wall_at: dict[str, float] = {}

@@ -136,3 +136,26 @@ def test_opening_a_folder_that_is_not_a_session_says_why(window, qtbot, tmp_path
         window.open_session(str(tmp_path / "empty"))
     assert done.args[0] == "open" and done.args[1] is False and "not a saved session" in done.args[2]
     assert not window.election_tracker.read_only
+
+
+def test_demo_waits_for_next_when_auto_play_is_off(window, qtbot):
+    from gui.election.demo import DemoDirector
+
+    demo = DemoDirector(window, voters=4, autoplay=False, delay=0.05)
+    next_step = window.findChild(QAction, "action_demo_next")
+    demo.start()
+    caption = window.election_panel.caption
+    assert caption.isVisible() and caption.text().startswith("1/9")
+    qtbot.waitUntil(lambda: not demo.waiting and next_step.isEnabled(), timeout=WAIT_MS)
+    qtbot.wait(300)  # paused: nothing moves on by itself
+    assert demo.index == 0 and window.election_tracker.info.state == ""
+    next_step.trigger()
+    assert caption.text().startswith("2/9") and "A new election" in caption.text()
+    qtbot.waitUntil(lambda: window.election_tracker.info.state == "created" and next_step.isEnabled(),
+                    timeout=WAIT_MS)
+    assert window.election_tracker.info.question == demo.spec.question
+    qtbot.wait(300)
+    assert demo.index == 1  # still waiting for the presenter
+    window.findChild(QAction, "action_demo_autoplay").setChecked(True)
+    qtbot.waitUntil(lambda: demo.index == 2, timeout=WAIT_MS)  # auto-play moved on: spawning the nodes
+    assert caption.text().startswith("3/9")

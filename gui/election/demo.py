@@ -36,9 +36,9 @@ class DemoDirector(QObject):
     finished = Signal(bool, str)  # ok, last caption
 
     def __init__(self, window: "MainWindow", voters: int = 40, autoplay: bool = True, delay: float = 4.0,
-                 spec: ElectionSpec = DEMO_SPEC):
+                 spec: ElectionSpec = DEMO_SPEC, echo: bool = True):
         super().__init__(window)
-        self.window, self.voters, self.delay, self.spec = window, voters, delay, spec
+        self.window, self.voters, self.delay, self.spec, self.echo = window, voters, delay, spec, echo
         self.index = -1
         self.waiting = False   # the current phase is still running
         self.over = False
@@ -173,4 +173,5 @@ class DemoDirector(QObject):
     def _say(self, caption: str) -> None:
         """Show the caption, and print it: a presenter's terminal (or a test) gets the story too."""
         self.window.election_panel.set_caption(caption)
-        print(caption, flush=True)
+        if self.echo:
+            print(caption, flush=True)
