@@ -56,11 +56,13 @@ def run(args) -> int:
     from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from gui.app import GIL_SWITCH_S
     from gui.election.demo import DemoDirector
     from gui.main_window import MainWindow
     from server.runner import ServerRunner
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
+    sys.setswitchinterval(GIL_SWITCH_S)  # as `mixscope gui` does
     ballots = int(getattr(args, "ballots", 10_000))
     cpu = _Cpu()
     with tempfile.TemporaryDirectory() as tmp:

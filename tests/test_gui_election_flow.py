@@ -100,7 +100,7 @@ def test_whole_election_through_the_actions(window, qtbot, tmp_path):
                                                                       ("P-256", cast.count(1))]
 
     trigger(win, "action_election_verify")
-    qtbot.waitUntil(lambda: info().state == "published" and win.election.record is not None
+    qtbot.waitUntil(lambda: info().state == "published" and win.election.record_path is not None
                     and info().checks is not None, timeout=WAIT_MS)
     rows = win.election_panel.checks.rows()
     assert rows and all(row[1] == "pass" for row in rows), [r for r in rows if r[1] != "pass"]

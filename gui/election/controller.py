@@ -45,8 +45,8 @@ class ElectionController(QObject):
         self.spec: ElectionSpec | None = None
         self.busy: set[str] = set()
         self.cast: list[int] = []           # choices the simulator cast (so tests and the demo can compare)
-        self.record: dict | None = None     # the last record published or opened
-        self.record_path: str | None = None
+        self.record: dict | None = None     # the record opened from a saved session (or handed in)
+        self.record_path: str | None = None  # the file the server published
         self.nodes: list[str] = []          # names of the nodes spawned for the current election
         tracker.changed.connect(self.update_enabled)
         a = window.actions_by_name
@@ -57,6 +57,10 @@ class ElectionController(QObject):
         for name, action in _STEPS.items():
             a[name].triggered.connect(lambda _=False, act=action: self.step(act))
 
+    @property
+    def has_record(self) -> bool:
+        return self.record is not None or self.record_path is not None
+
     # --- enabling ------------------------------------------------------------------------------------------
     @property
     def election_id(self) -> str:
@@ -64,7 +68,7 @@ class ElectionController(QObject):
 
     def update_enabled(self, *_: Any) -> None:
         enabled = enabled_actions(self.tracker.info.state, server_up=self.window.server_up, busy=bool(self.busy),
-                                  read_only=self.tracker.read_only, has_record=self.record is not None)
+                                  read_only=self.tracker.read_only, has_record=self.has_record)
         for name in ELECTION_ACTIONS:
             self.window.actions_by_name[name].setEnabled(name in enabled)
 
@@ -109,8 +113,9 @@ class ElectionController(QObject):
                 self.tracker.load_status({"election": {"id": result.get("election_id"), "state": "created",
                                                        **(self.spec.create_args() if self.spec else {})}})
             elif action == "election.publish" and result.get("record"):
-                self.record_path = str(result["record"])
-                self._load_published(self.record_path)
+                # Keep the path, not the document: parsing tens of MB here would hold the GIL (and stall the
+                # panel) for nothing; export copies the file.
+                self.record_path, self.record = str(result["record"]), None
             message = f"{action}: done" + (f" ({_summary(result)})" if _summary(result) else "")
             self.window.statusBar().showMessage(message, 8000)
             self.step_finished.emit(action, True, message)
@@ -126,16 +131,6 @@ class ElectionController(QObject):
         if future.exception() is None and not self.tracker.read_only:
             self.tracker.load_status(future.result())
         self.update_enabled()
-
-    def _load_published(self, path: str) -> None:
-        self._begin("read record")
-        self.window.bridge.run_in_thread(lambda: session.read_json(path), self._record_read, "read-record")
-
-    def _record_read(self, future: concurrent.futures.Future) -> None:
-        self._end("read record")
-        if future.exception() is None:
-            self.record = future.result()
-            self.update_enabled()
 
     # --- nodes ---------------------------------------------------------------------------------------------
     def spawn_nodes(self) -> None:
@@ -209,7 +204,7 @@ class ElectionController(QObject):
         folder = folder or self.window.ask_folder("Export session to folder", save=True)
         if not folder:
             return
-        rows, record = self.window.traffic.all_rows(), self.record
+        rows, record = self.window.traffic.all_rows(), self.record if self.record is not None else self.record_path
 
         def work() -> str:
             return session.export_session(folder, rows, record)

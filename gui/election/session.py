@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,8 +40,9 @@ def read_json(path: str | os.PathLike) -> Any:
         return json.loads(handle.read())
 
 
-def export_session(folder: str | os.PathLike, rows: Iterable[TrafficRow], record: dict | None) -> str:
-    """Write the session into `folder` (created if needed); returns the folder path."""
+def export_session(folder: str | os.PathLike, rows: Iterable[TrafficRow], record: dict | str | None) -> str:
+    """Write the session into `folder` (created if needed); returns the folder path. `record` is the record
+    itself or the path of the file the server published (copied as is)."""
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     count = 0
@@ -48,14 +50,16 @@ def export_session(folder: str | os.PathLike, rows: Iterable[TrafficRow], record
         for row in rows:
             out.write(json.dumps(asdict(row), ensure_ascii=False, separators=(",", ":")) + "\n")
             count += 1
-    if record is not None:
+    if isinstance(record, (str, os.PathLike)):
+        shutil.copyfile(record, target / RECORD)
+    elif record is not None:
         with open(target / RECORD, "w", encoding="utf-8") as out:
             json.dump(record, out, separators=(",", ":"))
     elif (target / RECORD).exists():
         (target / RECORD).unlink()  # an older export's record must not pass for this session's
     meta = {"format": FORMAT, "version": 1, "exported_at": time.time(), "messages": count,
             "record": RECORD if record is not None else None,
-            "election_id": (record or {}).get("election", {}).get("id") if isinstance(record, dict) else None}
+            "election_id": record.get("election", {}).get("id") if isinstance(record, dict) else None}
     with open(target / META, "w", encoding="utf-8") as out:
         json.dump(meta, out, indent=2)
     return str(target)
