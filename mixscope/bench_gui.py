@@ -47,7 +47,9 @@ class _Cpu:
                 self.seen[child.pid] = c.user + c.system
             except self.psutil.Error:
                 pass
-        return {"gui_thread": gui, "process": times.user + times.system, "children": sum(self.seen.values())}
+        # Pools that came and went between samples (the voter simulator's) are in the reaped-children times.
+        reaped = times.children_user + times.children_system
+        return {"gui_thread": gui, "process": times.user + times.system, "children": sum(self.seen.values()) + reaped}
 
 
 def run(args) -> int:
