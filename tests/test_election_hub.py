@@ -242,8 +242,12 @@ def test_a_mixer_answering_with_an_error_is_rejected_at_once_and_the_cascade_goe
         assert node.join(server.join_token)["type"] == "welcome"
     stop = threading.Event()
     threading.Thread(target=_answer_mixes, args=(honest, stop), daemon=True).start()
+    progress_events = server.channel.subscribe(kinds=["election.progress"])
     mixing = server.call("election.mix", {"election_id": "e-err"})
     assert refuser.recv()["type"] == "mix.request"
+    refuser.send(refuser.signed(progress("e-err")))  # no "stage" in it: the server knows which one it is
+    event = progress_events.wait_for(lambda e: e.data["node"] == "a-refuser", timeout=5)
+    assert event is not None and event.data["stage"] == 0 and event.data["election_id"] == "e-err"
     refuser.send(protocol.error_reply("internal_error", "out of memory", ref="mix.request") | {"election_id": "e-err"})
     result = mixing.result(10)  # long before the stage's timeout (30 s + 10 ms per ballot)
     stop.set()

@@ -29,6 +29,7 @@ async def run_stage(coord: "Coordinator", election: board_mod.Election, node: No
     event = {"election_id": eid, "stage": position, "mixer": node.name, "count": len(inputs)}
     coord.emit("election.stage", {**event, "status": "running", "reason": None, "seconds": 0.0})
     reply = coord.inbox.expect(node.client_id, "mix.response", eid)
+    coord.mixing_stage[node.client_id] = position
     hashed = await coord.on_worker(work.list_hash, inputs)
     coord.send(node, {"type": "mix.request", "election_id": eid, "stage": position,
                       "public_key": election.public_key, "context": context.hex(), "ciphertexts": inputs,
@@ -54,7 +55,8 @@ async def run_stage(coord: "Coordinator", election: board_mod.Election, node: No
             reason = await coord.on_worker(work.verify_stage, election.public_key, inputs, outputs, proof,
                                            context, coord.map_fn())
             coord.hub.log("info", f"election {eid} stage {position}: {node.name} answered in "
-                         f"{answered - sent:.2f} s, verified in {time.perf_counter() - answered:.2f} s")
+                          f"{answered - sent:.2f} s, verified in {time.perf_counter() - answered:.2f} s")
+    coord.mixing_stage.pop(node.client_id, None)
     if coord.closing:
         raise ElectionError("server stopping: the cascade resumes from the last accepted stage")
     status = "accepted" if reason is None else "rejected"
@@ -63,7 +65,7 @@ async def run_stage(coord: "Coordinator", election: board_mod.Election, node: No
     await coord.on_io(coord.board.add_mix_stage, eid, index, node.name, status, input_hash=input_hash,
                       output=outputs, proof=proof, reason=None if reason is None else reason[:MAX_REASON])
     coord.hub.log("info", f"election {eid} stage {position}: stored in {time.perf_counter() - storing:.2f} s "
-                 f"(prepared in {sent - started:.2f} s)")
+                  f"(prepared in {sent - started:.2f} s)")
     if reason is not None:
         coord.hub.log("warning", f"election {eid}: stage {position} by {node.name} rejected: {reason[:200]}")
     coord.emit("election.stage", {**event, "status": status, "reason": reason,

@@ -49,6 +49,7 @@ class Coordinator:
         self.phases: dict[str, dict[str, float]] = {}
         self.verification: dict[str, dict[str, Any]] = {}
         self.closing = False
+        self.mixing_stage: dict[str, int] = {}  # client id -> the cascade position it is mixing now
 
     def close(self) -> None:
         # Called on the loop while stopping: never wait here for a long proof check to end. A step cut short
@@ -303,8 +304,9 @@ class Coordinator:
     def node_message(self, node: NodeRef, message: dict[str, Any]) -> None:
         """A verified, logged election message from `node`."""
         if message["type"] == "progress":
+            stage = message.get("stage", self.mixing_stage.get(node.client_id))  # nodes need not say it
             self.progress(message["task"], message["election_id"], node.name, message["phase"],
-                           message["done"], message["total"], message.get("stage"))
+                          message["done"], message["total"], stage)
         elif not self.inbox.deliver(node.client_id, message):
             self.hub.log("warning", f"{node.name} sent an unexpected {message['type']}", node.client_id)
 
