@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from gui.models.table import ColumnsModel
 from gui.election.tracker import ElectionInfo
 
 PASS_COLOR, FAIL_COLOR = QColor("#16a34a"), QColor("#dc2626")
 
 
-class _ListModel(QAbstractTableModel):
+class _ListModel(ColumnsModel):
     """A table over a list of tuples, replaced wholesale (results and reports change rarely, all at once)."""
 
     COLUMNS: tuple[str, ...] = ()
@@ -32,17 +33,8 @@ class _ListModel(QAbstractTableModel):
     def rows(self) -> list[tuple]:
         return list(self._rows)
 
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self._rows)
 
     def _cell(self, index: QModelIndex | QPersistentModelIndex) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows) or not 0 <= index.column() < len(self.COLUMNS):

@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from typing import Any, Iterable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
+from gui.models.table import ColumnsModel
 from server.events import Event
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -27,7 +28,7 @@ def _bytes(n: Any) -> str:
     return f"{n:.1f} GiB"
 
 
-class ClientsModel(QAbstractTableModel):
+class ClientsModel(ColumnsModel):
     COLUMNS = ("Name", "Role", "State", "Peer", "In", "Out", "Bytes in", "Bytes out", "RTT ms", "Connected")
 
     def __init__(self, parent=None):
@@ -99,17 +100,8 @@ class ClientsModel(QAbstractTableModel):
         return self._rows[row].get("name") or client_id or ""
 
     # --- Qt model ------------------------------------------------------------------------------------------
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self._rows)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):

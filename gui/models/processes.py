@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
+from gui.models.table import ColumnsModel
 from gui.process_manager import ProcessManager
 
 
@@ -14,7 +15,7 @@ def _uptime(seconds: float | None) -> str:
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
-class ProcessesModel(QAbstractTableModel):
+class ProcessesModel(ColumnsModel):
     COLUMNS = ("PID", "Name", "Role", "State", "Node", "CPU %", "Memory", "Uptime", "Exit code")
 
     def __init__(self, manager: ProcessManager, parent=None):
@@ -38,17 +39,8 @@ class ProcessesModel(QAbstractTableModel):
         if self.manager.processes:
             self.dataChanged.emit(self.index(0, 5), self.index(len(self.manager.processes) - 1, 7))
 
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.manager.processes)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self.manager.processes)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < len(self.manager.processes):

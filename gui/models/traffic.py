@@ -13,9 +13,10 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRegularExpression, \
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRegularExpression, \
     QSortFilterProxyModel, Qt
 
+from gui.models.table import ColumnsModel
 from server.events import Event
 
 # Role that returns the searchable text of a row (client, type, direction and the frame itself).
@@ -42,7 +43,7 @@ class TrafficRow:
             return self.text
 
 
-class TrafficModel(QAbstractTableModel):
+class TrafficModel(ColumnsModel):
     COLUMNS = ("Time", "Dir", "Client", "Type", "Size")
 
     def __init__(self, max_rows: int = 20_000, client_name: Callable[[str | None], str] | None = None,
@@ -123,17 +124,8 @@ class TrafficModel(QAbstractTableModel):
         self.endInsertRows()
 
     # --- Qt model ------------------------------------------------------------------------------------------
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self._rows)
 
     def row_at(self, row: int) -> TrafficRow:
         return self._rows[row]
