@@ -6,7 +6,8 @@ from __future__ import annotations
 import importlib
 
 BENCHES = {"crypto": "mixscope.bench_crypto", "traffic": "mixscope.bench_traffic", "voters": "mixscope.bench_voters",
-           "nodes": "mixscope.bench_nodes", "server": "mixscope.bench_server", "gui": "mixscope.bench_gui"}
+           "nodes": "mixscope.bench_nodes", "server": "mixscope.bench_server",
+           "load": "mixscope.bench_load", "gui": "mixscope.bench_gui"}
 
 
 def run(args) -> int:

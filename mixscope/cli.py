@@ -91,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     voters.add_argument("--workers", type=int, default=None, help="encryption processes (default: all cores)")
     voters.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
 
+    load = bench_sub.add_parser("load", help="1,000 websocket clients on one server; 10,000 ballots from 50 voters")
+    load.add_argument("--clients", type=int, default=1000, help="concurrent websocket clients")
+    load.add_argument("--rounds", type=int, default=20, help="round trips per client")
+    load.add_argument("--ballots", type=int, default=10000, help="ballots to cast through the JSON API")
+    load.add_argument("--voters", type=int, default=50, help="concurrent posting voters")
+    load.add_argument("--skip-websockets", action="store_true", help="only the ballots part")
+    load.add_argument("--skip-ballots", action="store_true", help="only the websocket part")
+    load.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
+
     vote = sub.add_parser("vote", help=COMMANDS["vote"][1])
     vote.add_argument("--server", required=True, help="server URL, e.g. http://127.0.0.1:8000")
     vote.add_argument("--election", required=True, help="election id")
