@@ -2,7 +2,9 @@
 
 Encryption (mixnet.ballots.cast: an ElGamal encryption, a Schnorr and a disjunctive proof) is CPU-bound, so
 it runs in a process pool, in batches; posting is I/O-bound, so a few threads each hold one keep-alive
-HTTP connection. Encryption of later batches overlaps with posting of earlier ones.
+HTTP connection. Encryption of later batches overlaps with posting of earlier ones. By default ballots are
+posted `post_batch` at a time in one request ({"ballots": [...]}, one board commit on the server); post_batch=1
+posts them one by one (what the load benchmark measures).
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ import os
 import queue
 import secrets
 import threading
+import time
+import urllib.parse
 from typing import Callable, Sequence
 
-from client.vote import ApiError, BallotApi, public_key_of
+from client.vote import MAX_RETRY_WAIT, RATE_LIMIT_RETRIES, ApiError, BallotApi, public_key_of
 from mixnet import ballots
 
 BATCH = 25  # ballots per encryption job: big enough to amortise pickling, small enough to start posting soon
+POST_BATCH = 200  # ballots per POST: amortises HTTP and the board's fsync; the server allows up to 1,000
 IN_PROCESS_BELOW = 40  # fewer ballots than this: encrypt here, a pool's start-up would cost more
 _DONE = object()
 
@@ -47,11 +52,15 @@ def simulate_voters(
     *,
     voter_prefix: str | None = None,
     workers: int | None = None,
+    post_batch: int = POST_BATCH,
 ) -> list[dict]:
     """Cast one ballot per entry of `choices` (0-based candidate indices) for voters `<prefix><i+1>`; return
-    the receipts in the same order. `progress(done, total)` is called from the posting threads. Raises
+    the receipts in the same order, `post_batch` ballots per request (1: one request per ballot).
+    `progress(done, total)` is called from the posting threads. Raises
     ApiError if the election cannot be read or is not voting, SimulationError if any ballot was refused."""
     total = len(choices)
+    if isinstance(post_batch, bool) or not isinstance(post_batch, int) or not 1 <= post_batch <= 1000:
+        raise ValueError(f"post_batch must be 1..1000, got {post_batch!r}")
     with BallotApi(base_url) as api:
         election = api.election(election_id)
     if election.get("state") != "voting":
@@ -68,33 +77,36 @@ def simulate_voters(
     errors: dict[int, str] = {}
     done = [0]
     lock = threading.Lock()
-    outbox: queue.Queue = queue.Queue(maxsize=8 * BATCH)  # bounded: encryption cannot run far ahead
+    outbox: queue.Queue = queue.Queue(maxsize=2 * concurrency)  # bounded: encryption cannot run far ahead
 
     def post_loop() -> None:
         with BallotApi(base_url) as poster:
-            while (item := outbox.get()) is not _DONE:
-                index, voter, ballot = item
-                try:
-                    receipt, error = poster.cast(election_id, voter, ballot), None
-                except Exception as exc:  # recorded, never fatal: a dead poster would stall the queue
-                    receipt, error = None, str(exc) if isinstance(exc, ApiError) else f"{type(exc).__name__}: {exc}"
+            while (chunk := outbox.get()) is not _DONE:
+                outcomes = _post_chunk(poster, election_id, chunk)
                 with lock:
-                    receipts[index] = receipt
-                    if error is not None:
-                        errors[index] = error
-                    done[0] += 1
+                    for (index, _, _), (receipt, error) in zip(chunk, outcomes):
+                        receipts[index] = receipt
+                        if error is not None:
+                            errors[index] = error
+                    done[0] += len(chunk)
                     count = done[0]
                 if progress is not None:
-                    progress(count, total)
+                    for k in range(count - len(chunk) + 1, count + 1):  # one call per ballot, as documented
+                        progress(k, total)
 
     posters = [threading.Thread(target=post_loop, name=f"voter-post-{k}", daemon=True)
                for k in range(max(1, min(concurrency, total)))]
     for thread in posters:
         thread.start()
     try:
+        pending: list = []
         for batch in _encrypted(batches, public_key, election_id, candidates, total, workers):
-            for item in batch:
-                outbox.put(item)
+            pending.extend(batch)
+            while len(pending) >= post_batch:
+                outbox.put(pending[:post_batch])
+                del pending[:post_batch]
+        if pending:
+            outbox.put(pending)
     finally:
         for _ in posters:
             outbox.put(_DONE)
@@ -103,6 +115,40 @@ def simulate_voters(
     if errors:
         raise SimulationError(errors, receipts)
     return receipts  # type: ignore[return-value]
+
+
+def _post_chunk(poster: BallotApi, election_id: str, chunk: list) -> list[tuple[dict | None, str | None]]:
+    """(receipt, None) or (None, reason) per ballot of the chunk; never raises (a dead poster would stall)."""
+    try:
+        if len(chunk) == 1:
+            _, voter, ballot = chunk[0]
+            return [(poster.cast(election_id, voter, ballot), None)]
+        results = _cast_batch(poster, election_id, [{"voter_id": v, "ballot": b} for _, v, b in chunk])
+    except Exception as exc:
+        reason = str(exc) if isinstance(exc, ApiError) else f"{type(exc).__name__}: {exc}"
+        return [(None, reason)] * len(chunk)
+    if len(results) != len(chunk):
+        return [(None, f"the server answered {len(results)} results for {len(chunk)} ballots")] * len(chunk)
+    outcomes = []
+    for result in results:
+        if result.get("status", 500) >= 400:
+            outcomes.append((None, f"{result.get('status')}: {result.get('error')}"))
+        else:
+            outcomes.append(({k: result[k] for k in ("receipt", "position", "election_id", "voter_id")}, None))
+    return outcomes
+
+
+def _cast_batch(poster: BallotApi, election_id: str, entries: list[dict]) -> list[dict]:
+    """POST one batch; waits out a 429 (the whole request over the address limit) like BallotApi.cast."""
+    path = f"/api/elections/{urllib.parse.quote(election_id, safe='')}/ballots"
+    for attempt in range(RATE_LIMIT_RETRIES + 1):
+        try:
+            return poster.request("POST", path, {"ballots": entries})[1]["results"]
+        except ApiError as exc:
+            if exc.status != 429 or attempt == RATE_LIMIT_RETRIES:
+                raise
+            time.sleep(min(exc.retry_after or 1.0, MAX_RETRY_WAIT))
+    raise AssertionError("unreachable")
 
 
 def _encrypted(batches, public_key, election_id, candidates, total, workers):

@@ -34,7 +34,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import platformdirs
 
@@ -121,6 +121,16 @@ def _as_json_value(value: Any, what: str) -> Any:
     return value
 
 
+def _ballot_entry(voter_id: Any, ballot: Any) -> tuple[str, str, str]:
+    """(voter id, canonical ballot text, tracking hash) after the input checks add_ballot(s) share."""
+    _check_text(voter_id, "voter id", 256)
+    ballot = _as_json_value(ballot, "ballot")
+    if not isinstance(ballot, dict):
+        raise BoardInputError("a ballot must be a JSON object")
+    text = canonical_json(ballot)
+    return voter_id, text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 # ---- what the board returns ----------------------------------------------------------------------------
 
 
@@ -153,6 +163,16 @@ class Receipt(_JSONable):
     position: int
     tracking_hash: str
     received_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class BallotOutcome:
+    """One entry of Board.add_ballots: a receipt (created: stored by this call, not a resubmission) or the
+    BoardError that refused it."""
+
+    receipt: Receipt | None
+    created: bool
+    error: BoardError | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -497,39 +517,69 @@ class Board:
         """Store a voter's ballot (a JSON object, or its JSON text) and return the receipt, only once the
         ballot is durably committed. Retrying the identical ballot returns the original receipt."""
         _check_id(election_id, "election id")
-        _check_text(voter_id, "voter id", 256)
-        ballot = _as_json_value(ballot, "ballot")
-        if not isinstance(ballot, dict):
-            raise BoardInputError("a ballot must be a JSON object")
-        text = canonical_json(ballot)
-        tracking_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        voter_id, text, tracking_hash = _ballot_entry(voter_id, ballot)
         with self._write() as db:
-            state = self._state_of(db, election_id)
-            row = db.execute(
-                "SELECT position, tracking_hash, received_at FROM ballots WHERE election_id = ? AND voter_id = ?",
-                (election_id, voter_id),
-            ).fetchone()
-            if row is not None:
-                position, stored_hash, received_at = row
-                if stored_hash != tracking_hash:
-                    raise DuplicateBallotError(f"voter {voter_id!r} has already cast a different ballot")
-                return Receipt(election_id, voter_id, position, stored_hash, received_at)
-            if state != "voting":
-                raise StateError(f"election {election_id!r} is {state}, not voting: ballot refused")
-            if db.execute(
-                "SELECT 1 FROM ballots WHERE election_id = ? AND tracking_hash = ?", (election_id, tracking_hash)
-            ).fetchone():
-                raise DuplicateBallotError("an identical ballot was already cast by another voter")
-            position = db.execute(
-                "SELECT coalesce(max(position), 0) + 1 FROM ballots WHERE election_id = ?", (election_id,)
-            ).fetchone()[0]
-            now = time.time()
-            db.execute(
-                "INSERT INTO ballots (election_id, voter_id, position, ballot_json, tracking_hash, received_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (election_id, voter_id, position, text, tracking_hash, now),
-            )
-        return Receipt(election_id, voter_id, position, tracking_hash, now)
+            receipt, _ = self._insert_ballot(db, election_id, self._state_of(db, election_id), voter_id, text,
+                                             tracking_hash, time.time())
+        return receipt
+
+    def add_ballots(self, election_id: str, entries: Sequence[tuple[str, Any]]) -> list[BallotOutcome]:
+        """Store many (voter id, ballot) pairs in ONE transaction (one fsync), each with add_ballot's rules:
+        an identical resubmission gets its original receipt, a voter's second different ballot or another
+        voter's identical ballot is refused, nothing new is stored unless the election is voting. Returns one
+        outcome per entry, in order; a refused entry stores nothing and does not stop the others. Every
+        receipt is committed when this returns. NotFoundError if the election does not exist."""
+        _check_id(election_id, "election id")
+        prepared: list[tuple[str, str, str] | BoardError] = []
+        for voter_id, ballot in entries:
+            try:
+                prepared.append(_ballot_entry(voter_id, ballot))
+            except BoardInputError as exc:
+                prepared.append(exc)
+        outcomes: list[BallotOutcome] = []
+        with self._write() as db:
+            state, now = self._state_of(db, election_id), time.time()
+            for entry in prepared:
+                if isinstance(entry, BoardError):
+                    outcomes.append(BallotOutcome(None, False, entry))
+                    continue
+                try:
+                    receipt, created = self._insert_ballot(db, election_id, state, *entry, now)
+                except (DuplicateBallotError, StateError) as exc:
+                    outcomes.append(BallotOutcome(None, False, exc))
+                else:
+                    outcomes.append(BallotOutcome(receipt, created, None))
+        return outcomes
+
+    @staticmethod
+    def _insert_ballot(db: sqlite3.Connection, election_id: str, state: str, voter_id: str, text: str,
+                       tracking_hash: str, now: float) -> tuple[Receipt, bool]:
+        """Inside a write transaction: (receipt, True) for a new ballot, (its receipt, False) for an identical
+        resubmission; DuplicateBallotError / StateError otherwise (nothing written)."""
+        row = db.execute(
+            "SELECT position, tracking_hash, received_at FROM ballots WHERE election_id = ? AND voter_id = ?",
+            (election_id, voter_id),
+        ).fetchone()
+        if row is not None:
+            position, stored_hash, received_at = row
+            if stored_hash != tracking_hash:
+                raise DuplicateBallotError(f"voter {voter_id!r} has already cast a different ballot")
+            return Receipt(election_id, voter_id, position, stored_hash, received_at), False
+        if state != "voting":
+            raise StateError(f"election {election_id!r} is {state}, not voting: ballot refused")
+        if db.execute(
+            "SELECT 1 FROM ballots WHERE election_id = ? AND tracking_hash = ?", (election_id, tracking_hash)
+        ).fetchone():
+            raise DuplicateBallotError("an identical ballot was already cast by another voter")
+        position = db.execute(
+            "SELECT coalesce(max(position), 0) + 1 FROM ballots WHERE election_id = ?", (election_id,)
+        ).fetchone()[0]
+        db.execute(
+            "INSERT INTO ballots (election_id, voter_id, position, ballot_json, tracking_hash, received_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (election_id, voter_id, position, text, tracking_hash, now),
+        )
+        return Receipt(election_id, voter_id, position, tracking_hash, now), True
 
     def ballots(self, election_id: str) -> list[StoredBallot]:
         """Every ballot of the election in arrival order."""

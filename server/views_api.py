@@ -7,14 +7,18 @@ URLs are in server/routes.py.
 
 from __future__ import annotations
 
+import json
+
 from flask import jsonify, request
 
 from server import board as board_mod
 from server.ratelimit import ballot_limiter
 from server.views import HttpError
-from server.views_ballots import current_board, election_or_404, receipt_json, submit_ballot
+from server.views_ballots import (NotABatchError, current_board, election_or_404, receipt_json, submit_ballot,
+                                  submit_batch)
 
 MAX_BALLOT_BODY = 256 * 1024  # a ballot is a few KB; a disjunctive proof grows ~200 bytes per candidate
+MAX_BATCH_BODY = 16 * 1024 * 1024  # {"ballots": [...]}: up to MAX_BATCH ballots of up to ~16 KB each
 
 
 def election_json(election: board_mod.Election) -> dict:
@@ -45,11 +49,26 @@ def get_election(election_id: str):
 
 def cast_ballot(election_id: str):
     limiter = ballot_limiter()
-    limiter.check_address(request.remote_addr)  # before any parsing: a flood costs the server almost nothing
-    if (request.content_length or 0) > MAX_BALLOT_BODY:
-        raise HttpError(413, f"a ballot body may be at most {MAX_BALLOT_BODY} bytes")
-    request.max_content_length = MAX_BALLOT_BODY  # also caps a chunked body that announced no length
-    body = request.get_json(silent=True)
+    # Before any parsing: a flood costs the server almost nothing. A batch takes one address token per request
+    # (its cost is capped by MAX_BATCH and MAX_BATCH_BODY) and one voter token per ballot.
+    limiter.check_address(request.remote_addr)
+    if (request.content_length or 0) > MAX_BATCH_BODY:
+        raise HttpError(413, f"a ballot body may be at most {MAX_BALLOT_BODY} bytes, a batch {MAX_BATCH_BODY}")
+    request.max_content_length = MAX_BATCH_BODY  # also caps a chunked body that announced no length
+    if not request.is_json:
+        raise HttpError(400, "send a JSON object {voter_id, ballot} with Content-Type: application/json")
+    text = request.get_data(as_text=True)
+    big = len(text) > MAX_BALLOT_BODY
+    body = None if big else _parse(text)
+    if big or isinstance(body, dict) and "ballots" in body:
+        # Big bodies can only be batches: the pool parses them, not this thread (server/ballot_batch.py).
+        try:
+            reply = submit_batch(election_id, text, admit_voter=limiter.check_voter)
+        except NotABatchError:
+            if big:
+                raise HttpError(413, f"a ballot body may be at most {MAX_BALLOT_BODY} bytes") from None
+            raise
+        return jsonify(reply), 200
     if not isinstance(body, dict):
         raise HttpError(400, "send a JSON object {voter_id, ballot} with Content-Type: application/json")
     unknown = set(body) - {"voter_id", "ballot"}
@@ -60,6 +79,14 @@ def cast_ballot(election_id: str):
     limiter.check_voter(body["voter_id"])
     intake = submit_ballot(election_id, body["voter_id"], body["ballot"])
     return jsonify(receipt_json(intake.receipt)), 201 if intake.created else 200
+
+
+def _parse(text: str):
+    """A small body, parsed; a JSON text that does not parse gives "" (refused below as not an object)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return ""
 
 
 def list_ballots(election_id: str):

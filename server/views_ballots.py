@@ -15,11 +15,13 @@ from typing import Any
 
 from mixnet import ballots, group
 from mixnet.errors import ProofError
+from server import ballot_batch
 from server import board as board_mod
 from server.views import HttpError, context
 
 MAX_VOTER_ID = 256
 EVENT_INTERVAL = 0.2  # seconds between "election.ballot" events of one election
+BATCH_PARTS = 4  # pool jobs per batch: each parses the body and checks every 4th ballot
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,65 @@ def store(board: board_mod.Board, election_id: str, voter_id: str, ballot: dict)
         raise HttpError(404, str(exc)) from None
     except board_mod.BoardInputError as exc:
         raise HttpError(400, str(exc)) from None
+
+
+class NotABatchError(HttpError):
+    """The body given to submit_batch is JSON but not a batch."""
+
+
+def submit_batch(election_id: str, text: str, admit_voter=None) -> dict[str, Any]:
+    """Check and store a batch body {"ballots": [{voter_id, ballot}, ...]} given as raw JSON text.
+
+    The proofs are checked in the runner's process pool, which parses the text itself (server/ballot_batch.py),
+    then every good ballot is stored in one board transaction. The reply lists one result per ballot, in
+    order: {index, voter_id, status: 201 | 200, receipt, position} or {index, voter_id, status: 4xx, error};
+    a refused ballot stores nothing. `admit_voter(voter_id)` may raise HttpError (the per-voter rate limit).
+    HttpError for the whole request when the body is not a batch, too big, or the election is unknown."""
+    board = current_board()
+    election = election_or_404(board, election_id)
+    public_key = public_key_of(election) if election.state == "voting" else None  # else: resubmissions only
+    pool = getattr(context(), "pool", None)
+    parts = 1 if pool is None else BATCH_PARTS
+    jobs = [(text, part, parts, election_id, public_key, len(election.candidates)) for part in range(parts)]
+    try:
+        answers = list(map(ballot_batch.check_part, jobs) if pool is None else pool.map(ballot_batch.check_part, jobs))
+    except RuntimeError:  # the pool is shut down: the server is stopping
+        raise HttpError(503, "the server is stopping; send the batch again") from None
+    refused = next((a for a in answers if isinstance(a, ballot_batch.BatchRefused)), None)
+    if refused is not None:
+        raise (NotABatchError if refused.not_a_batch else HttpError)(refused.status,
+                                                                                            refused.reason)
+    checked = sorted((c for answer in answers for c in answer), key=lambda c: c.index)
+    results: dict[int, dict[str, Any]] = {}
+    good = []
+    for c in checked:
+        if c.status == 0 and admit_voter is not None:
+            try:
+                admit_voter(c.voter_id)
+            except HttpError as exc:
+                c = c._replace(status=exc.status, reason=exc.reason)
+        if c.status:
+            results[c.index] = {"index": c.index, "voter_id": c.voter_id, "status": c.status, "error": c.reason}
+        else:
+            good.append(c)
+    try:
+        outcomes = board.add_ballots(election_id, [(c.voter_id, c.ballot) for c in good])
+    except board_mod.NotFoundError as exc:
+        raise HttpError(404, str(exc)) from None
+    highest = 0
+    for c, outcome in zip(good, outcomes):
+        if outcome.error is not None:
+            status = 400 if isinstance(outcome.error, board_mod.BoardInputError) else 409
+            results[c.index] = {"index": c.index, "voter_id": c.voter_id, "status": status, "error": str(outcome.error)}
+            continue
+        highest = max(highest, outcome.receipt.position)
+        results[c.index] = {"index": c.index, "status": 201 if outcome.created else 200,
+                            **receipt_json(outcome.receipt)}
+    if highest:
+        ballot_counter().stored(election_id, highest)
+    ordered = [results[i] for i in sorted(results)]
+    return {"election_id": election_id, "results": ordered,
+            "stored": sum(r["status"] == 201 for r in ordered), "refused": sum(r["status"] >= 400 for r in ordered)}
 
 
 def receipt_json(receipt: board_mod.Receipt) -> dict[str, Any]:

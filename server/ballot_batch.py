@@ -1,0 +1,85 @@
+"""Checking a batch of ballots in the runner's process pool, from the request's raw JSON text.
+
+The Flask thread hands every pool job the same raw body (a str: pickling it is one copy) and a part number;
+the child parses it, checks the batch's shape, and verifies the proofs of its share of the ballots. The
+server process thus never builds the batch's object graph: it gets back plain tuples of strings to store.
+No Flask, no board here: this module is imported by pool children.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, NamedTuple
+
+from mixnet import ballots
+from mixnet.errors import ProofError
+
+MAX_BATCH = 1000  # ballots per request
+MAX_VOTER_ID = 256
+
+
+class BatchRefused(Exception):
+    """The whole body is unusable (not a batch, too many ballots); `status` is the HTTP status to answer."""
+
+    def __init__(self, status: int, reason: str, not_a_batch: bool = False):
+        super().__init__(status, reason, not_a_batch)
+        self.status, self.reason, self.not_a_batch = status, reason, not_a_batch
+
+
+class Checked(NamedTuple):
+    """One ballot of the batch: `status` 0 when its proofs hold, else the
+    HTTP status that refuses it and the reason. `ballot` is the normalised JSON of a good one."""
+
+    index: int
+    voter_id: str | None
+    ballot: dict | None
+    status: int
+    reason: str
+
+
+def parse_batch(text: str) -> list:
+    """The list of entries of a batch body; BatchRefused when it is not {"ballots": [...]} of at most MAX_BATCH."""
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise BatchRefused(400, f"the body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict) or set(body) != {"ballots"} or not isinstance(body["ballots"], list):
+        raise BatchRefused(400, 'a batch is a JSON object {"ballots": [{voter_id, ballot}, ...]} and nothing else',
+                           not_a_batch=True)
+    entries = body["ballots"]
+    if not entries:
+        raise BatchRefused(400, "the batch is empty")
+    if len(entries) > MAX_BATCH:
+        raise BatchRefused(413, f"a batch may hold at most {MAX_BATCH} ballots, got {len(entries)}")
+    return entries
+
+
+def check_part(job: tuple) -> list[Checked] | BatchRefused:
+    """Pool job: parse the batch text and check ballots part, part+parts, ... of it (interleaved, so each part
+    gets the same mix of work). `public_key` None: the election is not voting, parse only (the board answers
+    resubmissions and refuses the rest)."""
+    text, part, parts, election_id, public_key, candidates = job
+    try:
+        entries = parse_batch(text)
+    except BatchRefused as exc:
+        return exc
+    return [check_entry(i, entries[i], election_id, public_key, candidates) for i in range(part, len(entries), parts)]
+
+
+def check_entry(index: int, entry: Any, election_id: str, public_key: bytes | None, candidates: int) -> Checked:
+    if not isinstance(entry, dict) or set(entry) != {"voter_id", "ballot"}:
+        return Checked(index, None, None, 400, "each entry must be an object {voter_id, ballot} and nothing else")
+    voter_id = entry["voter_id"]
+    if not isinstance(voter_id, str) or not voter_id.strip() or len(voter_id) > MAX_VOTER_ID:
+        return Checked(index, None, None, 400,
+                       f"voter_id must be a non-empty string of at most {MAX_VOTER_ID} characters")
+    try:
+        ballot = ballots.Ballot.from_json(entry["ballot"])
+    except ProofError as exc:
+        return Checked(index, voter_id, None, 400, f"malformed ballot: {exc}")
+    if public_key is not None:
+        try:
+            ballots.verify_ballot(public_key, election_id, voter_id, candidates, ballot)
+        except ProofError as exc:
+            return Checked(index, voter_id, None, 422, f"ballot refused: {exc}")
+    return Checked(index, voter_id, ballot.to_json(), 0, "")
