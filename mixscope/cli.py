@@ -24,12 +24,41 @@ class UsageError(Exception):
     """A mistake in what the user asked for: printed as one line, exit code 2."""
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A usage mistake is one line on stderr (the usage itself is one --help away) and exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0..65535, not {value}")
+    return value
+
+
+def count(text: str) -> int:
+    """A number of things (ballots, clients, rounds...): at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mixscope", description="Control panel and lab for verifiable mixnet e-voting.")
+    parser = OneLineParser(prog="mixscope", description="Control panel and lab for verifiable mixnet e-voting.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gui = sub.add_parser("gui", help=COMMANDS["gui"][1])
-    gui.add_argument("--port", type=int, default=0, help="server port (0: any free port)")
+    gui.add_argument("--port", type=port, default=0, help="server port (0: any free port)")
     gui.add_argument("--demo", action="store_true", help="play a whole election, one captioned phase at a time")
     gui.add_argument("--demo-voters", type=int, default=40, help="ballots the demo casts (default 40)")
     gui.add_argument("--demo-quit", action="store_true", help="quit when the demo ends (exit 0 if it verified)")
@@ -40,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help=COMMANDS["serve"][1])
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    serve.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
+    serve.add_argument("--port", type=port, default=8000, help="port (0: any free port)")
     serve.add_argument("--data-dir", help="bulletin board directory (default: the per-user data directory)")
     serve.add_argument("--certfile", help="TLS certificate (PEM): serve https and wss")
     serve.add_argument("--keyfile", help="TLS private key (PEM) for --certfile")
@@ -68,34 +97,34 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help=COMMANDS["bench"][1])
     bench_sub = bench.add_subparsers(dest="bench", metavar="WHAT", required=True)
     gui_bench = bench_sub.add_parser("gui", help="panel loop lateness and CPU share while a big election runs")
-    gui_bench.add_argument("--ballots", type=int, default=10_000, help="ballots cast and mixed by 3 mixers")
+    gui_bench.add_argument("--ballots", type=count, default=10_000, help="ballots cast and mixed by 3 mixers")
     gui_bench.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
     traffic = bench_sub.add_parser("traffic", help="traffic log throughput and GUI loop lateness")
-    traffic.add_argument("--seconds", type=float, default=10.0, help="total measuring time")
+    traffic.add_argument("--seconds", type=seconds, default=10.0, help="total measuring time")
     traffic.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
     crypto = bench_sub.add_parser("crypto", help="shuffle, prove and verify cost in scalar-mult equivalents")
-    crypto.add_argument("--n", type=int, default=1000, help="number of ciphertexts")
+    crypto.add_argument("--n", type=count, default=1000, help="number of ciphertexts")
     crypto.add_argument("--no-parallel", action="store_true", help="skip the process-pool run")
     crypto.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
     nodes = bench_sub.add_parser("nodes", help="a real mixer node's round trip (chunks, signatures) vs the proof work")
-    nodes.add_argument("--n", type=int, default=2000, help="number of ciphertexts")
+    nodes.add_argument("--n", type=count, default=2000, help="number of ciphertexts")
     nodes.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
     server_bench = bench_sub.add_parser("server", help="bridge mix round trips to real nodes, inbound frames/s, stop")
-    server_bench.add_argument("--nodes", type=int, default=4, help="node processes")
-    server_bench.add_argument("--rounds", type=int, default=300, help="mix round trips")
-    server_bench.add_argument("--frames", type=int, default=20000, help="frames sent by one client")
+    server_bench.add_argument("--nodes", type=count, default=4, help="node processes")
+    server_bench.add_argument("--rounds", type=count, default=300, help="mix round trips")
+    server_bench.add_argument("--frames", type=count, default=20000, help="frames sent by one client")
     server_bench.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
     voters = bench_sub.add_parser("voters", help="ballots/s cast by the voter simulator through the JSON API")
-    voters.add_argument("--n", type=int, default=1000, help="number of ballots")
-    voters.add_argument("--concurrency", type=int, default=4, help="HTTP posting threads")
+    voters.add_argument("--n", type=count, default=1000, help="number of ballots")
+    voters.add_argument("--concurrency", type=count, default=4, help="HTTP posting threads")
     voters.add_argument("--workers", type=int, default=None, help="encryption processes (default: all cores)")
     voters.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
 
     load = bench_sub.add_parser("load", help="1,000 websocket clients on one server; 10,000 ballots from 50 voters")
-    load.add_argument("--clients", type=int, default=1000, help="concurrent websocket clients")
-    load.add_argument("--rounds", type=int, default=20, help="round trips per client")
-    load.add_argument("--ballots", type=int, default=10000, help="ballots to cast through the JSON API")
-    load.add_argument("--voters", type=int, default=50, help="concurrent posting voters")
+    load.add_argument("--clients", type=count, default=1000, help="concurrent websocket clients")
+    load.add_argument("--rounds", type=count, default=20, help="round trips per client")
+    load.add_argument("--ballots", type=count, default=10000, help="ballots to cast through the JSON API")
+    load.add_argument("--voters", type=count, default=50, help="concurrent posting voters")
     load.add_argument("--skip-websockets", action="store_true", help="only the ballots part")
     load.add_argument("--skip-ballots", action="store_true", help="only the websocket part")
     load.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
