@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     traffic.add_argument("--seconds", type=seconds, default=10.0, help="total measuring time")
     traffic.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
     crypto = bench_sub.add_parser("crypto", help="shuffle, prove and verify cost in scalar-mult equivalents")
-    crypto.add_argument("--n", type=count, default=1000, help="number of ciphertexts")
+    crypto.add_argument("--n", type=int, default=1000, help="number of ciphertexts")
     crypto.add_argument("--no-parallel", action="store_true", help="skip the process-pool run")
     crypto.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
     nodes = bench_sub.add_parser("nodes", help="a real mixer node's round trip (chunks, signatures) vs the proof work")
