@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
-import json
+import os
 import secrets
 import time
 from pathlib import Path
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from mixnet import trustees as dkg
 from server import board as board_mod
 from server.board import Board
-from server.election import cascade, ceremony, decryption, records, work
+from server.election import cascade, ceremony, decryption, publishing, records, work
 from server.election.common import MAX_REASON, ElectionError, NodeRef  # noqa: F401  (re-exported)
 from server.election.inbox import Inbox, NodeGone, NodeRefused
 
@@ -65,6 +65,9 @@ class Coordinator:
 
     async def on_worker(self, fn: Callable, *args, **kwargs):
         return await asyncio.get_running_loop().run_in_executor(self._work, functools.partial(fn, *args, **kwargs))
+
+    def pool_size(self) -> int:
+        return max(1, os.cpu_count() or 1) if self.pool is not None else 1  # the runner's pool has one per core
 
     def map_fn(self):
         if self.pool is None:
@@ -258,22 +261,21 @@ class Coordinator:
         if election.state not in ("tallied", "published"):
             raise ElectionError(f"election {eid} is {election.state}; only a tallied election can be published")
         started = time.perf_counter()
-        doc = await self.on_worker(records.build_record, self.board, eid)
-        built = time.perf_counter()
-        verdict = await self.on_worker(work.verify_record_doc, doc, self.map_fn())
-        self.hub.log("info", f"election {eid}: record built in {built - started:.2f} s, "
-                     f"verified in {time.perf_counter() - built:.2f} s")
+        job = (str(self.board.path), eid, str(self.data_dir / f"record-{eid}.json"), self.pool_size())
+        if self.pool is None:
+            verdict = await self.on_worker(publishing.publish_job, job)
+        else:  # build, verify, store and write it in a pool worker: the server process never holds the record
+            verdict = await asyncio.get_running_loop().run_in_executor(self.pool, publishing.publish_job, job)
+        self.hub.log("info", f"election {eid}: record built, verified and stored in "
+                     f"{time.perf_counter() - started:.2f} s")
+        record_hash, path = verdict.pop("record_hash", None), verdict.pop("record", None)
         self.verification[eid] = verdict
         self.emit("election.verified", {"election_id": eid, **verdict})
         if not verdict["ok"]:
             failed = "; ".join(f"{c['name']}: {c['reason']}" for c in verdict["checks"] if not c["ok"])
             raise await self.fail(eid, f"the record does not verify: {failed}")
-        record_hash = await self.on_io(self.board.publish_record, eid, doc)
-        path = self.data_dir / f"record-{eid}.json"
-        await self.on_io(_write_json, path, doc)
         self.emit("election.state", {"election_id": eid, "state": "published", "reason": None})
-        return {"record_hash": record_hash, "record": str(path), "verified": True,
-                "checks": len(verdict["checks"])}
+        return {"record_hash": record_hash, "record": path, "verified": True, "checks": len(verdict["checks"])}
 
     # --- status -------------------------------------------------------------------------------------------
 
@@ -338,8 +340,3 @@ def _describe(exc: BaseException) -> str:
         return "a trustee did not answer in time"
     return str(exc) or type(exc).__name__
 
-
-def _write_json(path: Path, doc: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(doc), encoding="utf-8")
-    tmp.replace(path)
