@@ -19,7 +19,6 @@ def test_a_hundred_websocket_clients_are_all_accepted_listed_and_answered():
     busy = report["rtt_ms_all_at_once"]
     assert 0 < busy["p50"] <= busy["p99"] <= busy["max"]
     assert 0 < report["rtt_ms_one_at_a_time"]["p50"] <= report["rtt_ms_one_at_a_time"]["p99"]
-    assert report["server_kb_per_connection"] > 0
 
 
 def test_three_hundred_ballots_from_ten_voters_are_each_stored_exactly_once():
