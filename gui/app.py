@@ -17,11 +17,6 @@ GIL_SWITCH_S = 0.001
 
 def run(args) -> int:
     from server.runner import ServerRunner  # imported here so `mixscope --help` stays light
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    sys.setswitchinterval(GIL_SWITCH_S)
-    app.setOrganizationName("Mixscope")
-    app.setApplicationName("Mixscope")
     from server import tls
 
     certfile = getattr(args, "certfile", None)
@@ -30,6 +25,11 @@ def run(args) -> int:
     except tls.TlsError as exc:
         print(f"mixscope gui: {exc}", file=sys.stderr)
         return 2
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    sys.setswitchinterval(GIL_SWITCH_S)
+    app.setOrganizationName("Mixscope")
+    app.setApplicationName("Mixscope")
     runner = ServerRunner(port=getattr(args, "port", 0) or 0, tls=context)  # TLS: https and wss
     window = MainWindow(runner, QSettings())
     window.resize(1360, 820)

@@ -64,6 +64,7 @@ CASES = [  # (arguments, exit code, a piece of the one line)
     (["bench", "load", "--clients", "0"], 2, "at least 1"),
     (["bench", "traffic", "--seconds", "-1"], 2, "positive number"),
     (["gui", "--port", "70000"], 2, "port must be 0..65535"),
+    (["gui", "--certfile", "{d}/missing.pem"], 2, "does not exist"),  # refused before any window opens
 ]
 
 
