@@ -153,7 +153,8 @@ def _read(child: subprocess.Popen) -> dict:
     return json.loads(line)
 
 
-def measure_ballots(n: int, concurrency: int, workers: int | None = None) -> dict:
+def measure_ballots(n: int, concurrency: int, workers: int | None = None, post_batch: int = 1) -> dict:
+    """post_batch 1 (default): every voter posts its own ballot, one request each, like real voters do."""
     from client.voters import simulate_voters
     from mixnet import proofs, trustees
 
@@ -170,7 +171,8 @@ def measure_ballots(n: int, concurrency: int, workers: int | None = None) -> dic
             board.set_state(election_id, "voting")
             choices = [secrets.randbelow(len(CANDIDATES)) for _ in range(n)]
             started = time.perf_counter()
-            receipts = simulate_voters(runner.url, election_id, choices, concurrency=concurrency, workers=workers)
+            receipts = simulate_voters(runner.url, election_id, choices, concurrency=concurrency, workers=workers,
+                                       post_batch=post_batch)
             seconds = time.perf_counter() - started
             stored = board.ballots(election_id)
         finally:
@@ -182,6 +184,7 @@ def measure_ballots(n: int, concurrency: int, workers: int | None = None) -> dic
     return {
         "ballots": n,
         "concurrency": concurrency,
+        "ballots_per_request": post_batch,
         "acknowledged": sum(1 for r in receipts if r),
         "stored": len(stored),
         "stored_once": len(by_voter) == len(stored) and len({b.position for b in stored}) == len(stored),
@@ -196,7 +199,7 @@ def run(args) -> int:
     if not args.skip_websockets:
         report["websockets"] = measure_websockets(args.clients, args.rounds)
     if not args.skip_ballots:
-        report["ballots"] = measure_ballots(args.ballots, args.voters)
+        report["ballots"] = measure_ballots(args.ballots, args.voters, post_batch=getattr(args, "post_batch", 1))
     print(json.dumps(report, indent=2))
     return 0
 

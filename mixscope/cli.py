@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--rounds", type=count, default=20, help="round trips per client")
     load.add_argument("--ballots", type=count, default=10000, help="ballots to cast through the JSON API")
     load.add_argument("--voters", type=count, default=50, help="concurrent posting voters")
+    load.add_argument("--post-batch", type=count, default=1, help="ballots per request (default 1: one per voter)")
     load.add_argument("--skip-websockets", action="store_true", help="only the ballots part")
     load.add_argument("--skip-ballots", action="store_true", help="only the websocket part")
     load.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
