@@ -239,13 +239,9 @@ class Coordinator:
         if len(verified) < election.threshold:
             await decryption.collect_partials(self, election, final, index_of, parsed, verified)
         partials = list(verified.values())[:election.threshold]
-        loop = asyncio.get_running_loop()
-        job = (final, partials, election.threshold, len(election.candidates))
         started = time.perf_counter()
-        if self.pool is None:
-            result = work.combine_and_count(job)
-        else:
-            result = await loop.run_in_executor(self.pool, work.combine_and_count, job)
+        result = await self.on_worker(work.combine_and_count, final, partials, election.threshold,
+                                      len(election.candidates), self.map_fn())
         self.hub.log("info", f"election {eid}: combined and counted in {time.perf_counter() - started:.2f} s")
         result["candidates"] = list(election.candidates)
         await self.on_io(self.board.set_result, eid, result)

@@ -85,12 +85,29 @@ def verify_partial(election_id: str, verification_key: str, ciphertexts: list, p
     return next((reason for reason in map_fn(partial_span, jobs) if reason), None)
 
 
-def combine_and_count(job: tuple) -> dict[str, Any]:
-    """Pool job: plaintexts and counts from t verified partial decryptions of the final list."""
-    ciphertexts, partials, threshold, candidates = job
+def combine_span(job: tuple) -> list[int]:
+    """Pool job: the choices of one span of the final list, from t verified trustees' factors for that span
+    (no proofs: they were checked already, and pickling them would cost the server more than the work)."""
+    ciphertexts, factors_by_trustee, candidates = job
     cts = [Ciphertext.from_json(ct) for ct in ciphertexts]
-    elements = dkg.combine(cts, [dkg.PartialDecryption.from_json(p) for p in partials], threshold)
-    plaintexts = tally.decode_choices(elements, candidates)
+    factors = {int(j): [group.decode(f) for f in fs] for j, fs in factors_by_trustee.items()}
+    return tally.decode_choices(dkg.combine_factors(cts, factors), candidates)
+
+
+def combine_and_count(final: list, partials: list[dict], threshold: int, candidates: int,
+                      map_fn: MapFn = map) -> dict[str, Any]:
+    """Plaintexts and counts from the first t distinct verified partial decryptions, spans over `map_fn`."""
+    chosen: dict[int, list] = {}
+    for partial in partials:
+        if partial["trustee"] not in chosen and len(chosen) < threshold:
+            if len(partial["factors"]) != len(final):
+                raise ValueError(f"trustee {partial['trustee']} decrypted {len(partial['factors'])} of {len(final)}")
+            chosen[partial["trustee"]] = partial["factors"]
+    if len(chosen) < threshold:
+        raise dkg.NotEnoughShares(f"{len(chosen)} trustees decrypted, {threshold} needed")
+    jobs = [(final[lo:lo + PARTIAL_SPAN], {j: fs[lo:lo + PARTIAL_SPAN] for j, fs in chosen.items()}, candidates)
+            for lo in range(0, len(final), PARTIAL_SPAN)]
+    plaintexts = [choice for span in map_fn(combine_span, jobs) for choice in span]
     return {"plaintexts": plaintexts, "counts": tally.count_choices(plaintexts, candidates)}
 
 
