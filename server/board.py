@@ -696,6 +696,19 @@ class Board:
             rows = db.execute(query, (election_id,)).fetchall()
         return [self._stage_from_row(row) for row in rows]
 
+    def mix_stage_summaries(self, election_id: str) -> list[dict[str, Any]]:
+        """Each stage attempt without its output and proof (megabytes of JSON at 10,000 ballots): index,
+        mixer, status, reason and how many ciphertexts it output. Cheap enough to poll."""
+        with self._read() as db:
+            self._state_of(db, election_id)
+            rows = db.execute(
+                "SELECT stage_index, mixer, status, reason,"
+                " CASE WHEN json_type(output_json) = 'array' THEN json_array_length(output_json) END"
+                " FROM mix_stages WHERE election_id = ? ORDER BY id",
+                (election_id,),
+            ).fetchall()
+        return [{"index": i, "mixer": m, "status": st, "reason": r, "count": n} for i, m, st, r, n in rows]
+
     def next_mix_index(self, election_id: str) -> int:
         """The index of the next stage to accept: where a restarted mix resumes."""
         with self._read() as db:
@@ -782,6 +795,16 @@ class Board:
                 (election_id,),
             ).fetchall()
         return {trustee: json.loads(text) for trustee, text in rows}
+
+    def decryption_share_trustees(self, election_id: str) -> list[str]:
+        """The trustees whose shares are stored, in arrival order (without parsing the shares)."""
+        with self._read() as db:
+            self._state_of(db, election_id)
+            rows = db.execute(
+                "SELECT trustee FROM decryption_shares WHERE election_id = ? ORDER BY received_at, rowid",
+                (election_id,),
+            ).fetchall()
+        return [trustee for (trustee,) in rows]
 
     # ---- result and record ---------------------------------------------------------------------------
 

@@ -280,9 +280,9 @@ class Coordinator:
 
     def _status(self, eid: str) -> dict[str, Any]:
         election = self.board.get_election(eid)
-        stages = [{"stage": k, "index": s.index, "mixer": s.mixer, "status": s.status, "reason": s.reason,
-                   "count": len(s.output) if isinstance(s.output, list) else None}
-                  for k, s in enumerate(self.board.mix_stages(eid))]
+        # Polled by the panel: summaries only, never the stages' outputs and proofs (parsing them held the GIL
+        # the panel shares for tens of ms each).
+        stages = [{"stage": k, **summary} for k, summary in enumerate(self.board.mix_stage_summaries(eid))]
         verdict = self.verification.get(eid)
         return {
             "election_id": eid,
@@ -290,7 +290,7 @@ class Coordinator:
             "ballots": self.board.count_ballots(eid),
             "trustees": list(records.dealings(self.board, eid)),
             "stages": stages,
-            "decrypted_by": list(self.board.decryption_shares(eid)),
+            "decrypted_by": self.board.decryption_share_trustees(eid),
             "result": self.board.result(eid),
             "verified": None if verdict is None else verdict["ok"],
             "phases": dict(self.phases.get(eid, {})),
