@@ -151,6 +151,15 @@ def _cast_batch(poster: BallotApi, election_id: str, entries: list[dict]) -> lis
     raise AssertionError("unreachable")
 
 
+def _background() -> None:
+    """Encryption pool initializer: lower CPU priority, so the simulated voters' work never starves the
+    process that started them (the panel's GUI thread, the server it hosts)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), 10))
+    except (AttributeError, OSError):
+        pass
+
+
 def _encrypted(batches, public_key, election_id, candidates, total, workers):
     """Yield encrypted batches as they are ready (in a process pool unless there are only a few)."""
     if total < IN_PROCESS_BELOW or workers == 0:
@@ -160,7 +169,7 @@ def _encrypted(batches, public_key, election_id, candidates, total, workers):
     workers = workers or os.cpu_count() or 1
     # spawn, not fork: the caller (the panel, the server's own process) has threads a fork would copy mid-work.
     context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_background) as pool:
         futures = [pool.submit(encrypt_batch, public_key, election_id, candidates, b) for b in batches]
         try:
             for future in concurrent.futures.as_completed(futures):

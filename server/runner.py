@@ -32,6 +32,16 @@ from server.views import WebContext
 from server.webapp import create_flask_app, create_tornado_app
 
 FLASK_WORKERS = 4
+POOL_NICE = 10  # the pool's proof checks yield the CPU to this process's loop, Flask and (in the panel) GUI threads
+
+
+def background_priority() -> None:
+    """Pool worker initializer: run at lower CPU priority. On 2 busy cores a worker at the same priority keeps
+    the thread that holds this process's GIL (or the panel's GUI thread) waiting for a time slice."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), POOL_NICE))
+    except (AttributeError, OSError):  # not on this platform, or not allowed: run at normal priority
+        pass
 
 
 class ServerRunner:
@@ -151,7 +161,8 @@ class ServerRunner:
         # Proof checks, decryption and record verification: never on the loop. forkserver, not fork: this
         # process has threads (the loop, Flask workers, Qt) that a forked child would inherit half-stopped.
         pool = concurrent.futures.ProcessPoolExecutor(
-            max(1, os.cpu_count() or 1), mp_context=multiprocessing.get_context("forkserver"))
+            max(1, os.cpu_count() or 1), mp_context=multiprocessing.get_context("forkserver"),
+            initializer=background_priority)
         try:
             asyncio.run(self._serve(sockets, executor, pool, ready))
         except BaseException as exc:  # startup failure: hand it to start(); later failures are logged
