@@ -652,8 +652,10 @@ class Board:
             _check_text(reason, "the reason for rejecting a mix stage")
         else:
             raise BoardInputError("status must be 'accepted' or 'rejected'")
-        output_json = None if output is None else canonical_json(_as_json_value(output, "output"))
-        proof_json = None if proof is None else canonical_json(_as_json_value(proof, "proof"))
+        output = None if output is None else _as_json_value(output, "output")
+        proof = None if proof is None else _as_json_value(proof, "proof")
+        output_json = None if output is None else canonical_json(output)
+        proof_json = None if proof is None else canonical_json(proof)
         output_hash = None if output_json is None else hashlib.sha256(output_json.encode("utf-8")).hexdigest()
         with self._write() as db:
             self._require_state(db, election_id, "mixing")
@@ -678,14 +680,16 @@ class Board:
                     raise StateError(f"stage {index} of {election_id!r} is out of order: the next stage is {expected}")
                 if previous is not None and input_hash != previous[1]:
                     raise StateError(f"stage {index}'s input is not the output of accepted stage {previous[0]}")
+            now = time.time()
             cursor = db.execute(
                 "INSERT INTO mix_stages (election_id, stage_index, mixer, status, reason, input_hash, output_json,"
                 " output_hash, proof_json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (election_id, index, mixer, status, reason, input_hash,
-                 output_json, output_hash, proof_json, time.time()),
+                 output_json, output_hash, proof_json, now),
             )
-            query = f"SELECT {self._STAGE_COLUMNS} FROM mix_stages WHERE id = ?"
-            return self._stage_from_row(db.execute(query, (cursor.lastrowid,)).fetchone())
+        # What was stored, without parsing megabytes of it back (that held the GIL the panel shares ~40 ms).
+        return MixStage(cursor.lastrowid, election_id, index, mixer, status, reason, input_hash, output, output_hash,
+                        proof, now)
 
     def mix_stages(self, election_id: str, accepted_only: bool = False) -> list[MixStage]:
         """Mix stage attempts in the order they were recorded."""
@@ -924,7 +928,8 @@ class Board:
         signature = _check_hex(signature, _HEX64, "signature")
         if election_id is not None:
             _check_id(election_id, "election id")
-        text = canonical_json(_as_json_value(body, "message body"))
+        body = _as_json_value(body, "message body")
+        text = canonical_json(body)
         now = time.time()
         with self._write() as db:
             if db.execute("SELECT 1 FROM nodes WHERE public_key = ?", (sender_key,)).fetchone() is None:
@@ -941,7 +946,7 @@ class Board:
                     f"replayed message: nonce {nonce!r} of {sender_key[:16]}... was already used"
                 ) from None
             db.execute("UPDATE nodes SET last_seen = ? WHERE public_key = ?", (now, sender_key))
-        return SignedMessage(cursor.lastrowid, sender_key, nonce, type, election_id, json.loads(text), signature, now)
+        return SignedMessage(cursor.lastrowid, sender_key, nonce, type, election_id, body, signature, now)
 
     def signed_messages(
         self, sender_key: str | None = None, election_id: str | None = None, after_seq: int = 0, limit: int = 1000
