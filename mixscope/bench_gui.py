@@ -14,20 +14,12 @@ from __future__ import annotations
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
 
 PROBE_MS = 10
 P99_LIMIT_MS = 50.0
-
-
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
 
 
 class _Cpu:
@@ -55,11 +47,12 @@ class _Cpu:
 def run(args) -> int:
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QTimer
+    from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
     from gui.app import GIL_SWITCH_S
     from gui.election.demo import DemoDirector
+    from gui.lateness import LatenessProbe, percentile, summary
     from gui.main_window import MainWindow
     from server.runner import ServerRunner
 
@@ -74,45 +67,25 @@ def run(args) -> int:
         window.show()
         window.start_server()
         demo = DemoDirector(window, voters=ballots, delay=0.0, echo=False)  # stdout is for the JSON
-        samples: dict[str, list[float]] = {}
         cpu_at: dict[str, dict[str, float]] = {}
         wall_at: dict[str, float] = {}
-        order: list[str] = []
-        clock = QElapsedTimer()
-        clock.start()
-        last = [clock.nsecsElapsed() / 1e6]
         outcome: list = []
 
         def phase_now() -> str:
             return demo.phases[demo.index].name if 0 <= demo.index < len(demo.phases) else "end"
 
         def mark(phase: str) -> None:
-            order.append(phase)
             cpu_at[phase], wall_at[phase] = cpu.sample(), time.monotonic()
 
-        def probe() -> None:
-            now = clock.nsecsElapsed() / 1e6
-            late = now - last[0] - PROBE_MS
-            phase = phase_now()
-            if not order or order[-1] != phase:
-                mark(phase)
-            bucket = samples.setdefault(phase, [])
-            bucket.append(max(0.0, late))
-            while late > PROBE_MS:  # a stall delays every tick due inside it: count each (bench_traffic.py)
-                late -= PROBE_MS
-                bucket.append(late)
-            last[0] = now
-
-        timer = QTimer()
-        timer.setTimerType(Qt.TimerType.PreciseTimer)
-        timer.timeout.connect(probe)
-        timer.start(PROBE_MS)
+        probe = LatenessProbe(PROBE_MS, bucket=phase_now, on_new_bucket=mark)
+        probe.start()
         demo.finished.connect(lambda ok, caption: (outcome.append((ok, caption)), app.quit()))
         QTimer.singleShot(0, demo.start)
         started = time.monotonic()
         app.exec()
-        timer.stop()
+        probe.stop()
         mark("end")
+        samples, order = probe.samples, [*probe.order, "end"]
         info = window.election_tracker.info
         stages = [{"mixer": s.name, "state": s.state, "seconds": s.seconds, "count": s.count,
                    "reason": s.reason or None} for s in info.stages]
@@ -125,9 +98,7 @@ def run(args) -> int:
         lateness = samples.get(phase, [])
         phases[phase] = {
             "seconds": round(wall_at[following] - wall_at[phase], 2),
-            "lateness_ms_p50": round(statistics.median(lateness), 2) if lateness else None,
-            "lateness_ms_p99": round(_percentile(lateness, 99), 2),
-            "lateness_ms_max": round(max(lateness, default=0.0), 2),
+            **summary(lateness),
             "cpu_seconds": {k: round(v, 2) for k, v in used.items()},
             "gui_thread_cpu_share": round(used["gui_thread"] / total, 4) if total else None,
             "process_cpu_share": round(used["process"] / total, 4) if total else None,
@@ -144,12 +115,11 @@ def run(args) -> int:
         "total_seconds": round(time.monotonic() - started, 1),
         "stages": stages,
         "phases": phases,
-        "overall": {"lateness_ms_p50": round(statistics.median(everything), 2) if everything else None,
-                    "lateness_ms_p99": round(_percentile(everything, 99), 2), "probe_samples": len(everything)},
+        "overall": {**summary(everything), "probe_samples": len(everything)},
         "mix": {k: mix.get(k) for k in ("seconds", "lateness_ms_p50", "lateness_ms_p99", "gui_thread_cpu_share",
                                         "process_cpu_share")},
         "target": {"lateness_ms_p99_below": P99_LIMIT_MS},
-        "target_met": bool(everything) and _percentile(everything, 99) < P99_LIMIT_MS,
+        "target_met": bool(everything) and percentile(everything, 99) < P99_LIMIT_MS,
     }
     print(json.dumps(result, indent=None if getattr(args, "json", False) else 2))
     return 0 if result["completed"] else 1

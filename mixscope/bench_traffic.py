@@ -13,7 +13,6 @@ import json
 import multiprocessing
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -42,19 +41,13 @@ def _send(ws_url: str, rate: int, seconds: float, name: str) -> None:
     ws.close()
 
 
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
-
-
 def run(args) -> int:
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
+    from PySide6.QtCore import QEventLoop, QSettings
     from PySide6.QtWidgets import QApplication
 
+    from gui.lateness import LatenessProbe, summary
     from gui.main_window import MainWindow
     from server.runner import ServerRunner
 
@@ -65,26 +58,8 @@ def run(args) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         window = MainWindow(runner, QSettings(os.path.join(tmp, "bench.ini"), QSettings.Format.IniFormat))
         window.show()
-        clock = QElapsedTimer()
-        clock.start()
-        lateness: list[float] = []
-        last = [0.0]
-
-        def probe() -> None:
-            # A stall of G ms delays every tick that was due inside it: record each of them (late by G-10,
-            # G-20, ...), not just the one tick that finally ran, or long stalls would hide in the p99.
-            now = clock.nsecsElapsed() / 1e6
-            late = now - last[0] - PROBE_MS
-            lateness.append(max(0.0, late))
-            while late > PROBE_MS:
-                late -= PROBE_MS
-                lateness.append(late)
-            last[0] = now
-
-        timer = QTimer()
-        timer.setTimerType(Qt.TimerType.PreciseTimer)
-        timer.timeout.connect(probe)
-        timer.start(PROBE_MS)
+        probe = LatenessProbe(PROBE_MS)
+        probe.start()
 
         def spin(seconds: float) -> None:
             deadline = time.monotonic() + seconds
@@ -101,22 +76,19 @@ def run(args) -> int:
                 while window.traffic.total == hello_seen and sender.is_alive():
                     spin(0.02)  # wait for the sender's hello to reach the panel
                 before, dropped_before = window.traffic.total, window.pump.dropped
-                lateness.clear()
-                last[0] = clock.nsecsElapsed() / 1e6
+                probe.reset()
                 started = time.monotonic()
                 spin(stage_seconds)
                 elapsed = time.monotonic() - started
                 delivered = window.traffic.total - before
-                samples = list(lateness)
+                samples = list(probe.samples.get("all", []))
                 sender.join(30)
                 spin(0.3)  # let the tail drain before the next stage
                 window.clear_traffic()
                 stage = {
                     "rate_target": rate,
                     "rate_delivered": round(delivered / elapsed),
-                    "lateness_ms_p50": round(statistics.median(samples), 2) if samples else None,
-                    "lateness_ms_p99": round(_percentile(samples, 99), 2),
-                    "lateness_ms_max": round(max(samples, default=0.0), 2),
+                    **summary(samples),
                     "probe_samples": len(samples),
                     "dropped": window.pump.dropped - dropped_before,
                 }
@@ -124,7 +96,7 @@ def run(args) -> int:
                                       and stage["lateness_ms_p99"] < P99_LIMIT_MS)
                 stages.append(stage)
         finally:
-            timer.stop()
+            probe.stop()
             window.close()
             runner.stop()
 
