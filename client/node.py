@@ -187,6 +187,13 @@ def run(args) -> int:
     if cheat is not None and args.role != "mixer":
         print("mixscope node: --cheat is for mixers only", file=sys.stderr)
         return 2
+    nice = getattr(args, "nice", 0)
+    if not 0 <= nice <= 19:
+        print(f"mixscope node: --nice must be 0..19, not {nice}", file=sys.stderr)
+        return 2
+    if nice:
+        # A lab node sharing the panel's machine yields the CPU to the GUI thread; its worker pool inherits it.
+        os.nice(nice)
     try:
         sslopt = tls.client_sslopt(getattr(args, "cafile", None))
     except tls.TlsError as exc:

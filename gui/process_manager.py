@@ -51,9 +51,13 @@ class ManagedProcess:
         return time.time() - self.started_at
 
 
+# Panel-spawned nodes share the machine with the GUI thread: they run nicer so the panel stays responsive.
+NODE_NICENESS = 10
+
+
 def node_command(url: str, name: str, role: str, extra_args: tuple[str, ...] = ()) -> list[str]:
     return [sys.executable, "-u", "-m", "mixscope", "node", "--url", url, "--name", name, "--role", role,
-            *extra_args]
+            "--nice", str(NODE_NICENESS), *extra_args]
 
 
 JOIN_TOKEN_ENV = "MIXSCOPE_JOIN_TOKEN"  # client/node.py reads the token from here when --join-token is absent

@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument("--data-dir", help="where the node keeps its key (default: the per-user data directory)")
     node.add_argument("--cheat", choices=["drop", "replace", "swap"], help="mixers: spoil every stage (demos, tests)")
     node.add_argument("--workers", type=int, default=1, help="processes for proof work (default 1: in-process)")
+    node.add_argument("--nice", type=int, default=0, help="raise the node's niceness by N, 0..19 (labs sharing one machine: 10)")
     node.add_argument("--cafile", help="CA certificate (PEM) to trust for a wss:// server (e.g. its self-signed cert)")
 
     demo = sub.add_parser("demo", help=COMMANDS["demo"][1])

@@ -22,6 +22,7 @@ from typing import Any
 from mixscope.cli import UsageError
 
 STEP_TIMEOUT = 1800.0
+NODE_NICENESS = 10  # the demo's nodes share this machine with the server (and maybe a panel): they yield
 
 
 class DemoNodes:
@@ -37,7 +38,7 @@ class DemoNodes:
     def spawn(self, role: str, name: str, *extra: str) -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "w")
         args = [sys.executable, "-u", "-m", "mixscope", "node", "--role", role, "--url", self.ws_url, "--name", name,
-                "--data-dir", str(self.data_dir / "nodes"), *extra]
+                "--data-dir", str(self.data_dir / "nodes"), "--nice", str(NODE_NICENESS), *extra]
         proc = subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
         self.procs.append(proc)
