@@ -23,7 +23,7 @@ from server.runner import ServerRunner
 CANDIDATES = ["yes", "no", "abstain"]
 
 
-def measure(n: int, concurrency: int, workers: int | None) -> dict:
+def measure(n: int, concurrency: int, workers: int | None, post_batch: int = 200) -> dict:
     with tempfile.TemporaryDirectory(prefix="mixscope-bench-") as data_dir:
         runner = ServerRunner(port=0, data_dir=data_dir)
         runner.start()
@@ -44,7 +44,8 @@ def measure(n: int, concurrency: int, workers: int | None) -> dict:
 
             choices = [secrets.randbelow(len(CANDIDATES)) for _ in range(n)]
             start = time.perf_counter()
-            receipts = simulate_voters(runner.url, election_id, choices, concurrency=concurrency, workers=workers)
+            receipts = simulate_voters(runner.url, election_id, choices, concurrency=concurrency, workers=workers,
+                                       post_batch=post_batch)
             seconds = time.perf_counter() - start
             stored = board.count_ballots(election_id)
             server_rate = _server_only_rate(runner.url, board, public_key, min(n, 500), concurrency)
@@ -59,6 +60,7 @@ def measure(n: int, concurrency: int, workers: int | None) -> dict:
         "encrypt_ms_per_ballot_one_core": round(encrypt_ms, 2),
         "server_only_ballots_per_second": round(server_rate, 1),
         "concurrency": concurrency,
+        "post_batch": post_batch,
         "workers": workers or os.cpu_count(),
         "cores": os.cpu_count(),
     }
@@ -87,5 +89,5 @@ def _server_only_rate(url: str, board, public_key: bytes, n: int, concurrency: i
 
 
 def run(args) -> int:
-    print(json.dumps(measure(args.n, args.concurrency, args.workers), indent=2))
+    print(json.dumps(measure(args.n, args.concurrency, args.workers, args.post_batch), indent=2))
     return 0

@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     voters.add_argument("--n", type=count, default=1000, help="number of ballots")
     voters.add_argument("--concurrency", type=count, default=4, help="HTTP posting threads")
     voters.add_argument("--workers", type=int, default=None, help="encryption processes (default: all cores)")
+    voters.add_argument("--post-batch", type=count, default=200, help="ballots per request (1: one post each)")
     voters.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
 
     load = bench_sub.add_parser("load", help="1,000 websocket clients on one server; 10,000 ballots from 50 voters")
