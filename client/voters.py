@@ -10,10 +10,14 @@ posts them one by one (what the load benchmark measures).
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import multiprocessing
 import os
 import queue
 import secrets
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -25,6 +29,7 @@ from mixnet import ballots
 BATCH = 25  # ballots per encryption job: big enough to amortise pickling, small enough to start posting soon
 POST_BATCH = 200  # ballots per POST: amortises HTTP and the board's fsync; the server allows up to 1,000
 IN_PROCESS_BELOW = 40  # fewer ballots than this: encrypt here, a pool's start-up would cost more
+CHILD_PROGRESS_EVERY = 0.2  # seconds between progress lines from a child simulator
 _DONE = object()
 
 
@@ -177,3 +182,69 @@ def _encrypted(batches, public_key, election_id, candidates, total, workers):
         finally:
             for future in futures:
                 future.cancel()
+
+
+def simulate_voters_in_child(
+    base_url: str,
+    election_id: str,
+    choices: Sequence[int],
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    concurrency: int = 4,
+    timeout: float = 3600.0,
+) -> list[dict]:
+    """`simulate_voters` in a child process (`python -m client.voters`). A process that hosts the server (the
+    panel, the demo) uses this so the voters' HTTP and JSON work competes with the server for cores, not for
+    its GIL. The child reports progress as JSON lines; `progress(done, total)` runs on the calling thread.
+    Raises SimulationFailed with the child's reason if any ballot was refused or the child failed."""
+    job = json.dumps({"url": base_url, "election_id": election_id, "choices": list(choices),
+                      "concurrency": concurrency})
+    with tempfile.TemporaryFile("w+") as errors:
+        child = subprocess.Popen([sys.executable, "-m", "client.voters"], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=errors, text=True)
+        child.stdin.write(job)
+        child.stdin.close()
+        receipts, reason = None, None
+        for line in child.stdout:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if "progress" in message and progress is not None:
+                progress(*message["progress"])
+            receipts = message.get("receipts", receipts)
+            reason = message.get("error", reason)
+        child.wait(timeout)
+        errors.seek(0)
+        if receipts is None:
+            detail = reason or errors.read().strip()[-500:] or f"exit code {child.returncode}"
+            raise SimulationFailed(f"voter simulator failed: {detail}")
+    return receipts
+
+
+class SimulationFailed(Exception):
+    """The child simulator did not cast every ballot; the message says why."""
+
+
+def _child_main() -> int:
+    job = json.loads(sys.stdin.read())
+    last = [0.0]
+
+    def report(done: int, total: int) -> None:  # posting threads: a line at most every CHILD_PROGRESS_EVERY
+        now = time.monotonic()
+        if done == total or now - last[0] >= CHILD_PROGRESS_EVERY:
+            last[0] = now
+            print(json.dumps({"progress": [done, total]}), flush=True)
+
+    try:
+        receipts = simulate_voters(job["url"], job["election_id"], job["choices"],
+                                   concurrency=job.get("concurrency", 4), progress=report)
+    except (ApiError, SimulationError, OSError) as exc:
+        print(json.dumps({"error": str(exc)}), flush=True)
+        return 1
+    print(json.dumps({"receipts": receipts}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main())

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from client.voters import simulate_voters_in_child
 from mixscope.cli import UsageError
 
 STEP_TIMEOUT = 1800.0
@@ -70,26 +71,6 @@ def wait_for_nodes(runner, roles: dict[str, int], timeout: float = 60.0) -> None
         time.sleep(0.1)
 
 
-def cast_in_child(base_url: str, election_id: str, choices: list[int]) -> list[dict]:
-    """Cast the ballots from a child process: the voters' HTTP and JSON work then competes with the
-    server's for cores, not for this process's GIL (which the server's loop and Flask threads need)."""
-    code = "from mixscope.demo import _cast_main; _cast_main()"
-    job = json.dumps({"url": base_url, "election_id": election_id, "choices": choices})
-    out = subprocess.run([sys.executable, "-c", code], input=job, capture_output=True, text=True,
-                         timeout=STEP_TIMEOUT)
-    if out.returncode != 0:
-        raise RuntimeError(f"casting ballots failed: {out.stderr.strip()[-2000:]}")
-    return json.loads(out.stdout)
-
-
-def _cast_main() -> None:
-    from client.voters import simulate_voters
-
-    job = json.loads(sys.stdin.read())
-    receipts = simulate_voters(job["url"], job["election_id"], job["choices"], concurrency=4)
-    print(json.dumps(receipts))
-
-
 def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates: list[str],
              cheat: str | None = None, data_dir: str | None = None, progress=None) -> dict[str, Any]:
     from server.runner import ServerRunner
@@ -126,7 +107,7 @@ def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates
         choices = [secrets.randbelow(len(candidates)) for _ in range(voters)]
         say(f"voting: {voters} ballots ...")
         started = time.perf_counter()
-        receipts = cast_in_child(runner.url, eid, choices)
+        receipts = simulate_voters_in_child(runner.url, eid, choices)
         phases["voting"] = round(time.perf_counter() - started, 3)
         step("close", "election.close", {"election_id": eid})
         mixed = step("mix", "election.mix", {"election_id": eid})

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from client.vote import ApiError
-from client.voters import IN_PROCESS_BELOW, SimulationError, simulate_voters
+from client.voters import IN_PROCESS_BELOW, SimulationError, SimulationFailed, simulate_voters, \
+    simulate_voters_in_child
 from mixnet import ballots
 from web_election import voting_election
 
@@ -51,6 +52,24 @@ def test_simulator_refuses_an_election_that_is_not_voting(server):
     with pytest.raises(ApiError) as caught:
         simulate_voters(server.url, "missing", [0])
     assert caught.value.status == 404
+
+
+def test_simulator_in_a_child_process_casts_every_ballot_and_reports_progress(server):
+    election_id, _ = voting_election(server.board)
+    seen = []
+    receipts = simulate_voters_in_child(server.url, election_id, [0, 1, 2, 1],
+                                        progress=lambda done, total: seen.append((done, total)))
+    stored = {b.voter_id: b.tracking_hash for b in server.board.ballots(election_id)}
+    assert len(receipts) == len(stored) == 4
+    assert sorted(r["receipt"] for r in receipts) == sorted(stored.values())
+    assert seen and seen[-1] == (4, 4)
+
+
+def test_simulator_in_a_child_process_says_why_it_failed(server):
+    election_id, _ = voting_election(server.board, state="closed")
+    with pytest.raises(SimulationFailed, match="closed"):
+        simulate_voters_in_child(server.url, election_id, [0, 1])
+    assert server.board.count_ballots(election_id) == 0
 
 
 def run_vote(*args: str) -> subprocess.CompletedProcess:
