@@ -156,19 +156,14 @@ def _read(child: subprocess.Popen) -> dict:
 def measure_ballots(n: int, concurrency: int, workers: int | None = None, post_batch: int = 1) -> dict:
     """post_batch 1 (default): every voter posts its own ballot, one request each, like real voters do."""
     from client.voters import simulate_voters
-    from mixnet import proofs, trustees
+    from mixscope.bench_election import open_voting_election
 
     with tempfile.TemporaryDirectory(prefix="mixscope-load-") as data_dir:
         runner = ServerRunner(port=0, data_dir=data_dir, ballot_limits=BallotLimits.off())
         runner.start()
         try:
             board = runner.board
-            election_id = "load" + secrets.token_hex(4)
-            board.create_election(election_id, "Load?", CANDIDATES, 1, 1, 1)
-            board.set_state(election_id, "key_ceremony")
-            _, _, public_key = trustees.run_key_generation(1, 1, proofs.election_context(election_id))
-            board.set_public_key(election_id, public_key.hex())
-            board.set_state(election_id, "voting")
+            election_id, _ = open_voting_election(board, CANDIDATES, prefix="load", question="Load?")
             choices = [secrets.randbelow(len(CANDIDATES)) for _ in range(n)]
             started = time.perf_counter()
             receipts = simulate_voters(runner.url, election_id, choices, concurrency=concurrency, workers=workers,

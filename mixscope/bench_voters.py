@@ -17,7 +17,7 @@ import time
 
 from client.vote import BallotApi
 from client.voters import encrypt_batch, simulate_voters
-from mixnet import proofs, trustees
+from mixscope.bench_election import open_voting_election
 from server.runner import ServerRunner
 
 CANDIDATES = ["yes", "no", "abstain"]
@@ -29,12 +29,7 @@ def measure(n: int, concurrency: int, workers: int | None, post_batch: int = 200
         runner.start()
         try:
             board = runner.board
-            election_id = "bench" + secrets.token_hex(4)
-            board.create_election(election_id, "Benchmark?", CANDIDATES, 2, 3, 1)
-            board.set_state(election_id, "key_ceremony")
-            _, _, public_key = trustees.run_key_generation(2, 3, proofs.election_context(election_id))
-            board.set_public_key(election_id, public_key.hex())
-            board.set_state(election_id, "voting")
+            election_id, public_key = open_voting_election(board, CANDIDATES, threshold=2, trustee_count=3)
 
             # Encryption alone, in this process, on a small sample: the voters' cost per ballot.
             sample = min(n, 50)

@@ -1,0 +1,19 @@
+"""For benchmarks: an election put straight onto a server's board, with a real key, open for voting."""
+
+from __future__ import annotations
+
+import secrets
+
+from mixnet import proofs, trustees
+
+
+def open_voting_election(board, candidates: list[str], prefix: str = "bench", question: str = "Benchmark?",
+                         threshold: int = 1, trustee_count: int = 1) -> tuple[str, bytes]:
+    """Create an election, run a real t-of-n key generation for it, open voting; (election id, public key)."""
+    election_id = prefix + secrets.token_hex(4)
+    board.create_election(election_id, question, candidates, threshold, trustee_count, 1)
+    board.set_state(election_id, "key_ceremony")
+    _, _, public_key = trustees.run_key_generation(threshold, trustee_count, proofs.election_context(election_id))
+    board.set_public_key(election_id, public_key.hex())
+    board.set_state(election_id, "voting")
+    return election_id, public_key
