@@ -48,7 +48,7 @@ class NodeProcess:
             self.lines.append(line)
             self._queue.put(line)
 
-    def wait_for(self, event: str, timeout: float = 10.0, **match) -> dict:
+    def wait_for(self, event: str, timeout: float = 30.0, **match) -> dict:
         """Wait for the next status line with this `event` (and matching fields); fail the test if none."""
         deadline = time.monotonic() + timeout
         while True:
