@@ -5,6 +5,7 @@ accepted stage."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -29,7 +30,7 @@ class Serve:
     def __init__(self, data_dir: Path):
         self.proc = subprocess.Popen([sys.executable, "-u", "-m", "mixscope", "serve", "--port", "0", "--data-dir",
                                       str(data_dir)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     text=True)
+                                     text=True, start_new_session=True)
         fields = {}
         while "join token" not in fields:
             line = self.proc.stdout.readline()
@@ -43,7 +44,8 @@ class Serve:
         self.admin_token, self.join_token = fields["admin token"], fields["join token"]
 
     def kill9(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
+        # The whole process group, as a crash would: the server and its proof-checking pool workers.
+        os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(10)
         self.proc.stdout.close()
 
