@@ -32,6 +32,9 @@ from gui.theme import ThemeManager
 from gui.views import live_table, log_view
 
 DEFAULT_MESSAGE = '{"type": "ping"}'
+# Bump when docks, toolbars or splitters change: a layout saved by an older panel is then ignored (restoring
+# it would, for instance, squeeze the server strip into the main toolbar's row).
+LAYOUT_VERSION = 2
 ELECTION_DOCK_HEIGHT = 500  # px at first start; then the saved window state decides
 
 
@@ -450,6 +453,8 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+        if self.settings.value("window/layout_version", 0, type=int) != LAYOUT_VERSION:
+            return
         state = self.settings.value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
@@ -461,6 +466,7 @@ class MainWindow(QMainWindow):
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/layout_version", LAYOUT_VERSION)
         for splitter in self._splitters():
             self.settings.setValue(f"splitters/{splitter.objectName()}", splitter.saveState())
         self.settings.sync()

@@ -9,7 +9,7 @@ import psutil
 import pytest
 from PySide6.QtCore import QItemSelectionModel, QSettings
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QMenu, QSplitter
 
 from gui.actions import ACTIONS
 from gui.main_window import MainWindow
@@ -211,3 +211,39 @@ def test_window_geometry_and_splitters_survive_a_restart(qtbot, tmp_path):
     assert (second.width(), second.height()) == (700, 500)
     assert second.main_splitter.sizes() == saved_main
     second.close()
+
+
+
+def test_a_layout_saved_by_an_older_panel_is_not_restored(qtbot, tmp_path):
+    from gui.main_window import LAYOUT_VERSION
+    from server.runner import ServerRunner
+
+    def split(window: MainWindow) -> QSplitter:  # wide enough to move in a small offscreen window
+        return window.findChild(QSplitter, "top_splitter")
+
+    def open_window(version: int | None = None) -> MainWindow:
+        settings = QSettings(str(tmp_path / "layout.ini"), QSettings.Format.IniFormat)
+        if version is not None:
+            settings.setValue("window/layout_version", version)
+        window = MainWindow(ServerRunner(), settings)
+        qtbot.addWidget(window)
+        window.show()
+        return window
+
+    first = open_window()
+    first.resize(700, 500)
+    qtbot.wait(50)  # let the layout take the new size before the splitter is moved
+    default = split(first).sizes()
+    split(first).setSizes([default[0] + 60, default[1] - 60])
+    saved = split(first).sizes()
+    assert saved != default
+    first.close()
+
+    older = open_window(LAYOUT_VERSION - 1)  # what a panel with another layout left behind
+    assert split(older).sizes() != saved
+    older.close()  # saves again, now as the current layout
+
+    current = open_window()
+    split(current).setSizes(saved)
+    current.close()
+    assert split(open_window()).sizes() == saved  # the control: the current version is restored
