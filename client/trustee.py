@@ -6,7 +6,7 @@ keygen.shares   -> open our shares, check each against its dealer's commitments 
                    when the server forwards whole dealings {index, commitments, proof}; a bare commitment
                    list is accepted too), keep x_j in <data-dir>/trustee-<name>-<election_id>.json (0600);
                    reply keygen.done {verification_key, public_key} or keygen.complaint {against, reason}.
-decrypt.request -> D_j = x_j·a with a Chaum–Pedersen proof per ciphertext; reply decrypt.response.
+decrypt.request -> D_j = x_j·a per ciphertext with one batched Chaum–Pedersen proof; reply decrypt.response.
 
 A sealed share's plaintext names the election, dealer and recipient, so the server cannot replay it
 elsewhere. A trustee decrypts one list per election (repeats of that list are fine): otherwise a server
@@ -33,7 +33,6 @@ from mixnet import group, proofs, trustees
 from mixnet.errors import ProofError
 from server import protocol
 
-_SPAN_MIN, _SPANS = 16, 32
 
 
 def share_path(data_dir: str | os.PathLike[str] | None, name: str, election_id: str) -> Path:
@@ -62,17 +61,6 @@ def open_share(box: nacl.public.SealedBox, sealed: Any, election_id: str, dealer
         return group.decode_scalar(plain["share"])
     except (nacl.exceptions.CryptoError, ValueError, TypeError, KeyError, group.InvalidScalar):
         raise ProofError(f"share from trustee {dealer} cannot be opened") from None
-
-
-def decrypt_chunk(job: tuple[int, int, bytes, int, list[tuple[bytes, bytes]]]) -> list[tuple[str, dict]]:
-    """Partial decryptions of one span of ciphertexts (module level: runs on a process pool)."""
-    key_share, index, election_context, start, pairs = job
-    out = []
-    for offset, (a, _b) in enumerate(pairs):
-        context = trustees.decrypt_context(election_context, index, start + offset)
-        cp = proofs.chaum_pedersen_prove(key_share, group.GENERATOR, a, context)
-        out.append((group.mul(key_share, a).hex(), cp.to_json()))
-    return out
 
 
 @dataclass
@@ -195,17 +183,10 @@ class TrusteeRole:
             stored["decrypted"] = message["list_hash"]
             self._store(stored)
         key_share, index = group.decode_scalar(stored["key_share"]), stored["index"]
-        context = proofs.election_context(election_id)
-        size = max(_SPAN_MIN, -(-len(cts) // _SPANS))
-        jobs = [(key_share, index, context, lo, [tuple(ct) for ct in cts[lo:lo + size]])
-                for lo in range(0, len(cts), size)]
-        partials, cps = [], []
-        for part in map_fn(decrypt_chunk, jobs):
-            for factor, cp in part:
-                partials.append(factor)
-                cps.append(cp)
-        return {"type": "decrypt.response", "election_id": election_id, "index": index, "partials": partials,
-                "proofs": cps}
+        partial = trustees.partial_decrypt(key_share, index, [ct[0] for ct in cts], proofs.election_context(election_id),
+                                           map_fn)
+        return {"type": "decrypt.response", "election_id": election_id, "index": index,
+                "partials": [f.hex() for f in partial.factors], "proof": partial.proof.to_json()}
 
     # --- the share file -----------------------------------------------------------------------------------
 

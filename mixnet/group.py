@@ -119,7 +119,12 @@ def hash_to_element(domain: str, *parts: bytes) -> bytes:
 
 def hash_to_scalar(domain: str, *parts: bytes) -> int:
     """A scalar from SHA-512 over a domain tag and length-prefixed parts, reduced mod ORDER."""
-    return int.from_bytes(hashlib.sha512(_framed(domain, parts)).digest(), "little") % ORDER
+    return int.from_bytes(hash_bytes(domain, *parts), "little") % ORDER
+
+
+def hash_bytes(domain: str, *parts: bytes) -> bytes:
+    """The 64-byte SHA-512 digest over a domain tag and length-prefixed parts."""
+    return hashlib.sha512(_framed(domain, parts)).digest()
 
 
 def generators(domain: str, count: int) -> list[bytes]:

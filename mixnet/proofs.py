@@ -63,6 +63,11 @@ def _decode_scalar(value, field: str) -> int:
         raise ProofError(f"{field}: {exc}") from None
 
 
+def _times(k: int, base: bytes) -> bytes:
+    """k·base, through libsodium's precomputed table when base is G (about 3x cheaper than a variable base)."""
+    return group.base_mul(k) if base == group.GENERATOR else group.mul(k, base)
+
+
 def _require_dict(value, keys: Sequence[str], what: str) -> dict:
     if not isinstance(value, dict):
         raise ProofError(f"{what} must be an object")
@@ -94,16 +99,16 @@ def _schnorr_challenge(base: bytes, public: bytes, commitment: bytes, context: b
 
 def schnorr_prove(secret: int, context: bytes, base: bytes = group.GENERATOR) -> SchnorrProof:
     """Prove knowledge of `secret` for public = secret·base."""
-    public = group.mul(secret, base)
+    public = _times(secret, base)
     k = group.random_scalar()
-    commitment = group.mul(k, base)
+    commitment = _times(k, base)
     c = _schnorr_challenge(base, public, commitment, context)
     return SchnorrProof(commitment, (k + c * secret) % group.ORDER)
 
 
 def schnorr_verify(public: bytes, proof: SchnorrProof, context: bytes, base: bytes = group.GENERATOR) -> None:
     c = _schnorr_challenge(base, public, proof.commitment, context)
-    if group.mul(proof.response, base) != group.add(proof.commitment, group.mul(c, public)):
+    if _times(proof.response, base) != group.add(proof.commitment, group.mul(c, public)):
         raise ProofError("Schnorr proof: s·B ≠ t + c·Y")
 
 
@@ -138,9 +143,9 @@ def _cp_challenge(b1: bytes, y1: bytes, b2: bytes, y2: bytes, t1: bytes, t2: byt
 
 def chaum_pedersen_prove(secret: int, b1: bytes, b2: bytes, context: bytes) -> ChaumPedersenProof:
     """Prove Y1 = secret·B1 and Y2 = secret·B2 for the same secret."""
-    y1, y2 = group.mul(secret, b1), group.mul(secret, b2)
+    y1, y2 = _times(secret, b1), group.mul(secret, b2)
     k = group.random_scalar()
-    t1, t2 = group.mul(k, b1), group.mul(k, b2)
+    t1, t2 = _times(k, b1), group.mul(k, b2)
     c = _cp_challenge(b1, y1, b2, y2, t1, t2, context)
     return ChaumPedersenProof(t1, t2, (k + c * secret) % group.ORDER)
 
@@ -149,7 +154,7 @@ def chaum_pedersen_verify(
     b1: bytes, y1: bytes, b2: bytes, y2: bytes, proof: ChaumPedersenProof, context: bytes
 ) -> None:
     c = _cp_challenge(b1, y1, b2, y2, proof.commitment1, proof.commitment2, context)
-    if group.mul(proof.response, b1) != group.add(proof.commitment1, group.mul(c, y1)):
+    if _times(proof.response, b1) != group.add(proof.commitment1, group.mul(c, y1)):
         raise ProofError("Chaum–Pedersen proof: s·B1 ≠ t1 + c·Y1")
     if group.mul(proof.response, b2) != group.add(proof.commitment2, group.mul(c, y2)):
         raise ProofError("Chaum–Pedersen proof: s·B2 ≠ t2 + c·Y2")

@@ -5,8 +5,8 @@ a malformed part fails the checks that depend on it with the parse error as its 
 value another check could not produce (say, ballots when the public key is unreadable) fail with a reason
 saying so, so the list always shows where verification stopped.
 
-`map_fn` (default: the builtin `map`) spreads the independent work — ballot proofs, decryption shares, and
-the shuffle proofs' own inner loops — over whatever pool the caller provides.
+`map_fn` (default: the builtin `map`) spreads the independent work — ballot proofs, and the inner loops of
+the shuffle proofs and the decryption shares' batched proofs — over whatever pool the caller provides.
 """
 
 from __future__ import annotations
@@ -111,8 +111,8 @@ def _ballot_batch(jobs: list[tuple]) -> list[Check]:
     return [_ballot_check(job) for job in jobs]
 
 
-def _share_check(job: tuple) -> tuple[Check, int | None, tuple[bytes, ...] | None]:
-    position, entry, vks, final, context = job
+def _share_check(position: int, entry, vks, final, context: bytes, map_fn) -> tuple[Check, object]:
+    """One trustee's decryption share: its batched proof, folded over map_fn. (check, parsed share or None)."""
     result: dict = {}
 
     def run():
@@ -120,16 +120,14 @@ def _share_check(job: tuple) -> tuple[Check, int | None, tuple[bytes, ...] | Non
             raise _Missing("no usable list to decrypt")
         if vks is None:
             raise _Missing("no valid trustee commitments to derive verification keys from")
-        partial = trustees.PartialDecryption.from_json(entry)
+        partial = trustees.PartialDecryption.from_json(entry, validate=False)
         if partial.trustee not in vks:
             raise ValueError(f"trustee {partial.trustee} is not one of the election's trustees")
-        trustees.verify_partial(vks[partial.trustee], final, partial, context)
+        trustees.verify_factors(vks[partial.trustee], [ct.a for ct in final], partial, context, map_fn)
         result["partial"] = partial
 
     trustee = entry.get("trustee") if isinstance(entry, dict) else None
-    check = _run(f"decryption share {position} proof (trustee {trustee})", run)
-    partial = result.get("partial")
-    return check, (partial.trustee if partial else None), (partial.factors if partial else None)
+    return _run(f"decryption share {position} proof (trustee {trustee})", run), result.get("partial")
 
 
 class _Verifier:
@@ -370,15 +368,15 @@ class _Verifier:
         if self.dealings is not None:
             vks = {d.index: trustees.verification_key(self.dealings, d.index) for d in self.dealings}
         context = self.context if self.election is not None else b""
-        jobs = [(i, entry, vks, self.final, context) for i, entry in enumerate(partial_entries)]
         valid: dict[int, tuple[bytes, ...]] = {}
         dupes = []
-        for check, trustee, factors in self.map_fn(_share_check, jobs):
+        for i, entry in enumerate(partial_entries):
+            check, partial = _share_check(i, entry, vks, self.final, context, self.map_fn)
             self.checks.append(check)
-            if trustee is not None:
-                if trustee in valid:
-                    dupes.append(trustee)
-                valid.setdefault(trustee, factors)
+            if partial is not None:
+                if partial.trustee in valid:
+                    dupes.append(partial.trustee)
+                valid.setdefault(partial.trustee, partial.factors)
 
         def quorum():
             t = self._election()["threshold"]

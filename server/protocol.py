@@ -45,7 +45,7 @@ NODE_TYPES: dict[str, dict[str, type]] = {
     "keygen.complaint": {"election_id": str, "index": int, "against": int, "reason": str, "signed": dict},
     "mix.response": {"election_id": str, "stage": int, "outputs": list, "proof": dict, "list_hash": str,
                      "signed": dict},
-    "decrypt.response": {"election_id": str, "index": int, "partials": list, "proofs": list, "signed": dict},
+    "decrypt.response": {"election_id": str, "index": int, "partials": list, "proof": dict, "signed": dict},
 }
 SERVER_TYPES: dict[str, dict[str, type]] = {
     "welcome": {"client_id": str},

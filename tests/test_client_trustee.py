@@ -61,7 +61,7 @@ def _decrypt_request(cts, election_id="e1") -> dict:
 
 def _combine(cts, responses, threshold) -> list[int]:
     partials = [trustees.PartialDecryption.from_json(
-        {"trustee": r["index"], "factors": r["partials"], "proofs": r["proofs"]}) for r in responses]
+        {"trustee": r["index"], "factors": r["partials"], "proof": r["proof"]}) for r in responses]
     return [elgamal.decode_choice(m, CANDIDATES) for m in trustees.combine(cts, partials, threshold)]
 
 
@@ -83,7 +83,7 @@ def test_ceremony_and_threshold_decryption(tmp_path, threshold, n, whole):
     responses = [role.decrypt_request(_decrypt_request(cts)) for role in roles[-threshold:]]  # the last t trustees
     for r in responses:
         partial = trustees.PartialDecryption.from_json({"trustee": r["index"], "factors": r["partials"],
-                                                        "proofs": r["proofs"]})
+                                                        "proof": r["proof"]})
         trustees.verify_partial(bytes.fromhex(done[r["index"] - 1]["verification_key"]), cts, partial,
                                 proofs.election_context("e1"))
     assert _combine(cts, responses, threshold) == choices

@@ -199,7 +199,7 @@ def test_unsigned_forged_and_replayed_node_messages_are_refused_and_never_stored
         _progress(),
         {"type": "mix.response", "election_id": "e-fuzz", "stage": 0, "outputs": [["00" * 32, "00" * 32]],
          "proof": {}, "list_hash": ""},
-        {"type": "decrypt.response", "election_id": "e-fuzz", "index": 1, "partials": [], "proofs": []},
+        {"type": "decrypt.response", "election_id": "e-fuzz", "index": 1, "partials": [], "proof": {}},
     ]))
     message, reasons = _mutate(member, base, how, data)
     before = _board_counts(fuzz_server)

@@ -188,13 +188,23 @@ def test_forged_decryption_share_and_missing_quorum(honest):
         factors[2] = group.add(group.decode(factors[2]), group.GENERATOR).hex()
     fails = tamper(honest, forge)
     assert set(fails) == {"decryption share 0 proof (trustee 1)"}  # trustees 2 and 3 still make the quorum
-    assert "factor 2" in fails["decryption share 0 proof (trustee 1)"]
+    assert "factors do not match its verification key" in fails["decryption share 0 proof (trustee 1)"]
     fails = tamper(honest, lambda d: d["decryption"]["partials"].__delitem__(slice(1, None)))
     assert "1 valid decryption shares, 2 needed" in fails["decryption quorum"]
     fails = tamper(honest, lambda d: d["decryption"]["partials"].__setitem__(1, d["decryption"]["partials"][0]))
     assert "more than one share" in fails["decryption quorum"]
     fails = tamper(honest, lambda d: d["decryption"]["partials"][2].__setitem__("trustee", 9))
     assert "not one of the election's trustees" in fails["decryption share 2 proof (trustee 9)"]
+
+
+def test_every_decryption_proof_field_altered_fails_that_share(honest):
+    for field in ("commitment1", "commitment2", "response"):
+        def alter(doc, field=field):
+            proof = doc["decryption"]["partials"][1]["proof"]
+            old = proof[field]
+            proof[field] = (group.scalar_hex(group.decode_scalar(old) + 1) if field == "response"
+                            else group.add(group.decode(old), group.GENERATOR).hex())
+        assert set(tamper(honest, alter)) == {"decryption share 1 proof (trustee 2)"}, field
 
 
 def test_altered_plaintexts_or_counts_are_caught(honest):

@@ -64,18 +64,38 @@ def test_forged_partial_decryption_is_rejected(ceremony):
     parties, dealings, public, choices, cts, partials = ceremony
     good = partials[2]
     vk = dkg.verification_key(dealings, 2)
-    forged = dkg.PartialDecryption(2, (group.add(good.factors[0], group.GENERATOR),) + good.factors[1:], good.proofs)
-    with pytest.raises(ProofError, match="trustee 2 factor 0"):
+    forged = dkg.PartialDecryption(2, (group.add(good.factors[0], group.GENERATOR),) + good.factors[1:], good.proof)
+    with pytest.raises(ProofError, match="trustee 2: factors do not match its verification key"):
         dkg.verify_partial(vk, cts, forged, CTX)
+    # Errors that cancel in a plain sum (+P at one position, −P at another) do not cancel in the weighted one.
+    cancelling = (group.add(good.factors[0], group.GENERATOR), group.sub(good.factors[1], group.GENERATOR))
+    with pytest.raises(ProofError):
+        dkg.verify_partial(vk, cts, dkg.PartialDecryption(2, cancelling + good.factors[2:], good.proof), CTX)
+    swapped = dkg.PartialDecryption(2, (good.factors[1], good.factors[0]) + good.factors[2:], good.proof)
+    with pytest.raises(ProofError):  # every factor genuine, two of them at the wrong position
+        dkg.verify_partial(vk, cts, swapped, CTX)
     with pytest.raises(ProofError):  # a share presented as another trustee's
         dkg.verify_partial(dkg.verification_key(dealings, 3), cts, good, CTX)
     with pytest.raises(ProofError, match="2 of 4"):
-        dkg.verify_partial(vk, cts[:2] + cts[:2], dkg.PartialDecryption(2, good.factors[:2], good.proofs[:2]), CTX)
+        dkg.verify_partial(vk, cts, dkg.PartialDecryption(2, good.factors[:2], good.proof), CTX)
     with pytest.raises(ProofError):  # other election
         dkg.verify_partial(vk, cts, good, proofs.election_context("other"))
-    swapped = dkg.PartialDecryption(2, good.factors, (good.proofs[1], good.proofs[0]) + good.proofs[2:])
-    with pytest.raises(ProofError):
-        dkg.verify_partial(vk, cts, swapped, CTX)
+    with pytest.raises(ProofError):  # another trustee's proof
+        dkg.verify_partial(vk, cts, dkg.PartialDecryption(2, good.factors, partials[3].proof), CTX)
+
+
+def test_undecodable_factor_is_named_when_parsed_lazily(ceremony):
+    parties, dealings, public, choices, cts, partials = ceremony
+    doc = partials[2].to_json()
+    doc["factors"][3] = "ff" * 32  # 32 bytes, not a canonical encoding
+    lazy = dkg.PartialDecryption.from_json(doc, validate=False)
+    with pytest.raises(ProofError, match="factor 3"):
+        dkg.verify_partial(dkg.verification_key(dealings, 2), cts, lazy, CTX)
+    with pytest.raises(ProofError, match="decryption factor"):
+        dkg.PartialDecryption.from_json(doc)
+    doc["factors"][3] = "zz"
+    with pytest.raises(ProofError, match="not hex"):
+        dkg.PartialDecryption.from_json(doc, validate=False)
 
 
 def test_bad_share_and_bad_dealing_are_caught():

@@ -47,7 +47,7 @@ async def collect_partials(coord: "Coordinator", election, final: list, index_of
                 if task.exception() is not None:
                     continue  # that trustee left; others may still make the threshold
                 name, message = task.result()
-                partial = {"trustee": index_of[name], "factors": message["partials"], "proofs": message["proofs"]}
+                partial = {"trustee": index_of[name], "factors": message["partials"], "proof": message["proof"]}
                 arrived = time.perf_counter()
                 reason = (f"answered as trustee {message['index']}" if message["index"] != index_of[name] else
                           await coord.on_worker(work.verify_partial, eid, keys[name], final, partial, coord.map_fn()))

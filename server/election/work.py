@@ -1,6 +1,6 @@
 """The election's heavy work, as plain functions over JSON-able data.
 
-Two kinds: module-level jobs the runner's process pool runs (`partial_span`, `combine_and_count`), and
+Two kinds: module-level jobs the runner's process pool runs (`combine_span`), and
 drivers (`verify_stage`, `verify_partial`, `verify_record_doc`) that run on a helper thread and fan their
 own kernels out over the pool through `map_fn`. Neither kind ever runs on the server's loop thread.
 """
@@ -16,7 +16,7 @@ from mixnet.elgamal import Ciphertext
 from mixnet.errors import ProofError
 
 MapFn = Callable[..., Any]
-PARTIAL_SPAN = 500  # decryption factors checked per pool job
+PARTIAL_SPAN = 500  # ciphertexts per combine job
 
 
 def list_hash(ciphertexts: Sequence[Sequence[str]]) -> str:
@@ -51,38 +51,18 @@ def verify_stage(public_key: str, inputs: list, outputs: Any, proof: Any, contex
     return None
 
 
-def partial_span(job: tuple) -> str | None:
-    """Pool job: check factors lo..hi of one trustee's partial decryption; the first failure, or None."""
-    election_id, index, key_hex, lo, cts, factors, cps = job
-    context = proofs.election_context(election_id)
-    key = bytes.fromhex(key_hex)
-    try:
-        for offset, (ct, factor, cp) in enumerate(zip(cts, factors, cps)):
-            position = lo + offset
-            a = group.decode(ct[0])
-            proofs.chaum_pedersen_verify(group.GENERATOR, key, a, group.decode(factor),
-                                         proofs.ChaumPedersenProof.from_json(cp),
-                                         dkg.decrypt_context(context, index, position))
-    except (ProofError, group.InvalidElement, ValueError, TypeError) as exc:
-        return f"trustee {index} factor {position}: {exc}"
-    return None
-
-
 def verify_partial(election_id: str, verification_key: str, ciphertexts: list, partial: dict,
                    map_fn: MapFn = map) -> str | None:
-    """None if every factor of this partial decryption is proven, else why not."""
+    """None if this partial decryption's batched proof covers every factor, else why not. The factors are
+    decoded and folded by span jobs on `map_fn`, not here."""
     try:
-        parsed = dkg.PartialDecryption.from_json(partial)
+        parsed = dkg.PartialDecryption.from_json(partial, validate=False)
+        first_parts = [bytes.fromhex(ct[0]) for ct in ciphertexts]  # the final list: validated when mixed
+        dkg.verify_factors(bytes.fromhex(verification_key), first_parts, parsed, proofs.election_context(election_id),
+                           map_fn)
     except ProofError as exc:
         return str(exc)
-    if len(parsed.factors) != len(ciphertexts):
-        return f"trustee {parsed.trustee} decrypted {len(parsed.factors)} of {len(ciphertexts)} ciphertexts"
-    jobs = [
-        (election_id, parsed.trustee, verification_key, lo, ciphertexts[lo:lo + PARTIAL_SPAN],
-         partial["factors"][lo:lo + PARTIAL_SPAN], partial["proofs"][lo:lo + PARTIAL_SPAN])
-        for lo in range(0, len(ciphertexts), PARTIAL_SPAN)
-    ]
-    return next((reason for reason in map_fn(partial_span, jobs) if reason), None)
+    return None
 
 
 def combine_span(job: tuple) -> list[int]:
