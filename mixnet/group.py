@@ -49,6 +49,20 @@ def decode(data: bytes | str) -> bytes:
     return data
 
 
+def from_hex(data: str | bytes) -> bytes:
+    """32 bytes from hex (or bytes), NOT checked to be a group element: only for values that a libsodium call
+    decodes, and so validates, before anything depends on them (the shuffle verifier's kernels). Skipping the
+    separate check keeps that cost off a caller's single thread."""
+    if isinstance(data, str):
+        try:
+            data = bytes.fromhex(data)
+        except ValueError:
+            raise InvalidElement("element is not hex") from None
+    if not isinstance(data, (bytes, bytearray)) or len(data) != ELEMENT_BYTES:
+        raise InvalidElement("element must be 32 bytes")
+    return bytes(data)
+
+
 def decode_scalar(value: int | str) -> int:
     """Validate a scalar that came from outside (int, or 64-char little-endian hex text)."""
     if isinstance(value, str):

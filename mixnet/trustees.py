@@ -136,20 +136,10 @@ class PartialDecryption:
         if not isinstance(factors, list):
             raise ProofError("factors must be a list")
         try:
-            decoded = tuple(group.decode(f) if validate else _raw_element(f) for f in factors)
+            decoded = tuple(group.decode(f) if validate else group.from_hex(f) for f in factors)
         except (group.InvalidElement, TypeError) as exc:
             raise ProofError(f"decryption factor: {exc}") from None
         return cls(trustee, decoded, proofs.ChaumPedersenProof.from_json(value["proof"]))
-
-
-def _raw_element(value) -> bytes:
-    try:
-        raw = bytes.fromhex(value)
-    except (ValueError, TypeError):
-        raise group.InvalidElement("element is not hex") from None
-    if len(raw) != group.ELEMENT_BYTES:
-        raise group.InvalidElement("element must be 32 bytes")
-    return raw
 
 
 def batch_seed(context: bytes, verification_key_j: bytes, first_parts: Sequence[bytes], factors: Sequence[bytes]) -> bytes:
