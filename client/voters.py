@@ -1,6 +1,6 @@
 """The voter simulator: many voters casting real encrypted ballots through the server's JSON API.
 
-Encryption (mixnet.ballots.cast: an ElGamal encryption, a Schnorr and a disjunctive proof) is CPU-bound, so
+Encryption (mixnet.ballots.cast: an ElGamal encryption and a Schnorr proof) is CPU-bound, so
 it runs in a process pool, in batches; posting is I/O-bound, so a few threads each hold one keep-alive
 HTTP connection. Encryption of later batches overlaps with posting of earlier ones. By default ballots are
 posted `post_batch` at a time in one request ({"ballots": [...]}, one board commit on the server); post_batch=1

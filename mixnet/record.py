@@ -15,7 +15,7 @@ from mixnet.elgamal import Ciphertext
 from mixnet.trustees import Dealing, PartialDecryption, check_parameters
 
 FORMAT = "mixscope-election-record"
-VERSION = 1
+VERSION = 2  # 2: ballots without a choice proof; plaintexts may be null; result carries "invalid"
 ACCEPTED = "accepted"
 REJECTED = "rejected"
 
@@ -50,8 +50,9 @@ class RecordBuilder:
         self.stages: list[dict] = []
         self._current: list[Ciphertext] | None = None  # last accepted outputs
         self.partials: list[dict] = []
-        self.plaintexts: list[int] | None = None
+        self.plaintexts: list[int | None] | None = None
         self.counts: list[int] | None = None
+        self.invalid: int | None = None
 
     @property
     def election_id(self) -> str:
@@ -90,8 +91,9 @@ class RecordBuilder:
     def add_partial(self, partial: PartialDecryption) -> None:
         self.partials.append(partial.to_json())
 
-    def set_result(self, plaintexts: Sequence[int], counts: Sequence[int]) -> None:
-        self.plaintexts, self.counts = list(plaintexts), list(counts)
+    def set_result(self, plaintexts: Sequence[int | None], counts: Sequence[int], invalid: int) -> None:
+        """`plaintexts`: each decrypted output's candidate index, None for one that encodes no candidate."""
+        self.plaintexts, self.counts, self.invalid = list(plaintexts), list(counts), invalid
 
     def to_json(self) -> dict:
         return {
@@ -105,5 +107,5 @@ class RecordBuilder:
             "mix": list(self.stages),
             "decryption": {"ciphertexts": ciphertexts_json(self.mix_input()), "partials": list(self.partials)},
             "plaintexts": self.plaintexts,
-            "result": {"counts": self.counts},
+            "result": {"counts": self.counts, "invalid": self.invalid},
         }

@@ -42,7 +42,7 @@ def _cheat(mode: str, public_key: bytes, outputs: list) -> list:
 
 
 def run_election(
-    voters: Sequence[int],
+    voters: Sequence[int | None],
     candidates: int | Sequence[str],
     threshold: int,
     trustees: int,
@@ -55,6 +55,9 @@ def run_election(
     map_fn=map,
 ) -> dict:
     """Run an election where voter i chooses `voters[i]`; return its record (see docs/verifier.md).
+
+    A choice of None casts an invalid ballot: encode_choice(K), a candidate that does not exist, encrypted
+    with a valid proof of randomness; the board accepts it and the tally counts it as invalid.
 
     `mixers` is a count or a list of names; `cheat` maps a mixer's 0-based position to a cheating mode;
     `decrypting` lists the trustee indices (1-based) that publish shares (default: all of them)."""
@@ -78,8 +81,11 @@ def run_election(
     # Voting: the board accepts only ballots whose proofs verify.
     for i, choice in enumerate(voters):
         voter_id = f"voter-{i + 1}"
-        ballot = ballots.cast(public_key, election_id, voter_id, len(names), choice)
-        ballots.verify_ballot(public_key, election_id, voter_id, len(names), ballot)
+        if choice is None:
+            ballot = ballots.seal(public_key, election_id, voter_id, elgamal.encode_choice(len(names)))
+        else:
+            ballot = ballots.cast(public_key, election_id, voter_id, len(names), choice)
+        ballots.verify_ballot(public_key, election_id, voter_id, ballot)
         builder.add_ballot(voter_id, ballot)
 
     # Mixing: each stage is checked before its outputs may feed the next one.
@@ -107,5 +113,6 @@ def run_election(
         builder.add_partial(partial)
         partials.append(partial)
     plaintexts = tally.decode_choices(dkg.combine(final, partials, threshold), len(names))
-    builder.set_result(plaintexts, tally.count_choices(plaintexts, len(names)))
+    result = tally.count_result(plaintexts, len(names))
+    builder.set_result(plaintexts, result["counts"], result["invalid"])
     return builder.to_json()

@@ -8,7 +8,7 @@ decryption the small discrete log `count` is read from a table of 0·G .. max·G
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from typing import NamedTuple, Sequence, TypedDict
 
 from mixnet import elgamal, group, proofs
 from mixnet.elgamal import Ciphertext
@@ -115,19 +115,27 @@ def counts_from_elements(elements: Sequence[bytes], voters: int) -> list[int]:
     return [table.solve(e) for e in elements]
 
 
-def decode_choices(plaintexts: Sequence[bytes], candidates: int) -> list[int]:
-    """Decrypted mix outputs (encode_choice(i)) → choice indices; ValueError names an undecodable output."""
+def decode_choices(plaintexts: Sequence[bytes], candidates: int) -> list[int | None]:
+    """Decrypted mix outputs (encode_choice(i)) → choice indices; None for an output that encodes no
+    candidate (an invalid vote: ballots carry no proof of a valid choice, see mixnet/ballots.py)."""
     table = elgamal.choice_table(candidates)
-    choices = []
-    for position, element in enumerate(plaintexts):
-        if element not in table:
-            raise ValueError(f"output {position} does not decrypt to a candidate")
-        choices.append(table[element])
-    return choices
+    return [table.get(element) for element in plaintexts]
 
 
-def count_choices(choices: Sequence[int], candidates: int) -> list[int]:
+def count_choices(choices: Sequence[int | None], candidates: int) -> list[int]:
+    """Votes per candidate; invalid choices (None) count for nobody."""
     counts = [0] * candidates
     for choice in choices:
-        counts[choice] += 1
+        if choice is not None:
+            counts[choice] += 1
     return counts
+
+
+class CountResult(TypedDict):
+    counts: list[int]
+    invalid: int
+
+
+def count_result(choices: Sequence[int | None], candidates: int) -> CountResult:
+    """The result as the record states it: votes per candidate and the number of invalid outputs."""
+    return {"counts": count_choices(choices, candidates), "invalid": sum(choice is None for choice in choices)}

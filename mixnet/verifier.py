@@ -91,17 +91,21 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _choice_text(choice: int | None) -> str:
+    return "invalid (null)" if choice is None else str(choice)
+
+
 # Module-level so a process pool can pickle them.
 def _ballot_check(job: tuple) -> Check:
-    position, public_key, election_id, candidates, entry = job
+    position, public_key, election_id, entry = job
 
     def run():
         if public_key is None:
             raise _Missing("no valid public key to check against")
         if not isinstance(entry, dict) or not isinstance(entry.get("voter"), str):
             raise ValueError("ballot entry needs a string 'voter'")
-        ballot = ballots.Ballot.from_json(entry)
-        ballots.verify_ballot(public_key, election_id, entry["voter"], candidates, ballot)
+        ballot = ballots.Ballot.from_json({k: v for k, v in entry.items() if k != "voter"})
+        ballots.verify_ballot(public_key, election_id, entry["voter"], ballot)
 
     voter = entry.get("voter") if isinstance(entry, dict) else None
     return _run(f"ballot {position} proof (voter {voter!r})", run)
@@ -138,7 +142,7 @@ class _Verifier:
         self.dealings: list[trustees.Dealing] | None = None
         self.public_key: bytes | None = None
         self.final: list[Ciphertext] | None = None
-        self.plaintexts: list[bytes] | None = None
+        self.plaintexts: list[int | None] | None = None  # decoded choices, None: invalid
 
     def add(self, name: str, fn: Callable[[], str | None]) -> bool:
         check = _run(name, fn)
@@ -250,12 +254,10 @@ class _Verifier:
         if not isinstance(entries, list):
             self.add("ballots", _fail(ValueError("ballots must be a list")))
             return
-        e = self.election or {}
-        eid, cands = e.get("id"), len(e.get("candidates") or []) or 1
         if self.election is None:
             self.add("ballots", _fail(_Missing("election parameters are unusable")))
             return
-        jobs = [(i, self.public_key, eid, cands, entry) for i, entry in enumerate(entries)]
+        jobs = [(i, self.public_key, self.election["id"], entry) for i, entry in enumerate(entries)]
         batches = [jobs[lo:lo + _BATCH] for lo in range(0, len(jobs), _BATCH)]
         for checks in self.map_fn(_ballot_batch, batches):
             self.checks.extend(checks)
@@ -394,14 +396,15 @@ class _Verifier:
             chosen = dict(sorted(valid.items())[:t])
             elements = trustees.combine_factors(self.final, chosen)
             claimed = self.doc["plaintexts"]
-            if not isinstance(claimed, list) or not all(_is_int(c) for c in claimed):
-                raise ValueError("plaintexts must be a list of choice indices")
+            if not isinstance(claimed, list) or not all(c is None or _is_int(c) for c in claimed):
+                raise ValueError("plaintexts must be a list of choice indices or nulls")
             if len(claimed) != len(elements):
                 raise ValueError(f"{len(claimed)} plaintexts for {len(elements)} decrypted ciphertexts")
             decoded = tally.decode_choices(elements, len(self._election()["candidates"]))
             for position, (mine, theirs) in enumerate(zip(decoded, claimed)):
                 if mine != theirs:
-                    raise ValueError(f"plaintext {position} is {theirs}, the shares decrypt to {mine}")
+                    raise ValueError(f"plaintext {position} is {_choice_text(theirs)}, "
+                                     f"the shares decrypt to {_choice_text(mine)}")
             self.plaintexts = decoded
             return f"trustees {sorted(chosen)} combined"
 
@@ -412,12 +415,16 @@ class _Verifier:
         counts = result.get("counts") if isinstance(result, dict) else None
         if not isinstance(counts, list) or not all(_is_int(c) for c in counts):
             raise ValueError("result counts must be a list of integers")
+        if not _is_int(result.get("invalid")):
+            raise ValueError("result invalid must be an integer")
         if self.plaintexts is None:
             raise _Missing("no verified plaintexts to count")
-        expected = tally.count_choices(self.plaintexts, len(self._election()["candidates"]))
-        if counts != expected:
-            raise ValueError(f"counts {counts} but the plaintexts give {expected}")
-        return f"counts {counts}"
+        expected = tally.count_result(self.plaintexts, len(self._election()["candidates"]))
+        if counts != expected["counts"]:
+            raise ValueError(f"counts {counts} but the plaintexts give {expected['counts']}")
+        if result["invalid"] != expected["invalid"]:
+            raise ValueError(f"invalid {result['invalid']} but the plaintexts give {expected['invalid']}")
+        return f"counts {counts}, invalid {expected['invalid']}"
 
 
 def verify_record(doc, map_fn=map) -> list[Check]:

@@ -3,7 +3,7 @@
 A real server (ServerRunner on a loopback port, a board in a temporary directory) with one election in the
 voting state, and the voter simulator casting N real encrypted ballots over keep-alive HTTP. Reported: the
 end-to-end rate, the encryption-only rate of the same pool size (what the voters' side alone could do),
-and the server alone on pre-encrypted ballots (verify two proofs + one durable commit + HTTP per ballot).
+and the server alone on pre-encrypted ballots (verify one proof + one durable commit + HTTP per ballot).
 """
 
 from __future__ import annotations

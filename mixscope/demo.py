@@ -122,8 +122,9 @@ def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates
         "election_id": eid,
         "ballots": len(receipts),
         "tally": dict(zip(candidates, decrypted["counts"])),
+        "invalid": decrypted["invalid"],
         "expected": dict(zip(candidates, expected)),
-        "tally_matches": decrypted["counts"] == expected,
+        "tally_matches": decrypted["counts"] == expected and decrypted["invalid"] == 0,  # all voters vote validly
         "verified": bool(published.get("verified")),
         "record": published["record"],
         "record_hash": published["record_hash"],
@@ -156,7 +157,8 @@ def run(args) -> int:
         for stage in report["stages"]:
             print(f"stage {stage['stage']} {stage['mixer']}: {stage['status']}"
                   + (f" ({stage['reason']})" if stage["reason"] else ""))
-        print("tally: " + ", ".join(f"{name} {count}" for name, count in report["tally"].items()))
+        print("tally: " + ", ".join(f"{name} {count}" for name, count in report["tally"].items())
+              + (f", invalid {report['invalid']}" if report["invalid"] else ""))
         print("phases: " + ", ".join(f"{name} {secs:.2f} s" for name, secs in report["phases"].items()))
         print(f"record: {report['record']} ({'verified' if report['verified'] else 'DOES NOT VERIFY'})")
         print("OK" if ok else "FAILED: the record does not verify or the tally differs from the ballots cast")

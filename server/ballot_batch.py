@@ -27,7 +27,7 @@ class BatchRefused(Exception):
 
 
 class Checked(NamedTuple):
-    """One ballot of the batch: `status` 0 when its proofs hold, else the
+    """One ballot of the batch: `status` 0 when its proof holds, else the
     HTTP status that refuses it and the reason. `ballot` is the normalised JSON of a good one."""
 
     index: int
@@ -58,15 +58,15 @@ def check_part(job: tuple) -> list[Checked] | BatchRefused:
     """Pool job: parse the batch text and check ballots part, part+parts, ... of it (interleaved, so each part
     gets the same mix of work). `public_key` None: the election is not voting, parse only (the board answers
     resubmissions and refuses the rest)."""
-    text, part, parts, election_id, public_key, candidates = job
+    text, part, parts, election_id, public_key = job
     try:
         entries = parse_batch(text)
     except BatchRefused as exc:
         return exc
-    return [check_entry(i, entries[i], election_id, public_key, candidates) for i in range(part, len(entries), parts)]
+    return [check_entry(i, entries[i], election_id, public_key) for i in range(part, len(entries), parts)]
 
 
-def check_entry(index: int, entry: Any, election_id: str, public_key: bytes | None, candidates: int) -> Checked:
+def check_entry(index: int, entry: Any, election_id: str, public_key: bytes | None) -> Checked:
     if not isinstance(entry, dict) or set(entry) != {"voter_id", "ballot"}:
         return Checked(index, None, None, 400, "each entry must be an object {voter_id, ballot} and nothing else")
     voter_id = entry["voter_id"]
@@ -79,7 +79,7 @@ def check_entry(index: int, entry: Any, election_id: str, public_key: bytes | No
         return Checked(index, voter_id, None, 400, f"malformed ballot: {exc}")
     if public_key is not None:
         try:
-            ballots.verify_ballot(public_key, election_id, voter_id, candidates, ballot)
+            ballots.verify_ballot(public_key, election_id, voter_id, ballot)
         except ProofError as exc:
             return Checked(index, voter_id, None, 422, f"ballot refused: {exc}")
     return Checked(index, voter_id, ballot.to_json(), 0, "")

@@ -17,7 +17,7 @@ from server.views import HttpError
 from server.views_ballots import (NotABatchError, current_board, election_or_404, receipt_json, submit_ballot,
                                   submit_batch)
 
-MAX_BALLOT_BODY = 256 * 1024  # a ballot is a few KB; a disjunctive proof grows ~200 bytes per candidate
+MAX_BALLOT_BODY = 256 * 1024  # one ballot body is well under 1 KB (ciphertext + Schnorr proof + voter id)
 MAX_BATCH_BODY = 16 * 1024 * 1024  # {"ballots": [...]}: up to MAX_BATCH ballots of up to ~16 KB each
 
 

@@ -69,7 +69,7 @@ def submit_ballot(election_id: str, voter_id: Any, ballot_json: Any) -> Intake:
         raise HttpError(400, f"malformed ballot: {exc}") from None
     normalised = ballot.to_json()  # one spelling per ballot, so the tracking hash is the record's
 
-    # A resubmission is answered from the board without redoing the proofs (it was verified when stored).
+    # A resubmission is answered from the board without redoing the proof (it was verified when stored).
     stored = board.receipt(election_id, voter_id)
     if stored is not None:
         if stored.tracking_hash == board_mod.content_hash(normalised):
@@ -79,7 +79,7 @@ def submit_ballot(election_id: str, voter_id: Any, ballot_json: Any) -> Intake:
         raise HttpError(409, f"election {election_id!r} is {election.state}, not voting: ballot refused")
 
     try:
-        ballots.verify_ballot(public_key_of(election), election_id, voter_id, len(election.candidates), ballot)
+        ballots.verify_ballot(public_key_of(election), election_id, voter_id, ballot)
     except ProofError as exc:
         raise HttpError(422, f"ballot refused: {exc}") from None
     receipt = store(board, election_id, voter_id, normalised)
@@ -117,7 +117,7 @@ def submit_batch(election_id: str, text: str, admit_voter=None) -> dict[str, Any
     public_key = public_key_of(election) if election.state == "voting" else None  # else: resubmissions only
     pool = getattr(context(), "pool", None)
     parts = 1 if pool is None else BATCH_PARTS
-    jobs = [(text, part, parts, election_id, public_key, len(election.candidates)) for part in range(parts)]
+    jobs = [(text, part, parts, election_id, public_key) for part in range(parts)]
     try:
         answers = list(map(ballot_batch.check_part, jobs) if pool is None else pool.map(ballot_batch.check_part, jobs))
     except RuntimeError:  # the pool is shut down: the server is stopping

@@ -101,20 +101,23 @@ def board_page(election_id: str):
 def results_page(election_id: str):
     board = current_board()
     election = election_or_404(board, election_id)
-    counts = result_counts(board, election)
-    rows = None
-    if counts is not None:
-        total = sum(counts)
+    result = stored_result(board, election)
+    rows, invalid = None, 0
+    if result is not None:
+        counts, invalid = result
+        total = sum(counts)  # shares are of the valid votes
         rows = [(name, n, 100.0 * n / total if total else 0.0) for name, n in zip(election.candidates, counts)]
     published = board.record(election_id) is not None
-    return _page("results.html", election=election, rows=rows, published=published,
+    return _page("results.html", election=election, rows=rows, invalid=invalid, published=published,
                  record_url=url_for("get_record", election_id=election_id, download=1))
 
 
-def result_counts(board: board_mod.Board, election: board_mod.Election) -> list[int] | None:
-    """The tally's counts per candidate, from the stored result (or the published record)."""
+def stored_result(board: board_mod.Board, election: board_mod.Election) -> tuple[list[int], int] | None:
+    """The tally's counts per candidate and its number of invalid votes, from the stored result (or the
+    published record)."""
     for source in (board.result(election.id), (board.record(election.id) or {}).get("result")):
         counts = source.get("counts") if isinstance(source, dict) else None
         if isinstance(counts, list) and len(counts) == len(election.candidates):
-            return counts
+            invalid = source.get("invalid")
+            return counts, invalid if isinstance(invalid, int) else 0
     return None

@@ -33,7 +33,7 @@ def test_simulator_casts_every_ballot_exactly_once(server):
     assert sorted(b.position for b in stored) == list(range(1, len(choices) + 1))
     assert seen[-1] == (len(choices), len(choices)) and len(seen) == len(choices)
     sample = by_voter["v5"]
-    ballots.verify_ballot(public_key, election_id, "v5", 3, ballots.Ballot.from_json(sample.ballot))
+    ballots.verify_ballot(public_key, election_id, "v5", ballots.Ballot.from_json(sample.ballot))
 
 
 def test_simulator_reports_refused_ballots(server):

@@ -63,8 +63,10 @@ def test_the_demo_command_prints_json_and_exits_zero(tmp_path):
     assert bad.returncode == 2 and "honest" in bad.stderr
 
 
-def test_decryption_with_one_trustee_missing(server, tmp_path):
+def test_decryption_with_one_trustee_missing_and_an_invalid_vote(server, tmp_path):
+    from client.vote import BallotApi, public_key_of
     from client.voters import simulate_voters
+    from mixnet import ballots, elgamal
 
     nodes = DemoNodes(server.ws_url, server.join_token, tmp_path)
     try:
@@ -77,6 +79,9 @@ def test_decryption_with_one_trustee_missing(server, tmp_path):
         server.call("election.keygen", {"election_id": eid}).result(60)
         choices = [0, 1, 1, 0, 1, 1, 1]
         simulate_voters(server.url, eid, choices)
+        with BallotApi(server.url) as api:  # eve votes for a third candidate that does not exist
+            spoilt = ballots.seal(public_key_of(api.election(eid)), eid, "eve", elgamal.encode_choice(2))
+            assert api.cast(eid, "eve", spoilt.to_json())["position"] == len(choices) + 1
         trustees[1].kill()  # trustee-2 is gone for good
         trustees[1].wait(10)
         deadline = time.monotonic() + 10
@@ -85,10 +90,13 @@ def test_decryption_with_one_trustee_missing(server, tmp_path):
         server.call("election.close", {}).result(10)
         server.call("election.mix", {}).result(120)
         result = server.call("election.decrypt", {}).result(120)
-        assert result["counts"] == [2, 5]
+        assert result["counts"] == [2, 5] and result["invalid"] == 1
         assert sorted(result["trustees"]) == ["trustee-1", "trustee-3"]
         published = server.call("election.publish", {}).result(120)
         assert published["verified"]
+        record = server.board.record(eid)
+        assert record["result"] == {"counts": [2, 5], "invalid": 1} and record["plaintexts"].count(None) == 1
+        assert all_passed(verify_record(record))
         status = server.call("election.status", {"election_id": eid}).result(10)
         assert status["election"]["state"] == "published" and status["decrypted_by"] == result["trustees"]
     finally:

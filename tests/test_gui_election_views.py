@@ -101,6 +101,18 @@ def test_cascade_shows_every_stage_state_progress_and_the_rejected_reason(lab):
     assert panel.tabs.currentIndex() == 1  # the result comes to the front
 
 
+def test_invalid_votes_are_listed_in_the_text_but_not_charted(lab, qtmodeltester):
+    _, tracker, panel, publish, settle = lab
+    publish("election.state", state="tallied", reason=None)
+    publish("election.result", counts=[3, 1], invalid=2, candidates=["yes", "no"])
+    settle()
+    assert tracker.info.invalid == 2
+    assert panel.cascade.card("tally").detail.text() == "yes: 3\nno: 1\ninvalid: 2"
+    assert panel.results.rows() == [("yes", 3, "75.0 %"), ("no", 1, "25.0 %"), ("invalid (no candidate)", 2, "–")]
+    assert panel.results_chart.shown == [3, 1]  # the chart has the candidates only
+    qtmodeltester.check(panel.results)
+
+
 def test_verification_report_lists_every_check(lab, qtmodeltester):
     _, tracker, panel, publish, settle = lab
     publish("election.state", state="tallied", reason=None)

@@ -97,7 +97,7 @@ def test_export_then_open_round_trip(window, ws_client, qtbot, tmp_path, setting
     from server.runner import ServerRunner
 
     send_traffic(ws_client, qtbot, window)
-    record = run_election([0, 1, 1, 0, 1], ["yes", "no"], threshold=1, trustees=2, mixers=2, cheat={0: "swap"})
+    record = run_election([0, 1, None, 1, 0, 1], ["yes", "no"], threshold=1, trustees=2, mixers=2, cheat={0: "swap"})
     window.election.record = record
     window.election.update_enabled()
     export = window.findChild(QAction, "action_session_export")
@@ -122,6 +122,7 @@ def test_export_then_open_round_trip(window, ws_client, qtbot, tmp_path, setting
     assert info.stages[0].reason  # the reason recorded when the stage was rejected
     assert viewer.election_panel.cascade.card(0).state_label.text() == "rejected"
     assert info.counts == [2, 3] and viewer.election_panel.results.rows()[1][:2] == ("no", 3)
+    assert info.invalid == 1 and viewer.election_panel.results.rows()[2] == ("invalid (no candidate)", 1, "–")
     assert info.verified is True and all(row[1] == "pass" for row in viewer.election_panel.checks.rows())
     assert any(row[0].startswith("mix stage 0 rejection justified") for row in viewer.election_panel.checks.rows())
     # Read-only: nothing may be driven, but the session can be exported again.

@@ -47,8 +47,10 @@ def test_honest_record_passes_every_check_and_survives_json(honest):
                      "combination of shares gives the plaintexts", "tally matches decrypted plaintexts"):
         assert expected in names
     assert sum(n.startswith("ballot ") for n in names) == len(VOTES)
-    assert honest["result"]["counts"] == [1, 1, 3]
+    assert honest["version"] == 2
+    assert honest["result"] == {"counts": [1, 1, 3], "invalid": 0}
     assert sorted(honest["plaintexts"]) == sorted(VOTES)
+    assert set(honest["ballots"][0]) == {"voter", "ciphertext", "randomness_proof"}
 
 
 def test_verifier_runs_over_a_process_pool(honest):
@@ -83,16 +85,13 @@ def test_only_cheaters_means_no_accepted_stage():
 def test_every_ballot_proof_field_altered_fails_that_ballot(honest):
     entry = honest["ballots"][0]
     proof_leaves = [("randomness_proof", "commitment"), ("randomness_proof", "response")]
-    for branch in range(3):
-        proof_leaves += [("choice_proof", "commitments", branch, 0), ("choice_proof", "commitments", branch, 1),
-                         ("choice_proof", "challenges", branch), ("choice_proof", "responses", branch)]
     for path in proof_leaves:
         def alter(doc, path=path):
             target = doc["ballots"][0]
             for step in path[:-1]:
                 target = target[step]
             old = target[path[-1]]
-            scalar = path[-1] == "response" or path[1] in ("challenges", "responses")
+            scalar = path[-1] == "response"
             target[path[-1]] = group.scalar_hex(group.decode_scalar(old) + 1) if scalar else group.add(group.decode(old), group.GENERATOR).hex()
         assert set(tamper(honest, alter)) == {"ballot 0 proof (voter 'voter-1')"}, path
     assert entry == honest["ballots"][0]  # the fixture itself is untouched
@@ -214,8 +213,60 @@ def test_altered_plaintexts_or_counts_are_caught(honest):
     assert "plaintext 0 is" in fails["combination of shares gives the plaintexts"]
     fails = tamper(honest, lambda d: d["result"].__setitem__("counts", [2, 0, 3]))
     assert "plaintexts give [1, 1, 3]" in fails["tally matches decrypted plaintexts"]
+    fails = tamper(honest, lambda d: d["plaintexts"].__setitem__(0, None))  # a valid vote claimed invalid
+    assert "is invalid (null), the shares decrypt to" in fails["combination of shares gives the plaintexts"]
     fails = tamper(honest, lambda d: d["decryption"].__setitem__("ciphertexts", d["mix"][0]["outputs"]))
     assert "last accepted" in fails["decryption input is the final mix output"]
+
+
+# --- invalid votes: ballots of no candidate ---------------------------------------------------------------
+
+INVALID_VOTES = [0, None, 2, 2]
+
+
+@pytest.fixture(scope="module")
+def with_invalid():
+    return simulate.run_election(INVALID_VOTES, ["ann", "bob", "cy"], 2, 3, 2, election_id="rec-invalid")
+
+
+def _invalid_position(doc) -> int:
+    return doc["plaintexts"].index(None)
+
+
+def test_a_ballot_of_no_candidate_is_counted_invalid_and_the_record_verifies(with_invalid):
+    checks = verify_record(json.loads(json.dumps(with_invalid)))
+    assert all_passed(checks), [c for c in checks if not c.ok]
+    assert with_invalid["result"] == {"counts": [1, 0, 2], "invalid": 1}
+    assert with_invalid["plaintexts"].count(None) == 1
+    assert sorted(p for p in with_invalid["plaintexts"] if p is not None) == [0, 2, 2]
+    tally_check = next(c for c in checks if c.name == "tally matches decrypted plaintexts")
+    assert "invalid 1" in tally_check.reason
+
+
+@pytest.mark.parametrize("claimed", [0, 1, 2, 3])
+def test_a_record_claiming_a_candidate_for_an_invalid_output_fails(with_invalid, claimed):
+    position = _invalid_position(with_invalid)
+    fails = tamper(with_invalid, lambda d: d["plaintexts"].__setitem__(position, claimed))
+    reason = fails["combination of shares gives the plaintexts"]
+    assert f"plaintext {position} is {claimed}, the shares decrypt to invalid (null)" in reason
+
+
+@pytest.mark.parametrize("mutate, reason", [
+    (lambda r: r.__setitem__("invalid", 0), "invalid 0 but the plaintexts give 1"),
+    (lambda r: r.__setitem__("invalid", 2), "invalid 2 but the plaintexts give 1"),
+    (lambda r: r.__setitem__("invalid", True), "must be an integer"),
+    (lambda r: r.__setitem__("invalid", "1"), "must be an integer"),
+    (lambda r: r.pop("invalid"), "must be an integer"),
+])
+def test_a_record_with_a_wrong_invalid_count_fails_the_tally(with_invalid, mutate, reason):
+    fails = tamper(with_invalid, lambda d: mutate(d["result"]))
+    assert set(fails) == {"tally matches decrypted plaintexts"}
+    assert reason in fails["tally matches decrypted plaintexts"]
+
+
+def test_a_version_1_ballot_with_a_choice_proof_is_refused(honest):
+    fails = tamper(honest, lambda d: d["ballots"][0].__setitem__("choice_proof", {}))
+    assert "unknown field(s) choice_proof" in fails["ballot 0 proof (voter 'voter-1')"]
 
 
 # --- malformed documents ----------------------------------------------------------------------------------
@@ -228,6 +279,7 @@ def test_altered_plaintexts_or_counts_are_caught(honest):
         (lambda d: d.__setitem__("public_key", "zz" * 32), "public key matches commitments", "not hex"),
         (lambda d: d.__setitem__("public_key", "ff" * 32), "public key matches commitments", "canonical"),
         (lambda d: d.__setitem__("version", 99), "format", "not supported"),
+        (lambda d: d.__setitem__("version", 1), "format", "only 2"),
         (lambda d: d["group"].__setitem__("name", "P-256"), "group", "ristretto255"),
         (lambda d: d["election"].__setitem__("threshold", "2"), "election parameters", "threshold"),
         (lambda d: d.__setitem__("ballots", {}), "ballots", "must be a list"),
@@ -293,7 +345,7 @@ def test_any_election_verifies_and_counts_right(votes, n, data):
     decrypting = data.draw(st.lists(st.integers(min_value=1, max_value=n), min_size=t, max_size=n, unique=True))
     doc = simulate.run_election(votes, 4, t, n, 2, decrypting=decrypting)
     assert all_passed(verify_record(doc))
-    assert doc["result"]["counts"] == [votes.count(i) for i in range(4)]
+    assert doc["result"] == {"counts": [votes.count(i) for i in range(4)], "invalid": 0}
     assert sorted(p["trustee"] for p in doc["decryption"]["partials"]) == sorted(decrypting)
 
 

@@ -83,8 +83,17 @@ def test_mixnet_outputs_decode_and_count():
     plaintexts = [elgamal.decrypt(key.secret, elgamal.encrypt(key.public, elgamal.encode_choice(c))) for c in choices]
     assert tally.decode_choices(plaintexts, 3) == choices
     assert tally.count_choices(choices, 3) == [1, 1, 3]
-    with pytest.raises(ValueError, match="output 1 does not decrypt to a candidate"):
-        tally.decode_choices([plaintexts[0], elgamal.encode_choice(3)], 3)
+    assert tally.count_result(choices, 3) == {"counts": [1, 1, 3], "invalid": 0}
+
+
+def test_outputs_that_encode_no_candidate_are_invalid_not_errors():
+    # encode_choice(3) is a 4th candidate of 3; the identity and 1000·G encode none at all.
+    outputs = [elgamal.encode_choice(0), elgamal.encode_choice(3), group.IDENTITY, group.base_mul(1000), elgamal.encode_choice(2)]
+    choices = tally.decode_choices(outputs, 3)
+    assert choices == [0, None, None, None, 2]
+    assert tally.count_choices(choices, 3) == [1, 0, 1]
+    assert tally.count_result(choices, 3) == {"counts": [1, 0, 1], "invalid": 3}
+    assert tally.count_result([], 2) == {"counts": [0, 0], "invalid": 0}
 
 
 def test_add_ciphertexts_is_homomorphic():

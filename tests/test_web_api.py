@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from mixnet import ballots, group
+from mixnet import ballots, elgamal, group
 from server.board import content_hash
 from server.events import EventChannel
 from server.views_ballots import BallotCounter
@@ -38,7 +38,7 @@ def test_good_ballot_is_stored_and_acknowledged_with_its_tracking_hash(server, e
     stored = server.board.ballots(election_id)
     assert [(b.voter_id, b.tracking_hash) for b in stored] == [("alice", reply["receipt"])]
     assert stored[0].ballot == ballot  # what the record will carry, verifiable by anyone
-    ballots.verify_ballot(public_key, election_id, "alice", 3, ballots.Ballot.from_json(stored[0].ballot))
+    ballots.verify_ballot(public_key, election_id, "alice", ballots.Ballot.from_json(stored[0].ballot))
 
     again = post(server, election_id, {"voter_id": "alice", "ballot": ballot})
     assert again == (200, reply)  # an identical retry (say, after a lost reply) gets the same receipt
@@ -83,7 +83,8 @@ def _tampered_ciphertext(ballot):
     ("voter id not a string", 400, "voter_id"),
     ("unknown field", 400, "unknown field"),
     ("ballot not an object", 400, "malformed ballot"),
-    ("ballot lacks proof", 400, "choice_proof"),
+    ("ballot lacks proof", 400, "lacks field(s) randomness_proof"),
+    ("version-1 ballot with a choice proof", 400, "unknown field(s) choice_proof"),
     ("ciphertext not a point", 400, "malformed ballot"),
     ("oversized body", 413, "at most"),
 ])
@@ -101,7 +102,8 @@ def test_bad_ballot_is_refused_with_a_reason_and_nothing_stored(server, election
         "voter id not a string": {"voter_id": 7, "ballot": good},
         "unknown field": {"voter_id": "bob", "ballot": good, "choice": 1},
         "ballot not an object": {"voter_id": "bob", "ballot": "yes"},
-        "ballot lacks proof": {"voter_id": "bob", "ballot": {k: v for k, v in good.items() if k != "choice_proof"}},
+        "ballot lacks proof": {"voter_id": "bob", "ballot": {k: v for k, v in good.items() if k != "randomness_proof"}},
+        "version-1 ballot with a choice proof": {"voter_id": "bob", "ballot": {**good, "choice_proof": {}}},
         "ciphertext not a point": {"voter_id": "bob", "ballot": {**good, "ciphertext": ["ff" * 32, good["ciphertext"][1]]}},
         "oversized body": b"{" + b" " * 300_000 + b"}",
     }
@@ -115,12 +117,22 @@ def test_bad_ballot_is_refused_with_a_reason_and_nothing_stored(server, election
     assert server.board.count_ballots(election_id) == 0
 
 
+def test_ballot_of_no_candidate_is_accepted(server, election):
+    # Ballots prove only their randomness: a vote for no candidate is stored and counted invalid after
+    # decryption (tests/test_election_e2e.py follows one through a whole election).
+    election_id, public_key = election
+    ballot = ballots.seal(public_key, election_id, "eve", elgamal.encode_choice(len(CANDIDATES))).to_json()
+    status, reply = post(server, election_id, {"voter_id": "eve", "ballot": ballot})
+    assert status == 201, reply
+    assert [b.ballot for b in server.board.ballots(election_id)] == [ballot]
+
+
 def test_copied_ballot_under_another_voter_is_refused(server, election):
     election_id, public_key = election
     ballot = cast(election_id, public_key, "alice")
     assert post(server, election_id, {"voter_id": "alice", "ballot": ballot})[0] == 201
     status, reply = post(server, election_id, {"voter_id": "mallory", "ballot": ballot})
-    assert status == 422 and "proof" in reply["error"]  # the proofs bind the voter id
+    assert status == 422 and "proof of randomness" in reply["error"]  # the proof binds the voter id
     assert server.board.count_ballots(election_id) == 1
 
 
@@ -154,8 +166,9 @@ def test_record_is_served_once_published(server, election):
     board = server.board
     for state in ("closed", "mixing", "decrypting"):
         board.set_state(election_id, state)
-    board.set_result(election_id, {"counts": [0, 0, 0]})
-    record = {"format": "mixscope-election-record", "election": {"id": election_id}, "result": {"counts": [0, 0, 0]}}
+    board.set_result(election_id, {"counts": [0, 0, 0], "invalid": 0})
+    record = {"format": "mixscope-election-record", "election": {"id": election_id},
+              "result": {"counts": [0, 0, 0], "invalid": 0}}
     board.publish_record(election_id, record)
     status, served = request(server, "GET", f"/api/elections/{election_id}/record")
     assert status == 200 and served == record

@@ -65,7 +65,7 @@ def test_vote_form_casts_a_verifiable_ballot_in_demo_mode(server, election):
     assert status == 200, page
     [stored] = server.board.ballots(election_id)
     assert stored.voter_id == "carol" and stored.tracking_hash in page
-    ballots.verify_ballot(public_key, election_id, "carol", 3, ballots.Ballot.from_json(stored.ballot))
+    ballots.verify_ballot(public_key, election_id, "carol", ballots.Ballot.from_json(stored.ballot))
 
     status, board_page = request(server, "GET", f"/elections/{election_id}/board")
     assert status == 200 and stored.tracking_hash in board_page
@@ -128,15 +128,17 @@ def test_results_page_shows_counts_and_links_the_record(server, election):
     assert status == 200 and "No result yet" in page
     for state in ("closed", "mixing", "decrypting"):
         board.set_state(election_id, state)
-    board.set_result(election_id, {"counts": [3, 0, 1]})
-    board.publish_record(election_id, run_election([0, 0, 2, 0], CANDIDATES, 2, 3, 1, election_id=election_id))
+    board.set_result(election_id, {"counts": [3, 0, 1], "invalid": 2})
+    board.publish_record(election_id, run_election([0, 0, None, 2, 0, None], CANDIDATES, 2, 3, 1,
+                                                   election_id=election_id))
     status, page = request(server, "GET", f"/elections/{election_id}/results")
     assert status == 200
-    assert re.search(r"<td>red</td><td>3</td><td>75.0 %</td>", page)
+    assert re.search(r"<td>red</td><td>3</td><td>75.0 %</td>", page)  # shares of the valid votes
     assert re.search(r"<td>blue</td><td>1</td>", page)
+    assert re.search(r"Invalid votes \(decrypted to no candidate; not counted above\): 2", page)
     link = re.search(r'href="([^"]+)" download', page).group(1).replace("&amp;", "&")
     status, record = request(server, "GET", link)
-    assert status == 200 and record["result"] == {"counts": [3, 0, 1]}
+    assert status == 200 and record["result"] == {"counts": [3, 0, 1], "invalid": 2}
 
 
 def test_unknown_election_page_is_a_404_page(server):

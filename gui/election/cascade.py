@@ -140,6 +140,8 @@ class CascadeView(QScrollArea):
         if info.counts is not None:
             names = info.candidates or [f"#{i}" for i in range(len(info.counts))]
             lines = [f"{name}: {count}" for name, count in zip(names, info.counts)]
+            if info.invalid:
+                lines.append(f"invalid: {info.invalid}")
             state = "verified" if info.verified is not False else "rejected"
             self.cards["tally"].set_content("Tally", state, 1.0, "\n".join(lines))
         else:

@@ -268,5 +268,5 @@ def _free_names(role: str, count: int, taken: set[str]) -> list[str]:
 
 
 def _summary(result: dict) -> str:
-    keys = ("election_id", "ballots", "accepted", "stages", "counts", "verified", "checks")
+    keys = ("election_id", "ballots", "accepted", "stages", "counts", "invalid", "verified", "checks")
     return ", ".join(f"{k} {result[k]}" for k in keys if k in result)

@@ -153,6 +153,7 @@ class DemoDirector(QObject):
         rejected = ", ".join(f"{s.name} ({s.reason})" for s in info.rejected) or "none"
         names = info.candidates or []
         tally = ", ".join(f"{n} {c}" for n, c in zip(names, info.counts or []))
+        tally += f", invalid {info.invalid}" if info.invalid else ""
         ok = bool(info.verified)
         caption = (f"Done. Tally: {tally}. Rejected stages: {rejected}. "
                    + ("Every check of the record passes." if ok else "The record does NOT verify."))

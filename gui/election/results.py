@@ -43,14 +43,20 @@ class _ListModel(ColumnsModel):
 
 
 class ResultsModel(_ListModel):
+    """One row per candidate (shares of the valid votes), then an "invalid" row when any output decrypted
+    to no candidate."""
+
     COLUMNS = ("Candidate", "Votes", "Share")
+    INVALID = "invalid (no candidate)"
 
     def refresh(self, info: ElectionInfo) -> None:
         counts = info.counts or []
         total = sum(counts)
         names = info.candidates or [f"candidate {i}" for i in range(len(counts))]
-        self._set_rows([(name, count, f"{100 * count / total:.1f} %" if total else "–")
-                        for name, count in zip(names, counts)])
+        rows = [(name, count, f"{100 * count / total:.1f} %" if total else "–") for name, count in zip(names, counts)]
+        if info.counts is not None and info.invalid:
+            rows.append((self.INVALID, info.invalid, "–"))
+        self._set_rows(rows)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         value = self._cell(index)
@@ -85,7 +91,7 @@ class ChecksModel(_ListModel):
 
 
 class ResultsChart(pg.PlotWidget):
-    """Votes per candidate as bars, with the candidates' names on the x axis."""
+    """Votes per candidate as bars, with the candidates' names on the x axis (invalid votes are in the table)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)

@@ -77,6 +77,7 @@ class ElectionInfo:
     keygen: StageInfo = field(default_factory=lambda: StageInfo(-1, "key ceremony"))
     decrypt: StageInfo = field(default_factory=lambda: StageInfo(-1, "trustees"))
     counts: list[int] | None = None
+    invalid: int = 0  # decrypted outputs that encode no candidate
     checks: list[dict[str, Any]] | None = None  # [{name, ok, reason}]
     verified: bool | None = None
 
@@ -137,6 +138,7 @@ class ElectionTracker(QObject):
             self._apply_progress(data)
         elif kind == "election.result":
             info.counts = [_int(c) for c in data.get("counts") or []]
+            info.invalid = _int(data.get("invalid"))
             if data.get("candidates"):
                 info.candidates = [str(c) for c in data["candidates"]]
         elif kind == "election.verified":
@@ -240,8 +242,10 @@ class ElectionTracker(QObject):
         result = status.get("result")
         if isinstance(result, dict) and isinstance(result.get("counts"), list):
             info.counts = [_int(c) for c in result["counts"]]
+            info.invalid = _int(result.get("invalid"))
         elif isinstance(status.get("counts"), list):
             info.counts = [_int(c) for c in status["counts"]]
+            info.invalid = _int(status.get("invalid"))
         self.changed.emit()
 
     def load_record(self, record: dict[str, Any]) -> None:
@@ -270,6 +274,7 @@ class ElectionTracker(QObject):
         result = record.get("result")
         if isinstance(result, dict) and isinstance(result.get("counts"), list):
             info.counts = [_int(c) for c in result["counts"]]
+            info.invalid = _int(result.get("invalid"))
         self.info = info
         self.changed.emit()
 

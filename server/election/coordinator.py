@@ -246,9 +246,10 @@ class Coordinator:
         result["candidates"] = list(election.candidates)
         await self.on_io(self.board.set_result, eid, result)
         self.emit("election.state", {"election_id": eid, "state": "tallied", "reason": None})
-        self.emit("election.result", {"election_id": eid, "counts": result["counts"],
+        self.emit("election.result", {"election_id": eid, "counts": result["counts"], "invalid": result["invalid"],
                                           "candidates": result["candidates"]})
-        return {"counts": result["counts"], "candidates": result["candidates"], "trustees": list(verified)}
+        return {"counts": result["counts"], "invalid": result["invalid"], "candidates": result["candidates"],
+                "trustees": list(verified)}
 
     # --- publish ------------------------------------------------------------------------------------------
 

@@ -46,5 +46,5 @@ def build_record(board: Board, election_id: str) -> dict[str, Any]:
         builder.add_partial(PartialDecryption.from_json(share))
     result = board.result(election_id)
     if result is not None:
-        builder.set_result(result["plaintexts"], result["counts"])
+        builder.set_result(result["plaintexts"], result["counts"], result["invalid"])
     return builder.to_json()

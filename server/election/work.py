@@ -66,8 +66,8 @@ def verify_partial(election_id: str, verification_key: str, ciphertexts: list, p
     return None
 
 
-def combine_span(job: tuple) -> list[int]:
-    """Pool job: the choices of one span of the final list, from t verified trustees' factors for that span
+def combine_span(job: tuple) -> list[int | None]:
+    """Pool job: the choices (None: invalid) of one span of the final list, from t verified trustees' factors for that span
     (no proofs: they were checked already, and pickling them would cost the server more than the work)."""
     ciphertexts, factors_by_trustee, candidates = job
     cts = [Ciphertext.from_json(ct) for ct in ciphertexts]
@@ -77,7 +77,8 @@ def combine_span(job: tuple) -> list[int]:
 
 def combine_and_count(final: list, partials: list[dict], threshold: int, candidates: int,
                       map_fn: MapFn = map) -> dict[str, Any]:
-    """Plaintexts and counts from the first t distinct verified partial decryptions, spans over `map_fn`."""
+    """Plaintexts (None for an invalid vote), counts and the number invalid from the first t distinct
+    verified partial decryptions, spans over `map_fn`."""
     chosen: dict[int, list] = {}
     for partial in partials:
         if partial["trustee"] not in chosen and len(chosen) < threshold:
@@ -89,7 +90,7 @@ def combine_and_count(final: list, partials: list[dict], threshold: int, candida
     jobs = [(final[lo:lo + PARTIAL_SPAN], {j: fs[lo:lo + PARTIAL_SPAN] for j, fs in chosen.items()}, candidates)
             for lo in range(0, len(final), PARTIAL_SPAN)]
     plaintexts = [choice for span in map_fn(combine_span, jobs) for choice in span]
-    return {"plaintexts": plaintexts, "counts": tally.count_choices(plaintexts, candidates)}
+    return {"plaintexts": plaintexts, **tally.count_result(plaintexts, candidates)}
 
 
 def verify_record_doc(doc: dict, map_fn: MapFn = map) -> dict[str, Any]:
