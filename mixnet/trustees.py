@@ -278,16 +278,25 @@ def lagrange_at_zero(indices: Sequence[int]) -> dict[int, int]:
     return coefficients
 
 
-def combine_factors(ciphertexts: Sequence[Ciphertext], partials: Mapping[int, Sequence[bytes]]) -> list[bytes]:
+def combine_factors(ciphertexts: Sequence[Ciphertext], partials: Mapping[int, Sequence[bytes]],
+                    map_fn=map) -> list[bytes]:
     """M = b − Σ λ_j·D_j over exactly the given trustees. No threshold check: with fewer than t trustees the
     result is simply wrong (the tests show it); use `combine` for the checked version."""
     lam = lagrange_at_zero(list(partials))
+    jobs = [([ct[1] for ct in ciphertexts[lo:hi]], {lam[j]: factors[lo:hi] for j, factors in partials.items()})
+            for lo, hi in _spans(len(ciphertexts))]
+    return [m for part in map_fn(combine_chunk, jobs) for m in part]
+
+
+def combine_chunk(job: tuple) -> list[bytes]:
+    """Pool job: b − Σ λ_j·D_j for one span, given each trustee's factors keyed by its coefficient λ_j."""
+    second_parts, factors_by_coefficient = job
     plaintexts = []
-    for position, ct in enumerate(ciphertexts):
+    for position, b in enumerate(second_parts):
         blind = group.IDENTITY
-        for j, factors in partials.items():
-            blind = group.add(blind, group.mul(lam[j], factors[position]))
-        plaintexts.append(group.sub(ct.b, blind))
+        for coefficient, factors in factors_by_coefficient.items():
+            blind = group.add(blind, group.mul(coefficient, factors[position]))
+        plaintexts.append(group.sub(b, blind))
     return plaintexts
 
 

@@ -361,3 +361,15 @@ def test_rejected_stage_with_garbage_outputs_is_still_justified(with_cheater):
         doc["mix"][1]["outputs"] = ["not", "a", "ciphertext"]
         doc["mix"][1]["proof"] = "nonsense"
     assert tamper(with_cheater, garbage) == {}
+
+
+@pytest.mark.parametrize("field", ["commitments", "chain", "t_hat", "t1", "t3", "t4b"])
+def test_non_canonical_shuffle_proof_element_fails_the_stage(honest, field):
+    """The record verifier leaves element validation to the proof check's libsodium calls: still caught."""
+    def spoil(doc):
+        proof = doc["mix"][0]["proof"]
+        if isinstance(proof[field], list):
+            proof[field][1] = "ff" * 32
+        else:
+            proof[field] = "ff" * 32
+    assert "mix stage 0 proof" in tamper(honest, spoil)

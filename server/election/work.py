@@ -70,8 +70,10 @@ def combine_span(job: tuple) -> list[int | None]:
     """Pool job: the choices (None: invalid) of one span of the final list, from t verified trustees' factors for that span
     (no proofs: they were checked already, and pickling them would cost the server more than the work)."""
     ciphertexts, factors_by_trustee, candidates = job
-    cts = [Ciphertext.from_json(ct) for ct in ciphertexts]
-    factors = {int(j): [group.decode(f) for f in fs] for j, fs in factors_by_trustee.items()}
+    # Both were validated already (the list when its stage was verified, the factors by the batched proof's
+    # span jobs), so they are only hex-decoded here.
+    cts = [Ciphertext.from_json(ct, validate=False) for ct in ciphertexts]
+    factors = {int(j): [group.from_hex(f) for f in fs] for j, fs in factors_by_trustee.items()}
     return tally.decode_choices(dkg.combine_factors(cts, factors), candidates)
 
 
