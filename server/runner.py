@@ -193,7 +193,7 @@ class ServerRunner:
         web = WebContext(call=self.call, admin_token=self.admin_token, board=self.board, channel=self.channel,
                          pool=pool)
         flask_app = create_flask_app(web, self.ballot_limits)
-        app = create_tornado_app(self._hub, flask_app, executor, self.ping_interval, self.ping_timeout)
+        app = create_tornado_app(self._hub, flask_app, executor)
         http = HTTPServer(app, xheaders=False, ssl_options=self.tls)
         http.add_sockets(sockets)
         self._hub.start()

@@ -75,16 +75,17 @@ class _QuietWSGIContainer(WSGIContainer):
         pass
 
 
-def create_tornado_app(hub: Hub, flask_app: Flask, executor: ThreadPoolExecutor, ping_interval: float,
-                       ping_timeout: float) -> tornado.web.Application:
+def create_tornado_app(hub: Hub, flask_app: Flask, executor: ThreadPoolExecutor) -> tornado.web.Application:
     # Flask runs on the executor's threads, never on the loop thread, so a slow view cannot stall websockets.
     wsgi = _QuietWSGIContainer(flask_app, executor=executor)
     handlers = [(path, handler, {"hub": hub}) for path, handler in TORNADO_ROUTES]
     handlers.append((r".*", tornado.web.FallbackHandler, {"fallback": wsgi}))
+    # The hub pings every client itself (round-trip times) and drops one silent for interval + timeout;
+    # Tornado's own pinger is off: since 6.5 it closes a connection whose pong is later than one interval,
+    # which drops a node that is busy parsing a large request on a loaded machine.
     return tornado.web.Application(
         handlers,
-        websocket_ping_interval=ping_interval,
-        websocket_ping_timeout=ping_timeout,
+        websocket_ping_interval=0,
         websocket_max_message_size=protocol.TRANSPORT_MAX_BYTES,
         log_function=_log_request(hub),
     )

@@ -150,6 +150,21 @@ def test_mix_on_a_process_pool_reports_the_kernel_phases():
 
 
 @pytest.fixture
+def server(tmp_path):
+    """Pings every 0.5 s (the tests read fresh round-trip times) but drops a node only after 10 s of silence:
+    a node parsing a 20,000-ciphertext request on a loaded 2-core machine can miss a 0.5 s bound, and no test
+    here is about dropping nodes (test_client_node.py is)."""
+    from server.runner import ServerRunner
+
+    runner = ServerRunner(port=0, ping_interval=0.5, ping_timeout=10.0, data_dir=str(tmp_path / "data"))
+    runner.start()
+    try:
+        yield runner
+    finally:
+        runner.stop()
+
+
+@pytest.fixture
 def node_process(server, tmp_path, monkeypatch):
     """Start a real mixer node; `token`: "arg" (--join-token), "env" ($MIXSCOPE_JOIN_TOKEN) or a literal."""
     started: list[NodeProcess] = []
