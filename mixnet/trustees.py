@@ -295,7 +295,8 @@ def combine_chunk(job: tuple) -> list[bytes]:
     for position, b in enumerate(second_parts):
         blind = group.IDENTITY
         for coefficient, factors in factors_by_coefficient.items():
-            blind = group.add(blind, group.mul(coefficient, factors[position]))
+            # decode: group.mul would read an undecodable factor as the identity instead of failing
+            blind = group.add(blind, group.mul(coefficient, group.decode(factors[position])))
         plaintexts.append(group.sub(b, blind))
     return plaintexts
 

@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--candidates", nargs="+", help="candidate names (default: alice bob carol)")
     demo.add_argument("--cheat", choices=["drop", "replace", "swap"], help="mixer-1 spoils its stage")
     demo.add_argument("--data-dir", help="board and record directory (default: a new temporary one)")
+    demo.add_argument("--full-verify", action="store_true",
+                      help="re-verify every proof when publishing, as `mixscope verify` does (default: the ballot, "
+                           "stage and share proofs the server checked on arrival are not checked twice)")
     demo.add_argument("--json", action="store_true", help="print the report as JSON")
 
     bench = sub.add_parser("bench", help=COMMANDS["bench"][1])

@@ -63,7 +63,12 @@ def _election_action(step_name: str | None):
                 return await coordinator.create(args)
             if step_name == "status":  # a read: allowed while a step runs
                 return await coordinator.status(await coordinator.find(args))
-            return await coordinator.run_exclusive(args, getattr(coordinator, step_name))
+            options = {}
+            if step_name == "publish":
+                options["full"] = args.get("full", True)
+                if not isinstance(options["full"], bool):
+                    raise BridgeError("full must be true or false")
+            return await coordinator.run_exclusive(args, getattr(coordinator, step_name), **options)
         except ElectionError as exc:
             raise BridgeError(exc.reason) from None
 
@@ -78,7 +83,8 @@ ACTIONS: dict[str, Callable[[Hub, dict[str, Any]], Awaitable[dict[str, Any]]]] =
     "election.close": _election_action("close_voting"),
     "election.mix": _election_action("mix"),  # the cascade; resumes after the last accepted stage
     "election.decrypt": _election_action("decrypt"),  # proven decryption + tally
-    "election.publish": _election_action("publish"),  # build the record from the board, verify, publish
+    "election.publish": _election_action("publish"),  # build the record, verify ({full: false}: not the proofs
+                                                      # checked on arrival), publish
     "election.status": _election_action("status"),
     "election.current": _election_action("status"),  # the latest election's status
 }

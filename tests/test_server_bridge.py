@@ -127,6 +127,8 @@ def test_send_broadcast_disconnect_actions(server, ws_client):
         server.call("broadcast", {"message": "not a dict"}).result(5)
     with pytest.raises(BridgeError, match="timeout"):
         server.call("mix", {"timeout": "soon"}).result(5)
+    with pytest.raises(BridgeError, match="full must be true or false"):
+        server.call("election.publish", {"full": "yes"}).result(5)
 
 
 def test_admin_action_routes_drive_the_bridge(server, ws_client):

@@ -110,7 +110,7 @@ class Coordinator:
         except board_mod.BoardError as exc:
             raise ElectionError(str(exc)) from None
 
-    async def run_exclusive(self, args: dict[str, Any], step: Callable) -> dict[str, Any]:
+    async def run_exclusive(self, args: dict[str, Any], step: Callable, **options) -> dict[str, Any]:
         """Run one step of one election; a second step of the same election meanwhile is refused."""
         election = await self.find(args)
         if election.id in self._busy:
@@ -118,7 +118,7 @@ class Coordinator:
         self._busy.add(election.id)
         started = time.perf_counter()
         try:
-            result = await step(election)
+            result = await step(election, **options)
         finally:
             self._busy.discard(election.id)
         self.phases.setdefault(election.id, {})[step.__name__] = round(time.perf_counter() - started, 3)
@@ -253,12 +253,13 @@ class Coordinator:
 
     # --- publish ------------------------------------------------------------------------------------------
 
-    async def publish(self, election: board_mod.Election) -> dict[str, Any]:
+    async def publish(self, election: board_mod.Election, full: bool = True) -> dict[str, Any]:
+        """full=False: the proofs this server checked on arrival are not re-verified (server/election/publishing.py)."""
         eid = election.id
         if election.state not in ("tallied", "published"):
             raise ElectionError(f"election {eid} is {election.state}; only a tallied election can be published")
         started = time.perf_counter()
-        job = (str(self.board.path), eid, str(self.data_dir / f"record-{eid}.json"), self.pool_size())
+        job = (str(self.board.path), eid, str(self.data_dir / f"record-{eid}.json"), self.pool_size(), full)
         if self.pool is None:
             verdict = await self.on_worker(publishing.publish_job, job)
         else:  # build, verify, store and write it in a pool worker: the server process never holds the record
@@ -272,7 +273,8 @@ class Coordinator:
             failed = "; ".join(f"{c['name']}: {c['reason']}" for c in verdict["checks"] if not c["ok"])
             raise await self.fail(eid, f"the record does not verify: {failed}")
         self.emit("election.state", {"election_id": eid, "state": "published", "reason": None})
-        return {"record_hash": record_hash, "record": path, "verified": True, "checks": len(verdict["checks"])}
+        return {"record_hash": record_hash, "record": path, "verified": True, "checks": len(verdict["checks"]),
+                "verification": verdict["verification"]}
 
     # --- status -------------------------------------------------------------------------------------------
 

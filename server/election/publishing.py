@@ -1,11 +1,16 @@
 """Publishing a tallied election in one process-pool job, so the server process never holds the record.
 
-The record is tens of MB of JSON at 10,000 ballots; building it from the board, verifying it in full and
-storing it would keep the server's GIL (which the panel's GUI thread shares) busy for seconds. Instead one pool
-worker opens the board file itself (WAL: it reads while the server keeps writing), rebuilds the record,
-verifies every check over its own small process pool, and only if all pass stores the record on the board
-(the same transaction moves the election to "published") and writes the record file. The server gets back
-the checks summary and the record's hash and path.
+The record is tens of MB of JSON at 10,000 ballots; building it from the board, verifying it and storing it
+would keep the server's GIL (which the panel's GUI thread shares) busy for seconds. Instead one pool worker
+opens the board file itself (WAL: it reads while the server keeps writing), rebuilds the record, verifies it
+over its own small process pool, and only if every check passes stores the record on the board (the same
+transaction moves the election to "published") and writes the record file. The server gets back the checks
+summary and the record's hash and path.
+
+`full=False` verifies the record without re-verifying the ballot, stage and share proofs: this server
+checked each one as it arrived and stored only what passed, so re-checking them here would repeat the most
+expensive work of the election on the same machine (see mixnet.verifier.verify_record). Everything else is
+checked. `full=True` runs every check, as `mixscope verify` does for anyone else.
 """
 
 from __future__ import annotations
@@ -25,10 +30,11 @@ MAP_BATCHES = 16  # pool jobs per map call, as the coordinator's map_fn
 def publish_job(job: tuple) -> dict[str, Any]:
     """Pool job (or in-process): {ok, checks, record_hash, record} once published; {ok: False, checks} if the
     record does not verify (then nothing is stored or written)."""
-    board_path, election_id, record_path, workers = job
+    board_path, election_id, record_path, workers, full = job
     with Board(board_path) as board:
         doc = records.build_record(board, election_id)
-    verdict = _verify(doc, workers)
+    verdict = _verify(doc, workers, full)
+    verdict["verification"] = "full" if full else "proofs checked on arrival"
     if verdict["ok"]:
         with Board(board_path) as board:
             verdict["record_hash"] = board.publish_record(election_id, doc)
@@ -40,13 +46,13 @@ def publish_job(job: tuple) -> dict[str, Any]:
     return verdict
 
 
-def _verify(doc: dict, workers: int) -> dict[str, Any]:
+def _verify(doc: dict, workers: int, full: bool) -> dict[str, Any]:
     if workers <= 1:
-        return work.verify_record_doc(doc)
+        return work.verify_record_doc(doc, map, not full)
     # fork: this worker is single-threaded, and its children start in milliseconds with the modules loaded.
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
         def pool_map(fn, jobs):
             jobs = list(jobs)
             return pool.map(fn, jobs, chunksize=max(1, len(jobs) // MAP_BATCHES))
 
-        return work.verify_record_doc(doc, pool_map)
+        return work.verify_record_doc(doc, pool_map, not full)

@@ -95,6 +95,6 @@ def combine_and_count(final: list, partials: list[dict], threshold: int, candida
     return {"plaintexts": plaintexts, **tally.count_result(plaintexts, candidates)}
 
 
-def verify_record_doc(doc: dict, map_fn: MapFn = map) -> dict[str, Any]:
-    checks = verifier.verify_record(doc, map_fn=map_fn)
+def verify_record_doc(doc: dict, map_fn: MapFn = map, proofs_checked_on_arrival: bool = False) -> dict[str, Any]:
+    checks = verifier.verify_record(doc, map_fn=map_fn, proofs_checked_on_arrival=proofs_checked_on_arrival)
     return {"ok": verifier.all_passed(checks), "checks": [c._asdict() for c in checks]}
