@@ -7,6 +7,7 @@ keep-alive HTTP client the voter simulator (client/voters.py) shares.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import sys
@@ -15,6 +16,7 @@ import urllib.parse
 from typing import Any
 
 from mixnet import ballots, group
+from server import tls
 
 TIMEOUT = 30.0
 RATE_LIMIT_RETRIES, MAX_RETRY_WAIT = 5, 5.0  # a 429 (server/ratelimit.py) is waited out this often, this long
@@ -31,11 +33,15 @@ class ApiError(Exception):
 class BallotApi:
     """One keep-alive HTTP connection to a Mixscope server's JSON API. Not thread-safe: one per thread."""
 
-    def __init__(self, base_url: str, timeout: float = TIMEOUT):
+    def __init__(self, base_url: str, timeout: float = TIMEOUT, cafile: str | None = None):
+        """`cafile`: a CA (or the server's self-signed certificate) to trust for https, besides the system's."""
         parts = urllib.parse.urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"server URL must look like http://host:port, got {base_url!r}")
-        self._factory = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        if parts.scheme == "https":
+            self._factory = functools.partial(http.client.HTTPSConnection, context=tls.client_context(cafile))
+        else:
+            self._factory = http.client.HTTPConnection
         self._host, self._port, self._timeout = parts.hostname, parts.port, timeout
         self._prefix = parts.path.rstrip("/")
         self._conn: http.client.HTTPConnection | None = None
@@ -111,8 +117,8 @@ def choice_index(choice: str, candidates: list[str]) -> int:
     raise ValueError(f"choice {choice!r} is neither an index nor a candidate ({listing})")
 
 
-def cast_vote(base_url: str, election_id: str, voter_id: str, choice: str) -> dict:
-    with BallotApi(base_url) as api:
+def cast_vote(base_url: str, election_id: str, voter_id: str, choice: str, cafile: str | None = None) -> dict:
+    with BallotApi(base_url, cafile=cafile) as api:
         election = api.election(election_id)
         if election.get("state") != "voting":
             raise ApiError(409, f"election {election_id!r} is {election.get('state')}, not voting")
@@ -124,7 +130,7 @@ def cast_vote(base_url: str, election_id: str, voter_id: str, choice: str) -> di
 
 def run(args) -> int:
     try:
-        receipt = cast_vote(args.server, args.election, args.voter, args.choice)
+        receipt = cast_vote(args.server, args.election, args.voter, args.choice, getattr(args, "cafile", None))
     except ApiError as exc:
         print(f"mixscope vote: refused: {exc}", file=sys.stderr)
         return 1

@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     vote.add_argument("--election", required=True, help="election id")
     vote.add_argument("--voter", required=True, help="your voter id")
     vote.add_argument("--choice", required=True, help="candidate index (0-based) or exact name")
+    vote.add_argument("--cafile", help="CA certificate (PEM) to trust for an https:// server (e.g. its self-signed cert)")
 
     verify = sub.add_parser("verify", help=COMMANDS["verify"][1])
     verify.add_argument("record", metavar="RECORD", help="the election record JSON file")

@@ -31,14 +31,21 @@ def server_context(certfile: str, keyfile: str | None) -> ssl.SSLContext:
     return context
 
 
+def client_context(cafile: str | None) -> ssl.SSLContext:
+    """A verifying client context trusting `cafile` (None: the system's CAs)."""
+    if cafile is None:
+        return ssl.create_default_context()
+    if not Path(cafile).is_file():
+        raise TlsError(f"CA file {cafile} does not exist or is not a file")
+    try:
+        return ssl.create_default_context(cafile=cafile)
+    except (ssl.SSLError, OSError) as exc:
+        raise TlsError(f"cannot use CA file {cafile}: {exc}") from None
+
+
 def client_sslopt(cafile: str | None) -> dict:
     """websocket-client `sslopt` for a wss:// URL: verify against `cafile` (None: the system's CAs)."""
     if cafile is None:
         return {}
-    if not Path(cafile).is_file():
-        raise TlsError(f"CA file {cafile} does not exist or is not a file")
-    try:
-        ssl.create_default_context(cafile=cafile)
-    except (ssl.SSLError, OSError) as exc:
-        raise TlsError(f"cannot use CA file {cafile}: {exc}") from None
+    client_context(cafile)  # a one-line TlsError now rather than a handshake failure later
     return {"ca_certs": cafile, "cert_reqs": ssl.CERT_REQUIRED}

@@ -127,3 +127,14 @@ def test_serve_is_loopback_by_default_and_warns_beyond_it_unless_tls(tmp_path, c
     assert "warning: binding 0.0.0.0 without TLS" in err
     _, url, err = _serve(tmp_path, "--host", "0.0.0.0", "--certfile", str(certs[0]), "--keyfile", str(certs[1]))
     assert url.startswith("Mixscope server listening on https://") and "warning" not in err
+
+
+def test_vote_trusts_a_self_signed_server_only_with_cafile(tls_server, certs, tmp_path):
+    base = [sys.executable, "-m", "mixscope", "vote", "--server", tls_server.url, "--election", "no-such",
+            "--voter", "v1", "--choice", "0"]
+    trusted = subprocess.run([*base, "--cafile", str(certs[0])], capture_output=True, text=True, timeout=60)
+    assert trusted.returncode == 1 and "refused" in trusted.stderr and "CERTIFICATE" not in trusted.stderr
+    stranger = subprocess.run(base, capture_output=True, text=True, timeout=60)
+    assert stranger.returncode == 1 and "CERTIFICATE_VERIFY_FAILED" in stranger.stderr
+    missing = subprocess.run([*base, "--cafile", str(tmp_path / "none.pem")], capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
