@@ -41,3 +41,44 @@ def test_a_trustee_killed_mid_decryption_leaves_two_of_three_to_finish(server, t
         assert published["verified"]
     finally:
         nodes.stop()
+
+
+def test_t_trustees_are_asked_and_a_frozen_one_is_replaced_by_the_spare(server, tmp_path, monkeypatch):
+    """Only the t lowest-indexed trustees decrypt; when one of them straggles (SIGSTOP: a frozen host), the spare
+    is asked after the spares bound and the decryption completes without it."""
+    from client.voters import simulate_voters
+    from server.election import decryption
+
+    monkeypatch.setattr(decryption, "SPARES_AFTER_BASE", 1.0)
+    nodes = DemoNodes(server.ws_url, server.join_token, tmp_path)
+    frozen = None
+    try:
+        nodes.spawn("mixer", "mixer-1")
+        trustees = {name: nodes.spawn("trustee", name) for name in ("trustee-1", "trustee-2", "trustee-3")}
+        wait_for_nodes(server, {"mixer": 1, "trustee": 3})
+        logs = server.channel.subscribe(kinds=["log"])
+
+        def mixed_election() -> str:
+            eid = server.call("election.create", {"candidates": ["a", "b"], "threshold": 2, "trustees": 3,
+                                                  "mixers": 1}).result(10)["election_id"]
+            server.call("election.keygen", {"election_id": eid}).result(60)
+            simulate_voters(server.url, eid, [0, 1, 1])
+            server.call("election.close", {"election_id": eid}).result(10)
+            server.call("election.mix", {"election_id": eid}).result(120)
+            return eid
+
+        healthy = server.call("election.decrypt", {"election_id": mixed_election()}).result(120)
+        assert sorted(healthy["trustees"]) == ["trustee-1", "trustee-2"] and healthy["counts"] == [1, 2]
+        assert "decrypt.request" not in (tmp_path / "node-logs" / "trustee-3.log").read_text()
+
+        eid = mixed_election()
+        frozen = trustees["trustee-1"]
+        frozen.send_signal(signal.SIGSTOP)  # still connected for a while, answering nothing
+        result = server.call("election.decrypt", {"election_id": eid}).result(120)
+        assert sorted(result["trustees"]) == ["trustee-2", "trustee-3"] and result["counts"] == [1, 2]
+        assert any("asking the 1 spare" in e.data.get("text", "") for e in logs.drain())
+        assert server.call("election.publish", {"election_id": eid}).result(120)["verified"]
+    finally:
+        if frozen is not None:
+            frozen.send_signal(signal.SIGCONT)
+        nodes.stop()

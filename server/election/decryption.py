@@ -1,5 +1,8 @@
-"""Proven decryption: ask the election's connected trustees for partial decryptions of the final list, check
-each one's proofs off the loop as it arrives, and keep the first t valid ones on the board."""
+"""Proven decryption: ask t of the election's connected trustees for partial decryptions of the final list
+(the lowest indices first), check each one's batched proof off the loop as it arrives, and keep the first t
+valid ones on the board. A spare trustee is asked at once when an asked one fails (refuses, disconnects,
+sends a share that does not verify), and every spare is asked when the asked ones straggle: the spares'
+work would be thrown away otherwise, and on a small machine it slows down the trustees that count."""
 
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ if TYPE_CHECKING:
     from server.election.coordinator import Coordinator
 
 DECRYPT_TIMEOUT_BASE, DECRYPT_TIMEOUT_PER_BALLOT = 30.0, 0.005
+SPARES_AFTER_BASE, SPARES_AFTER_PER_BALLOT = 10.0, 0.002  # ask every spare if the asked have not all answered
+STRAGGLER_FACTOR = 2.0  # ...or once the first valid share is in and the rest take this much longer again
 
 
 async def collect_partials(coord: "Coordinator", election, final: list, index_of: dict[str, int], dealings,
@@ -25,27 +30,41 @@ async def collect_partials(coord: "Coordinator", election, final: list, index_of
     if len(nodes) + len(verified) < t:
         raise ElectionError(f"decryption needs {t} trustees; {len(nodes) + len(verified)} of the election's "
                             "trustees are connected")
+    nodes.sort(key=lambda n: index_of[n.name])
     keys = {n.name: dkg.verification_key(dealings, index_of[n.name]).hex() for n in nodes}
     hashed = await coord.on_worker(work.list_hash, final)
-    waits = {}
-    for node in nodes:
-        waits[node.name] = coord.inbox.expect(node.client_id, "decrypt.response", eid)
-        coord.send(node, {"type": "decrypt.request", "election_id": eid, "ciphertexts": final, "list_hash": hashed})
-    timeout = DECRYPT_TIMEOUT_BASE + DECRYPT_TIMEOUT_PER_BALLOT * len(final)
+    loop = asyncio.get_running_loop()
     sent = time.perf_counter()
-    pending = {asyncio.ensure_future(named(name, fut)) for name, fut in waits.items()}
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = loop.time() + DECRYPT_TIMEOUT_BASE + DECRYPT_TIMEOUT_PER_BALLOT * len(final)
+    spares_at = loop.time() + SPARES_AFTER_BASE + SPARES_AFTER_PER_BALLOT * len(final)
+    spares, pending = list(nodes), set()
+
+    def ask(count: int) -> None:
+        for node in spares[:count]:
+            wait = coord.inbox.expect(node.client_id, "decrypt.response", eid)
+            coord.send(node, {"type": "decrypt.request", "election_id": eid, "ciphertexts": final, "list_hash": hashed})
+            pending.add(asyncio.ensure_future(named(node.name, wait)))
+        del spares[:count]
+
+    ask(t - len(verified))
     try:
         while pending and len(verified) < t:
-            left = deadline - asyncio.get_running_loop().time()
-            done, pending = await asyncio.wait(pending, timeout=max(left, 0), return_when=asyncio.FIRST_COMPLETED)
+            wake = min(deadline, spares_at) if spares else deadline
+            done, pending = await asyncio.wait(pending, timeout=max(wake - loop.time(), 0),
+                                               return_when=asyncio.FIRST_COMPLETED)
             if not done:
+                if spares and loop.time() >= spares_at:
+                    coord.hub.log("info", f"election {eid}: trustees slow to decrypt; asking the "
+                                  f"{len(spares)} spare(s) too")
+                    ask(len(spares))
+                    continue
                 break
             for task in done:
                 if len(verified) >= t:
                     break  # enough: the remaining answers need no checking
                 if task.exception() is not None:
-                    continue  # that trustee left; others may still make the threshold
+                    ask(1)  # that trustee left: a spare takes its place
+                    continue
                 name, message = task.result()
                 partial = {"trustee": index_of[name], "factors": message["partials"], "proof": message["proof"]}
                 arrived = time.perf_counter()
@@ -55,11 +74,16 @@ async def collect_partials(coord: "Coordinator", election, final: list, index_of
                              f"{arrived - sent:.2f} s, checked in {time.perf_counter() - arrived:.2f} s")
                 if reason:
                     coord.hub.log("warning", f"election {eid}: partial decryption of {name} refused: {reason[:200]}")
+                    ask(1)
                     continue
                 if len(verified) < t:
                     await coord.on_io(coord.board.add_decryption_share, eid, name, partial)
                     verified[name] = partial
                     coord.progress("decrypt", eid, name, "verified", len(verified), t)
+                    waited = time.perf_counter() - sent
+                    spares_at = min(spares_at, loop.time() + STRAGGLER_FACTOR * waited + 5.0)
+            if not pending and spares and len(verified) < t:
+                ask(t - len(verified))  # every asked trustee answered or failed: the spares are all that is left
     finally:
         for task in pending:
             task.cancel()
