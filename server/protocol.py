@@ -77,6 +77,9 @@ class ProtocolError(ValueError):
         self.reason = reason
         self.detail = detail
 
+    def __reduce__(self):  # picklable, so a pool job (server/signed_text.py) can raise it to the server
+        return type(self), (self.reason, self.detail)
+
 
 def parse_message(
     frame: str | bytes, allowed: dict[str, dict[str, type]] = NODE_TYPES, max_bytes: int = MAX_MESSAGE_BYTES
