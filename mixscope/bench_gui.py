@@ -50,14 +50,13 @@ def run(args) -> int:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from gui.app import GIL_SWITCH_S
+    from gui.app import settle_interpreter
     from gui.election.demo import DemoDirector
     from gui.lateness import LatenessProbe, percentile, summary
     from gui.main_window import MainWindow
     from server.runner import ServerRunner
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    sys.setswitchinterval(GIL_SWITCH_S)  # as `mixscope gui` does
     ballots = int(getattr(args, "ballots", 10_000))
     cpu = _Cpu()
     with tempfile.TemporaryDirectory() as tmp:
@@ -65,6 +64,7 @@ def run(args) -> int:
         window = MainWindow(runner, QSettings(os.path.join(tmp, "bench.ini"), QSettings.Format.IniFormat))
         window.resize(1360, 820)
         window.show()
+        settle_interpreter()  # as `mixscope gui` does
         window.start_server()
         demo = DemoDirector(window, voters=ballots, delay=0.0, echo=False)  # stdout is for the JSON
         cpu_at: dict[str, dict[str, float]] = {}

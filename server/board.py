@@ -106,9 +106,28 @@ def canonical_json(value: Any) -> str:
         raise BoardInputError(f"not JSON-serialisable: {exc}") from None
 
 
+HASH_SPAN = 500  # list items canonicalised per json.dumps call by content_hash
+
+
 def content_hash(value: Any) -> str:
-    """SHA-256 (hex) of canonical_json(value): ballot tracking hashes, mix stage input/output hashes."""
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+    """SHA-256 (hex) of canonical_json(value): ballot tracking hashes, mix stage input/output hashes.
+
+    A long list is canonicalised a span of items at a time (the same text: "[" + items joined by "," + "]"), so
+    hashing 10,000 ciphertexts never holds the GIL, which the panel's GUI thread shares, in one long call."""
+    if not isinstance(value, list) or len(value) <= HASH_SPAN:
+        return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(b"[")
+    for start in range(0, len(value), HASH_SPAN):
+        if start:
+            digest.update(b",")
+        digest.update(canonical_json(value[start:start + HASH_SPAN])[1:-1].encode("utf-8"))
+    digest.update(b"]")
+    return digest.hexdigest()
+
+
+class CanonicalJSON(str):
+    """A JSON text already in canonical_json's form (made by a pool worker, server/signed_text.py). The board
+    stores and hashes it as it is: it is never parsed or serialised again in the server process."""
 
 
 def _as_json_value(value: Any, what: str) -> Any:
@@ -119,6 +138,14 @@ def _as_json_value(value: Any, what: str) -> Any:
         except ValueError as exc:
             raise BoardInputError(f"{what} is not valid JSON: {exc}") from None
     return value
+
+
+def _json_and_text(value: Any, what: str) -> tuple[Any, str]:
+    """(value, canonical text) of a JSON-able value or a JSON text of one; a CanonicalJSON is (itself, itself)."""
+    if isinstance(value, CanonicalJSON):
+        return value, str(value)
+    value = _as_json_value(value, what)
+    return value, canonical_json(value)
 
 
 def _ballot_entry(voter_id: Any, ballot: Any) -> tuple[str, str, str]:
@@ -639,7 +666,8 @@ class Board:
         Accepted stages (output and proof required) form a chain: stage i is accepted only after stage
         i-1, and for i > 0 its `input_hash` must equal content_hash of stage i-1's output — so a resumed
         mix cannot fork. Rejected stages (reason required) are kept as evidence. Re-recording an accepted
-        stage with the same output hash returns the stored one."""
+        stage with the same output hash returns the stored one. `output` and `proof` may be given as
+        CanonicalJSON text: stored as they are, and returned as that text."""
         _check_int(index, "stage index", 0)
         _check_text(mixer, "mixer", 256)
         input_hash = _check_hex(input_hash, _HEX32, "input hash")
@@ -652,10 +680,8 @@ class Board:
             _check_text(reason, "the reason for rejecting a mix stage")
         else:
             raise BoardInputError("status must be 'accepted' or 'rejected'")
-        output = None if output is None else _as_json_value(output, "output")
-        proof = None if proof is None else _as_json_value(proof, "proof")
-        output_json = None if output is None else canonical_json(output)
-        proof_json = None if proof is None else canonical_json(proof)
+        output, output_json = (None, None) if output is None else _json_and_text(output, "output")
+        proof, proof_json = (None, None) if proof is None else _json_and_text(proof, "proof")
         output_hash = None if output_json is None else hashlib.sha256(output_json.encode("utf-8")).hexdigest()
         with self._write() as db:
             self._require_state(db, election_id, "mixing")
@@ -921,15 +947,15 @@ class Board:
         election_id: str | None = None,
     ) -> SignedMessage:
         """Append a signed node message (already verified by the caller) to the log. The sender must be a
-        recorded node; a (sender_key, nonce) seen before raises ReplayError, even with another body."""
+        recorded node; a (sender_key, nonce) seen before raises ReplayError, even with another body. A
+        CanonicalJSON `body` is stored as it is (and returned as that text)."""
         sender_key = _check_hex(sender_key, _HEX32, "sender key")
         nonce = _check_nonce(nonce)
         _check_text(type, "message type", 200)
         signature = _check_hex(signature, _HEX64, "signature")
         if election_id is not None:
             _check_id(election_id, "election id")
-        body = _as_json_value(body, "message body")
-        text = canonical_json(body)
+        body, text = _json_and_text(body, "message body")
         now = time.time()
         with self._write() as db:
             if db.execute("SELECT 1 FROM nodes WHERE public_key = ?", (sender_key,)).fetchone() is None:

@@ -10,6 +10,7 @@ import asyncio
 import concurrent.futures
 import functools
 import hmac
+import json
 import secrets
 import struct
 import time
@@ -20,7 +21,7 @@ from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.websocket import WebSocketClosedError
 
 from server import board as board_mod
-from server import chunks, protocol, signing
+from server import chunks, protocol, signed_text, signing
 from server.election.coordinator import Coordinator, NodeRef
 from server.events import EventChannel
 from server.registry import ClientInfo, ClientRegistry
@@ -131,12 +132,12 @@ class Hub:
         self._publish_message(info, "in", message["type"], size, frame)
         self._handle(info, message)
 
-    def _handle(self, info: ClientInfo, message: dict[str, Any]) -> None:
+    def _handle(self, info: ClientInfo, message: dict[str, Any], checked: signed_text.Checked | None = None) -> None:
         kind = message["type"]
         if kind == "chunk":
             self._on_chunk(info, message)
         elif kind in protocol.SIGNED_NODE_TYPES:
-            asyncio.ensure_future(self._on_signed(info, message))
+            asyncio.ensure_future(self._on_signed(info, message, checked))
         elif kind == "hello" and ("join_token" in message or "signed" in message or message["role"] in JOIN_ROLES
                                   and "public_key" in message):
             asyncio.ensure_future(self._on_join(info, message))
@@ -159,9 +160,20 @@ class Hub:
 
     async def _on_reassembled(self, info: ClientInfo, text: str) -> None:
         # Parsing a mixer's answer (megabytes of JSON) takes tens of ms: off the loop when there is a worker.
-        parse = functools.partial(protocol.parse_message, text, max_bytes=chunks.MAX_TRANSFER_BYTES)
+        # A long one is checked in the process pool first (server/signed_text.py): there it is parsed,
+        # canonicalised and its signature checked, and the texts the board stores are made, so this process
+        # only parses it once more (json.loads) for the coordinator.
+        pool = None if self.election is None else self.election.pool
+        checked = None
         try:
-            whole = parse() if self.election is None else await self.election.on_worker(parse)
+            if pool is not None and len(text) > signed_text.POOL_ABOVE:
+                node = self.identities.get(info.id)
+                checked = await asyncio.get_running_loop().run_in_executor(
+                    pool, signed_text.check, text, None if node is None else node.public_key)
+                whole = await self.election.on_worker(json.loads, text)  # the pool found it a valid message
+            else:
+                parse = functools.partial(protocol.parse_message, text, max_bytes=chunks.MAX_TRANSFER_BYTES)
+                whole = parse() if self.election is None else await self.election.on_worker(parse)
         except protocol.ProtocolError as exc:
             self._refuse(info, exc.reason, exc.detail, "chunk")
             return
@@ -172,7 +184,7 @@ class Hub:
         if whole["type"] == "chunk":
             self._refuse(info, protocol.BAD_SHAPE, "a chunked transfer may not carry another chunk", "chunk")
             return
-        self._handle(info, whole)
+        self._handle(info, whole, checked)
 
     async def _on_join(self, info: ClientInfo, message: dict[str, Any]) -> None:
         """A hello with an identity: join token, public key and signature, then the board records the node."""
@@ -203,35 +215,45 @@ class Hub:
         self.board.record_node(message["name"], message["role"], key)
         self._log_signed(message, key)
 
-    def _log_signed(self, message: dict[str, Any], key: str) -> None:
-        body = signing.signed_body(message)  # never the join token: the board is public, the token is a secret
+    def _log_signed(self, message: dict[str, Any], key: str, body: str | None = None) -> None:
+        """Log `message` on the board without its join token (the board is public, the token a secret).
+        `body`: that signed body as canonical JSON text, when the pool made it already."""
+        body = signing.signed_body(message) if body is None else board_mod.CanonicalJSON(body)
         self.board.log_signed_message(key, message["signed"]["seq"], message["type"], body,
                                       message["signed"]["sig"], message.get("election_id"))
 
-    async def _on_signed(self, info: ClientInfo, message: dict[str, Any]) -> None:
-        """Election messages: a joined node's valid signature, not seen before, logged on the board first."""
+    async def _on_signed(self, info: ClientInfo, message: dict[str, Any],
+                         checked: signed_text.Checked | None = None) -> None:
+        """Election messages: a joined node's valid signature, not seen before, logged on the board first.
+        `checked`: what the pool found checking a long message's text (None for a short one)."""
         kind, node = message["type"], self.identities.get(info.id)
         if node is None or self.election is None:
             return self._refuse(info, NOT_JOINED, f"{kind} needs a hello with join token and signature first", kind)
         if "sig" not in message["signed"]:
             return self._refuse(info, NOT_SIGNED, f"{kind} must be signed (signed.sig is missing)", kind)
+        if checked is not None and checked.key != node.public_key:
+            checked = None  # not checked against this node's key after all: check it here
         try:
-            await self.election.on_io(self._check_and_log, message, node.public_key)
+            await self.election.on_io(self._check_and_log, message, node.public_key, checked)
         except signing.SignatureError as exc:
             return self._refuse(info, NOT_SIGNED if "not signed" in exc.reason else BAD_SIGNATURE, exc.reason, kind)
         except board_mod.ReplayError as exc:
             return self._refuse(info, REPLAYED, str(exc), kind)
         except board_mod.BoardError as exc:
             return self._refuse(info, protocol.BAD_SHAPE, str(exc), kind)
+        if checked is not None and checked.fields:
+            message = signed_text.Received(message, checked.fields)  # the board stores these texts as they are
         try:
             self.election.node_message(node, message)
         except Exception as exc:  # a coordinator bug must not kill the connection's handling silently
             self.log("error", f"election message {kind} from {node.name} failed: {exc!r}", info.id)
 
-    def _check_and_log(self, message: dict[str, Any], key: str) -> None:
-        if signing.verify(message) != key:
-            raise signing.SignatureError("signed by another key than the one this node joined with")
-        self._log_signed(message, key)
+    def _check_and_log(self, message: dict[str, Any], key: str, checked: signed_text.Checked | None) -> None:
+        if checked is None:
+            signing.verify_signed_by(message, key)
+        elif checked.signature_error is not None:
+            raise signing.SignatureError(checked.signature_error)
+        self._log_signed(message, key, None if checked is None else checked.body)
 
     def ponged(self, sock: "NodeSocket", data: bytes) -> None:
         info = sock.client

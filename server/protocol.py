@@ -77,6 +77,9 @@ class ProtocolError(ValueError):
         self.reason = reason
         self.detail = detail
 
+    def __reduce__(self):  # picklable, so a pool job (server/signed_text.py) can raise it to the server
+        return type(self), (self.reason, self.detail)
+
 
 def parse_message(
     frame: str | bytes, allowed: dict[str, dict[str, type]] = NODE_TYPES, max_bytes: int = MAX_MESSAGE_BYTES
@@ -141,8 +144,23 @@ def list_hash(ciphertexts: list) -> str:
     return digest.hexdigest()
 
 
+ENCODE_SPAN = 500  # items of a long list field encoded per json.dumps call
+
+
 def encode(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"))
+    """The frame text of a message. A long list field (10,000 ciphertexts) is encoded a span of items at a time:
+    the same text as one json.dumps, but no single call over megabytes holds the GIL (the panel shares it)."""
+    if not any(isinstance(v, list) and len(v) > ENCODE_SPAN for v in message.values()):
+        return json.dumps(message, separators=(",", ":"))
+    return "{" + ",".join(f"{json.dumps(k)}:{_encode_value(v)}" for k, v in message.items()) + "}"
+
+
+def _encode_value(value: Any) -> str:
+    if not isinstance(value, list) or len(value) <= ENCODE_SPAN:
+        return json.dumps(value, separators=(",", ":"))
+    spans = (json.dumps(value[i:i + ENCODE_SPAN], separators=(",", ":"))[1:-1]
+             for i in range(0, len(value), ENCODE_SPAN))
+    return "[" + ",".join(spans) + "]"
 
 
 _SECRET_NAME = re.compile(r"token|secret|password", re.IGNORECASE)

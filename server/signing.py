@@ -94,6 +94,12 @@ def verify(message: dict[str, Any]) -> str:
     return key_hex
 
 
+def verify_signed_by(message: dict[str, Any], key_hex: str) -> None:
+    """Check the signature and that `key_hex` (the key its sender joined with) made it; SignatureError if not."""
+    if verify(message) != key_hex:
+        raise SignatureError("signed by another key than the one this node joined with")
+
+
 class ReplayGuard:
     """Remembers the last accepted seq per key; `check_and_record` refuses one that does not rise.
 

@@ -45,3 +45,17 @@ def test_bare_mixscope_opens_the_panel_with_its_server_and_quits_on_sigterm(tmp_
         if proc.poll() is None:
             proc.kill()
             proc.wait(5)
+
+
+def test_settling_the_interpreter_keeps_start_up_objects_out_of_full_collections():
+    import gc
+
+    from gui.app import GIL_SWITCH_S, settle_interpreter
+
+    switch = sys.getswitchinterval()
+    try:
+        settle_interpreter()
+        assert gc.get_freeze_count() > 10_000 and sys.getswitchinterval() == GIL_SWITCH_S
+    finally:
+        gc.unfreeze()
+        sys.setswitchinterval(switch)

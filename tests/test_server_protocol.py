@@ -62,3 +62,10 @@ def test_masked_walks_nested_data():
     data = {"replies": {"c1": {"api_token": "t", "ok": [{"secret_key": "k", "n": 1}]}}}
     assert protocol.masked(data) == {"replies": {"c1": {"api_token": "***", "ok": [{"secret_key": "***", "n": 1}]}}}
     assert data["replies"]["c1"]["api_token"] == "t"  # a copy, the original is untouched
+
+
+@pytest.mark.parametrize("count", [protocol.ENCODE_SPAN, protocol.ENCODE_SPAN + 1, 3 * protocol.ENCODE_SPAN + 7])
+def test_encoding_long_lists_span_by_span_gives_the_one_call_text(count):
+    message = {"type": "mix.request", "ciphertexts": [[f"{i:064x}", "é\u2028\"\\"] for i in range(count)],
+               "proof": {"z": list(range(count)), "a": None}, "stage": 2, "ratio": 0.5}
+    assert protocol.encode(message) == json.dumps(message, separators=(",", ":"))

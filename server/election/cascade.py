@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from mixnet.record import mix_context
 from server import board as board_mod
+from server import signed_text
 from server.board import content_hash
 from server.election import work
 from server.election.common import MAX_REASON, ElectionError, NodeRef
@@ -35,6 +36,7 @@ async def run_stage(coord: "Coordinator", election: board_mod.Election, node: No
                       "public_key": election.public_key, "context": context.hex(), "ciphertexts": inputs,
                       "list_hash": hashed})
     outputs, proof, reason = None, None, None
+    stored_outputs, stored_proof = None, None  # as the board gets them: canonical texts when the pool made them
     sent = time.perf_counter()
     try:
         message = await asyncio.wait_for(reply, timeout)
@@ -46,6 +48,7 @@ async def run_stage(coord: "Coordinator", election: board_mod.Election, node: No
         reason = f"mixer {node.name} disconnected during its stage"
     else:
         outputs, proof = message["outputs"], message["proof"]
+        stored_outputs, stored_proof = (signed_text.stored_form(message, name) for name in ("outputs", "proof"))
         if message["stage"] != position:
             reason = f"answered for stage {message['stage']}, not {position}"
         else:
@@ -63,7 +66,8 @@ async def run_stage(coord: "Coordinator", election: board_mod.Election, node: No
     storing = time.perf_counter()
     input_hash = await coord.on_worker(content_hash, inputs)  # canonical JSON of the whole list: not on the loop
     await coord.on_io(coord.board.add_mix_stage, eid, index, node.name, status, input_hash=input_hash,
-                      output=outputs, proof=proof, reason=None if reason is None else reason[:MAX_REASON])
+                      output=stored_outputs, proof=stored_proof,
+                      reason=None if reason is None else reason[:MAX_REASON])
     coord.hub.log("info", f"election {eid} stage {position}: stored in {time.perf_counter() - storing:.2f} s "
                   f"(prepared in {sent - started:.2f} s)")
     if reason is not None:

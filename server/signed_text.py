@@ -1,0 +1,71 @@
+"""Checking a long signed node message in the runner's process pool, from the text it arrived as.
+
+A mixer's mix.response is megabytes of JSON. In the server process, canonicalising it to check its signature,
+serialising its body again for the board's signed-message log and its outputs and proof again for the mix stage
+would each hold the GIL, which the panel's GUI thread shares, for tens of ms. So the hub hands the reassembled
+text (a str: pickling it is one copy) to `check`, which parses it, checks the signature with server/signing.py
+and returns texts: the canonical body the board logs and the canonical JSON of the fields the board stores. The
+server still parses the text once for the coordinator, and serialises none of it.
+
+Pool children import this module: no Tornado here, and no board file is opened.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from server import board, chunks, protocol, signing
+
+POOL_ABOVE = 256 * 1024  # characters: a reassembled text longer than this is checked in the pool
+STORED_FIELDS = {"mix.response": ("outputs", "proof")}  # fields the board stores on their own, as canonical JSON
+
+
+class Checked(NamedTuple):
+    """What `check` made of one text. `key` None: nothing was checked (not a signed message of a joined node:
+    the hub's usual path handles it). Otherwise the signature was checked against `key`: `signature_error` is
+    the SignatureError reason, or None when it holds; then `body` is the canonical signed body to log and
+    `fields` the canonical JSON of the type's STORED_FIELDS (either left out when it cannot be made: the
+    board then refuses the value itself, as it would have)."""
+
+    key: str | None
+    signature_error: str | None = None
+    body: str | None = None
+    fields: dict[str, str] = {}
+
+
+def check(text: str, key: str | None) -> Checked:
+    """Pool job: parse `text` as a node message (ProtocolError as protocol.parse_message raises it) and, if it is
+    an election message with a signature and its sender joined with `key`, check that `key` signed it."""
+    message = protocol.parse_message(text, max_bytes=chunks.MAX_TRANSFER_BYTES)
+    kind = message["type"]
+    if key is None or kind not in protocol.SIGNED_NODE_TYPES or "sig" not in message["signed"]:
+        return Checked(None)
+    try:
+        signing.verify_signed_by(message, key)
+    except signing.SignatureError as exc:
+        return Checked(key, exc.reason)
+    fields = {name: _canonical(message[name]) for name in STORED_FIELDS.get(kind, ())}
+    return Checked(key, None, _canonical(signing.signed_body(message)),
+                   {name: text for name, text in fields.items() if text is not None})
+
+
+def _canonical(value: Any) -> str | None:
+    try:
+        return board.canonical_json(value)
+    except board.BoardInputError:
+        return None
+
+
+class Received(dict):
+    """A signed node message parsed from a long text, with `texts`: the canonical JSON of its STORED_FIELDS
+    that `check` made, so the board stores those instead of serialising the values again."""
+
+    def __init__(self, message: dict[str, Any], texts: dict[str, str]):
+        super().__init__(message)
+        self.texts = texts
+
+
+def stored_form(message: dict[str, Any], field: str) -> Any:
+    """What to give the board for `message[field]`: its canonical text when the pool made one, else the value."""
+    text = message.texts.get(field) if isinstance(message, Received) else None
+    return message[field] if text is None else board.CanonicalJSON(text)
