@@ -191,6 +191,28 @@ def test_rate_counter_turns_events_into_rates():
     assert counter.mixers["m1"][-1] == 25.0 and counter.ballots[-1] == 0.0 and counter.messages[-1] == 0.0
 
 
+def test_graph_axes_stay_still_while_the_curves_move(qtbot, monkeypatch):
+    """x is seconds-ago over a fixed window and y moves in 1-2-5 steps, so pyqtgraph keeps the axes cached."""
+    from gui.election import graphs as graphs_mod
+    from gui.election.graphs import WINDOW, RateGraphs, nice_ceiling
+
+    assert [nice_ceiling(v) for v in (0, 0.5, 1, 1.5, 3, 7, 10, 11, 4_999, 5_001)] == [1, 1, 1, 2, 5, 10, 10, 20, 5_000, 10_000]
+    clock = iter([100.0, 101.0, 102.0])
+    monkeypatch.setattr(graphs_mod.time, "monotonic", lambda: next(clock))
+    graphs = RateGraphs(interval_ms=60_000)
+    qtbot.addWidget(graphs)
+    graphs.feed([Event("message", {}) for _ in range(7)])
+    graphs.tick()
+    ranges = graphs.messages_plot.viewRange()
+    assert ranges[0] == [-WINDOW, 0] and ranges[1] == [0, 10]  # 7 messages/s → a y range of 10
+    graphs.feed([Event("message", {}) for _ in range(5)])
+    graphs.tick()
+    assert graphs.messages_plot.viewRange() == ranges  # a lower rate: the same axes
+    x, _ = graphs._messages.getData()
+    assert list(x) == [-1.0, 0.0]
+    graphs.stop()
+
+
 def test_new_election_dialog_refuses_bad_input(qtbot):
     dialog = NewElectionDialog()
     qtbot.addWidget(dialog)

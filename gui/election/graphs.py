@@ -3,11 +3,16 @@
 Counters are bumped per event batch (cheap) and turned into one point per curve once a second, keeping the
 last WINDOW seconds. Ciphertexts/s of a mixer is its stage size times the progress fraction gained in the
 current phase (shuffle, then each proof pass), per second: how fast it is chewing through the list.
+
+The axes stay still so that pyqtgraph keeps their cached pictures: x is "seconds ago" over a fixed window and
+y moves only in 1-2-5 steps. A sliding or autoscaled axis is regenerated on every repaint, and that repaint
+of three plots once a second was the GUI thread's longest stall while an election ran.
 """
 
 from __future__ import annotations
 
 import collections
+import math
 import time
 from typing import Iterable
 
@@ -85,6 +90,14 @@ class RateCounter:
         self._processed.clear()
 
 
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 5 × 10^k at or above `value` (at least 1): a y range that changes rarely."""
+    if value <= 1:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    return next(step * power for step in (1, 2, 5, 10) if step * power >= value)
+
+
 def _plot(title: str, name: str) -> pg.PlotWidget:
     plot = pg.PlotWidget(title=title)
     plot.setObjectName(name)
@@ -92,8 +105,11 @@ def _plot(title: str, name: str) -> pg.PlotWidget:
     plot.setMouseEnabled(x=False, y=False)
     plot.hideButtons()
     plot.showGrid(x=True, y=True, alpha=0.25)
-    plot.setLabel("bottom", "s")
+    plot.setLabel("bottom", "s ago")
     plot.setMinimumSize(80, 60)
+    plot.disableAutoRange()
+    plot.setXRange(-WINDOW, 0, padding=0)
+    plot.setYRange(0, 1, padding=0)
     return plot
 
 
@@ -113,7 +129,6 @@ class RateGraphs(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         for plot in (self.messages_plot, self.ballots_plot, self.mixers_plot):
             layout.addWidget(plot)
-        self._started = time.monotonic()
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.tick)
         self._timer.start(interval_ms)
@@ -125,9 +140,10 @@ class RateGraphs(QWidget):
         now = time.monotonic()
         counter = self.counter
         counter.sample(now)
-        xs = [t - self._started for t in counter.times]
-        self._messages.setData(xs, list(counter.messages))
-        self._ballots.setData(xs, list(counter.ballots))
+        xs = [t - now for t in counter.times]
+        self._show(self.messages_plot, self._messages, xs, list(counter.messages))
+        self._show(self.ballots_plot, self._ballots, xs, list(counter.ballots))
+        peak = 0.0
         for node, points in counter.mixers.items():
             curve = self._mixer_curves.get(node)
             if curve is None:
@@ -135,6 +151,18 @@ class RateGraphs(QWidget):
                 curve = self.mixers_plot.plot(pen=pg.mkPen(color, width=2), name=node)
                 self._mixer_curves[node] = curve
             curve.setData(xs[-len(points):], list(points))
+            peak = max(peak, max(points, default=0.0))
+        self._scale(self.mixers_plot, peak)
+
+    def _show(self, plot: pg.PlotWidget, curve: pg.PlotDataItem, xs: list[float], ys: list[float]) -> None:
+        curve.setData(xs, ys)
+        self._scale(plot, max(ys, default=0.0))
+
+    @staticmethod
+    def _scale(plot: pg.PlotWidget, peak: float) -> None:
+        top = nice_ceiling(peak * 1.1)
+        if plot.viewRange()[1][1] != top:  # only a new step redraws the axis
+            plot.setYRange(0, top, padding=0)
 
     def stop(self) -> None:
         self._timer.stop()
