@@ -157,7 +157,7 @@ def _cast_batch(poster: BallotApi, election_id: str, entries: list[dict]) -> lis
 
 
 def _background() -> None:
-    """Encryption pool initializer: lower CPU priority, so the simulated voters' work never starves the
+    """Lower CPU priority (the child simulator and its encryption pool), so the simulated voters' work never starves the
     process that started them (the panel's GUI thread, the server it hosts)."""
     try:
         os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), 10))
@@ -227,6 +227,7 @@ class SimulationFailed(Exception):
 
 
 def _child_main() -> int:
+    _background()  # the child's posting threads too: it stands in for voters elsewhere, not for this machine's panel
     job = json.loads(sys.stdin.read())
     last = [0.0]
 

@@ -64,6 +64,7 @@ def run(args) -> int:
         window = MainWindow(runner, QSettings(os.path.join(tmp, "bench.ini"), QSettings.Format.IniFormat))
         window.resize(1360, 820)
         window.show()
+        app.processEvents()  # the window's first paint is start-up, not the loop this bench watches
         settle_interpreter()  # as `mixscope gui` does
         window.start_server()
         demo = DemoDirector(window, voters=ballots, delay=0.0, echo=False)  # stdout is for the JSON

@@ -5,8 +5,9 @@ last WINDOW seconds. Ciphertexts/s of a mixer is its stage size times the progre
 current phase (shuffle, then each proof pass), per second: how fast it is chewing through the list.
 
 The axes stay still so that pyqtgraph keeps their cached pictures: x is "seconds ago" over a fixed window and
-y moves only in 1-2-5 steps. A sliding or autoscaled axis is regenerated on every repaint, and that repaint
-of three plots once a second was the GUI thread's longest stall while an election ran.
+y moves only in 1-2-5 steps; and there is no grid, whose lines belong to the axes and so made every curve
+update repaint them. Regenerating and repainting three plots' axes once a second was the GUI thread's longest
+stall while an election ran.
 """
 
 from __future__ import annotations
@@ -104,7 +105,6 @@ def _plot(title: str, name: str) -> pg.PlotWidget:
     plot.setMenuEnabled(False)
     plot.setMouseEnabled(x=False, y=False)
     plot.hideButtons()
-    plot.showGrid(x=True, y=True, alpha=0.25)
     plot.setLabel("bottom", "s ago")
     plot.setMinimumSize(80, 60)
     plot.disableAutoRange()
