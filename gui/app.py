@@ -43,13 +43,6 @@ def run(args) -> int:
     runner = ServerRunner(port=getattr(args, "port", 0) or 0, tls=context)  # TLS: https and wss
     window = MainWindow(runner, QSettings())
     window.resize(1360, 820)
-    window.show()
-    settle_interpreter()
-    folder = getattr(args, "open", None)
-    if folder:  # a saved session is read-only: no server needed to look at it
-        window.open_session(folder)
-    else:
-        window.start_server()
     demo = None
     if getattr(args, "demo", False):
         from gui.election.demo import DemoDirector
@@ -58,6 +51,14 @@ def run(args) -> int:
                             delay=getattr(args, "demo_delay", 4.0))
         if getattr(args, "demo_quit", False):  # unattended runs (tests, CI): exit when the demo ends
             demo.finished.connect(lambda ok, _caption: app.exit(0 if ok else 1))
+    window.show()
+    settle_interpreter()
+    folder = getattr(args, "open", None)
+    if folder:  # a saved session is read-only: no server needed to look at it
+        window.open_session(folder)
+    else:
+        window.start_server()
+    if demo is not None:
         demo.start()
     # Ctrl+C / SIGTERM close the window like Quit does (stopping the server and every node). Qt's loop
     # never returns to Python on its own, so a light timer gives Python's signal handlers a chance to run.

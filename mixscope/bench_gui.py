@@ -63,11 +63,11 @@ def run(args) -> int:
         runner = ServerRunner(port=0, data_dir=os.path.join(tmp, "data"))
         window = MainWindow(runner, QSettings(os.path.join(tmp, "bench.ini"), QSettings.Format.IniFormat))
         window.resize(1360, 820)
+        demo = DemoDirector(window, voters=ballots, delay=0.0, echo=False)  # stdout is for the JSON
         window.show()
         app.processEvents()  # the window's first paint is start-up, not the loop this bench watches
         settle_interpreter()  # as `mixscope gui` does
         window.start_server()
-        demo = DemoDirector(window, voters=ballots, delay=0.0, echo=False)  # stdout is for the JSON
         cpu_at: dict[str, dict[str, float]] = {}
         wall_at: dict[str, float] = {}
         outcome: list = []
