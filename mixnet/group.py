@@ -36,14 +36,7 @@ class InvalidScalar(ValueError):
 
 def decode(data: bytes | str) -> bytes:
     """Validate an element that came from outside (bytes, or hex text) and return its 32 bytes."""
-    if isinstance(data, str):
-        try:
-            data = bytes.fromhex(data)
-        except ValueError:
-            raise InvalidElement("element is not hex") from None
-    if not isinstance(data, (bytes, bytearray)) or len(data) != ELEMENT_BYTES:
-        raise InvalidElement("element must be 32 bytes")
-    data = bytes(data)
+    data = from_hex(data)
     if not _sodium.crypto_core_ristretto255_is_valid_point(data):
         raise InvalidElement("not a canonical ristretto255 encoding")
     return data
