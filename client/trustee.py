@@ -31,7 +31,6 @@ from client.identity import ensure_private_dir, check_name, read_private, replac
 from client.mixer import RequestError, decode_ciphertexts
 from mixnet import group, proofs, trustees
 from mixnet.errors import ProofError
-from server import protocol
 
 
 

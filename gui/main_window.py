@@ -10,7 +10,7 @@ import concurrent.futures
 import json
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QItemSelection, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QActionGroup, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QDialog, QDockWidget, QFileDialog, QFrame, QGroupBox, \
     QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMainWindow, QScrollArea, QSplitter, \

@@ -14,7 +14,6 @@ import os
 import secrets
 import ssl
 import threading
-from pathlib import Path
 from typing import Any
 
 from tornado.httpserver import HTTPServer

@@ -14,11 +14,11 @@ from client import mixer, progress
 from client.mixer import RequestError
 from client.roles import Roles
 from conftest import NodeProcess
-from mixnet import elgamal, group, shuffle
+from mixnet import elgamal, shuffle
 from mixnet.elgamal import Ciphertext
 from mixnet.errors import ProofError
 from mixnet.record import mix_context
-from server import chunks, protocol, signing
+from server import chunks, protocol
 
 CANDIDATES = 3
 

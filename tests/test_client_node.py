@@ -1,6 +1,5 @@
 """`mixscope node` as a real child process against a real server: hello, requests, reconnects, signals."""
 
-import json
 import signal
 import subprocess
 import sys

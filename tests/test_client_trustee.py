@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import stat
 import sys
-import time
 
 import nacl.signing
 import pytest
