@@ -80,7 +80,8 @@ def run(args) -> int:
 
         probe = LatenessProbe(PROBE_MS, bucket=phase_now, on_new_bucket=mark)
         probe.start()
-        demo.finished.connect(lambda ok, caption: (outcome.append((ok, caption)), app.quit()))
+        # The probe stops with the demo: quitting (stopping the nodes) is not the loop this bench watches.
+        demo.finished.connect(lambda ok, caption: (probe.stop(), outcome.append((ok, caption)), app.quit()))
         QTimer.singleShot(0, demo.start)
         started = time.monotonic()
         app.exec()
