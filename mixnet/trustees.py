@@ -283,18 +283,19 @@ def combine_factors(ciphertexts: Sequence[Ciphertext], partials: Mapping[int, Se
     """M = b − Σ λ_j·D_j over exactly the given trustees. No threshold check: with fewer than t trustees the
     result is simply wrong (the tests show it); use `combine` for the checked version."""
     lam = lagrange_at_zero(list(partials))
-    jobs = [([ct[1] for ct in ciphertexts[lo:hi]], {lam[j]: factors[lo:hi] for j, factors in partials.items()})
+    # (λ_j, factors) pairs, not a dict keyed by λ_j: two trustees can share a coefficient (1..4 of 4: λ_1 = λ_3)
+    jobs = [([ct[1] for ct in ciphertexts[lo:hi]], [(lam[j], factors[lo:hi]) for j, factors in partials.items()])
             for lo, hi in _spans(len(ciphertexts))]
     return [m for part in map_fn(combine_chunk, jobs) for m in part]
 
 
 def combine_chunk(job: tuple) -> list[bytes]:
-    """Pool job: b − Σ λ_j·D_j for one span, given each trustee's factors keyed by its coefficient λ_j."""
-    second_parts, factors_by_coefficient = job
+    """Pool job: b − Σ λ_j·D_j for one span, given each trustee's (λ_j, factors)."""
+    second_parts, weighted_factors = job
     plaintexts = []
     for position, b in enumerate(second_parts):
         blind = group.IDENTITY
-        for coefficient, factors in factors_by_coefficient.items():
+        for coefficient, factors in weighted_factors:
             # decode: group.mul would read an undecodable factor as the identity instead of failing
             blind = group.add(blind, group.mul(coefficient, group.decode(factors[position])))
         plaintexts.append(group.sub(b, blind))

@@ -135,6 +135,15 @@ def test_any_threshold_and_subset_decrypts(n, data):
     assert dkg.combine([ct], partials, t) == [elgamal.encode_choice(3)]
 
 
+def test_trustees_sharing_a_lagrange_coefficient_still_combine():
+    """With trustees 1..4 of 4, λ_1 = λ_3 = 4: the combination must not merge their factors."""
+    assert dkg.lagrange_at_zero([1, 2, 3, 4])[1] == dkg.lagrange_at_zero([1, 2, 3, 4])[3]
+    parties, dealings, public = dkg.run_key_generation(4, 4, CTX)
+    cts = [elgamal.encrypt(public, elgamal.encode_choice(c)) for c in (0, 3, 1)]
+    partials = [p.partial_decrypt(cts) for p in parties]
+    assert dkg.combine(cts, partials, 4) == [elgamal.encode_choice(c) for c in (0, 3, 1)]
+
+
 @pytest.mark.parametrize("t, n", [(0, 3), (4, 3), (1, 0)])
 def test_bad_parameters_are_refused(t, n):
     with pytest.raises(ValueError, match="threshold"):
