@@ -53,7 +53,7 @@ def run(args) -> int:
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     stage_seconds = max(1.0, float(getattr(args, "seconds", 10.0)) / len(RATES))
-    runner = ServerRunner(port=0)
+    runner = ServerRunner(port=0, message_rate=0)  # the bench floods on purpose: no per-client limit
     runner.start()
     with tempfile.TemporaryDirectory() as tmp:
         window = MainWindow(runner, QSettings(os.path.join(tmp, "bench.ini"), QSettings.Format.IniFormat))

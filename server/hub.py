@@ -27,6 +27,7 @@ from server.events import EventChannel
 from server.registry import ClientInfo, ClientRegistry
 
 if TYPE_CHECKING:
+    from server.ratelimit import TokenBucketLimiter  # imported by the runner (it imports Flask views)
     from server.ws import NodeSocket
 
 STATS_EVENT_INTERVAL = 1.0  # at most one "client.updated" per client per second for counters and rtt
@@ -64,8 +65,13 @@ BAD_JOIN = "bad_join"
 class Hub:
     def __init__(self, channel: EventChannel, registry: ClientRegistry, ping_interval: float, *,
                  ping_timeout: float | None = None, board: board_mod.Board | None = None, join_token: str | None = None,
-                 pool: concurrent.futures.Executor | None = None, data_dir: Path | None = None):
+                 pool: concurrent.futures.Executor | None = None, data_dir: Path | None = None,
+                 message_limit: TokenBucketLimiter | None = None):
         self.channel = channel
+        # Inbound frames per client (None: no limit). Over it, frames are counted but neither parsed nor shown
+        # in the traffic view, and the client hears `rate_limited` at most once a second.
+        self.message_limit = message_limit
+        self._limited_notice: dict[str, float] = {}
         self.registry = registry
         self.sockets: dict[str, "NodeSocket"] = {}
         self.board, self.join_token = board, join_token
@@ -78,8 +84,8 @@ class Hub:
         self._stats_published: dict[str, float] = {}
         self._stats_scheduled: set[str] = set()
         self._pinger = PeriodicCallback(self._ping_all, ping_interval * 1000) if ping_interval > 0 else None
-        # Tornado's own ping timeout closes a silent client politely and then waits 5 s more for its close
-        # frame; a client silent this long is cut at once, so a dead one leaves within ~2 intervals + timeout.
+        # A client silent this long is cut at once, so a dead one leaves within ~2 intervals + timeout
+        # (Tornado's own pinger is off: server/webapp.py).
         self._silent_after = ping_interval + (ping_interval if ping_timeout is None else ping_timeout)
         self._last_pong: dict[str, float] = {}
 
@@ -114,6 +120,7 @@ class Hub:
             self.election.node_gone(info.id)
         self._stats_published.pop(info.id, None)
         self._last_pong.pop(info.id, None)
+        self._limited_notice.pop(info.id, None)
         for pending in list(self._pending.values()):
             pending.settle(info.id, None)
         self.channel.publish("client.disconnected", {"client": info.snapshot(), "code": code, "reason": reason}, info.id)
@@ -122,6 +129,9 @@ class Hub:
         info = sock.client
         size = len(frame) if isinstance(frame, bytes) else len(frame.encode("utf-8"))
         info.count_in(size)
+        if self.message_limit is not None and self.message_limit.take(info.id) > 0:
+            self._rate_limited(info)
+            return
         try:
             message = protocol.parse_message(frame)
         except protocol.ProtocolError as exc:
@@ -143,6 +153,15 @@ class Hub:
             asyncio.ensure_future(self._on_join(info, message))
         else:
             getattr(self, f"_on_{kind}")(info, message)
+
+    def _rate_limited(self, info: ClientInfo) -> None:
+        now = self._loop.time()
+        if now - self._limited_notice.get(info.id, float("-inf")) < 1.0:
+            return
+        self._limited_notice[info.id] = now
+        detail = f"more than {self.message_limit.rate:g} messages/s: frames are being dropped"
+        self.log("warning", f"{info.id} rate limited: {detail}", info.id)
+        self.send(info.id, protocol.error_reply(protocol.RATE_LIMITED, detail))
 
     def _refuse(self, info: ClientInfo, reason: str, detail: str, ref: str | None = None) -> None:
         self.log("warning", f"{info.id} refused: {reason}: {detail[:200]}", info.id)

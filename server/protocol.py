@@ -65,6 +65,7 @@ BAD_SHAPE = "bad_shape"
 UNKNOWN_TYPE = "unknown_type"
 TOO_BIG = "too_big"
 BINARY = "binary_not_supported"
+RATE_LIMITED = "rate_limited"
 
 PROTOCOL_HINT = 'send JSON text frames like {"type": "hello", "name": "...", "role": "mixer"}'
 

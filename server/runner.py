@@ -25,7 +25,7 @@ from server.board import Board
 from server.bridge import BridgeError
 from server.events import EventChannel
 from server.hub import Hub
-from server.ratelimit import BallotLimits
+from server.ratelimit import BallotLimits, TokenBucketLimiter
 from server.registry import ClientRegistry
 from server.views import WebContext
 from server.webapp import create_flask_app, create_tornado_app
@@ -43,16 +43,23 @@ def background_priority() -> None:
         pass
 
 
+# Inbound websocket frames per client: far above any node (a 10,000-ciphertext answer is ~20 chunk frames;
+# progress is a few per second) and the seed's clients, far below a flood.
+MESSAGE_RATE, MESSAGE_BURST = 1_000.0, 2_000.0
+
+
 class ServerRunner:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, channel: EventChannel | None = None,
                  data_dir: str | None = None, *, ping_interval: float = 5.0, ping_timeout: float | None = None,
-                 ballot_limits: BallotLimits | None = None, tls: ssl.SSLContext | None = None):
+                 ballot_limits: BallotLimits | None = None, tls: ssl.SSLContext | None = None,
+                 message_rate: float = MESSAGE_RATE, message_burst: float = MESSAGE_BURST):
         self.host = host
         self.port = port
         self.channel = channel or EventChannel()
         self.data_dir = data_dir
         self.ballot_limits = ballot_limits  # per-address / per-voter ballot rate limits (server/ratelimit.py)
         self.tls = tls  # server/tls.server_context(): https and wss instead of http and ws
+        self.message_rate, self.message_burst = message_rate, message_burst  # per websocket client; rate 0: none
         self._board: Board | None = None
         self._board_lock = threading.Lock()
         # Pings also measure rtt. A client that stops answering is cut within ~2 intervals + timeout (Hub).
@@ -187,7 +194,9 @@ class ServerRunner:
         self._loop = IOLoop.current()
         self._stop_requested = asyncio.Event()
         self._hub = Hub(self.channel, self.registry, self.ping_interval, ping_timeout=self.ping_timeout,
-                        board=self.board, join_token=self.join_token, pool=pool, data_dir=self.board.path.parent)
+                        board=self.board, join_token=self.join_token, pool=pool, data_dir=self.board.path.parent,
+                        message_limit=TokenBucketLimiter(self.message_rate, self.message_burst)
+                        if self.message_rate else None)
         self._hub.secrets += (self.admin_token,)  # never shown in traffic or logs, even inside a bad frame
         web = WebContext(call=self.call, admin_token=self.admin_token, board=self.board, channel=self.channel,
                          pool=pool)

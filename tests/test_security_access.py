@@ -155,3 +155,43 @@ def test_no_token_in_serve_stderr(tmp_path):
     assert "[warning]" in err  # the refusals were logged ...
     assert fields["admin token"] not in err  # ... without either token
     assert fields["join token"] not in err.replace(fields["join token"][::-1], "")
+
+
+def test_a_flooding_websocket_client_is_rate_limited_and_others_are_served(tmp_path):
+    """Over its per-client budget a client's frames are dropped unparsed and unshown; it hears `rate_limited`
+    (at most once a second); another client is served meanwhile; after a pause the flooder is heard again."""
+    from server.runner import ServerRunner
+
+    runner = ServerRunner(port=0, message_rate=20, message_burst=40, data_dir=str(tmp_path / "data"))
+    runner.start()
+    try:
+        traffic = runner.channel.subscribe(kinds=["message"])
+        flood = websocket.create_connection(runner.ws_url, timeout=10)
+        calm = websocket.create_connection(runner.ws_url, timeout=10)
+        for ws, name in ((flood, "flood"), (calm, "calm")):
+            ws.send(json.dumps({"type": "hello", "name": name, "role": "observer"}))
+            assert json.loads(ws.recv())["type"] == "welcome"
+        for i in range(500):
+            flood.send(json.dumps({"type": "hello", "name": f"f{i}", "role": "observer"}))
+        notices = []
+        flood.settimeout(2)
+        try:
+            while True:
+                reply = json.loads(flood.recv())
+                if reply["type"] == "error":
+                    notices.append(reply)
+        except websocket.WebSocketTimeoutException:
+            pass
+        assert notices and all(n["reason"] == protocol.RATE_LIMITED for n in notices) and len(notices) <= 3
+        shown = [e for e in traffic.drain() if e.data.get("direction") == "in" and e.data.get("type") == "hello"]
+        assert 40 <= len(shown) < 150  # the burst (plus ~20/s refill), not 500
+        calm.send(json.dumps({"type": "hello", "name": "calm-2", "role": "observer"}))
+        assert json.loads(calm.recv())["type"] == "welcome"  # the server kept serving everyone else
+        time.sleep(1.0)
+        flood.send(json.dumps({"type": "hello", "name": "again", "role": "observer"}))
+        flood.settimeout(10)
+        assert json.loads(flood.recv())["type"] == "welcome"  # tokens came back
+        for ws in (flood, calm):
+            ws.close()
+    finally:
+        runner.stop()
