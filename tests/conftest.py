@@ -35,9 +35,15 @@ class NodeProcess:
             args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
         )
         self.lines: list[dict] = []  # every status line seen so far (also the ones wait_for consumed)
+        self.errors: list[str] = []  # stderr, drained so a chatty node never blocks on a full pipe
         self._queue: queue.Queue[dict] = queue.Queue()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+        threading.Thread(target=self._read_errors, daemon=True).start()
+
+    def _read_errors(self) -> None:
+        for raw in self.proc.stderr:
+            self.errors.append(raw.rstrip("\n"))
 
     def _read(self) -> None:
         for raw in self.proc.stdout:
@@ -54,7 +60,8 @@ class NodeProcess:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"node never reported {event!r} {match or ''}; saw {self.lines}")
+                raise AssertionError(f"node never reported {event!r} {match or ''}; saw {self.lines}; "
+                                     f"exit code {self.proc.poll()}; stderr {self.errors[-20:]}")
             try:
                 line = self._queue.get(timeout=remaining)
             except queue.Empty:
@@ -70,9 +77,6 @@ class NodeProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return self.proc.wait(5)
-
-    def stderr(self) -> str:
-        return self.proc.stderr.read() if self.proc.poll() is not None else ""
 
 
 @pytest.fixture(autouse=True, scope="session")
