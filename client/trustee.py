@@ -90,7 +90,8 @@ class TrusteeRole:
                 return self._ceremonies[election_id].reply
             if path.exists():
                 raise RequestError(f"already holds a key share for election {election_id}", "already_done")
-            trustee = trustees.Trustee(index, threshold, len(roster), proofs.election_context(election_id))
+            trustee = trustees.Trustee(index, threshold, len(roster), proofs.election_context(election_id),
+                                       _labels(request))
             dealing, shares = trustee.deal()
             sealed = {str(j): seal_share(roster[j], election_id, index, j, s) for j, s in shares.items()}
             public = dealing.to_json()
@@ -138,7 +139,8 @@ class TrusteeRole:
                 if i == me and dealing.commitments != ceremony.trustee.dealing.commitments:
                     raise RequestError("the server changed this trustee's own commitments", "tampered")
                 if dealing.proof is not None:
-                    trustees.verify_dealing(dealing, ceremony.trustee.threshold, ceremony.trustee.election_context)
+                    trustees.verify_dealing(dealing, ceremony.trustee.threshold, ceremony.trustee.election_context,
+                                            ceremony.trustee.labels)
                 elif len(dealing.commitments) != ceremony.trustee.threshold:
                     raise ProofError(f"trustee {i} committed to {len(dealing.commitments)} coefficients")
                 share = open_share(self._box, sealed[str(i)], election_id, i, me)
@@ -202,6 +204,14 @@ class TrusteeRole:
         except (IdentityError, ValueError) as exc:
             raise RequestError(f"key share file unusable: {exc}", "internal_error") from None
         return stored
+
+
+def _labels(request: dict[str, Any]) -> bytes:
+    """The question and candidate names this trustee's key proof attests (trustees.labels_digest)."""
+    names = request["candidates"]
+    if not names or not all(isinstance(name, str) for name in names):
+        raise RequestError("candidates must be a non-empty list of names")
+    return trustees.labels_digest(request["question"], names)
 
 
 def _dealing(index: int, value: Any) -> trustees.Dealing:

@@ -15,7 +15,8 @@ from mixnet.elgamal import Ciphertext
 from mixnet.trustees import Dealing, PartialDecryption, check_parameters
 
 FORMAT = "mixscope-election-record"
-VERSION = 2  # 2: ballots without a choice proof; plaintexts may be null; result carries "invalid"
+VERSION = 2  # 2: ballots without a choice proof; plaintexts may be null; result carries "invalid"; key proofs
+# cover the question and candidate names
 ACCEPTED = "accepted"
 REJECTED = "rejected"
 

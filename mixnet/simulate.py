@@ -73,7 +73,8 @@ def run_election(
     builder = RecordBuilder(election_id, question, names, threshold, trustees)
 
     # Key ceremony.
-    parties, dealings, public_key = dkg.run_key_generation(threshold, trustees, proofs.election_context(election_id))
+    parties, dealings, public_key = dkg.run_key_generation(threshold, trustees, proofs.election_context(election_id),
+                                                           dkg.labels_digest(question, names))
     for dealing in dealings:
         builder.add_dealing(dealing)
     builder.set_public_key(public_key)

@@ -27,6 +27,7 @@ from mixnet.elgamal import Ciphertext
 from mixnet.errors import ProofError
 
 DKG_LABEL = "dkg"
+LABELS_TAG = "mixscope/v1/labels"
 DECRYPT_LABEL = "decrypt"
 BATCH_TAG = "mixscope/v1/decryption-batch"
 WEIGHT_TAG = "mixscope/v1/decryption-weight"
@@ -42,8 +43,14 @@ def check_parameters(threshold: int, trustees: int) -> None:
         raise ValueError(f"need 1 ≤ threshold ≤ trustees, got t={threshold}, n={trustees}")
 
 
-def dkg_context(election_context: bytes, index: int) -> bytes:
-    return proofs.context_bytes(election_context, DKG_LABEL, index)
+def labels_digest(question: str, candidates: Sequence[str]) -> bytes:
+    """SHA-512 over the question and the candidate names: each trustee's key proof covers it, so the trustees
+    attest which name each choice index stands for (a relabelled record fails their proofs)."""
+    return group.hash_bytes(LABELS_TAG, question.encode(), *(name.encode() for name in candidates))
+
+
+def dkg_context(election_context: bytes, index: int, labels: bytes) -> bytes:
+    return proofs.context_bytes(election_context, DKG_LABEL, index, labels)
 
 
 def decrypt_context(election_context: bytes, index: int) -> bytes:
@@ -85,6 +92,7 @@ class Trustee:
     threshold: int
     trustees: int
     election_context: bytes
+    labels: bytes  # labels_digest(question, candidates): what the key proof attests
     _coefficients: list[int] = field(repr=False, default_factory=list)
     _received: dict[int, int] = field(repr=False, default_factory=dict)
     dealing: Dealing | None = None
@@ -94,14 +102,14 @@ class Trustee:
         check_parameters(self.threshold, self.trustees)
         self._coefficients = [group.random_scalar() for _ in range(self.threshold)]
         commitments = tuple(group.base_mul(a) for a in self._coefficients)
-        proof = proofs.schnorr_prove(self._coefficients[0], dkg_context(self.election_context, self.index))
+        proof = proofs.schnorr_prove(self._coefficients[0], dkg_context(self.election_context, self.index, self.labels))
         self.dealing = Dealing(self.index, commitments, proof)
         shares = {j: _evaluate(self._coefficients, j) for j in range(1, self.trustees + 1)}
         return self.dealing, shares
 
     def receive(self, dealing: Dealing, share: int) -> None:
         """Accept dealer i's share for us after checking it against i's commitments and proof."""
-        verify_dealing(dealing, self.threshold, self.election_context)
+        verify_dealing(dealing, self.threshold, self.election_context, self.labels)
         verify_share(dealing, self.index, share)
         self._received[dealing.index] = share
 
@@ -209,11 +217,11 @@ def _commitment_at(commitments: Sequence[bytes], x: int) -> bytes:
     return total
 
 
-def verify_dealing(dealing: Dealing, threshold: int, election_context: bytes) -> None:
+def verify_dealing(dealing: Dealing, threshold: int, election_context: bytes, labels: bytes) -> None:
     if len(dealing.commitments) != threshold:
         raise ProofError(f"trustee {dealing.index} committed to {len(dealing.commitments)} coefficients, expected {threshold}")
     try:
-        proofs.schnorr_verify(dealing.commitments[0], dealing.proof, dkg_context(election_context, dealing.index))
+        proofs.schnorr_verify(dealing.commitments[0], dealing.proof, dkg_context(election_context, dealing.index, labels))
     except ProofError as exc:
         raise ProofError(f"trustee {dealing.index} key proof: {exc}") from None
 
@@ -315,10 +323,11 @@ def combine(ciphertexts: Sequence[Ciphertext], partials: Iterable[PartialDecrypt
     return combine_factors(ciphertexts, chosen)
 
 
-def run_key_generation(threshold: int, trustees: int, election_context: bytes) -> tuple[list[Trustee], list[Dealing], bytes]:
+def run_key_generation(threshold: int, trustees: int, election_context: bytes, labels: bytes
+                       ) -> tuple[list[Trustee], list[Dealing], bytes]:
     """All n trustees in one process (simulation and tests): deal, exchange and check shares."""
     check_parameters(threshold, trustees)
-    parties = [Trustee(i, threshold, trustees, election_context) for i in range(1, trustees + 1)]
+    parties = [Trustee(i, threshold, trustees, election_context, labels) for i in range(1, trustees + 1)]
     deals = [p.deal() for p in parties]
     for dealing, shares in deals:
         for party in parties:

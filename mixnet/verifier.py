@@ -223,7 +223,8 @@ class _Verifier:
                 dealing = trustees.Dealing.from_json(entry)
                 if dealing.index != position + 1:
                     raise ValueError(f"dealing at position {position} has index {dealing.index}, expected {position + 1}")
-                trustees.verify_dealing(dealing, e["threshold"], self.context)
+                trustees.verify_dealing(dealing, e["threshold"], self.context,
+                                        trustees.labels_digest(e["question"], e["candidates"]))
                 parsed[dealing.index] = dealing
             return run
 

@@ -13,7 +13,8 @@ def open_voting_election(board, candidates: list[str], prefix: str = "bench", qu
     election_id = prefix + secrets.token_hex(4)
     board.create_election(election_id, question, candidates, threshold, trustee_count, 1)
     board.set_state(election_id, "key_ceremony")
-    _, _, public_key = trustees.run_key_generation(threshold, trustee_count, proofs.election_context(election_id))
+    _, _, public_key = trustees.run_key_generation(threshold, trustee_count, proofs.election_context(election_id),
+                                                   trustees.labels_digest(question, candidates))
     board.set_public_key(election_id, public_key.hex())
     board.set_state(election_id, "voting")
     return election_id, public_key

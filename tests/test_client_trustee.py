@@ -21,6 +21,7 @@ from mixnet.elgamal import Ciphertext
 from server import protocol
 
 CANDIDATES = 3
+NAMES = ["a", "b", "c"]  # the labels the trustees attest in the key ceremony
 
 
 def _roles(tmp_path, n: int) -> list[TrusteeRole]:
@@ -30,7 +31,7 @@ def _roles(tmp_path, n: int) -> list[TrusteeRole]:
 def _keygen_requests(roles: list[TrusteeRole], threshold: int, election_id: str = "e1") -> list[dict]:
     roster = [{"index": i, "name": r.name, "public_key": r.public_key} for i, r in enumerate(roles, 1)]
     return [{"type": "keygen.request", "election_id": election_id, "index": i, "threshold": threshold,
-             "trustees": roster} for i in range(1, len(roles) + 1)]
+             "trustees": roster, "question": "Q?", "candidates": list(NAMES)} for i in range(1, len(roles) + 1)]
 
 
 def _shares_for(commitment_replies: list[dict], j: int, whole_dealings: bool = True) -> dict:
@@ -71,7 +72,8 @@ def test_ceremony_and_threshold_decryption(tmp_path, threshold, n, whole):
     assert [d["type"] for d in done] == ["keygen.done"] * n
     dealings = [trustees.Dealing.from_json({k: r[k] for k in ("index", "commitments", "proof")}) for r in replies]
     for dealing in dealings:  # what the server checks before relaying
-        trustees.verify_dealing(dealing, threshold, proofs.election_context("e1"))
+        trustees.verify_dealing(dealing, threshold, proofs.election_context("e1"),
+                                trustees.labels_digest("Q?", list(NAMES)))
     public = trustees.joint_public_key(dealings)
     assert {d["public_key"] for d in done} == {public.hex()}
     for j, d in enumerate(done, 1):

@@ -158,7 +158,8 @@ def _closed_election_with_ballots(board, election_id: str, voters: int = 6) -> N
 
     board.create_election(election_id, "Q?", ["a", "b"], 1, 1, 3)
     board.set_state(election_id, "key_ceremony")
-    _, dealings, public_key = dkg.run_key_generation(1, 1, proofs.election_context(election_id))
+    _, dealings, public_key = dkg.run_key_generation(1, 1, proofs.election_context(election_id),
+                                                          dkg.labels_digest("Q?", ["a", "b"]))
     board.add_trustee_message(election_id, "t1", "dealing", dealings[0].to_json())
     board.set_public_key(election_id, public_key.hex())
     board.set_state(election_id, "voting")

@@ -88,7 +88,8 @@ def _voting_election(data_dir: Path, election_id: str) -> bytes:
     with Board(data_dir=data_dir) as board:
         board.create_election(election_id, "Q?", ["a", "b"], 1, 1, 1)
         board.set_state(election_id, "key_ceremony")
-        _, dealings, public_key = dkg.run_key_generation(1, 1, proofs.election_context(election_id))
+        _, dealings, public_key = dkg.run_key_generation(1, 1, proofs.election_context(election_id),
+                                                          dkg.labels_digest("Q?", ["a", "b"]))
         board.add_trustee_message(election_id, "t1", "dealing", dealings[0].to_json())
         board.set_public_key(election_id, public_key.hex())
         board.set_state(election_id, "voting")

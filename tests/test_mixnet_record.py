@@ -404,3 +404,14 @@ def test_proofs_checked_on_arrival_are_not_reverified_but_everything_else_is(hon
         f = d["decryption"]["partials"][0]["factors"]
         f[0], f[1] = f[1], f[0]
     assert on_arrival_failures(swap_factors)
+
+
+@pytest.mark.parametrize("relabel", [
+    lambda e: e["candidates"].reverse(),                     # the same names, another order: votes move
+    lambda e: e["candidates"].__setitem__(0, "mallory"),
+    lambda e: e.__setitem__("question", "Which one, really?"),
+])
+def test_a_relabelled_record_fails_every_trustee_key_proof(honest, relabel):
+    """The trustees' key proofs cover the question and the candidate names (docs/verifier.md §1.2)."""
+    fails = tamper(honest, lambda d: relabel(d["election"]))
+    assert {f"trustee {i} commitments and key proof" for i in (1, 2, 3)} <= set(fails)

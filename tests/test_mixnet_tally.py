@@ -15,7 +15,7 @@ CTX = proofs.election_context("h1")
 
 @pytest.fixture(scope="module")
 def ceremony():
-    return dkg.run_key_generation(2, 3, CTX)
+    return dkg.run_key_generation(2, 3, CTX, dkg.labels_digest("Q?", ["a", "b", "c"]))
 
 
 @settings(max_examples=6, deadline=None)

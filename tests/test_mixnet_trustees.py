@@ -12,12 +12,13 @@ from mixnet import trustees as dkg
 from mixnet.errors import ProofError
 
 CTX = proofs.election_context("trustee-tests")
+LABELS = dkg.labels_digest("Which one?", ["ann", "bob"])
 
 
 @pytest.fixture(scope="module")
 def ceremony():
     """3-of-5 trustees and four ciphertexts of known choices."""
-    parties, dealings, public = dkg.run_key_generation(3, 5, CTX)
+    parties, dealings, public = dkg.run_key_generation(3, 5, CTX, LABELS)
     choices = [0, 2, 1, 2]
     cts = [elgamal.encrypt(public, elgamal.encode_choice(c)) for c in choices]
     partials = {p.index: p.partial_decrypt(cts) for p in parties}
@@ -99,17 +100,17 @@ def test_undecodable_factor_is_named_when_parsed_lazily(ceremony):
 
 
 def test_bad_share_and_bad_dealing_are_caught():
-    alice, bob = dkg.Trustee(1, 2, 2, CTX), dkg.Trustee(2, 2, 2, CTX)
+    alice, bob = dkg.Trustee(1, 2, 2, CTX, LABELS), dkg.Trustee(2, 2, 2, CTX, LABELS)
     dealing, shares = alice.deal()
     bob.receive(dealing, shares[2])
     with pytest.raises(ProofError, match="does not match the commitments"):
         bob.receive(dealing, (shares[2] + 1) % group.ORDER)
     short = dkg.Dealing(1, dealing.commitments[:1], dealing.proof)
     with pytest.raises(ProofError, match="expected 2"):
-        dkg.verify_dealing(short, 2, CTX)
+        dkg.verify_dealing(short, 2, CTX, LABELS)
     stolen = dkg.Dealing(2, dealing.commitments, dealing.proof)  # the proof is bound to trustee 1
     with pytest.raises(ProofError, match="key proof"):
-        dkg.verify_dealing(stolen, 2, CTX)
+        dkg.verify_dealing(stolen, 2, CTX, LABELS)
     with pytest.raises(ValueError, match="holds 1 of 2"):
         bob.key_share
 
@@ -129,7 +130,7 @@ def test_dealing_from_json_rejects_malformed(value):
 def test_any_threshold_and_subset_decrypts(n, data):
     t = data.draw(st.integers(min_value=1, max_value=n))
     subset = data.draw(st.lists(st.integers(min_value=1, max_value=n), min_size=t, max_size=n, unique=True))
-    parties, dealings, public = dkg.run_key_generation(t, n, CTX)
+    parties, dealings, public = dkg.run_key_generation(t, n, CTX, LABELS)
     ct = elgamal.encrypt(public, elgamal.encode_choice(3))
     partials = [parties[j - 1].partial_decrypt([ct]) for j in subset]
     assert dkg.combine([ct], partials, t) == [elgamal.encode_choice(3)]
@@ -138,7 +139,7 @@ def test_any_threshold_and_subset_decrypts(n, data):
 def test_trustees_sharing_a_lagrange_coefficient_still_combine():
     """With trustees 1..4 of 4, λ_1 = λ_3 = 4: the combination must not merge their factors."""
     assert dkg.lagrange_at_zero([1, 2, 3, 4])[1] == dkg.lagrange_at_zero([1, 2, 3, 4])[3]
-    parties, dealings, public = dkg.run_key_generation(4, 4, CTX)
+    parties, dealings, public = dkg.run_key_generation(4, 4, CTX, LABELS)
     cts = [elgamal.encrypt(public, elgamal.encode_choice(c)) for c in (0, 3, 1)]
     partials = [p.partial_decrypt(cts) for p in parties]
     assert dkg.combine(cts, partials, 4) == [elgamal.encode_choice(c) for c in (0, 3, 1)]
@@ -147,4 +148,4 @@ def test_trustees_sharing_a_lagrange_coefficient_still_combine():
 @pytest.mark.parametrize("t, n", [(0, 3), (4, 3), (1, 0)])
 def test_bad_parameters_are_refused(t, n):
     with pytest.raises(ValueError, match="threshold"):
-        dkg.run_key_generation(t, n, CTX)
+        dkg.run_key_generation(t, n, CTX, LABELS)

@@ -17,7 +17,8 @@ def voting_election(board, candidates=CANDIDATES, question=QUESTION, state="voti
     ("created" / "key_ceremony" stop before a key exists). Returns (election id, public key)."""
     election_id = "e" + secrets.token_urlsafe(6)  # board ids must start with a letter or digit
     board.create_election(election_id, question, list(candidates), 2, 3, 2)
-    _, _, public_key = trustees.run_key_generation(2, 3, proofs.election_context(election_id))
+    _, _, public_key = trustees.run_key_generation(2, 3, proofs.election_context(election_id),
+                                                   trustees.labels_digest(question, list(candidates)))
     for step in ("key_ceremony", "voting", "closed", "mixing", "decrypting"):
         if state == "created":
             break

@@ -21,12 +21,14 @@ KEYGEN_TIMEOUT = 30.0
 async def exchange(coord: "Coordinator", election: board_mod.Election, chosen: list[NodeRef]) -> str:
     """Run the ceremony with `chosen` as trustees 1..n; return the joint public key (hex)."""
     eid, context = election.id, proofs.election_context(election.id)
+    labels = dkg.labels_digest(election.question, election.candidates)
     roster = [{"index": i, "name": n.name, "public_key": n.public_key} for i, n in enumerate(chosen, 1)]
     waits = {n.name: coord.inbox.expect(n.client_id, "keygen.commitment", eid) for n in chosen}
     for entry, node in zip(roster, chosen):
         coord.progress("keygen", eid, node.name, "request", 0, len(chosen))
         coord.send(node, {"type": "keygen.request", "election_id": eid, "index": entry["index"],
-                          "threshold": election.threshold, "trustees": roster})
+                          "threshold": election.threshold, "trustees": roster, "question": election.question,
+                          "candidates": list(election.candidates)})
     replies = await asyncio.wait_for(gather_named(waits), KEYGEN_TIMEOUT)
     dealings: dict[int, dkg.Dealing] = {}
     for entry in roster:
@@ -34,7 +36,7 @@ async def exchange(coord: "Coordinator", election: board_mod.Election, chosen: l
         if reply["index"] != entry["index"]:
             raise ElectionError(f"trustee {entry['name']} answered as index {reply['index']}, not {entry['index']}")
         dealing = dkg.Dealing.from_json({k: reply[k] for k in ("index", "commitments", "proof")})
-        dkg.verify_dealing(dealing, election.threshold, context)
+        dkg.verify_dealing(dealing, election.threshold, context, labels)
         dealings[entry["index"]] = dealing
         await coord.on_io(coord.board.add_trustee_message, eid, entry["name"], records.DEALING, dealing.to_json())
     done = {n.name: coord.inbox.expect(n.client_id, "keygen.done", eid) for n in chosen}
