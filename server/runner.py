@@ -65,8 +65,10 @@ class ServerRunner:
         # Pings also measure rtt. A client that stops answering is cut within ~2 intervals + timeout (Hub).
         self.ping_interval = ping_interval
         self.ping_timeout = ping_interval if ping_timeout is None else ping_timeout
-        self.admin_token = secrets.token_urlsafe(32)
-        self.join_token = secrets.token_urlsafe(32)
+        # Hex, not urlsafe base64: a token that starts with "-" reads as an option on a command line
+        # (`mixscope node --join-token -x…` failed one time in 64).
+        self.admin_token = secrets.token_hex(32)
+        self.join_token = secrets.token_hex(32)
         self.registry = ClientRegistry()  # outlives restarts, so client ids never repeat
         self.running = False
         self._lifecycle = threading.Lock()
