@@ -56,7 +56,21 @@ def seconds(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="mixscope", description="Control panel and lab for verifiable mixnet e-voting.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_gui(sub)
+    _add_serve(sub)
+    _add_node(sub)
+    _add_demo(sub)
+    _add_bench(sub)
+    _add_vote(sub)
+    _add_verify(sub)
+    return parser
 
+
+def _json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
+
+
+def _add_gui(sub) -> None:
     gui = sub.add_parser("gui", help=COMMANDS["gui"][1])
     gui.add_argument("--port", type=port, default=0, help="server port (0: any free port)")
     gui.add_argument("--demo", action="store_true", help="play a whole election, one captioned phase at a time")
@@ -67,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--certfile", help="TLS certificate (PEM): the panel's server speaks https and wss")
     gui.add_argument("--keyfile", help="TLS private key (PEM) for --certfile")
 
+
+def _add_serve(sub) -> None:
     serve = sub.add_parser("serve", help=COMMANDS["serve"][1])
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     serve.add_argument("--port", type=port, default=8000, help="port (0: any free port)")
@@ -74,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--certfile", help="TLS certificate (PEM): serve https and wss")
     serve.add_argument("--keyfile", help="TLS private key (PEM) for --certfile")
 
+
+def _add_node(sub) -> None:
     node = sub.add_parser("node", help=COMMANDS["node"][1])
     node.add_argument("--url", required=True, help="websocket URL, e.g. ws://127.0.0.1:8000/ws")
     node.add_argument("--name", required=True, help="name shown in the panel")
@@ -85,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument("--nice", type=int, default=0, help="raise the node's niceness by N, 0..19 (labs sharing one machine: 10)")
     node.add_argument("--cafile", help="CA certificate (PEM) to trust for a wss:// server (e.g. its self-signed cert)")
 
+
+def _add_demo(sub) -> None:
     demo = sub.add_parser("demo", help=COMMANDS["demo"][1])
     demo.add_argument("--voters", type=int, default=50, help="ballots to cast")
     demo.add_argument("--mixers", type=int, default=3, help="mixer nodes")
@@ -98,33 +118,34 @@ def build_parser() -> argparse.ArgumentParser:
                            "stage and share proofs the server checked on arrival are not checked twice)")
     demo.add_argument("--json", action="store_true", help="print the report as JSON")
 
+
+def _add_bench(sub) -> None:
     bench = sub.add_parser("bench", help=COMMANDS["bench"][1])
     bench_sub = bench.add_subparsers(dest="bench", metavar="WHAT", required=True)
     gui_bench = bench_sub.add_parser("gui", help="panel loop lateness and CPU share while a big election runs")
     gui_bench.add_argument("--ballots", type=count, default=10_000, help="ballots cast and mixed by 3 mixers")
-    gui_bench.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
+    _json_flag(gui_bench)
     traffic = bench_sub.add_parser("traffic", help="traffic log throughput and GUI loop lateness")
     traffic.add_argument("--seconds", type=seconds, default=10.0, help="total measuring time")
-    traffic.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
+    _json_flag(traffic)
     crypto = bench_sub.add_parser("crypto", help="shuffle, prove and verify cost in scalar-mult equivalents")
     crypto.add_argument("--n", type=int, default=1000, help="number of ciphertexts")
     crypto.add_argument("--no-parallel", action="store_true", help="skip the process-pool run")
-    crypto.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
+    _json_flag(crypto)
     nodes = bench_sub.add_parser("nodes", help="a real mixer node's round trip (chunks, signatures) vs the proof work")
     nodes.add_argument("--n", type=count, default=2000, help="number of ciphertexts")
-    nodes.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
+    _json_flag(nodes)
     server_bench = bench_sub.add_parser("server", help="bridge mix round trips to real nodes, inbound frames/s, stop")
     server_bench.add_argument("--nodes", type=count, default=4, help="node processes")
     server_bench.add_argument("--rounds", type=count, default=300, help="mix round trips")
     server_bench.add_argument("--frames", type=count, default=20000, help="frames sent by one client")
-    server_bench.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
+    _json_flag(server_bench)
     voters = bench_sub.add_parser("voters", help="ballots/s cast by the voter simulator through the JSON API")
     voters.add_argument("--n", type=count, default=1000, help="number of ballots")
     voters.add_argument("--concurrency", type=count, default=4, help="HTTP posting threads")
     voters.add_argument("--workers", type=int, default=None, help="encryption processes (default: all cores)")
     voters.add_argument("--post-batch", type=count, default=200, help="ballots per request (1: one post each)")
-    voters.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
-
+    _json_flag(voters)
     load = bench_sub.add_parser("load", help="1,000 websocket clients on one server; 10,000 ballots from 50 voters")
     load.add_argument("--clients", type=count, default=1000, help="concurrent websocket clients")
     load.add_argument("--rounds", type=count, default=20, help="round trips per client")
@@ -133,8 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--post-batch", type=count, default=1, help="ballots per request (default 1: one per voter)")
     load.add_argument("--skip-websockets", action="store_true", help="only the ballots part")
     load.add_argument("--skip-ballots", action="store_true", help="only the websocket part")
-    load.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
+    _json_flag(load)
 
+
+def _add_vote(sub) -> None:
     vote = sub.add_parser("vote", help=COMMANDS["vote"][1])
     vote.add_argument("--server", required=True, help="server URL, e.g. http://127.0.0.1:8000")
     vote.add_argument("--election", required=True, help="election id")
@@ -142,10 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
     vote.add_argument("--choice", required=True, help="candidate index (0-based) or exact name")
     vote.add_argument("--cafile", help="CA certificate (PEM) to trust for an https:// server (e.g. its self-signed cert)")
 
+
+def _add_verify(sub) -> None:
     verify = sub.add_parser("verify", help=COMMANDS["verify"][1])
     verify.add_argument("record", metavar="RECORD", help="the election record JSON file")
     verify.add_argument("--workers", type=int, default=None, help="processes for proof checks (default: all cores)")
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
