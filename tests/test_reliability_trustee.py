@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import signal
 
+import pytest
+
 from mixscope.demo import DemoNodes, wait_for_nodes
 
 BALLOTS = 200  # a few hundred ms of proven partial decryptions per trustee: time to be killed in
@@ -43,20 +45,34 @@ def test_a_trustee_killed_mid_decryption_leaves_two_of_three_to_finish(server, t
         nodes.stop()
 
 
-def test_t_trustees_are_asked_and_a_frozen_one_is_replaced_by_the_spare(server, tmp_path, monkeypatch):
-    """Only the t lowest-indexed trustees decrypt; when one of them straggles (SIGSTOP: a frozen host), the spare
-    is asked after the spares bound and the decryption completes without it."""
+@pytest.fixture
+def patient_server(tmp_path):
+    """Pings every 5 s: a frozen trustee stays connected for ~10 s, longer than the spares bound below."""
+    from server.runner import ServerRunner
+
+    runner = ServerRunner(port=0, ping_interval=5.0, data_dir=str(tmp_path / "data"))
+    runner.start()
+    try:
+        yield runner
+    finally:
+        runner.stop()
+
+
+def test_t_trustees_are_asked_and_a_straggler_is_replaced_by_the_spare(patient_server, tmp_path, monkeypatch):
+    """Only the t lowest-indexed trustees decrypt; when one of them straggles (SIGSTOP: a frozen host the pings
+    have not dropped yet), the spare is asked after the spares bound and the decryption completes without it."""
     from client.voters import simulate_voters
     from server.election import decryption
 
+    server = patient_server
     monkeypatch.setattr(decryption, "SPARES_AFTER_BASE", 1.0)
     nodes = DemoNodes(server.ws_url, server.join_token, tmp_path)
     frozen = None
+    logs = server.channel.subscribe(kinds=["log"])
     try:
         nodes.spawn("mixer", "mixer-1")
         trustees = {name: nodes.spawn("trustee", name) for name in ("trustee-1", "trustee-2", "trustee-3")}
         wait_for_nodes(server, {"mixer": 1, "trustee": 3})
-        logs = server.channel.subscribe(kinds=["log"])
 
         def mixed_election() -> str:
             eid = server.call("election.create", {"candidates": ["a", "b"], "threshold": 2, "trustees": 3,
