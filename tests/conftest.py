@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -88,16 +89,23 @@ def _private_data_home(tmp_path_factory):
     mp.undo()
 
 
-@pytest.fixture
-def server(tmp_path):
+@contextlib.contextmanager
+def running_server(tmp_path, **options):
+    """A real ServerRunner on an ephemeral loopback port with its board under tmp_path, stopped afterwards."""
     from server.runner import ServerRunner
 
-    runner = ServerRunner(port=0, ping_interval=0.5, data_dir=str(tmp_path / "data"))
+    runner = ServerRunner(port=0, data_dir=str(tmp_path / "data"), **options)
     runner.start()
     try:
         yield runner
     finally:
         runner.stop()
+
+
+@pytest.fixture
+def server(tmp_path):
+    with running_server(tmp_path, ping_interval=0.5) as runner:
+        yield runner
 
 
 @pytest.fixture

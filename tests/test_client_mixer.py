@@ -13,7 +13,7 @@ import pytest
 from client import mixer, progress
 from client.mixer import RequestError
 from client.roles import Roles
-from conftest import NodeProcess
+from conftest import NodeProcess, running_server
 from mixnet import elgamal, shuffle
 from mixnet.elgamal import Ciphertext
 from mixnet.errors import ProofError
@@ -154,14 +154,8 @@ def server(tmp_path):
     """Pings every 0.5 s (the tests read fresh round-trip times) but drops a node only after 10 s of silence:
     a node parsing a 20,000-ciphertext request on a loaded 2-core machine can miss a 0.5 s bound, and no test
     here is about dropping nodes (test_client_node.py is)."""
-    from server.runner import ServerRunner
-
-    runner = ServerRunner(port=0, ping_interval=0.5, ping_timeout=10.0, data_dir=str(tmp_path / "data"))
-    runner.start()
-    try:
+    with running_server(tmp_path, ping_interval=0.5, ping_timeout=10.0) as runner:
         yield runner
-    finally:
-        runner.stop()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import signal
 
 import pytest
 
+from conftest import running_server
 from mixscope.demo import DemoNodes, wait_for_nodes
 
 BALLOTS = 200  # a few hundred ms of proven partial decryptions per trustee: time to be killed in
@@ -48,14 +49,8 @@ def test_a_trustee_killed_mid_decryption_leaves_two_of_three_to_finish(server, t
 @pytest.fixture
 def patient_server(tmp_path):
     """Pings every 5 s: a frozen trustee stays connected for ~10 s, longer than the spares bound below."""
-    from server.runner import ServerRunner
-
-    runner = ServerRunner(port=0, ping_interval=5.0, data_dir=str(tmp_path / "data"))
-    runner.start()
-    try:
+    with running_server(tmp_path, ping_interval=5.0) as runner:
         yield runner
-    finally:
-        runner.stop()
 
 
 def test_t_trustees_are_asked_and_a_straggler_is_replaced_by_the_spare(patient_server, tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ import types
 import pytest
 import websocket
 
-from conftest import ROOT
+from conftest import ROOT, running_server
 from server import protocol
 from test_election_hub import ScriptedNode, progress
 from test_web_pages import Browser, csrf_of
@@ -160,11 +160,7 @@ def test_no_token_in_serve_stderr(tmp_path):
 def test_a_flooding_websocket_client_is_rate_limited_and_others_are_served(tmp_path):
     """Over its per-client budget a client's frames are dropped unparsed and unshown; it hears `rate_limited`
     (at most once a second); another client is served meanwhile; after a pause the flooder is heard again."""
-    from server.runner import ServerRunner
-
-    runner = ServerRunner(port=0, message_rate=20, message_burst=40, data_dir=str(tmp_path / "data"))
-    runner.start()
-    try:
+    with running_server(tmp_path, message_rate=20, message_burst=40) as runner:
         traffic = runner.channel.subscribe(kinds=["message"])
         flood = websocket.create_connection(runner.ws_url, timeout=10)
         calm = websocket.create_connection(runner.ws_url, timeout=10)
@@ -193,5 +189,3 @@ def test_a_flooding_websocket_client_is_rate_limited_and_others_are_served(tmp_p
         assert json.loads(flood.recv())["type"] == "welcome"  # tokens came back
         for ws in (flood, calm):
             ws.close()
-    finally:
-        runner.stop()
