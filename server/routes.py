@@ -26,7 +26,8 @@ class FlaskRoute:
 
 
 FLASK_ROUTES = [
-    FlaskRoute("/", views.index),                                # what this server is
+    FlaskRoute("/", views.index),                                # the landing page: what this lab is
+    FlaskRoute("/static/<path:filename>", views.static_file),    # the pages' stylesheet
     FlaskRoute("/over", views.over, ("GET", "POST"), admin=True),  # the seed's route: ask every mixer to mix
     FlaskRoute("/api/clients", views.clients, admin=True),       # connected clients, as registry snapshots
     FlaskRoute("/api/admin/<action>", views.admin_action, ("POST",), admin=True),  # send/broadcast/disconnect/mix
@@ -34,6 +35,7 @@ FLASK_ROUTES = [
     FlaskRoute("/elections", views_election.elections_page),
     FlaskRoute("/elections/<election_id>", views_election.election_page),
     FlaskRoute("/elections/<election_id>/vote", views_election.vote_page, ("GET", "POST")),
+    FlaskRoute("/elections/<election_id>/vote/expired", views_election.vote_expired_page),  # after a stale form
     FlaskRoute("/elections/<election_id>/board", views_election.board_page),
     FlaskRoute("/elections/<election_id>/results", views_election.results_page),
     # the public JSON API (voters encrypt their own ballots)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import concurrent.futures
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify, render_template, request, send_from_directory
 
 from server.board import Board
 from server.bridge import BridgeError
@@ -36,18 +37,16 @@ def context() -> WebContext:
     return current_app.extensions["mixscope"]
 
 
-INDEX_HTML = """<!doctype html>
-<html><head><meta charset="utf-8"><title>Mixscope server</title></head>
-<body><h1>Mixscope server</h1>
-<p>A lab server for verifiable mixnet e-voting. Nodes (mixers, trustees, voters) connect to the websocket at
-<code>/ws</code> and speak JSON messages with a <code>type</code> field. Admin routes (<code>/over</code>,
-<code>/api/clients</code>) need <code>Authorization: Bearer &lt;admin token&gt;</code>; the token is printed by
-<code>mixscope serve</code> and shown in the panel.</p></body></html>
-"""
-
-
 def index():
-    return INDEX_HTML
+    """The landing page: what the lab is, how an election runs, links to the elections."""
+    return render_template("index.html")
+
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def static_file(filename: str):
+    return send_from_directory(STATIC_DIR, filename, max_age=3600)  # refuses paths leaving the folder
 
 
 def over():

@@ -10,6 +10,7 @@ import secrets
 from flask import request, session
 
 FIELD = "csrf_token"
+CSRF_REASON = "the form's security token is missing or stale (the page was open too long, or the server restarted)"
 
 
 class CsrfError(Exception):
@@ -28,4 +29,4 @@ def check_csrf() -> None:
     expected = session.get(FIELD)
     sent = request.form.get(FIELD, "")
     if not isinstance(expected, str) or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise CsrfError("the form's security token is missing or stale: reload the page and try again")
+        raise CsrfError(CSRF_REASON)

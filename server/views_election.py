@@ -1,21 +1,23 @@
 """The HTML pages: elections list, election, demo vote form, bulletin board, results.
 
-Plain server-rendered HTML (Jinja templates in server/templates, autoescaped), no JavaScript. Errors render
-as an HTML page with the status and the reason. URLs are in server/routes.py.
+Plain server-rendered HTML (Jinja templates in server/templates, autoescaped), no JavaScript, no inline
+styles (one stylesheet, server/static/mixscope.css), so a strict Content-Security-Policy fits. Errors render
+as an HTML page with the status and the reason (server/page_errors.py). URLs are in server/routes.py.
 """
 
 from __future__ import annotations
 
-import functools
-
-from flask import render_template, request, url_for
+from flask import redirect, render_template, request, session, url_for
 
 from mixnet import ballots
 from server import board as board_mod
 from server.ratelimit import ballot_limiter
+from server.page_errors import error_page, html_errors
 from server.views import HttpError
-from server.views_ballots import check_voter_id, current_board, election_or_404, public_key_of, submit_ballot
-from server.views_csrf import CsrfError, check_csrf, csrf_token
+from server.views_ballots import MAX_VOTER_ID, check_voter_id, current_board, election_or_404, public_key_of, submit_ballot
+from server.views_csrf import CSRF_REASON, CsrfError, check_csrf, csrf_token
+
+DRAFT = "vote_draft"  # session key: the voter id and choice of a vote refused for its CSRF token
 
 # What each state means for a voter, shown under the state badge.
 STATE_NOTES = {
@@ -29,21 +31,6 @@ STATE_NOTES = {
     "published": "The result and the full election record are published.",
     "failed": "The election failed.",
 }
-
-
-def html_errors(view):
-    """Render HttpError / CsrfError as an HTML page instead of the API's JSON."""
-
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except CsrfError as exc:
-            return render_template("error.html", status=400, reason=str(exc)), 400
-        except HttpError as exc:
-            return render_template("error.html", status=exc.status, reason=exc.error), exc.status
-
-    return wrapped
 
 
 def _page(template: str, **values):
@@ -68,13 +55,26 @@ def vote_page(election_id: str):
     board = current_board()
     election = election_or_404(board, election_id)
     if request.method == "GET":
-        return _page("vote.html", election=election, csrf_token=csrf_token(), error=None, voter_id="")
-    check_csrf()
+        draft = _draft(election_id) if request.args.get("retry") else {}
+        return _page("vote.html", election=election, csrf_token=csrf_token(), error=None, restored=bool(draft),
+                     voter_id=draft.get("voter_id", ""), choice=draft.get("choice", ""))
     voter_id = request.form.get("voter_id", "").strip()
     choice_text = request.form.get("choice", "")
     try:
+        check_csrf()
+    except CsrfError:
+        # Post/redirect/get: the error page is a GET, so reloading it never posts again. What the voter
+        # typed waits in the session for the fresh form the error page links to.
+        session[DRAFT] = {"election_id": election_id, "voter_id": voter_id[:MAX_VOTER_ID],
+                          "choice": choice_text[:4] if choice_text.isdecimal() else ""}
+        return redirect(url_for("vote_expired_page", election_id=election_id), 303)
+    try:
         voter_id = check_voter_id(voter_id)
         ballot_limiter().check_address(request.remote_addr)  # before the server does the encryption work
+        stored = board.receipt(election_id, voter_id)
+        if stored is not None:  # one ballot per voter: show the one that stands (its hash is public anyway)
+            session.pop(DRAFT, None)
+            return _page("voted.html", election=election, receipt=stored, created=False, candidate=None), 409
         if not choice_text.isdecimal() or not 0 <= int(choice_text) < len(election.candidates):
             raise HttpError(400, "choose one of the candidates")  # isdecimal: int() accepts all of these
         # DEMO MODE: the server sees the choice here. Real voters encrypt on their own machine and use the
@@ -83,9 +83,26 @@ def vote_page(election_id: str):
                               int(choice_text))
         intake = submit_ballot(election_id, voter_id, ballot.to_json())
     except HttpError as exc:  # the form again, with the reason and what the voter typed
-        return _page("vote.html", election=election, csrf_token=csrf_token(), error=exc.error, voter_id=voter_id), exc.status
+        return _page("vote.html", election=election, csrf_token=csrf_token(), error=exc.error, restored=False,
+                     voter_id=voter_id, choice=choice_text), exc.status
+    session.pop(DRAFT, None)
     return _page("voted.html", election=election, receipt=intake.receipt, created=intake.created,
                  candidate=election.candidates[int(choice_text)])
+
+
+@html_errors
+def vote_expired_page(election_id: str):
+    """Where a vote with a missing or stale CSRF token lands (a GET: safe to reload): the reason, and a link
+    to a fresh form holding the voter id and choice that were typed."""
+    election_or_404(current_board(), election_id)
+    return error_page(400, CSRF_REASON, retry_url=url_for("vote_page", election_id=election_id, retry=1))
+
+
+def _draft(election_id: str) -> dict[str, str]:
+    draft = session.get(DRAFT)
+    if not isinstance(draft, dict) or draft.get("election_id") != election_id:
+        return {}
+    return {key: str(draft.get(key) or "") for key in ("voter_id", "choice")}
 
 
 @html_errors

@@ -13,7 +13,7 @@ from flask import Flask, jsonify, request
 from tornado.wsgi import WSGIContainer
 from werkzeug.exceptions import HTTPException
 
-from server import protocol, ratelimit
+from server import page_errors, protocol, ratelimit
 from server.hub import Hub
 from server.ratelimit import BallotLimits
 from server.routes import FLASK_ROUTES, TORNADO_ROUTES
@@ -23,7 +23,8 @@ from server.views import HttpError, WebContext, context
 def create_flask_app(web_context: WebContext, ballot_limits: BallotLimits | None = None) -> Flask:
     # root_path: templates live in server/templates. The secret key signs session cookies (the forms' CSRF
     # token); a fresh one per app means a restarted server invalidates old forms, which is harmless.
-    app = Flask("mixscope", root_path=str(Path(__file__).resolve().parent))
+    # static_folder=None: the stylesheet is served by the route table's /static/ route like every other URL.
+    app = Flask("mixscope", root_path=str(Path(__file__).resolve().parent), static_folder=None)
     app.secret_key = secrets.token_bytes(32)
     app.extensions["mixscope"] = web_context
     app.extensions[ratelimit.EXTENSION] = ratelimit.BallotRateLimiter(ballot_limits)
@@ -33,7 +34,7 @@ def create_flask_app(web_context: WebContext, ballot_limits: BallotLimits | None
     app.register_error_handler(HttpError, lambda exc: (jsonify(error=exc.error), exc.status))
     app.register_error_handler(ratelimit.RateLimited, lambda exc: (
         jsonify(error=exc.error, retry_after=exc.retry_after), 429, {"Retry-After": str(exc.retry_after)}))
-    app.register_error_handler(HTTPException, lambda exc: (jsonify(error=exc.name.lower(), detail=exc.description), exc.code))
+    app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(Exception, _internal_error)
     return app
 
@@ -51,7 +52,18 @@ def require_admin(view):
     return guarded
 
 
+def _http_exception(exc: HTTPException):
+    """Werkzeug's own errors (no such route, method not allowed, body too large): the HTML error page on
+    the voters' pages, JSON elsewhere (server/page_errors.py decides)."""
+    if page_errors.wants_html():
+        body, status = page_errors.error_page(exc.code or 500, exc.description or exc.name)
+        return body, status, [(k, v) for k, v in exc.get_headers() if k.lower() == "allow"]
+    return jsonify(error=exc.name.lower(), detail=exc.description), exc.code
+
+
 def _internal_error(exc: Exception):
+    if page_errors.wants_html():
+        return page_errors.error_page(500, "internal server error")
     return jsonify(error="internal server error"), 500
 
 
