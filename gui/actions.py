@@ -80,6 +80,8 @@ ACTIONS = (
                checkable=True),
     ActionSpec("action_theme_dark", "&Dark theme", "Ctrl+Alt+2", "&View", "Dark colours", toolbar=False,
                checkable=True),
+    ActionSpec("action_presentation_mode", "&Presentation mode", "F11", "&View",
+               "Full screen, a larger font, no technical columns: for a projector", toolbar=False, checkable=True),
 )
 
 

@@ -9,11 +9,13 @@ import sys
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
+from gui.layout import fit_to_screen
 from gui.main_window import MainWindow
 
 # The panel's process also runs the server, whose threads parse and verify big messages: a shorter GIL
 # switch interval (default 5 ms) hands the GUI thread the interpreter back sooner.
 GIL_SWITCH_S = 0.001
+DEFAULT_SIZE = (1440, 900)  # the wide layout on a 1920×1080 screen; smaller screens get the compact one
 
 
 def settle_interpreter() -> None:
@@ -42,7 +44,7 @@ def run(args) -> int:
     app.setApplicationName("Mixscope")
     runner = ServerRunner(port=getattr(args, "port", 0) or 0, tls=context)  # TLS: https and wss
     window = MainWindow(runner, QSettings())
-    window.resize(1360, 820)
+    fit_to_screen(window, *DEFAULT_SIZE)  # never larger than the screen (a 1280×720 projector)
     demo = None
     if getattr(args, "demo", False):
         from gui.election.demo import DemoDirector

@@ -23,6 +23,7 @@ from gui.election.dialogs import ElectionSpec, NewElectionDialog
 from gui.election.panel import ElectionPanel
 from gui.election.tracker import ElectionTracker
 from gui.event_pump import EventPump
+from gui.layout import AdaptiveLayout, PresentationMode
 from gui.models.clients import ID_ROLE, ClientsModel
 from gui.models.processes import ProcessesModel
 from gui.models.traffic import ROW_ROLE, QuickFilter, TrafficFilter, TrafficModel
@@ -72,6 +73,9 @@ class MainWindow(QMainWindow):
         self.server_bar = ServerBar(self.actions_by_name["action_copy_admin_token"])
         self._build_layout()
         self._build_election()
+        # Small screens and projectors: tabs below the wide layout's minimum, and View ▸ Presentation mode.
+        self.adaptive = AdaptiveLayout(self, self.election_dock, self.main_splitter, self.election_panel.cascade)
+        self.presentation = PresentationMode(self, self.actions_by_name["action_presentation_mode"], self.adaptive)
         self._connect_actions()
         self._restore_settings()
         self._refresh_server_state()
