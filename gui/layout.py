@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QFont
-from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QMainWindow, QSplitter, QStyle, QTableView, QTabWidget, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QHeaderView, QMainWindow, QSplitter, QStyle, QTableView, QTabWidget, QWidget
 
 MIN_ROWS = 5
 COMPACT_MIN_SIZE = QSize(480, 360)
 CASCADE_HEIGHT = 160  # px at the normal font: a card's title, state, bar and up to five lines of detail
 PRESENTATION_SCALE = 1.5
+FULL_SCREEN_CHECK_MS = 300  # a window manager has answered the full-screen request by then
 # Columns and panes a projector audience does not need (by header text / objectName).
 TECHNICAL_COLUMNS = {
     "clients_view": ("Peer", "Bytes in", "Bytes out", "RTT ms"),
@@ -205,30 +206,35 @@ class PresentationMode(QObject):
         self.adaptive.set_scale(PRESENTATION_SCALE if on else 1.0)
         if on:
             window.showFullScreen()
+            QTimer.singleShot(FULL_SCREEN_CHECK_MS, self._cover_screen)
         elif self._was_maximized:
             window.showMaximized()
         else:
             window.showNormal()
 
+    def _cover_screen(self) -> None:
+        """Without a window manager (a bare X server) a full-screen request is not honoured: cover the screen."""
+        screen = self.window.screen().geometry()
+        if self.on and self.window.frameGeometry() != screen:
+            self.window.setGeometry(screen)
+
     def _show_technical(self, shown: bool) -> None:
-        for name, headers in TECHNICAL_COLUMNS.items():
-            view = self.window.findChild(QTableView, name)
-            if view is None:
-                continue
-            model = view.model()
-            for column in range(model.columnCount()):
-                if model.headerData(column, Qt.Orientation.Horizontal) in headers:
+        factor = 1 / PRESENTATION_SCALE if shown else PRESENTATION_SCALE
+        for view in self.window.findChildren(QTableView):
+            header = view.horizontalHeader()
+            technical = TECHNICAL_COLUMNS.get(view.objectName(), ())
+            stretch = header.stretchLastSection()
+            header.setStretchLastSection(False)  # the stretched section is recomputed below, once
+            for column in range(header.count()):
+                if view.model().headerData(column, Qt.Orientation.Horizontal) in technical:
                     view.setColumnHidden(column, not shown)
+                elif header.sectionResizeMode(column) == QHeaderView.ResizeMode.Interactive:
+                    view.setColumnWidth(column, round(view.columnWidth(column) * factor))  # larger text
+            header.setStretchLastSection(stretch)
         for name in TECHNICAL_PANES:
             pane = self.window.findChild(QWidget, name)
             if pane is not None:
                 pane.setVisible(shown)
-        for view in self.window.findChildren(QTableView):  # wider text, wider columns
-            factor = 1 / PRESENTATION_SCALE if shown else PRESENTATION_SCALE
-            header = view.horizontalHeader()
-            for column in range(header.count() - 1):
-                view.setColumnWidth(column, round(view.columnWidth(column) * factor))
-
 
 def _font_size(widget: QWidget) -> float:
     font = widget.font()

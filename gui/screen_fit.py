@@ -4,7 +4,8 @@ Opens the real panel on the screen the platform reports (offscreen: `QT_QPA_PLAT
 screens.json`; Xvfb: `xvfb-run -a -s "-screen 0 1280x720x24"`), sized as `mixscope gui` sizes it, optionally
 with a running server and N mixer nodes, then prints one JSON object: the screen, the window's frame, whether
 it lies on the screen, the compact layout's state, and for each table and key widget how it shows after its
-tabs are brought to the front (whole rows visible, clipped or not). Saves `panel-WxH[-presentation].png`.
+tabs are brought to the front (whole rows visible, clipped or not). Saves `panel-WxH[-presentation].png`
+(and `…-nodes.png`, the second tab, when the layout is compact).
 """
 
 from __future__ import annotations
@@ -116,8 +117,12 @@ def main(argv: list[str] | None = None) -> int:
             for tabs in window.findChildren(QTabWidget, "election_tabs"):
                 tabs.setCurrentIndex(0)
             _spin(app, 0.3)
-            name = f"panel-{size.width()}x{size.height()}{'-presentation' if presentation else ''}.png"
-            window.grab().save(os.path.join(args.folder, name))
+            name = f"panel-{size.width()}x{size.height()}{'-presentation' if presentation else ''}"
+            window.grab().save(os.path.join(args.folder, name + ".png"))
+            if window.adaptive.compact:  # the other tab too
+                window.adaptive.tabs.setCurrentIndex(1)
+                _spin(app, 0.3)
+                window.grab().save(os.path.join(args.folder, name + "-nodes.png"))
         window.close()
     print(json.dumps(reports))
     return 0
