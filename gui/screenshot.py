@@ -23,6 +23,7 @@ def _spin(app: QApplication, seconds: float, until=lambda: False) -> None:
 
 
 def main(path: str) -> int:
+    from gui.app import DEFAULT_SIZE
     from gui.main_window import MainWindow
     from server.runner import ServerRunner
 
@@ -30,7 +31,7 @@ def main(path: str) -> int:
     runner = ServerRunner(port=0, ping_interval=0.5)
     with tempfile.TemporaryDirectory() as tmp:
         window = MainWindow(runner, QSettings(os.path.join(tmp, "shot.ini"), QSettings.Format.IniFormat))
-        window.resize(1360, 820)
+        window.resize(*DEFAULT_SIZE)  # the wide layout: every view painted
         window.show()
         window.start_server()
         _spin(app, 10, lambda: window.actions_by_name["action_spawn_nodes"].isEnabled())

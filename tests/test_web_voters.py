@@ -4,9 +4,9 @@ no inline script or style (a strict CSP fits), and, in a real headless Chromium,
 
 from __future__ import annotations
 
-import http.cookiejar
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -143,9 +143,9 @@ def test_unknown_sub_paths_get_the_html_error_page_and_the_api_keeps_json(server
 
 def test_election_ids_are_kept_whole(server):
     election_id, _ = voting_election(server.board)
-    status, page = request(server, "GET", "/elections")
+    _, page = request(server, "GET", "/elections")
     assert f'<td data-label="Id"><code class="id">{election_id}</code></td>' in page
-    status, page = request(server, "GET", f"/elections/{election_id}")
+    _, page = request(server, "GET", f"/elections/{election_id}")
     assert f'<code class="id">{election_id}</code>' in page
 
 

@@ -1,6 +1,6 @@
 """README pictures of a real run: `python -m gui.election.screenshots docs/ [--voters N]`.
 
-Plays the demo election (real server, real node processes, mixer 2 cheating) in a 1360×820 window and saves
+Plays the demo election (real server, real node processes, mixer 2 cheating) in a 1440×900 window (the wide layout) and saves
 QWidget.grab() of it at three moments: the cascade mid-mix (a stage rejected, the next one still working),
 the results, and the verification report. Works offscreen and under Xvfb alike.
 """
@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--voters", type=int, default=3000)
     args = parser.parse_args(argv)
     from gui.election.demo import DemoDirector
+    from gui.app import DEFAULT_SIZE
     from gui.main_window import MainWindow
     from server.runner import ServerRunner
 
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         runner = ServerRunner(port=0, ping_interval=0.5, data_dir=os.path.join(tmp, "data"))
         window = MainWindow(runner, QSettings(os.path.join(tmp, "shot.ini"), QSettings.Format.IniFormat))
-        window.resize(1360, 820)
+        window.resize(*DEFAULT_SIZE)  # the wide layout: every view painted
         window.show()
         window.theme.apply("light")
         window.start_server()
