@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QFont
-from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QHeaderView, QMainWindow, QSplitter, QStyle, QTableView, QTabWidget, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QHeaderView, QMainWindow, QSplitter, QStyle, \
+    QTableView, QTabWidget, QWidget
 
 MIN_ROWS = 5
-COMPACT_MIN_SIZE = QSize(480, 360)
+WINDOW_MIN_SIZE = QSize(480, 360)  # the window's own minimum: below the wide layout's, on purpose
 CASCADE_HEIGHT = 160  # px at the normal font: a card's title, state, bar and up to five lines of detail
 PRESENTATION_SCALE = 1.5
 FULL_SCREEN_CHECK_MS = 300  # a window manager has answered the full-screen request by then
@@ -50,8 +51,8 @@ def reserve_rows(view: QTableView, rows: int = MIN_ROWS) -> None:
     """Set the table's row height from its current font and its minimum height to header + `rows` rows."""
     view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 6)
     scrollbar = view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-    view.setMinimumHeight(view.horizontalHeader().sizeHint().height() + rows * view.verticalHeader().defaultSectionSize()
-                          + scrollbar + 2 * view.frameWidth())
+    rows_height = rows * view.verticalHeader().defaultSectionSize()
+    view.setMinimumHeight(view.horizontalHeader().sizeHint().height() + rows_height + scrollbar + 2 * view.frameWidth())
 
 
 def visible_rows(view: QAbstractItemView) -> int:
@@ -70,7 +71,9 @@ class AdaptiveLayout(QObject):
         super().__init__(window)
         self.window, self.dock, self.skeleton, self.cascade = window, dock, skeleton, cascade
         self.content = dock.widget()  # the scroll area holding the election panel
+        self._content_squeezable = self.content.minimumHeight()  # in a tab it may scroll
         self.compact = False
+        self._tab = 0  # the compact tab shown last (the election first)
         self.scale = 1.0
         self._cascade_height = cascade.maximumHeight()
         self.tabs = QTabWidget()
@@ -79,7 +82,7 @@ class AdaptiveLayout(QObject):
         self.tabs.hide()
         self._placeholder = QWidget()  # what the dock holds while its content sits in a tab
         window.centralWidget().layout().addWidget(self.tabs, 1)
-        window.setMinimumSize(COMPACT_MIN_SIZE)
+        window.setMinimumSize(WINDOW_MIN_SIZE)
         self._pending = False
         self._stale = True  # the minimums are measured once the window is shown (fonts and styles polished)
         window.installEventFilter(self)
@@ -141,7 +144,7 @@ class AdaptiveLayout(QObject):
 
     def _to_compact(self) -> None:
         self.compact = True
-        self.content.setMinimumHeight(30)
+        self.content.setMinimumHeight(self._content_squeezable)
         self.dock.setWidget(self._placeholder)
         self.dock.hide()
         self.tabs.addTab(self.content, "Election")
@@ -160,8 +163,6 @@ class AdaptiveLayout(QObject):
         self.dock.setWidget(self.content)
         self.content.show()
         self.dock.show()
-
-    _tab = 0  # the compact tab shown last (the election first)
 
 
 class PresentationMode(QObject):

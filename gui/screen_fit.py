@@ -70,8 +70,8 @@ def measure(app: QApplication, window) -> dict:
         _spin(app, 0.05)
         report["tables"][view.objectName()] = visible_rows(view)
         model = view.model()
-        report["hidden_columns"][view.objectName()] = [
-            model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount()) if view.isColumnHidden(c)]
+        report["hidden_columns"][view.objectName()] = [model.headerData(c, Qt.Orientation.Horizontal)
+                                                       for c in range(model.columnCount()) if view.isColumnHidden(c)]
     for name in KEY_WIDGETS:
         widget = window.findChild(QWidget, name)
         if widget is not None:

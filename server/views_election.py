@@ -14,7 +14,8 @@ from server import board as board_mod
 from server.ratelimit import ballot_limiter
 from server.page_errors import error_page, html_errors
 from server.views import HttpError
-from server.views_ballots import MAX_VOTER_ID, check_voter_id, current_board, election_or_404, public_key_of, submit_ballot
+from server.views_ballots import (MAX_VOTER_ID, check_voter_id, current_board, election_or_404, public_key_of,
+                                  submit_ballot)
 from server.views_csrf import CSRF_REASON, CsrfError, check_csrf, csrf_token
 
 DRAFT = "vote_draft"  # session key: the voter id and choice of a vote refused for its CSRF token
