@@ -10,7 +10,8 @@ import secrets
 from flask import request, session
 
 FIELD = "csrf_token"
-CSRF_REASON = "the form's security token is missing or stale (the page was open too long, or the server restarted)"
+CSRF_REASON = ("your ballot was not cast: the form's security token is missing or stale (the server restarted, or this "
+               "browser no longer has the session cookie the form was made for)")
 
 
 class CsrfError(Exception):
