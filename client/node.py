@@ -207,7 +207,8 @@ def run(args) -> int:
         return 2
     signer = identity.Signer(key)
     join_token = getattr(args, "join_token", None) or os.environ.get(JOIN_TOKEN_ENV) or None
-    roles = Roles(args.name, args.role, key, getattr(args, "data_dir", None), cheat=cheat, workers=workers)
+    roles = Roles(args.name, args.role, key, getattr(args, "data_dir", None), cheat=cheat, workers=workers,
+                  lab_cheats=bool(getattr(args, "lab_cheats", False)))
     node = Node(args.url, args.name, args.role, status, signer=signer, join_token=join_token, roles=roles,
                 sslopt=sslopt)
     roles.stop = node.stopping  # a stopping node abandons long work between two jobs

@@ -26,10 +26,13 @@ _TASK_OF = {"mix.request": "mix", "decrypt.request": "decrypt"}
 class Roles:
     def __init__(self, name: str, role: str, signing_key: nacl.signing.SigningKey,
                  data_dir: str | os.PathLike[str] | None, cheat: str | None = None, workers: int = 1,
-                 stop: threading.Event | None = None):
+                 stop: threading.Event | None = None, lab_cheats: bool = False):
         if cheat is not None and role != "mixer":
             raise ValueError("--cheat is for mixers only")
         self.name, self.role, self.cheat = name, role, cheat
+        # Obey a server's `lab_cheat` in a mix.request (the lab's per-election cheater). Off by default: a
+        # server must not be able to make an ordinary node sign a spoiled stage.
+        self.lab_cheats = lab_cheats
         self.trustee = TrusteeRole(name, signing_key, data_dir) if role == "trustee" else None
         self._pool = progress.make_pool(workers)
         self.stop = stop or threading.Event()
@@ -60,12 +63,22 @@ class Roles:
             raise RequestError(f"{kind!r} is for {wanted}s; this node is a {self.role}", "wrong_role")
         map_fn = self._progress_map(_TASK_OF.get(kind, "keygen"), message, on_progress)
         if kind == "mix.request":
-            return mixer.mix(message, self.cheat, map_fn)
+            return mixer.mix(message, self.cheat or self._lab_cheat(message), map_fn)
         if kind == "keygen.request":
             return self.trustee.keygen_request(message)
         if kind == "keygen.shares":
             return self.trustee.keygen_shares(message)
         return self.trustee.decrypt_request(message, map_fn)
+
+    def _lab_cheat(self, message: dict[str, Any]) -> str | None:
+        cheat = message.get("lab_cheat")
+        if cheat is None:
+            return None
+        if not self.lab_cheats:
+            raise RequestError("this node takes no cheat instructions (start it with --lab-cheats)", "refused")
+        if cheat not in mixer.CHEATS:
+            raise RequestError(f"lab_cheat must be one of {list(mixer.CHEATS)}")
+        return cheat
 
     def _progress_map(self, task: str, message: dict[str, Any], on_progress: ProgressSink) -> progress.ProgressMap:
         election_id = message.get("election_id", "")

@@ -58,15 +58,18 @@ def simulate_voters(
     voter_prefix: str | None = None,
     workers: int | None = None,
     post_batch: int = POST_BATCH,
+    voter_ids: Sequence[str] | None = None,
+    cafile: str | None = None,
 ) -> list[dict]:
     """Cast one ballot per entry of `choices` (0-based candidate indices) for voters `<prefix><i+1>`; return
-    the receipts in the same order, `post_batch` ballots per request (1: one request per ballot).
+    the receipts in the same order, `post_batch` ballots per request (1: one request per ballot); `voter_ids`
+    names the voters instead (one per choice).
     `progress(done, total)` is called from the posting threads. Raises
     ApiError if the election cannot be read or is not voting, SimulationError if any ballot was refused."""
     total = len(choices)
     if isinstance(post_batch, bool) or not isinstance(post_batch, int) or not 1 <= post_batch <= 1000:
         raise ValueError(f"post_batch must be 1..1000, got {post_batch!r}")
-    with BallotApi(base_url) as api:
+    with BallotApi(base_url, cafile=cafile) as api:
         election = api.election(election_id)
     if election.get("state") != "voting":
         raise ApiError(409, f"election {election_id!r} is {election.get('state')}, not voting")
@@ -75,7 +78,10 @@ def simulate_voters(
         if isinstance(choice, bool) or not isinstance(choice, int) or not 0 <= choice < candidates:
             raise ValueError(f"every choice must be an index 0..{candidates - 1}, got {choice!r}")
     prefix = voter_prefix if voter_prefix is not None else f"sim-{secrets.token_hex(4)}-"
-    jobs = [(i, f"{prefix}{i + 1}", choice) for i, choice in enumerate(choices)]
+    if voter_ids is not None and len(voter_ids) != total:
+        raise ValueError(f"{len(voter_ids)} voter ids for {total} choices")
+    jobs = [(i, voter_ids[i] if voter_ids is not None else f"{prefix}{i + 1}", choice)
+            for i, choice in enumerate(choices)]
     batches = [jobs[k:k + BATCH] for k in range(0, total, BATCH)]
 
     receipts: list[dict | None] = [None] * total
@@ -85,7 +91,7 @@ def simulate_voters(
     outbox: queue.Queue = queue.Queue(maxsize=2 * concurrency)  # bounded: encryption cannot run far ahead
 
     def post_loop() -> None:
-        with BallotApi(base_url) as poster:
+        with BallotApi(base_url, cafile=cafile) as poster:
             while (chunk := outbox.get()) is not _DONE:
                 outcomes = _post_chunk(poster, election_id, chunk)
                 with lock:

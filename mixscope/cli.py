@@ -17,6 +17,7 @@ COMMANDS = {
     "vote": ("client.vote:run", "encrypt a choice here and cast it through a server's JSON API"),
     "verify": ("mixscope.verify:run", "check a published election record, one line per check"),
     "demo": ("mixscope.demo:run", "a whole election with real node processes, timed; exit 0 if it verifies"),
+    "election": ("mixscope.election_cli:run", "run an election on a server through its admin API"),
 }
 
 
@@ -63,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_bench(sub)
     _add_vote(sub)
     _add_verify(sub)
+    from mixscope import election_cli  # its subcommands come from their own modules
+
+    election_cli.add_parser(sub)
     return parser
 
 
@@ -99,6 +103,8 @@ def _add_node(sub) -> None:
     node.add_argument("--join-token", help="the server's join token (default: $MIXSCOPE_JOIN_TOKEN, kept out of ps)")
     node.add_argument("--data-dir", help="where the node keeps its key (default: the per-user data directory)")
     node.add_argument("--cheat", choices=["drop", "replace", "swap"], help="mixers: spoil every stage (demos, tests)")
+    node.add_argument("--lab-cheats", action="store_true",
+                      help="mixers: spoil a stage when the server's election says so (lab demos; off by default)")
     node.add_argument("--workers", type=int, default=1, help="processes for proof work (default 1: in-process)")
     node.add_argument("--nice", type=int, default=0, help="raise the node's niceness by N, 0..19 (labs sharing one machine: 10)")
     node.add_argument("--cafile", help="CA certificate (PEM) to trust for a wss:// server (e.g. its self-signed cert)")

@@ -51,6 +51,14 @@ async def clients(hub: Hub, args: dict[str, Any]) -> dict[str, Any]:
     return {"clients": hub.registry.snapshots()}
 
 
+async def election_list(hub: Hub, args: dict[str, Any]) -> dict[str, Any]:
+    coordinator = hub.election
+    if coordinator is None:
+        raise BridgeError("this server has no bulletin board")
+    elections = await coordinator.on_io(coordinator.board.list_elections)
+    return {"elections": [e.to_json() for e in elections]}
+
+
 def _election_action(step_name: str | None):
     """A bridge action running one coordinator step; `election_id` defaults to the latest election."""
 
@@ -78,7 +86,8 @@ def _election_action(step_name: str | None):
 
 ACTIONS: dict[str, Callable[[Hub, dict[str, Any]], Awaitable[dict[str, Any]]]] = {
     "mix": mix, "send": send, "broadcast": broadcast, "disconnect": disconnect, "clients": clients,
-    "election.create": _election_action(None),  # {question, candidates, threshold, trustees, mixers}
+    "election.create": _election_action(None),  # {question, candidates, threshold, trustees, mixers, voters, tally,
+                                                # cheat, cheat_mixer} (server/election/lab.py)
     "election.keygen": _election_action("keygen"),  # the key ceremony with the connected trustees; opens voting
     "election.close": _election_action("close_voting"),
     "election.mix": _election_action("mix"),  # the cascade; resumes after the last accepted stage
@@ -87,6 +96,7 @@ ACTIONS: dict[str, Callable[[Hub, dict[str, Any]], Awaitable[dict[str, Any]]]] =
                                                       # checked on arrival), publish
     "election.status": _election_action("status"),
     "election.current": _election_action("status"),  # the latest election's status
+    "election.list": election_list,  # every election on the board, oldest first
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from server import views, views_api, views_election
+from server import views, views_admin, views_api, views_election
 from server.ws import NodeSocket
 
 TORNADO_ROUTES = [
@@ -31,6 +31,11 @@ FLASK_ROUTES = [
     FlaskRoute("/over", views.over, ("GET", "POST"), admin=True),  # the seed's route: ask every mixer to mix
     FlaskRoute("/api/clients", views.clients, admin=True),       # connected clients, as registry snapshots
     FlaskRoute("/api/admin/<action>", views.admin_action, ("POST",), admin=True),  # send/broadcast/disconnect/mix
+    # the election lifecycle (docs/protocol.md, Admin API): long steps answer 202 with a job to poll
+    FlaskRoute("/api/admin/election.<step>", views_admin.election_action, ("POST",), admin=True),
+    FlaskRoute("/api/admin/jobs/<job_id>", views_admin.job_status, admin=True),
+    FlaskRoute("/api/admin/elections/<election_id>/voters", views_admin.election_voters, admin=True),
+    FlaskRoute("/api/admin/server", views_admin.server_info, admin=True),  # ws URL and join token for nodes
     # voters and observers (HTML pages; the vote form is demo mode: the server encrypts)
     FlaskRoute("/elections", views_election.elections_page),
     FlaskRoute("/elections/<election_id>", views_election.election_page),

@@ -201,7 +201,7 @@ class ServerRunner:
                         if self.message_rate else None)
         self._hub.secrets += (self.admin_token,)  # never shown in traffic or logs, even inside a bad frame
         web = WebContext(call=self.call, admin_token=self.admin_token, board=self.board, channel=self.channel,
-                         pool=pool)
+                         pool=pool, join_token=self.join_token)
         flask_app = create_flask_app(web, self.ballot_limits)
         app = create_tornado_app(self._hub, flask_app, executor)
         http = HTTPServer(app, xheaders=False, ssl_options=self.tls)

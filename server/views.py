@@ -25,6 +25,7 @@ class WebContext:
     board: Board  # the runner's one bulletin board (thread-safe; Flask threads may write ballots directly)
     channel: EventChannel  # publish events (e.g. "election.ballot") from Flask threads
     pool: concurrent.futures.Executor | None = None  # the runner's process pool, for CPU-bound checks off the GIL
+    join_token: str = ""  # handed to admins (GET /api/admin/server) so a remote panel can spawn nodes
 
 
 class HttpError(Exception):

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from mixnet import trustees as dkg
 from server import board as board_mod
 from server.board import Board
-from server.election import cascade, ceremony, decryption, publishing, records, work
+from server.election import cascade, ceremony, decryption, lab, publishing, records, work
 from server.election.common import MAX_REASON, ElectionError, NodeRef  # noqa: F401  (re-exported)
 from server.election.inbox import Inbox, NodeGone, NodeRefused
 
@@ -155,12 +155,14 @@ class Coordinator:
         numbers = {k: args.get(k, d) for k, d in (("threshold", 1), ("trustees", 1), ("mixers", 1))}
         if any(isinstance(v, bool) or not isinstance(v, int) for v in numbers.values()):
             raise ElectionError("threshold, trustees and mixers must be integers")
+        settings = lab.from_args(args, numbers["mixers"]) if numbers["mixers"] >= 1 else lab.LabSettings()
         election_id = _new_election_id()
         try:
             election = await self.on_io(self.board.create_election, election_id, question, candidates,
                                          numbers["threshold"], numbers["trustees"], numbers["mixers"])
         except board_mod.BoardError as exc:
             raise ElectionError(str(exc)) from None
+        await self.on_io(lab.save, self.data_dir, election_id, settings)
         self.emit("election.state", {"election_id": election_id, "state": election.state, "reason": None})
         return {"election_id": election_id}
 
@@ -169,7 +171,7 @@ class Coordinator:
     async def keygen(self, election: board_mod.Election) -> dict[str, Any]:
         if election.state not in ("created", "key_ceremony"):
             raise ElectionError(f"election {election.id} is {election.state}; the key ceremony is over")
-        nodes = sorted(self.hub.election_nodes("trustee"), key=lambda n: n.name)
+        nodes = sorted(self.hub.election_nodes("trustee"), key=lambda n: lab.natural_key(n.name))
         if len(nodes) < election.trustees:
             raise ElectionError(f"the ceremony needs {election.trustees} connected trustees, {len(nodes)} connected")
         chosen = nodes[:election.trustees]
@@ -209,7 +211,8 @@ class Coordinator:
             raise await self.fail(eid, f"{len(current)} ballot(s): a mix needs at least two")
         accepted = sum(s.status == "accepted" for s in stages)
         used = {s.mixer for s in stages}
-        queue = [n for n in sorted(self.hub.election_nodes("mixer"), key=lambda n: n.name) if n.name not in used]
+        queue = [n for n in sorted(self.hub.election_nodes("mixer"), key=lambda n: lab.natural_key(n.name))
+                 if n.name not in used]
         if accepted == 0 and not queue:
             raise ElectionError(f"no mixer connected that has not mixed election {eid} yet; connect one and retry")
         position = len(stages)
@@ -298,6 +301,7 @@ class Coordinator:
             "verified": None if verdict is None else verdict["ok"],
             "phases": dict(self.phases.get(eid, {})),
             "busy": eid in self._busy,
+            "lab": lab.load(self.data_dir, eid).summary(),
         }
 
     # --- from the hub -------------------------------------------------------------------------------------

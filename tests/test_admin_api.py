@@ -1,0 +1,90 @@
+"""The admin API for the election lifecycle on a real server: auth, JSON errors with reasons, jobs, list."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.election.lab import natural_key
+from tests.web_election import request
+
+
+def admin(server, method, path, body=None, token=None, raw=None):
+    headers = {"Authorization": f"Bearer {token or server.admin_token}"}
+    return request(server, method, path, body=body, raw=raw, headers=headers)
+
+
+CREATE = {"question": "Lunch?", "candidates": ["soup", "salad"], "threshold": 1, "trustees": 1, "mixers": 2}
+
+
+def test_create_list_and_status_through_the_admin_api(server):
+    status, created = admin(server, "POST", "/api/admin/election.create",
+                            {**CREATE, "voters": ["ann", "bob"], "cheat": "swap", "cheat_mixer": 1})
+    assert status == 200, created
+    eid = created["election_id"]
+    status, listing = admin(server, "POST", "/api/admin/election.list")
+    assert status == 200 and [e["id"] for e in listing["elections"]] == [eid]
+    status, body = admin(server, "POST", "/api/admin/election.status", {"election_id": eid})
+    assert status == 200 and body["election"]["state"] == "created"
+    assert body["lab"] == {"tally": "mixnet", "voters": 2, "cheat": "swap", "cheat_stage": 1}
+    assert body["progress"] is None and body["jobs"] == []
+    status, current = admin(server, "POST", "/api/admin/election.current")
+    assert status == 200 and current["election_id"] == eid
+    status, voters = admin(server, "GET", f"/api/admin/elections/{eid}/voters")
+    assert status == 200 and voters["voters"] == ["ann", "bob"]
+    status, info = admin(server, "GET", "/api/admin/server")
+    assert status == 200 and info["join_token"] == server.join_token and info["ws_url"] == server.ws_url
+
+
+@pytest.mark.parametrize("body, reason", [
+    ({**CREATE, "threshold": 3}, "threshold"),
+    ({**CREATE, "tally": "homomorphic"}, "tally must be one of"),
+    ({**CREATE, "cheat": "lie"}, "cheat must be one of"),
+    ({**CREATE, "cheat": "drop", "cheat_mixer": 2}, "cheat_mixer must be a cascade position 0..1"),
+    ({**CREATE, "voters": ["ann", "ann"]}, "distinct"),
+    ({**CREATE, "voters": ["-x"]}, "voter id"),
+    ({**CREATE, "mixers": "two"}, "integers"),
+])
+def test_bad_create_arguments_are_400_with_the_reason(server, body, reason):
+    status, answer = admin(server, "POST", "/api/admin/election.create", body)
+    assert status == 400 and reason in answer["error"], answer
+
+
+def test_client_mistakes_are_4xx_json_never_5xx(server):
+    eid = admin(server, "POST", "/api/admin/election.create", CREATE)[1]["election_id"]
+    cases = [
+        (("POST", "/api/admin/election.close", {"election_id": eid}), 409, "is created; election.close needs it voting"),
+        (("POST", "/api/admin/election.mix", {"election_id": "nope"}), 404, "no election 'nope'"),
+        (("POST", "/api/admin/election.mix", {}), 400, "election_id must be a non-empty string"),
+        (("POST", "/api/admin/election.status", {}), 400, "election_id is required"),
+        (("POST", "/api/admin/election.vanish", {}), 404, "no admin action 'election.vanish'"),
+        (("POST", "/api/admin/election.keygen?wait=99", {"election_id": eid}), 400, "wait must be between"),
+        (("GET", "/api/admin/jobs/0123", None), 404, "no job"),
+    ]
+    for (method, path, body), code, reason in cases:
+        status, answer = admin(server, method, path, body)
+        assert status == code and reason in answer["error"], (path, answer)
+    status, answer = admin(server, "POST", "/api/admin/election.create", raw=b"[1, 2]",
+                           )
+    assert status == 400 and "JSON object" in answer["error"]
+    status, answer = request(server, "POST", "/api/admin/election.create", body=CREATE,
+                             headers={"Authorization": "Bearer wrong"})
+    assert status == 401 and answer["error"] == "unauthorized"
+
+
+def test_a_long_step_answers_202_with_a_job_that_reports_the_failure(server):
+    eid = admin(server, "POST", "/api/admin/election.create", CREATE)[1]["election_id"]
+    status, answer = admin(server, "POST", "/api/admin/election.keygen?wait=0", {"election_id": eid})
+    if status == 202:  # the usual case: the step had not finished the instant the route looked
+        assert answer["state"] in ("running", "failed") and answer["action"] == "election.keygen"
+        status, job = admin(server, "GET", f"/api/admin/jobs/{answer['job']}?wait=5")
+        assert status == 200 and job["state"] == "failed"
+        reason = job["error"]
+    else:
+        assert status == 409
+        reason = answer["error"]
+    assert "needs 1 connected trustees, 0 connected" in reason
+
+
+def test_node_names_sort_numerically():
+    names = ["mixer-10", "mixer-2", "mixer-1", "mixer-b", "mixer-a"]
+    assert sorted(names, key=natural_key) == ["mixer-1", "mixer-2", "mixer-10", "mixer-a", "mixer-b"]

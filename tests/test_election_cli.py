@@ -1,0 +1,127 @@
+"""`mixscope election ...` drives a whole election on a real `mixscope serve` process, with real node
+processes that joined with the join token; every failure is one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+
+import pytest
+
+from client.admin import AdminClient
+from mixscope.demo import DemoNodes
+from mixscope.progress_bar import ProgressBar
+from tests.headless_lab import ROOT, cli, serve, wait_joined
+
+
+def ok(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 0, (result.args, result.stdout, result.stderr)
+    return result.stdout.strip()
+
+
+def one_line_failure(result: subprocess.CompletedProcess, code: int = 1) -> str:
+    assert result.returncode == code, (result.args, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+def test_the_cli_runs_a_whole_election_on_a_headless_server(tmp_path):
+    with serve(tmp_path) as server:
+        admin = AdminClient(server.url, server.admin_token)
+        nodes = DemoNodes(server.ws_url, server.join_token, tmp_path)
+        try:
+            for k in (1, 2, 3):
+                nodes.spawn("trustee", f"trustee-{k}")
+            for k in (10, 2, 1):  # the cascade takes them in numeric order: 1, 2, 10
+                nodes.spawn("mixer", f"mixer-{k}", "--lab-cheats")
+            wait_joined(admin, {"trustee": 3, "mixer": 3})
+            voters = tmp_path / "voters.txt"
+            voters.write_text("# the lab's voters\n" + "".join(f"v{k:02d}\n" for k in range(1, 11)))
+            eid = ok(cli(server, "create", "--question", "Where to?", "--candidates", "hills", "sea", "city",
+                         "--trustees", "3", "--threshold", "2", "--mixers", "3", "--voters", str(voters),
+                         "--tally", "mixnet", "--cheat", "swap", "--cheat-mixer", "2"))
+            assert ok(cli(server, "keygen", eid)).startswith("keygen: done")
+            cast = json.loads(ok(cli(server, "simulate-voters", eid, "--n", "8", "--json")))
+            assert cast["cast"] == 8 and sum(cast["choices"]) == 8
+            assert ok(cli(server, "close", eid)) == "close: done (ballots 8)"
+            assert ok(cli(server, "mix", eid)).startswith("mix: done (accepted 2, stages 3")
+            decrypted = json.loads(ok(cli(server, "decrypt", eid, "--json")))
+            assert decrypted["counts"] == cast["choices"]
+            assert json.loads(ok(cli(server, "publish", eid, "--json")))["verified"] is True
+            status = json.loads(ok(cli(server, "status", eid, "--json")))
+            assert status["election"]["state"] == "published" and status["verified"] is True
+            assert [(s["mixer"], s["status"]) for s in status["stages"]] == [
+                ("mixer-1", "accepted"), ("mixer-2", "rejected"), ("mixer-10", "accepted")]
+            watched = ok(cli(server, "status", eid, "--watch")).splitlines()
+            assert len(watched) == 1 and "published" in watched[0] and "stage 2 mixer-2 rejected" in watched[0]
+            record = tmp_path / "record.json"
+            assert "written to" in ok(cli(server, "record", eid, "-o", str(record)))
+            verified = subprocess.run([sys.executable, "-m", "mixscope", "verify", str(record)], cwd=ROOT,
+                                      capture_output=True, text=True, timeout=120)
+            assert verified.returncode == 0, verified.stdout
+            listing = json.loads(ok(cli(server, "list", "--json")))
+            assert [(e["id"], e["state"]) for e in listing["elections"]] == [(eid, "published")]
+            # failures: one line each, non-zero
+            assert "409" in one_line_failure(cli(server, "close", eid)) and "is published" in \
+                cli(server, "close", eid).stderr
+            assert "unauthorized" in one_line_failure(cli(server, "list", "--token", "0" * 64))
+            assert "400" in one_line_failure(cli(server, "create", "--question", "Q", "--candidates", "a", "b",
+                                                 "--trustees", "2", "--threshold", "3", "--mixers", "1"))
+            assert "is published, not voting" in one_line_failure(cli(server, "simulate-voters", eid))
+            assert "404" in one_line_failure(cli(server, "mix", "nosuch"))
+        finally:
+            nodes.stop()
+
+
+def test_cli_usage_and_connection_mistakes_are_one_line(tmp_path):
+    no_env = {"MIXSCOPE_URL": "", "MIXSCOPE_TOKEN": ""}
+    assert "no server" in one_line_failure(cli(None, "list", env=no_env), 2)
+    assert "no admin token" in one_line_failure(cli(None, "list", "--server", "http://127.0.0.1:9", env=no_env), 2)
+    refused = one_line_failure(cli(None, "list", "--server", "http://127.0.0.1:9", "--token", "t", env=no_env))
+    assert "cannot reach http://127.0.0.1:9" in refused
+    assert "must be at least 1" in one_line_failure(
+        cli(None, "create", "--question", "Q", "--candidates", "a", "b", "--trustees", "1", "--threshold", "1",
+            "--mixers", "0", env=no_env), 2)
+    assert "invalid choice: 'homomorphic'" in one_line_failure(
+        cli(None, "create", "--question", "Q", "--candidates", "a", "b", "--trustees", "1", "--threshold", "1",
+            "--mixers", "1", "--tally", "homomorphic", env=no_env), 2)
+    assert "server URL must look like" in one_line_failure(cli(None, "list", "--server", "ftp://x", "--token", "t"), 2)
+
+
+def test_voting_shows_a_progress_bar_on_a_terminal_and_nothing_when_piped(tmp_path):
+    with serve(tmp_path) as server:
+        admin = AdminClient(server.url, server.admin_token)
+        nodes = DemoNodes(server.ws_url, server.join_token, tmp_path)
+        try:
+            nodes.spawn("trustee", "trustee-1")
+            wait_joined(admin, {"trustee": 1})
+            eid = ok(cli(server, "create", "--question", "Q", "--candidates", "a", "b", "--trustees", "1",
+                         "--threshold", "1", "--mixers", "1", "--voter-count", "6"))
+            ok(cli(server, "keygen", eid))
+            piped = cli(server, "simulate-voters", eid, "--n", "3")
+            assert ok(piped).startswith("voting: 3 ballots cast") and piped.stderr == ""
+            leader, follower = pty.openpty()  # stdout a terminal: the bar goes to stderr
+            try:
+                env = {**os.environ, "MIXSCOPE_URL": server.url, "MIXSCOPE_TOKEN": server.admin_token}
+                shown = subprocess.run([sys.executable, "-m", "mixscope", "election", "simulate-voters", eid],
+                                       cwd=ROOT, env=env, stdout=follower, stderr=subprocess.PIPE, text=True,
+                                       timeout=120)
+            finally:
+                os.close(follower)
+                os.close(leader)
+            assert shown.returncode == 0, shown.stderr
+            assert "voting [" in shown.stderr and "3/3" in shown.stderr and "/s" in shown.stderr  # the 3 left
+            assert "have not voted yet" in one_line_failure(cli(server, "simulate-voters", eid), 2)
+        finally:
+            nodes.stop()
+
+
+def test_the_bar_shows_rate_and_eta():
+    text = ProgressBar.render("mix stage 1/3 mixer-1 proving", 250, 1000, 2.0, 250)
+    assert text.startswith("mix stage 1/3 mixer-1 proving [######") and "25% 250/1000" in text
+    assert "125/s" in text and "ETA 0:06" in text
+    assert ProgressBar.render("voting", 10, 10, 1.0, 10).endswith("done")
