@@ -120,13 +120,16 @@ class AdminClient:
 
 
 class EventStream:
-    """Follows the admin event stream on a daemon thread: `on_event(dict)` for each event (kind, data,
-    client_id, at, seq), `on_state(state, detail)` for connecting / connected / disconnected. Reconnects with
-    back-off until `stop()`; a refused token stops it (state "unauthorized")."""
+    """Follows the admin event stream on a daemon thread: `on_snapshot(clients)` first on each connection,
+    `on_event(dict)` for each event (kind, data, client_id, at, seq), `on_state(state, detail)` for
+    connecting / connected / disconnected. Reconnects with back-off until `stop()`; a refused token stops it
+    (state "unauthorized"). `dropped`: events the server dropped because this reader was slow."""
 
     def __init__(self, client: AdminClient, on_event: Callable[[dict], None],
-                 on_state: Callable[[str, str], None] = lambda *_: None, backoff: Backoff | None = None):
-        self.client, self.on_event, self.on_state = client, on_event, on_state
+                 on_state: Callable[[str, str], None] = lambda *_: None, backoff: Backoff | None = None,
+                 on_snapshot: Callable[[list], None] = lambda _clients: None, kinds: str = ""):
+        self.client, self.on_event, self.on_state, self.on_snapshot = client, on_event, on_state, on_snapshot
+        self.kinds, self.dropped = kinds, 0
         self.backoff = backoff or Backoff(first=0.25, cap=5.0)
         self._stopping = threading.Event()
         self._app: websocket.WebSocketApp | None = None
@@ -152,8 +155,8 @@ class EventStream:
             self.on_state("connecting", self.client.url)
             refused: list[str] = []
             self._app = websocket.WebSocketApp(
-                self.client.events_url, header=[f"Authorization: Bearer {self.client.token}"],
-                on_open=lambda _app: self._opened(), on_message=lambda _app, frame: self._message(frame),
+                self.client.events_url + (f"?kinds={self.kinds}" if self.kinds else ""), header=[f"Authorization: Bearer {self.client.token}"],
+                on_message=lambda _app, frame: self._message(frame),
                 on_error=lambda _app, error: refused.append(str(error)))
             self._app.run_forever(sslopt=sslopt, ping_interval=10, ping_timeout=5)
             was_connected, self.connected = self.connected, False
@@ -169,15 +172,20 @@ class EventStream:
             self._stopping.wait(self.backoff.next_delay())
         self.on_state("stopped", "")
 
-    def _opened(self) -> None:
-        self.connected = True
-        self.backoff.reset()
-        self.on_state("connected", self.client.url)
-
     def _message(self, frame: str | bytes) -> None:
         try:
-            event = json.loads(frame)
+            message = json.loads(frame)
         except ValueError:
             return
-        if isinstance(event, dict) and isinstance(event.get("kind"), str):
-            self.on_event(event)
+        if not isinstance(message, dict):
+            return
+        if message.get("type") == "snapshot":  # sent once the server subscribed: live from here on
+            self.connected = True
+            self.backoff.reset()
+            self.on_snapshot(message.get("clients") or [])
+            self.on_state("connected", self.client.url)
+        elif message.get("type") == "events":
+            self.dropped = int(message.get("dropped") or 0)
+            for event in message.get("events") or []:
+                if isinstance(event, dict) and isinstance(event.get("kind"), str):
+                    self.on_event(event)

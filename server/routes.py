@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 from server import views, views_admin, views_api, views_election
+from server.admin_events import AdminEvents
 from server.ws import NodeSocket
 
 TORNADO_ROUTES = [
     (r"/ws", NodeSocket),  # nodes: JSON messages, see server/protocol.py
+    (r"/api/admin/events", AdminEvents),  # admin: the event stream (Bearer admin token), server/admin_events.py
 ]
 
 

@@ -200,6 +200,7 @@ class ServerRunner:
                         message_limit=TokenBucketLimiter(self.message_rate, self.message_burst)
                         if self.message_rate else None)
         self._hub.secrets += (self.admin_token,)  # never shown in traffic or logs, even inside a bad frame
+        self._hub.admin_token = self.admin_token  # the admin event stream's check (server/admin_events.py)
         web = WebContext(call=self.call, admin_token=self.admin_token, board=self.board, channel=self.channel,
                          pool=pool, join_token=self.join_token)
         flask_app = create_flask_app(web, self.ballot_limits)

@@ -1,0 +1,97 @@
+"""`/api/admin/events`: the admin event stream, a websocket carrying what the in-process EventChannel carries.
+
+Authenticated like every admin route (`Authorization: Bearer <admin token>` on the upgrade request; there is
+no token in the URL, which would land in logs). The first frame is a snapshot `{"type": "snapshot",
+"clients": [...], "seq": N}`; then `{"type": "events", "events": [{kind, data, client_id, at, seq}, ...],
+"dropped": D}` frames. `?kinds=election.,client.` keeps only kinds starting with one of those prefixes.
+
+Backpressure: each observer has its own bounded Subscription (MAX_QUEUE events). The pump sends one batch
+(at most MAX_BATCH events or about MAX_FRAME_BYTES) and awaits its flush to the socket before it takes the next,
+so a slow observer never grows the server's write buffer: its queue fills instead, and when full the oldest
+events are dropped and counted. `dropped` is that running count (the observer knows what it missed: a gap
+in `seq` and the count); the server and every other observer are unaffected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
+
+from server.hub import Hub
+
+MAX_QUEUE = 20_000       # events waiting for one observer
+MAX_BATCH = 500          # events per frame
+MAX_FRAME_BYTES = 1 << 20  # a frame closes once it passes this many bytes
+TICK = 0.05              # seconds between two looks at an empty queue
+
+
+class AdminEvents(WebSocketHandler):
+    def initialize(self, hub: Hub) -> None:
+        self.hub = hub
+        self.subscription = None
+        self.closed = False
+
+    def prepare(self):
+        header = self.request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        expected = getattr(self.hub, "admin_token", None)
+        if not expected or scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(),
+                                                                                expected.encode()):
+            self.set_status(401)
+            self.set_header("Content-Type", "application/json")
+            self.finish(json.dumps({"error": "unauthorized", "detail": "send Authorization: Bearer <admin token>"}))
+
+    def check_origin(self, origin: str) -> bool:
+        return True  # not a browser endpoint: the bearer token, not a cookie, authenticates it
+
+    def open(self) -> None:
+        prefixes = tuple(p for p in self.get_query_argument("kinds", "").split(",") if p)
+        self.prefixes = prefixes
+        self.subscription = self.hub.channel.subscribe(maxlen=MAX_QUEUE)
+        self.hub.log("info", f"admin event stream opened from {self.request.remote_ip}")
+        asyncio.ensure_future(self._pump())
+
+    async def _pump(self) -> None:
+        try:
+            snapshot = {"type": "snapshot", "clients": self.hub.registry.snapshots()}
+            await self.write_message(json.dumps(snapshot, separators=(",", ":")))
+            while not self.closed:
+                events = self.subscription.drain(limit=MAX_BATCH)
+                if self.prefixes:
+                    events = [e for e in events if e.kind.startswith(self.prefixes)]
+                if not events:
+                    await asyncio.sleep(TICK)
+                    continue
+                parts, size = [], 0
+                for event in events:
+                    text = json.dumps({"kind": event.kind, "data": event.data, "client_id": event.client_id,
+                                       "at": event.at, "seq": event.seq}, separators=(",", ":"), default=str)
+                    parts.append(text)
+                    size += len(text)
+                    if size >= MAX_FRAME_BYTES:
+                        await self._send(parts)
+                        parts, size = [], 0
+                if parts:
+                    await self._send(parts)
+        except WebSocketClosedError:
+            pass
+        finally:
+            self._release()
+
+    async def _send(self, parts: list[str]) -> None:
+        frame = f'{{"type":"events","dropped":{self.subscription.dropped},"events":[{",".join(parts)}]}}'
+        await self.write_message(frame)  # resolves once flushed: a slow reader holds the pump, not memory
+
+    def on_message(self, message) -> None:
+        pass  # observers only listen
+
+    def on_close(self) -> None:
+        self.closed = True
+        self._release()
+
+    def _release(self) -> None:
+        if self.subscription is not None:
+            self.subscription.close()
