@@ -39,12 +39,23 @@ def run(args) -> int:
         print(f"mixscope gui: {exc}", file=sys.stderr)
         return 2
 
+    connect = getattr(args, "connect", None)
+    if connect:
+        runner = _remote(connect, getattr(args, "token", None), getattr(args, "cafile", None))
+        if runner is None:
+            return 2
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("Mixscope")
     app.setApplicationName("Mixscope")
-    runner = ServerRunner(port=getattr(args, "port", 0) or 0, tls=context)  # TLS: https and wss
+    if not connect:
+        runner = ServerRunner(port=getattr(args, "port", 0) or 0, tls=context)  # TLS: https and wss
     window = MainWindow(runner, QSettings())
     fit_to_screen(window, *DEFAULT_SIZE)  # never larger than the screen (a 1280×720 projector)
+    if connect:
+        from gui.remote import RemoteAttachment
+
+        RemoteAttachment(window)
+        window.setWindowTitle(f"Mixscope — {runner.url}")
     demo = None
     if getattr(args, "demo", False):
         from gui.election.demo import DemoDirector
@@ -73,3 +84,24 @@ def run(args) -> int:
         return app.exec()
     finally:
         window.shutdown()
+        if connect:
+            runner.close()
+
+
+def _remote(url: str, token: str | None, cafile: str | None):
+    """A RemoteServer for --connect (None after a one-line error)."""
+    import os
+
+    from client.admin import TOKEN_ENV
+    from client.remote import RemoteServer
+    from server.tls import TlsError
+
+    token = token or os.environ.get(TOKEN_ENV)
+    if not token:
+        print(f"mixscope gui: --connect needs the admin token: --token T or ${TOKEN_ENV}", file=sys.stderr)
+        return None
+    try:
+        return RemoteServer(url, token, cafile=cafile)
+    except (ValueError, TlsError) as exc:
+        print(f"mixscope gui: {exc}", file=sys.stderr)
+        return None

@@ -222,13 +222,14 @@ class MainWindow(QMainWindow):
         else:
             self._show_server(False)
 
-    def _show_server(self, up: bool, url: str = "", ws_url: str = "") -> None:
+    def _show_server(self, up: bool, url: str = "", ws_url: str = "", state: str = "stopped") -> None:
         self._server_up = up
         if up:
-            self.server_bar.show_running(url, ws_url, self.runner.admin_token)
+            self.server_bar.show_running(url, ws_url, self.runner.admin_token,
+                                         "● connected" if getattr(self.runner, "remote", False) else "● running")
             self.processes.set_url(ws_url)
         else:
-            self.server_bar.show_state("stopped")
+            self.server_bar.show_state(state)
         self._set_server_actions(busy=False)
 
     def _set_server_actions(self, busy: bool) -> None:
@@ -349,7 +350,7 @@ class MainWindow(QMainWindow):
                 # Published just before runner.running flips: trust the event for what it says.
                 self._show_server(True, event.data.get("url", ""), event.data.get("ws_url", ""))
             elif event.kind == "server.stopped":
-                self._show_server(False)
+                self._show_server(False, state=event.data.get("text") or "stopped")
             elif event.kind == "log" and event.data.get("level") in ("warning", "error"):
                 warning = event
         if warning is not None:  # one status update per batch, however many warnings came

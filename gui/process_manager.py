@@ -138,6 +138,16 @@ class ProcessManager(QObject):
             entry._killed = True
             entry.process.kill()
 
+    def replace(self, entry: ManagedProcess, url: str, extra_args: tuple[str, ...], join_token: str | None) -> None:
+        """Start this node again with other settings (another server, token or flags); the row keeps its name."""
+        entry.url, entry.extra_args, entry.join_token = url, tuple(extra_args), join_token
+        env = entry.process.processEnvironment()
+        env.remove(JOIN_TOKEN_ENV)
+        if join_token:
+            env.insert(JOIN_TOKEN_ENV, join_token)
+        entry.process.setProcessEnvironment(env)
+        self.restart(entry)
+
     def set_url(self, url: str) -> None:
         """The URL used by later (re)starts, e.g. after the server moved to another port."""
         for entry in self.processes:

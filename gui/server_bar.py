@@ -44,8 +44,8 @@ class ServerBar(QWidget):
         edit.setPlaceholderText(placeholder)
         return edit
 
-    def show_running(self, url: str, ws_url: str, token: str) -> None:
-        self.state_label.setText("● running")
+    def show_running(self, url: str, ws_url: str, token: str, state: str = "● running") -> None:
+        self.state_label.setText(state)
         self.url_edit.setText(url)
         self.ws_edit.setText(ws_url)
         self.token_edit.setText(token)

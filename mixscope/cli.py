@@ -84,6 +84,10 @@ def _add_gui(sub) -> None:
     gui.add_argument("--open", metavar="FOLDER", help="show a saved session (traffic + record) read-only")
     gui.add_argument("--certfile", help="TLS certificate (PEM): the panel's server speaks https and wss")
     gui.add_argument("--keyfile", help="TLS private key (PEM) for --certfile")
+    gui.add_argument("--connect", metavar="URL", help="attach to a running `mixscope serve` instead of starting a "
+                                                      "server (its actions go through the admin API)")
+    gui.add_argument("--token", help="admin token for --connect (default: $MIXSCOPE_TOKEN)")
+    gui.add_argument("--cafile", help="CA certificate (PEM) to trust for an https:// --connect URL")
 
 
 def _add_serve(sub) -> None:

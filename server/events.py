@@ -111,6 +111,12 @@ class EventChannel:
         with self._lock:
             self._subscriptions = [s for s in self._subscriptions if s is not sub]
 
+    def deliver(self, event: Event) -> None:
+        """Hand an event made elsewhere (a remote server's, read from its admin event stream) to every
+        subscriber as it is: its time and sequence number stay the remote server's."""
+        for sub in self._subscriptions:
+            sub._offer(event)
+
     def publish(self, kind: str, data: dict[str, Any] | None = None, client_id: str | None = None) -> Event:
         event = Event(kind, data or {}, client_id, time.time(), next(self._seq))
         for sub in self._subscriptions:  # copy-on-write list: safe to iterate without the lock

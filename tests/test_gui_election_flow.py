@@ -57,8 +57,9 @@ def test_whole_election_through_the_actions(window, qtbot, tmp_path):
     trigger(win, "action_election_spawn")
     assert sorted(e.name for e in win.processes.processes) == ["mixer-1", "mixer-2", "mixer-3", "trustee-1",
                                                                "trustee-2", "trustee-3"]
-    cheater = next(e for e in win.processes.processes if e.name == "mixer-1")
-    assert cheater.extra_args[-2:] == ("--cheat", "replace")
+    # the cheat is this election's setting (the server tells mixer-1's stage), not a node flag
+    assert all(e.extra_args[-1] == "--lab-cheats" and "--cheat" not in e.extra_args
+               for e in win.processes.processes if e.role == "mixer")
     for entry in win.processes.processes:  # the join token travels in the environment, never in argv (ps)
         assert win.runner.join_token not in " ".join(entry.process.arguments())
         assert entry.process.processEnvironment().value("MIXSCOPE_JOIN_TOKEN") == win.runner.join_token

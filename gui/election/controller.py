@@ -19,6 +19,7 @@ from gui.election import session
 from gui.election.dialogs import ElectionSpec
 from gui.election.enabling import ELECTION_ACTIONS, enabled_actions
 from gui.election.tracker import ElectionTracker
+from server.election.lab import natural_key
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -134,25 +135,46 @@ class ElectionController(QObject):
 
     # --- nodes ---------------------------------------------------------------------------------------------
     def spawn_nodes(self) -> None:
+        """The election's nodes: trustee-1..N and mixer-1..K. A node already running with the same settings is
+        reused (elections come and go, the nodes stay); one started for another server, token or flags is
+        restarted with this election's, and only missing ones are spawned. Mixers run with --lab-cheats: the
+        cheater is an election setting (election.create's cheat, cheat_mixer), not a node's."""
         spec, runner = self.spec, self.window.runner
         if spec is None:
             self.window.statusBar().showMessage("Create an election first (its dialog says how many nodes)", 8000)
             return
-        taken = self.window.processes.names()
         data_dir = os.path.join(runner.data_dir, "nodes") if getattr(runner, "data_dir", None) else None
         common = ("--data-dir", data_dir) if data_dir else ()
-        trustees = _free_names("trustee", spec.trustees, taken)
-        mixers = _free_names("mixer", spec.mixers, taken)
         workers = ("--workers", str(max(1, os.cpu_count() or 1)))
-        mixer_flags = {name: (*common, *workers, *(("--cheat", spec.cheat) if k == spec.cheat_mixer else ()))
-                       for k, name in enumerate(sorted(mixers))}
+        wanted = {**{f"trustee-{k}": ("trustee", common) for k in range(1, spec.trustees + 1)},
+                  **{f"mixer-{k}": ("mixer", (*common, *workers, "--lab-cheats")) for k in range(1, spec.mixers + 1)}}
         url, token = self.window.server_bar.ws_edit.text() or runner.ws_url, runner.join_token
-        self.window.processes.spawn(url, role="trustee", names=trustees, extra_args=common, join_token=token)
-        self.window.processes.spawn(url, role="mixer", names=mixers, extra_args=mixer_flags, join_token=token)
-        self.nodes = trustees + mixers
-        cheat = f"; {sorted(mixers)[spec.cheat_mixer]} cheats ({spec.cheat})" \
-            if spec.cheat_mixer is not None else ""
-        self.window.statusBar().showMessage(f"Spawned {len(trustees)} trustees and {len(mixers)} mixers{cheat}", 8000)
+        processes = self.window.processes
+        existing = {entry.name: entry for entry in processes.processes}
+        new: dict[str, list[str]] = {"trustee": [], "mixer": []}
+        flags: dict[str, tuple[str, ...]] = {}
+        reused = replaced = 0
+        for name, (role, node_flags) in wanted.items():
+            entry = existing.get(name)
+            if entry is None or entry.role != role:
+                new[role].append(name if entry is None else f"{name}-{role}")
+                flags[new[role][-1]] = node_flags
+            elif (entry.url, entry.extra_args, entry.join_token) != (url, node_flags, token):
+                processes.replace(entry, url, node_flags, token)
+                replaced += 1
+            elif entry.state not in ("starting", "running"):
+                processes.restart(entry)
+                replaced += 1
+            else:
+                reused += 1
+        for role in ("trustee", "mixer"):
+            if new[role]:
+                processes.spawn(url, role=role, names=new[role], extra_args=flags, join_token=token)
+        self.nodes = sorted(wanted, key=natural_key)
+        cheat = f"; mixer-{spec.cheat_mixer + 1} cheats ({spec.cheat})" if spec.cheat_mixer is not None else ""
+        spawned = len(new["trustee"]) + len(new["mixer"])
+        self.window.statusBar().showMessage(f"Election nodes: {spawned} spawned, {reused} reused, {replaced} "
+                                            f"restarted ({spec.trustees} trustees, {spec.mixers} mixers){cheat}", 8000)
 
     def nodes_joined(self) -> bool:
         """Every node spawned for this election is connected (with its hello)."""
@@ -256,15 +278,6 @@ class ElectionController(QObject):
             self.window.statusBar().showMessage(f"Verification failed to run: {future.exception()}", 15000)
             return
         self.tracker.set_checks(future.result())
-
-
-def _free_names(role: str, count: int, taken: set[str]) -> list[str]:
-    names, k = [], 0
-    while len(names) < count:
-        k += 1
-        if f"{role}-{k}" not in taken:
-            names.append(f"{role}-{k}")
-    return names
 
 
 def _summary(result: dict) -> str:

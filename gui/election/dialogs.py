@@ -38,8 +38,11 @@ class ElectionSpec:
 
     def create_args(self) -> dict:
         """Arguments of the "election.create" bridge call (mixer names as the panel will spawn them)."""
-        return {"question": self.question, "candidates": list(self.candidates), "threshold": self.threshold,
+        args = {"question": self.question, "candidates": list(self.candidates), "threshold": self.threshold,
                 "trustees": self.trustees, "mixers": self.mixers}
+        if self.cheat_mixer is not None:  # this election's cheater alone: the server tells that stage's mixer
+            args.update(cheat=self.cheat, cheat_mixer=self.cheat_mixer)
+        return args
 
 
 class NewElectionDialog(QDialog):
