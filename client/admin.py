@@ -22,7 +22,7 @@ from client.backoff import Backoff
 from client.vote import ApiError
 from server import tls
 
-URL_ENV, TOKEN_ENV = "MIXSCOPE_URL", "MIXSCOPE_TOKEN"
+URL_ENV, TOKEN_ENV, CAFILE_ENV = "MIXSCOPE_URL", "MIXSCOPE_TOKEN", "MIXSCOPE_CAFILE"
 TIMEOUT = 30.0
 POLL_WAIT = 1.0  # seconds a job poll may wait on the server for the job to finish
 

@@ -41,7 +41,7 @@ def run(args) -> int:
 
     connect = getattr(args, "connect", None)
     if connect:
-        runner = _remote(connect, getattr(args, "token", None), getattr(args, "cafile", None))
+        runner = _remote(connect, getattr(args, "token", None), getattr(args, "cafile", None))  # env: client.admin
         if runner is None:
             return 2
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -92,11 +92,12 @@ def _remote(url: str, token: str | None, cafile: str | None):
     """A RemoteServer for --connect (None after a one-line error)."""
     import os
 
-    from client.admin import TOKEN_ENV
+    from client.admin import CAFILE_ENV, TOKEN_ENV
     from client.remote import RemoteServer
     from server.tls import TlsError
 
     token = token or os.environ.get(TOKEN_ENV)
+    cafile = cafile or os.environ.get(CAFILE_ENV) or None
     if not token:
         print(f"mixscope gui: --connect needs the admin token: --token T or ${TOKEN_ENV}", file=sys.stderr)
         return None

@@ -4,7 +4,7 @@ Each subcommand lives in a module listed in SUBCOMMAND_MODULES; the module's `re
 `add(name, help, arguments, run)` once per subcommand, where `arguments(parser)` adds its options and
 `run(args, admin) -> exit code` does the work with an `client.admin.AdminClient`. These modules are imported
 when the parser is built, so they import only argparse-level things at the top. Every subcommand takes
-`--server URL --token T [--cafile PEM]` (default: $MIXSCOPE_URL, $MIXSCOPE_TOKEN).
+`--server URL --token T [--cafile PEM]` (default: $MIXSCOPE_URL, $MIXSCOPE_TOKEN, $MIXSCOPE_CAFILE).
 
 Exit codes: 0 done, 1 the server refused or could not be reached (one line on stderr), 2 a usage mistake.
 """
@@ -31,7 +31,8 @@ def add_parser(sub) -> None:
     common.add_argument("--server", metavar="URL", help="server URL (default: $MIXSCOPE_URL)")
     common.add_argument("--token", metavar="T", help="admin token (default: $MIXSCOPE_TOKEN; a flag is visible "
                                                      "in ps, the variable is not)")
-    common.add_argument("--cafile", help="CA certificate (PEM) to trust for an https:// server")
+    common.add_argument("--cafile", help="CA certificate (PEM) to trust for an https:// server (default: "
+                                         "$MIXSCOPE_CAFILE)")
 
     def add(name: str, help: str, arguments: Callable[[argparse.ArgumentParser], None], run: Runner) -> None:
         parser = steps.add_parser(name, help=help, parents=[common])
@@ -43,7 +44,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from client.admin import TOKEN_ENV, URL_ENV, AdminClient
+    from client.admin import CAFILE_ENV, TOKEN_ENV, URL_ENV, AdminClient
     from client.vote import ApiError
     from server.tls import TlsError
 
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{prog}: no admin token: pass --token T or set ${TOKEN_ENV}", file=sys.stderr)
         return 2
     try:
-        admin = AdminClient(url, token, cafile=args.cafile)
+        admin = AdminClient(url, token, cafile=args.cafile or os.environ.get(CAFILE_ENV) or None)
     except (ValueError, TlsError) as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2

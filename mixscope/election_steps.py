@@ -195,6 +195,7 @@ def simulate_voters(args, admin) -> int:
         count, voter_ids = args.n, None
     choices = [secrets.randbelow(len(election["candidates"])) for _ in range(count)]
     bar = _bar()
+    bar.begin("voting")
     started = time.monotonic()
     try:
         simulate(admin.url, args.election_id, choices, progress=lambda done, total: bar.update("voting", done, total),

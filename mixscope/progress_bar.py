@@ -32,14 +32,21 @@ class ProgressBar:
         self._first_done = 0
         self._width = 0
 
+    def begin(self, label: str) -> None:
+        """Start `label` now at 0 done, so its rate counts from here (not from its first update)."""
+        self._switch(label, time.monotonic(), 0)
+
+    def _switch(self, label: str, now: float, done: int) -> None:
+        if self.enabled and self._label is not None:
+            self.stream.write("\n")
+        self._label, self._started, self._first_done, self._drawn = label, now, done, 0.0
+
     def update(self, label: str, done: int, total: int) -> None:
         if not self.enabled:
             return
         now = time.monotonic()
         if label != self._label:
-            if self._label is not None:
-                self.stream.write("\n")
-            self._label, self._started, self._first_done, self._drawn = label, now, done, 0.0
+            self._switch(label, now, done)
         if now - self._drawn < MIN_REDRAW and done < total:
             return
         self._drawn = now
@@ -53,8 +60,8 @@ class ProgressBar:
         rate = progressed / elapsed if elapsed > 0 else 0.0
         eta = f"ETA {_clock((total - done) / rate)}" if rate > 0 and done < total else \
             ("done" if total and done >= total else "ETA --:--")
-        return (f"{label} [{'#' * filled}{'.' * (WIDTH - filled)}] {100 * fraction:3.0f}% {done}/{total}"
-                f" {_rate(rate)}{unit}/s {eta}")
+        speed = f"{_rate(rate)}{unit}/s" if rate > 0 else f"--{unit}/s"  # nothing measured yet
+        return f"{label} [{'#' * filled}{'.' * (WIDTH - filled)}] {100 * fraction:3.0f}% {done}/{total} {speed} {eta}"
 
     def _draw(self, text: str) -> None:
         pad = max(0, self._width - len(text))

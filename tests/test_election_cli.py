@@ -125,3 +125,34 @@ def test_the_bar_shows_rate_and_eta():
     assert text.startswith("mix stage 1/3 mixer-1 proving [######") and "25% 250/1000" in text
     assert "125/s" in text and "ETA 0:06" in text
     assert ProgressBar.render("voting", 10, 10, 1.0, 10).endswith("done")
+    assert ProgressBar.render("mix stage 2/3 mixer-2 prove", 0, 13, 0.5, 0).endswith("0/13 --/s ETA --:--")
+
+
+def test_the_cli_and_the_event_stream_over_https_and_wss(tmp_path):
+    from client.remote import RemoteServer
+    from tests.test_security_tls import make_self_signed
+
+    cert, key = make_self_signed(tmp_path / "tls")
+    with serve(tmp_path, "--certfile", str(cert), "--keyfile", str(key)) as server:
+        assert server.url.startswith("https://") and server.ws_url.startswith("wss://")
+        nodes = DemoNodes(server.ws_url, server.join_token, tmp_path)
+        try:
+            nodes.spawn("trustee", "trustee-1", "--cafile", str(cert))
+            wait_joined(AdminClient(server.url, server.admin_token, cafile=str(cert)), {"trustee": 1})
+            untrusted = one_line_failure(cli(server, "list"))
+            assert "cannot reach" in untrusted and "CERTIFICATE_VERIFY_FAILED" in untrusted
+            trusted = {"MIXSCOPE_CAFILE": str(cert)}
+            eid = ok(cli(server, "create", "--question", "Q", "--candidates", "a", "b", "--trustees", "1",
+                         "--threshold", "1", "--mixers", "1", "--voter-count", "3", env=trusted))
+            ok(cli(server, "keygen", eid, env=trusted))
+            assert ok(cli(server, "simulate-voters", eid, env=trusted)).startswith("voting: 3 ballots cast")
+            assert json.loads(ok(cli(server, "status", eid, "--json", env=trusted)))["ballots"] == 3
+            remote = RemoteServer(server.url, server.admin_token, cafile=str(cert))
+            try:
+                remote.start()  # the event stream over wss, trusting the same certificate
+                assert remote.running and remote.ws_url == server.ws_url
+                assert remote.call("election.current", {}).result(10)["election_id"] == eid
+            finally:
+                remote.close()
+        finally:
+            nodes.stop()
