@@ -198,13 +198,14 @@ def simulate_voters_in_child(
     *,
     concurrency: int = 4,
     timeout: float = 3600.0,
+    cafile: str | None = None,
 ) -> list[dict]:
     """`simulate_voters` in a child process (`python -m client.voters`). A process that hosts the server (the
     panel, the demo) uses this so the voters' HTTP and JSON work competes with the server for cores, not for
     its GIL. The child reports progress as JSON lines; `progress(done, total)` runs on the calling thread.
     Raises SimulationFailed with the child's reason if any ballot was refused or the child failed."""
     job = json.dumps({"url": base_url, "election_id": election_id, "choices": list(choices),
-                      "concurrency": concurrency})
+                      "concurrency": concurrency, "cafile": cafile})
     with tempfile.TemporaryFile("w+") as errors:
         child = subprocess.Popen([sys.executable, "-m", "client.voters"], stdin=subprocess.PIPE,
                                  stdout=subprocess.PIPE, stderr=errors, text=True)
@@ -245,7 +246,8 @@ def _child_main() -> int:
 
     try:
         receipts = simulate_voters(job["url"], job["election_id"], job["choices"],
-                                   concurrency=job.get("concurrency", 4), progress=report)
+                                   concurrency=job.get("concurrency", 4), progress=report,
+                                   cafile=job.get("cafile"))
     except (ApiError, SimulationError, OSError) as exc:
         print(json.dumps({"error": str(exc)}), flush=True)
         return 1

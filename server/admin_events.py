@@ -5,7 +5,8 @@ no token in the URL, which would land in logs). The first frame is a snapshot `{
 "clients": [...], "seq": N}`; then `{"type": "events", "events": [{kind, data, client_id, at, seq}, ...],
 "dropped": D}` frames. `?kinds=election.,client.` keeps only kinds starting with one of those prefixes.
 
-Backpressure: each observer has its own bounded Subscription (MAX_QUEUE events). The pump sends one batch
+Backpressure: each observer has its own bounded Subscription (MAX_QUEUE events; at most MAX_OBSERVERS
+streams at once). The pump sends one batch
 (at most MAX_BATCH events or about MAX_FRAME_BYTES) and awaits its flush to the socket before it takes the next,
 so a slow observer never grows the server's write buffer: its queue fills instead, and when full the oldest
 events are dropped and counted. `dropped` is that running count (the observer knows what it missed: a gap
@@ -22,13 +23,17 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from server.hub import Hub
 
-MAX_QUEUE = 20_000       # events waiting for one observer
+MAX_QUEUE = 10_000       # events waiting for one observer (an event is at most ~2.5 KB: frames are cut at 2,000
+                         # characters in events), so at most ~25 MB per observer
+MAX_OBSERVERS = 8        # admin streams open at once; one more is refused with 503
 MAX_BATCH = 500          # events per frame
 MAX_FRAME_BYTES = 1 << 20  # a frame closes once it passes this many bytes
 TICK = 0.05              # seconds between two looks at an empty queue
 
 
 class AdminEvents(WebSocketHandler):
+    observers = 0  # open streams, all servers of this process (the loop thread alone touches it)
+
     def initialize(self, hub: Hub) -> None:
         self.hub = hub
         self.subscription = None
@@ -43,6 +48,10 @@ class AdminEvents(WebSocketHandler):
             self.set_status(401)
             self.set_header("Content-Type", "application/json")
             self.finish(json.dumps({"error": "unauthorized", "detail": "send Authorization: Bearer <admin token>"}))
+        elif AdminEvents.observers >= MAX_OBSERVERS:
+            self.set_status(503)
+            self.set_header("Content-Type", "application/json")
+            self.finish(json.dumps({"error": f"{MAX_OBSERVERS} admin event streams are open already"}))
 
     def check_origin(self, origin: str) -> bool:
         return True  # not a browser endpoint: the bearer token, not a cookie, authenticates it
@@ -51,6 +60,7 @@ class AdminEvents(WebSocketHandler):
         prefixes = tuple(p for p in self.get_query_argument("kinds", "").split(",") if p)
         self.prefixes = prefixes
         self.subscription = self.hub.channel.subscribe(maxlen=MAX_QUEUE)
+        AdminEvents.observers += 1
         self.hub.log("info", f"admin event stream opened from {self.request.remote_ip}")
         asyncio.ensure_future(self._pump())
 
@@ -78,6 +88,9 @@ class AdminEvents(WebSocketHandler):
                     await self._send(parts)
         except WebSocketClosedError:
             pass
+        except Exception as exc:  # a bug here must not leave the observer hanging: log it and close
+            self.hub.log("error", f"admin event stream failed: {exc!r}")
+            self.close(1011, "event stream failed")
         finally:
             self._release()
 
@@ -89,9 +102,10 @@ class AdminEvents(WebSocketHandler):
         pass  # observers only listen
 
     def on_close(self) -> None:
-        self.closed = True
-        self._release()
+        self.closed = True  # the pump sees it within a tick (or its write fails) and lets the subscription go
 
     def _release(self) -> None:
         if self.subscription is not None:
             self.subscription.close()
+            self.subscription = None
+            AdminEvents.observers -= 1

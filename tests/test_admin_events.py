@@ -42,6 +42,24 @@ def test_a_wrong_or_missing_token_is_refused(server):
         assert refused.value.status_code == 401
 
 
+def test_observers_are_bounded_in_number(server, monkeypatch):
+    monkeypatch.setattr(admin_events.AdminEvents, "observers", 0)
+    monkeypatch.setattr(admin_events, "MAX_OBSERVERS", 1)
+    first = connect(server)
+    assert json.loads(first.recv())["type"] == "snapshot"
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        connect(server)
+    assert refused.value.status_code == 503
+    first.close()
+    deadline = time.monotonic() + 10
+    while admin_events.AdminEvents.observers:  # the pump lets its subscription go within a tick
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    second = connect(server)
+    assert json.loads(second.recv())["type"] == "snapshot"
+    second.close()
+
+
 def test_the_stream_carries_the_channels_events(server, ws_client):
     local = server.channel.subscribe()
     ws = connect(server)

@@ -189,6 +189,8 @@ class ElectionController(QObject):
             return
         choices = [secrets.randbelow(max(1, len(info.candidates) or 2)) for _ in range(count)]
         base_url, election_id = self.window.runner.url, info.election_id
+        admin = getattr(self.window.runner, "admin", None)  # a remote server's https CA (gui --connect --cafile)
+        cafile = getattr(admin, "cafile", None)
         last = [0.0]
 
         def report(done: int, total: int) -> None:  # posting threads: hand over at most a few times a second
@@ -201,7 +203,7 @@ class ElectionController(QObject):
             # A child process: the voters' HTTP and JSON work must not take this process's GIL, which the
             # GUI thread and the server it hosts need (measured: voting-phase lateness p99 ~94 ms in-process).
             from client.voters import simulate_voters_in_child
-            return simulate_voters_in_child(base_url, election_id, choices, progress=report)
+            return simulate_voters_in_child(base_url, election_id, choices, progress=report, cafile=cafile)
 
         self._begin("voters")
         self.voters_progress.emit(0, count)
