@@ -220,6 +220,9 @@ def _status_text(status: dict) -> str:
         parts.append(f"trustees {' '.join(status['trustees'])}")
     for stage in status.get("stages", []):
         parts.append(f"stage {stage['stage'] + 1} {stage.get('mixer')} {stage.get('status')}")
+    nodes = status.get("nodes")
+    if nodes is not None and election["state"] not in FINAL_STATES:
+        parts.append("nodes " + (" ".join(n["name"] for n in nodes) or "none connected"))
     line = _progress_line(status)
     if line is not None and election["state"] in ("key_ceremony", "mixing", "decrypting"):
         parts.append(f"{line[0]} {line[1]}/{line[2]}")

@@ -61,8 +61,19 @@ def election_action(step: str):
         raise HttpError(_status_of(action, exc.reason), exc.reason) from None
     if action in ("election.status", "election.current"):
         eid = result.get("election_id")
-        result = {**result, "progress": jobs.progress(eid), "jobs": jobs.running(eid)}
+        result = {**result, "progress": jobs.progress(eid), "jobs": jobs.running(eid), "nodes": _nodes()}
     return jsonify(result)
+
+
+def _nodes() -> list[dict[str, Any]]:
+    """The connected trustees and mixers, in the order the election takes them."""
+    try:
+        clients = context().call("clients", {}).result(timeout=10)["clients"]
+    except (BridgeError, concurrent.futures.TimeoutError):
+        return []
+    nodes = [{"name": c.get("name"), "role": c.get("role"), "rtt_ms": c.get("rtt_ms")} for c in clients
+             if c.get("role") in ("trustee", "mixer") and c.get("state") != "disconnected" and c.get("name")]
+    return sorted(nodes, key=lambda n: (n["role"], lab.natural_key(n["name"])))
 
 
 def job_status(job_id: str):

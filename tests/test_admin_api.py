@@ -26,7 +26,7 @@ def test_create_list_and_status_through_the_admin_api(server):
     status, body = admin(server, "POST", "/api/admin/election.status", {"election_id": eid})
     assert status == 200 and body["election"]["state"] == "created"
     assert body["lab"] == {"tally": "mixnet", "voters": 2, "cheat": "swap", "cheat_stage": 1}
-    assert body["progress"] is None and body["jobs"] == []
+    assert body["progress"] is None and body["jobs"] == [] and body["nodes"] == []
     status, current = admin(server, "POST", "/api/admin/election.current")
     assert status == 200 and current["election_id"] == eid
     status, voters = admin(server, "GET", f"/api/admin/elections/{eid}/voters")

@@ -44,6 +44,8 @@ def test_the_cli_runs_a_whole_election_on_a_headless_server(tmp_path):
             eid = ok(cli(server, "create", "--question", "Where to?", "--candidates", "hills", "sea", "city",
                          "--trustees", "3", "--threshold", "2", "--mixers", "3", "--voters", str(voters),
                          "--tally", "mixnet", "--cheat", "swap", "--cheat-mixer", "2"))
+            before = ok(cli(server, "status", eid))
+            assert "created" in before and "nodes mixer-1 mixer-2 mixer-10 trustee-1 trustee-2 trustee-3" in before
             assert ok(cli(server, "keygen", eid)).startswith("keygen: done")
             cast = json.loads(ok(cli(server, "simulate-voters", eid, "--n", "8", "--json")))
             assert cast["cast"] == 8 and sum(cast["choices"]) == 8
