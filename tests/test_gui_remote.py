@@ -102,3 +102,25 @@ def test_connect_needs_a_token_and_says_so_in_one_line(tmp_path):
     run = subprocess.run([sys.executable, "-m", "mixscope", "gui", "--connect", "http://127.0.0.1:9"], cwd=ROOT,
                          env=env, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and run.stderr.strip().count("\n") == 0 and "admin token" in run.stderr
+
+
+def test_attaching_shows_the_servers_current_election_and_clients(qtbot, tmp_path, server, ws_client):
+    eid = server.call("election.create", {"question": "Already here?", "candidates": ["y", "n"]}).result(10)
+    node = ws_client(hello=("observer-node", "voter"))
+    remote = RemoteServer(server.url, server.admin_token)
+    win = open_window(qtbot, remote, tmp_path, "attach")
+    try:
+        qtbot.waitUntil(lambda: win.election_tracker.info.election_id == eid["election_id"], timeout=WAIT_MS)
+        info = win.election_tracker.info
+        assert info.question == "Already here?" and info.state == "created"
+        assert win.actions_by_name["action_election_keygen"].isEnabled()
+        names = {win.clients.client(r).get("name"): win.clients.client(r).get("state")
+                 for r in range(win.clients.rowCount())}
+        assert names.get("observer-node") == "connected"  # from the stream's snapshot, before any event
+        node.close()
+        qtbot.waitUntil(lambda: any(win.clients.client(r).get("name") == "observer-node"
+                                    and win.clients.client(r).get("state") == "disconnected"
+                                    for r in range(win.clients.rowCount())), timeout=WAIT_MS)
+    finally:
+        win.close()
+        remote.close()
