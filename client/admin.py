@@ -50,6 +50,14 @@ class AdminClient:
 
     def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         """One request; raises ApiError for a 4xx/5xx (with the server's reason) or an unreachable server."""
+        status, raw = self.fetch(method, path, body)
+        try:
+            return status, json.loads(raw) if raw else None
+        except ValueError:
+            raise ApiError(status, f"the server's answer is not JSON: {raw[:100]!r}") from None
+
+    def fetch(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
+        """`request` without parsing: (status, body bytes) of a 2xx answer, as sent (e.g. a record to save)."""
         payload = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         headers = {"Authorization": f"Bearer {self.token}"}
         if payload is not None:
@@ -63,16 +71,16 @@ class AdminClient:
             raise ApiError(0, f"cannot reach {self.url}: {getattr(exc, 'strerror', None) or exc}") from None
         finally:
             conn.close()
-        try:
-            data = json.loads(raw) if raw else None
-        except ValueError:
-            data = None
         if response.status >= 400:
+            try:
+                data = json.loads(raw) if raw else None
+            except ValueError:
+                data = None
             reason = data.get("error") if isinstance(data, dict) else None
             if reason == "unauthorized":
                 reason = "unauthorized: wrong admin token"
             raise ApiError(response.status, reason or raw[:200].decode("utf-8", "replace") or response.reason)
-        return response.status, data
+        return response.status, raw
 
     def action(self, action: str, args: dict[str, Any] | None = None, wait: float = 1.0) -> tuple[int, dict]:
         """POST one election action: (200, result) or, for a long step still running, (202, job)."""

@@ -11,7 +11,6 @@ clients. Qt-free: the panel adapts it in gui/remote.py.
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import shutil
 import tempfile
 import threading
@@ -142,7 +141,7 @@ class RemoteServer:
 
     def _download_record(self, election_id: str) -> str:
         """The published record as a local file (the server's path means nothing on this machine)."""
-        _, document = self.admin.request("GET", f"/api/elections/{urllib.parse.quote(election_id, safe='')}/record")
+        _, raw = self.admin.fetch("GET", f"/api/elections/{urllib.parse.quote(election_id, safe='')}/record")
         path = self._records / f"record-{election_id}.json"
-        path.write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
+        path.write_bytes(raw)
         return str(path)

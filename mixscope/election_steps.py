@@ -12,6 +12,7 @@ import json
 import secrets
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 TALLY_MODES = ("mixnet",)  # homomorphic joins with its own tally
@@ -181,7 +182,7 @@ def simulate_voters(args, admin) -> int:
     election = status["election"]
     if election["state"] != "voting":
         raise ApiError(409, f"election {args.election_id} is {election['state']}, not voting")
-    voters = admin.request("GET", f"/api/admin/elections/{args.election_id}/voters")[1]
+    voters = admin.request("GET", f"/api/admin/elections/{urllib.parse.quote(args.election_id, safe='')}/voters")[1]
     listed, waiting = voters["voters"], voters["not_voted"]
     if listed:
         count = args.n or len(waiting)
@@ -256,16 +257,13 @@ def status(args, admin) -> int:
 def record(args, admin) -> int:
     from client.vote import ApiError
 
-    status, document = admin.request("GET", f"/api/elections/{args.election_id}/record")
-    if not isinstance(document, dict):
-        raise ApiError(status, "the server sent no record")
-    text = json.dumps(document, separators=(",", ":"))
+    _, raw = admin.fetch("GET", f"/api/elections/{urllib.parse.quote(args.election_id, safe='')}/record")
     try:
-        Path(args.output).write_text(text, encoding="utf-8")
+        Path(args.output).write_bytes(raw)  # as the server sent it
     except OSError as exc:
         raise ApiError(0, f"cannot write {args.output}: {exc.strerror or exc}") from None
-    return _print(args, {"election_id": args.election_id, "record": args.output, "bytes": len(text)},
-                  f"record of {args.election_id} written to {args.output} ({len(text)} bytes)")
+    return _print(args, {"election_id": args.election_id, "record": args.output, "bytes": len(raw)},
+                  f"record of {args.election_id} written to {args.output} ({len(raw)} bytes)")
 
 
 def list_elections(args, admin) -> int:

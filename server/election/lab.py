@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from server.election.common import ElectionError
 TALLY_MODES = ("mixnet",)  # homomorphic joins with its own tally
 CHEATS = ("drop", "replace", "swap")
 MAX_VOTERS = 1_000_000
+MAX_CACHED = 256  # elections whose settings stay in memory
 _VOTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 
 
@@ -69,6 +71,10 @@ def _path(data_dir: Path, election_id: str) -> Path:
     return Path(data_dir) / f"lab-{election_id}.json"
 
 
+_cache: dict[Path, LabSettings] = {}  # settings never change after creation: read each file once
+_cache_lock = threading.Lock()
+
+
 def save(data_dir: Path, election_id: str, settings: LabSettings) -> None:
     path = _path(data_dir, election_id)
     temporary = path.with_suffix(".tmp")
@@ -77,17 +83,28 @@ def save(data_dir: Path, election_id: str, settings: LabSettings) -> None:
         out.flush()
         os.fsync(out.fileno())
     os.replace(temporary, path)
+    with _cache_lock:
+        _cache[path] = settings
 
 
 def load(data_dir: Path, election_id: str) -> LabSettings:
     """The election's settings; the defaults for one created without any (or before they existed)."""
+    path = _path(data_dir, election_id)
+    with _cache_lock:
+        if path in _cache:
+            return _cache[path]
     try:
-        with open(_path(data_dir, election_id), encoding="utf-8") as handle:
+        with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
-        return LabSettings(data.get("tally", "mixnet"), list(data.get("voters", [])), data.get("cheat"),
-                           data.get("cheat_stage"))
+        settings = LabSettings(data.get("tally", "mixnet"), list(data.get("voters", [])), data.get("cheat"),
+                               data.get("cheat_stage"))
     except (OSError, ValueError, TypeError, AttributeError):
         return LabSettings()
+    with _cache_lock:
+        if len(_cache) >= MAX_CACHED:
+            _cache.clear()
+        _cache[path] = settings
+    return settings
 
 
 def cheat_field(settings: LabSettings, position: int) -> dict[str, str]:
