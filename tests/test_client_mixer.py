@@ -283,3 +283,18 @@ def test_bench_nodes_reports_round_trips_for_both_worker_counts():
     assert [r["workers"] for r in report["nodes"]] == [1, 2]
     assert all(r["event"] == "replied" and r["seconds"] > 0 and r["reply_bytes"] > report["request_bytes"]
                for r in report["nodes"])
+
+
+def test_a_lab_cheat_instruction_is_obeyed_only_by_a_lab_cheats_node():
+    request, _ = _request(6)
+    told = {**request, "lab_cheat": "swap"}
+    key = nacl.signing.SigningKey.generate()
+    ordinary = Roles("mixer-1", "mixer", key, None)
+    refused = ordinary.handle(told, lambda *_: None)
+    assert refused["type"] == "error" and refused["reason"] == "refused" and "--lab-cheats" in refused["detail"]
+    _verify(request, ordinary.handle(request, lambda *_: None))  # without the instruction: an honest stage
+    lab = Roles("mixer-1", "mixer", key, None, lab_cheats=True)
+    with pytest.raises(ProofError):
+        _verify(request, lab.handle(told, lambda *_: None))  # the spoiled stage fails the server's check
+    assert lab.handle({**request, "lab_cheat": "lie"}, lambda *_: None)["reason"] == "bad_request"
+    _verify(request, lab.handle(request, lambda *_: None))  # the next election, no instruction: honest again
