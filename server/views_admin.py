@@ -43,6 +43,8 @@ def election_action(step: str):
     args = _body()
     jobs = jobs_for(current_app.extensions, context().channel)
     election_id = None
+    if action == "election.publish" and not isinstance(args.get("full", True), bool):
+        raise HttpError(400, "full must be true or false")
     if action in STEP_STATES:
         election_id = _check_state(action, args)
         running = jobs.running(election_id)

@@ -56,6 +56,8 @@ def test_client_mistakes_are_4xx_json_never_5xx(server):
         (("POST", "/api/admin/election.mix", {"election_id": "nope"}), 404, "no election 'nope'"),
         (("POST", "/api/admin/election.mix", {}), 400, "election_id must be a non-empty string"),
         (("POST", "/api/admin/election.status", {}), 400, "election_id is required"),
+        (("POST", "/api/admin/election.publish", {"election_id": eid, "full": "yes"}), 400, "full must be"),
+        (("POST", "/api/admin/election.publish", {"election_id": eid}), 409, "needs it tallied or published"),
         (("POST", "/api/admin/election.vanish", {}), 404, "no admin action 'election.vanish'"),
         (("POST", "/api/admin/election.keygen?wait=99", {"election_id": eid}), 400, "wait must be between"),
         (("GET", "/api/admin/jobs/0123", None), 404, "no job"),
