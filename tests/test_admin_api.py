@@ -90,3 +90,39 @@ def test_a_long_step_answers_202_with_a_job_that_reports_the_failure(server):
 def test_node_names_sort_numerically():
     names = ["mixer-10", "mixer-2", "mixer-1", "mixer-b", "mixer-a"]
     assert sorted(names, key=natural_key) == ["mixer-1", "mixer-2", "mixer-10", "mixer-a", "mixer-b"]
+
+
+@pytest.fixture(scope="module")
+def fuzz_server(tmp_path_factory):
+    from tests.conftest import running_server
+
+    with running_server(tmp_path_factory.mktemp("admin-fuzz")) as runner:
+        eid = runner.call("election.create", CREATE).result(10)["election_id"]
+        yield runner, eid
+
+
+def test_random_admin_calls_are_answered_with_a_reason_never_a_5xx(fuzz_server):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    runner, eid = fuzz_server
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**40, 2**40), st.floats(allow_nan=False),
+                        st.text(max_size=12), st.just(eid))
+    values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                           st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+                          max_leaves=10)
+    keys = st.sampled_from(["election_id", "question", "candidates", "threshold", "trustees", "mixers", "voters",
+                            "tally", "cheat", "cheat_mixer", "full", "timeout"])
+
+    @settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(step=st.sampled_from(["create", "keygen", "close", "mix", "decrypt", "publish", "status", "current",
+                                 "list", "nope"]),
+           body=st.one_of(st.dictionaries(keys, values, max_size=6), values),
+           wait=st.sampled_from(["", "?wait=0", "?wait=-1", "?wait=x", "?wait=3"]))
+    def check(step, body, wait):
+        status, answer = admin(runner, "POST", f"/api/admin/election.{step}{wait}", body=body)
+        assert status in (200, 202, 400, 404, 409), (step, body, status, answer)
+        if status >= 400:
+            assert isinstance(answer, dict) and answer["error"]
+
+    check()
