@@ -16,10 +16,22 @@ if TYPE_CHECKING:
     from gui.main_window import MainWindow
 
 
+# The server actions connect and disconnect here: the server itself runs elsewhere and keeps running.
+_SERVER_ACTIONS = {
+    "action_server_start": ("&Connect", "Connect to the server (admin API and event stream)"),
+    "action_server_stop": ("&Disconnect", "Disconnect from the server; it keeps running"),
+    "action_server_restart": ("&Reconnect", "Disconnect and connect again"),
+}
+
+
 class RemoteAttachment(QObject):
     def __init__(self, window: "MainWindow"):
         super().__init__(window)
         self.window = window
+        for name, (text, tip) in _SERVER_ACTIONS.items():
+            window.actions_by_name[name].setText(text)
+            window.actions_by_name[name].setStatusTip(tip)
+            window.actions_by_name[name].setToolTip(tip)
         window.pump.batch.connect(self._on_events)
 
     def _on_events(self, events: list) -> None:

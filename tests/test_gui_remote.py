@@ -81,6 +81,7 @@ def test_a_dropped_connection_shows_and_reconnects(qtbot, tmp_path, server):
     win = open_window(qtbot, remote, tmp_path, "drop")
     try:
         assert win.server_bar.state_label.text() == "● connected"
+        assert win.actions_by_name["action_server_stop"].text() == "&Disconnect"
         server.stop()
         qtbot.waitUntil(lambda: not win.server_up, timeout=WAIT_MS)
         assert win.server_bar.state_label.text() == "connection lost, reconnecting…"
