@@ -40,14 +40,14 @@ import platformdirs
 
 from server import board_schema
 from server.board_schema import BoardError, SchemaError  # noqa: F401  (re-exported)
+from server.election import states
 
 DB_FILENAME = "board.sqlite3"
 
-# The election lifecycle, in order; any non-final state may also go to "failed" (with a reason).
-STATES = ("created", "key_ceremony", "voting", "closed", "mixing", "decrypting", "tallied", "published")
-FAILED = "failed"
-FINAL_STATES = frozenset({"published", FAILED})
-_NEXT_STATE = dict(zip(STATES, STATES[1:]))
+# The election lifecycle (server/election/states.py), under the names this module always exported.
+STATES = states.LIFECYCLE
+FAILED = states.FAILED
+FINAL_STATES = states.FINAL
 
 NODE_ROLES = frozenset({"mixer", "trustee", "voter", "observer"})
 
@@ -461,12 +461,12 @@ class Board:
             else:
                 db.execute(
                     "INSERT INTO elections (id, question, candidates_json, threshold, trustees, mixers, state,"
-                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'created', ?, ?)",
-                    (election_id, *params, now, now),
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (election_id, *params, states.CREATED, now, now),
                 )
                 db.execute(
-                    "INSERT INTO election_events (election_id, state, reason, at) VALUES (?, 'created', NULL, ?)",
-                    (election_id, now),
+                    "INSERT INTO election_events (election_id, state, reason, at) VALUES (?, ?, NULL, ?)",
+                    (election_id, states.CREATED, now),
                 )
             return self._election(db, election_id)
 
@@ -510,7 +510,7 @@ class Board:
                 return self._election(db, election_id)
             if current in FINAL_STATES:
                 raise StateError(f"election {election_id!r} is {current}; it can no longer change")
-            if state != FAILED and _NEXT_STATE.get(current) != state:
+            if not states.can_move(current, state):
                 raise StateError(f"election {election_id!r} cannot go from {current} to {state}")
             self._move(db, election_id, state, reason, time.time())
             return self._election(db, election_id)
@@ -528,7 +528,7 @@ class Board:
         """Store the joint public key the key ceremony produced (hex). Same key again: no-op."""
         public_key = _check_hex(public_key, _HEX32, "public key")
         with self._write() as db:
-            self._require_state(db, election_id, "created", "key_ceremony")
+            self._require_state(db, election_id, states.CREATED, states.KEY_CEREMONY)
             stored = db.execute("SELECT public_key FROM elections WHERE id = ?", (election_id,)).fetchone()[0]
             if stored is not None and stored != public_key:
                 raise ConflictError(f"election {election_id!r} already has a different public key")
@@ -592,7 +592,7 @@ class Board:
             if stored_hash != tracking_hash:
                 raise DuplicateBallotError(f"voter {voter_id!r} has already cast a different ballot")
             return Receipt(election_id, voter_id, position, stored_hash, received_at), False
-        if state != "voting":
+        if not states.may_run(states.VOTE, state):
             raise StateError(f"election {election_id!r} is {state}, not voting: ballot refused")
         if db.execute(
             "SELECT 1 FROM ballots WHERE election_id = ? AND tracking_hash = ?", (election_id, tracking_hash)
@@ -684,7 +684,7 @@ class Board:
         proof, proof_json = (None, None) if proof is None else _json_and_text(proof, "proof")
         output_hash = None if output_json is None else hashlib.sha256(output_json.encode("utf-8")).hexdigest()
         with self._write() as db:
-            self._require_state(db, election_id, "mixing")
+            self._require_state(db, election_id, states.MIXING)
             if status == "accepted":
                 existing = db.execute(
                     f"SELECT {self._STAGE_COLUMNS} FROM mix_stages"
@@ -803,7 +803,7 @@ class Board:
         _check_text(trustee, "trustee", 256)
         text = canonical_json(_as_json_value(share, "decryption share"))
         with self._write() as db:
-            self._require_state(db, election_id, "decrypting")
+            self._require_state(db, election_id, states.DECRYPTING)
             row = db.execute(
                 "SELECT share_json FROM decryption_shares WHERE election_id = ? AND trustee = ?", (election_id, trustee)
             ).fetchone()
@@ -843,19 +843,19 @@ class Board:
         a crash leaves a result without its state). The identical result again is a no-op."""
         text = canonical_json(_as_json_value(result, "result"))
         with self._write() as db:
-            state = self._require_state(db, election_id, "decrypting", "tallied", "published")
+            state = self._require_state(db, election_id, states.DECRYPTING, states.TALLIED, states.PUBLISHED)
             row = db.execute("SELECT result_json FROM results WHERE election_id = ?", (election_id,)).fetchone()
             if row is not None:
                 if row[0] != text:
                     raise ConflictError(f"election {election_id!r} already has a different result")
                 return self._election(db, election_id)
-            if state != "decrypting":
+            if state != states.DECRYPTING:
                 raise StateError(f"election {election_id!r} is {state} without a result")
             now = time.time()
             db.execute(
                 "INSERT INTO results (election_id, result_json, created_at) VALUES (?, ?, ?)", (election_id, text, now)
             )
-            self._move(db, election_id, "tallied", None, now)
+            self._move(db, election_id, states.TALLIED, None, now)
             return self._election(db, election_id)
 
     def result(self, election_id: str) -> Any | None:
@@ -873,7 +873,7 @@ class Board:
         text = canonical_json(value)
         record_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
         with self._write() as db:
-            state = self._require_state(db, election_id, "tallied", "published")
+            state = self._require_state(db, election_id, states.TALLIED, states.PUBLISHED)
             row = db.execute("SELECT record_hash FROM records WHERE election_id = ?", (election_id,)).fetchone()
             if row is not None:
                 if row[0] != record_hash:
@@ -884,8 +884,8 @@ class Board:
                 "INSERT INTO records (election_id, record_json, record_hash, published_at) VALUES (?, ?, ?, ?)",
                 (election_id, text, record_hash, now),
             )
-            if state != "published":
-                self._move(db, election_id, "published", None, now)
+            if state != states.PUBLISHED:
+                self._move(db, election_id, states.PUBLISHED, None, now)
         return record_hash
 
     def record(self, election_id: str) -> Any | None:

@@ -15,6 +15,7 @@ from flask import current_app, jsonify, render_template, request, send_from_dire
 
 from server.board import Board
 from server.bridge import BridgeError
+from server.election import states
 from server.events import EventChannel
 
 
@@ -60,7 +61,7 @@ def over():
     except (TypeError, ValueError):
         raise HttpError(400, "timeout must be a number") from None
     elections = context().board.list_elections()
-    if elections and elections[-1].state in ("closed", "mixing"):
+    if elections and states.may_run(states.MIX, elections[-1].state):
         return jsonify(call_bridge("election.mix", {"election_id": elections[-1].id}, wait=max(timeout, 3600)))
     return jsonify(call_bridge("mix", {"timeout": timeout}, wait=timeout + 5))
 

@@ -17,6 +17,7 @@ from mixnet import ballots, group
 from mixnet.errors import ProofError
 from server import ballot_batch
 from server import board as board_mod
+from server.election import states
 from server.views import HttpError, context
 
 MAX_VOTER_ID = 256
@@ -75,7 +76,7 @@ def submit_ballot(election_id: str, voter_id: Any, ballot_json: Any) -> Intake:
         if stored.tracking_hash == board_mod.content_hash(normalised):
             return Intake(stored, created=False)
         raise HttpError(409, f"voter {voter_id!r} has already cast a different ballot")
-    if election.state != "voting":
+    if not states.may_run(states.VOTE, election.state):
         raise HttpError(409, f"election {election_id!r} is {election.state}, not voting: ballot refused")
 
     try:
@@ -114,7 +115,7 @@ def submit_batch(election_id: str, text: str, admit_voter=None) -> dict[str, Any
     HttpError for the whole request when the body is not a batch, too big, or the election is unknown."""
     board = current_board()
     election = election_or_404(board, election_id)
-    public_key = public_key_of(election) if election.state == "voting" else None  # else: resubmissions only
+    public_key = public_key_of(election) if states.may_run(states.VOTE, election.state) else None  # else: resubmissions only
     pool = getattr(context(), "pool", None)
     parts = 1 if pool is None else BATCH_PARTS
     jobs = [(text, part, parts, election_id, public_key) for part in range(parts)]

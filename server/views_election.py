@@ -11,6 +11,7 @@ from flask import redirect, render_template, request, session, url_for
 
 from mixnet import ballots
 from server import board as board_mod
+from server.election import states
 from server.ratelimit import ballot_limiter
 from server.page_errors import error_page, html_errors
 from server.views import HttpError
@@ -22,15 +23,15 @@ DRAFT = "vote_draft"  # session key: the voter id and choice of a vote refused f
 
 # What each state means for a voter, shown under the state badge.
 STATE_NOTES = {
-    "created": "The trustees have not generated the election key yet.",
-    "key_ceremony": "The trustees are generating the election key.",
-    "voting": "Voting is open.",
-    "closed": "Voting is closed; the ballots wait for the mix.",
-    "mixing": "The mix cascade is shuffling the ballots; every stage's proof is checked.",
-    "decrypting": "The trustees are decrypting the mixed ballots, with proofs.",
-    "tallied": "The result is in; the record is about to be published.",
-    "published": "The result and the full election record are published.",
-    "failed": "The election failed.",
+    states.CREATED: "The trustees have not generated the election key yet.",
+    states.KEY_CEREMONY: "The trustees are generating the election key.",
+    states.VOTING: "Voting is open.",
+    states.CLOSED: "Voting is closed; the ballots wait for the mix.",
+    states.MIXING: "The mix cascade is shuffling the ballots; every stage's proof is checked.",
+    states.DECRYPTING: "The trustees are decrypting the mixed ballots, with proofs.",
+    states.TALLIED: "The result is in; the record is about to be published.",
+    states.PUBLISHED: "The result and the full election record are published.",
+    states.FAILED: "The election failed.",
 }
 
 

@@ -156,7 +156,8 @@ def test_failed_election_shows_the_reason_on_the_tally_card(lab):
 @pytest.mark.parametrize("state, expected", [
     ("", {"action_election_new"}),
     ("created", {"action_election_new", "action_election_spawn", "action_election_keygen"}),
-    ("key_ceremony", {"action_election_new", "action_election_spawn"}),
+    # a ceremony a restart interrupted: the key ceremony resumes from here
+    ("key_ceremony", {"action_election_new", "action_election_spawn", "action_election_keygen"}),
     ("voting", {"action_election_new", "action_election_voters", "action_election_close"}),
     ("closed", {"action_election_new", "action_election_mix"}),
     ("mixing", {"action_election_new", "action_election_mix"}),

@@ -13,10 +13,10 @@ from typing import Any, Iterable
 
 from PySide6.QtCore import QObject, Signal
 
+from server.election import states
 from server.events import Event
 
-# Board states (server/board.py STATES) plus "failed".
-FINAL_STATES = frozenset({"published", "failed"})
+FINAL_STATES = states.FINAL  # the election lifecycle is server/election/states.py
 
 # A cascade stage's picture states, in the order a healthy stage goes through them.
 STAGE_STATES = ("waiting", "receiving", "shuffling", "proving", "verifying", "verified", "rejected")
@@ -255,7 +255,7 @@ class ElectionTracker(QObject):
         info = ElectionInfo(election_id=str(election.get("id") or ""), question=str(election.get("question") or ""),
                             candidates=[str(c) for c in election.get("candidates") or []],
                             threshold=_int(election.get("threshold")), trustees=_int(election.get("trustees")),
-                            state="published")
+                            state=states.PUBLISHED)
         ballots = record.get("ballots")
         info.ballots = len(ballots) if isinstance(ballots, list) else 0
         for position, stage in enumerate(record.get("mix") or []):

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from mixnet import trustees as dkg
 from server import board as board_mod
 from server.board import Board
-from server.election import cascade, ceremony, decryption, lab, publishing, records, work
+from server.election import cascade, ceremony, decryption, lab, publishing, records, states, work
 from server.election.common import MAX_REASON, ElectionError, NodeRef  # noqa: F401  (re-exported)
 from server.election.inbox import Inbox, NodeGone, NodeRefused
 
@@ -137,8 +137,7 @@ class Coordinator:
         except (board_mod.BoardError, RuntimeError) as exc:
             self.hub.log("error", f"cannot read the elections on the board: {exc}")
             return
-        resume = {"key_ceremony": "election.keygen", "mixing": "election.mix", "decrypting": "election.decrypt",
-                  "tallied": "election.publish"}
+        resume = {state: f"election.{step}" for state, step in states.RESUMED_BY.items()}
         for election in elections:
             if election.state in resume:
                 done = await self.on_io(self.board.next_mix_index, election.id)
@@ -169,13 +168,13 @@ class Coordinator:
     # --- key ceremony -------------------------------------------------------------------------------------
 
     async def keygen(self, election: board_mod.Election) -> dict[str, Any]:
-        if election.state not in ("created", "key_ceremony"):
+        if not states.may_run(states.KEYGEN, election.state):
             raise ElectionError(f"election {election.id} is {election.state}; the key ceremony is over")
         nodes = sorted(self.hub.election_nodes("trustee"), key=lambda n: lab.natural_key(n.name))
         if len(nodes) < election.trustees:
             raise ElectionError(f"the ceremony needs {election.trustees} connected trustees, {len(nodes)} connected")
         chosen = nodes[:election.trustees]
-        await self._set_state(election.id, "key_ceremony")
+        await self._set_state(election.id, states.KEY_CEREMONY)
         try:
             public_key = await ceremony.exchange(self, election, chosen)
         except (ElectionError, asyncio.TimeoutError, NodeGone, NodeRefused, KeyError, TypeError, ValueError) as exc:
@@ -184,24 +183,24 @@ class Coordinator:
             reason = exc.reason if isinstance(exc, ElectionError) else f"key ceremony: {_describe(exc)}"
             raise await self.fail(election.id, reason) from None
         await self.on_io(self.board.set_public_key, election.id, public_key)
-        await self._set_state(election.id, "voting")
+        await self._set_state(election.id, states.VOTING)
         return {"public_key": public_key, "trustees": [n.name for n in chosen]}
 
     # --- voting -------------------------------------------------------------------------------------------
 
     async def close_voting(self, election: board_mod.Election) -> dict[str, Any]:
-        if election.state != "voting":
+        if not states.may_run(states.CLOSE, election.state):
             raise ElectionError(f"election {election.id} is {election.state}, not voting")
-        await self._set_state(election.id, "closed")
+        await self._set_state(election.id, states.CLOSED)
         return {"ballots": await self.on_io(self.board.count_ballots, election.id)}
 
     # --- the mix cascade ----------------------------------------------------------------------------------
 
     async def mix(self, election: board_mod.Election) -> dict[str, Any]:
         eid = election.id
-        if election.state == "closed":
-            await self._set_state(eid, "mixing")
-        elif election.state != "mixing":
+        if election.state == states.CLOSED:
+            await self._set_state(eid, states.MIXING)
+        elif not states.may_run(states.MIX, election.state):
             raise ElectionError(f"election {eid} is {election.state}; only a closed election can be mixed")
         stages = await self.on_io(self.board.mix_stages, eid)
         current = await self.on_io(self.board.last_accepted_output, eid)
@@ -225,14 +224,14 @@ class Coordinator:
                 current, accepted = outcome, accepted + 1
         if accepted == 0:
             raise await self.fail(eid, "no honest mixer left: every mix stage was rejected or none could run")
-        await self._set_state(eid, "decrypting")
+        await self._set_state(eid, states.DECRYPTING)
         return {"accepted": accepted, "stages": position, "count": len(current)}
 
     # --- proven decryption and tally ----------------------------------------------------------------------
 
     async def decrypt(self, election: board_mod.Election) -> dict[str, Any]:
         eid = election.id
-        if election.state != "decrypting":
+        if not states.may_run(states.DECRYPT, election.state):
             raise ElectionError(f"election {eid} is {election.state}; decryption follows a finished mix")
         final = await self.on_io(self.board.last_accepted_output, eid)
         dealt = await self.on_io(records.dealings, self.board, eid)
@@ -248,7 +247,7 @@ class Coordinator:
         self.hub.log("info", f"election {eid}: combined and counted in {time.perf_counter() - started:.2f} s")
         result["candidates"] = list(election.candidates)
         await self.on_io(self.board.set_result, eid, result)
-        self.emit("election.state", {"election_id": eid, "state": "tallied", "reason": None})
+        self.emit("election.state", {"election_id": eid, "state": states.TALLIED, "reason": None})
         self.emit("election.result", {"election_id": eid, "counts": result["counts"], "invalid": result["invalid"],
                                           "candidates": result["candidates"]})
         return {"counts": result["counts"], "invalid": result["invalid"], "candidates": result["candidates"],
@@ -259,7 +258,7 @@ class Coordinator:
     async def publish(self, election: board_mod.Election, full: bool = True) -> dict[str, Any]:
         """full=False: the proofs this server checked on arrival are not re-verified (server/election/publishing.py)."""
         eid = election.id
-        if election.state not in ("tallied", "published"):
+        if not states.may_run(states.PUBLISH, election.state):
             raise ElectionError(f"election {eid} is {election.state}; only a tallied election can be published")
         started = time.perf_counter()
         job = (str(self.board.path), eid, str(self.data_dir / f"record-{eid}.json"), self.pool_size(), full)
@@ -275,7 +274,7 @@ class Coordinator:
         if not verdict["ok"]:
             failed = "; ".join(f"{c['name']}: {c['reason']}" for c in verdict["checks"] if not c["ok"])
             raise await self.fail(eid, f"the record does not verify: {failed}")
-        self.emit("election.state", {"election_id": eid, "state": "published", "reason": None})
+        self.emit("election.state", {"election_id": eid, "state": states.PUBLISHED, "reason": None})
         return {"record_hash": record_hash, "record": path, "verified": True, "checks": len(verdict["checks"]),
                 "verification": verdict["verification"]}
 
