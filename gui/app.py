@@ -9,6 +9,7 @@ import sys
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
+from gui.display import NO_DISPLAY_HELP, has_display
 from gui.layout import fit_to_screen
 from gui.main_window import MainWindow
 
@@ -29,6 +30,9 @@ def settle_interpreter() -> None:
 
 
 def run(args) -> int:
+    if not has_display():  # QApplication would abort the process with Qt's plugin error
+        print(f"mixscope: {NO_DISPLAY_HELP}", file=sys.stderr)
+        return 2
     from server.runner import ServerRunner  # imported here so `mixscope --help` stays light
     from server import tls
 

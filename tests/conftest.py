@@ -26,6 +26,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+from gui.display import use_offscreen_without_display  # noqa: E402  (Qt-free)
+
+# Before Qt loads: on a machine without a display, Qt's offscreen platform (inherited by every child too).
+use_offscreen_without_display()
+
 
 class NodeProcess:
     """A `mixscope node` child whose JSON status lines are collected by a reader thread."""

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -59,3 +61,29 @@ def test_settling_the_interpreter_keeps_start_up_objects_out_of_full_collections
     finally:
         gc.unfreeze()
         sys.setswitchinterval(switch)
+
+
+needs_display_variables = pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="windows open without one")
+
+
+@needs_display_variables
+def test_panel_without_a_display_says_how_to_run_it_and_exits_2(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env.update(XDG_CONFIG_HOME=str(tmp_path), HOME=str(tmp_path), PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "mixscope"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2, done
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "xvfb-run -a mixscope" in lines[0] and "mixscope serve" in lines[0], done.stderr
+    assert done.stdout == ""
+
+
+@needs_display_variables
+def test_tests_fall_back_to_offscreen_only_without_a_display():
+    from gui.display import has_display, use_offscreen_without_display
+
+    bare: dict[str, str] = {}
+    assert not has_display(bare) and use_offscreen_without_display(bare) and bare["QT_QPA_PLATFORM"] == "offscreen"
+    for env in ({"DISPLAY": ":0"}, {"WAYLAND_DISPLAY": "wayland-0"}, {"QT_QPA_PLATFORM": "xcb"}):
+        assert has_display(env) and not use_offscreen_without_display(env) and env.get("QT_QPA_PLATFORM") != \
+            "offscreen"
