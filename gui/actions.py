@@ -82,6 +82,8 @@ ACTIONS = (
                checkable=True),
     ActionSpec("action_presentation_mode", "&Presentation mode", "F11", "&View",
                "Full screen, a larger font, no technical columns: for a projector", toolbar=False, checkable=True),
+    ActionSpec("action_about", "&About Mixscope", "F1", "&Help", "What Mixscope is, its version and licence",
+               toolbar=False),
 )
 
 

@@ -51,6 +51,7 @@ def run(args) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("Mixscope")
     app.setApplicationName("Mixscope")
+    app.setDesktopFileName("mixscope")  # resources/mixscope.desktop: the desktop matches the window to it
     if not connect:
         runner = ServerRunner(port=getattr(args, "port", 0) or 0, tls=context)  # TLS: https and wss
     window = MainWindow(runner, QSettings())

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QDialog, QDock
     QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMainWindow, QScrollArea, QSplitter, \
     QToolBar, QVBoxLayout, QWidget
 
+from gui import icons
+from gui.about import show_about
 from gui.actions import install_actions
 from gui.bridge import GuiBridge
 from gui.election.controller import ElectionController
@@ -76,6 +78,7 @@ class MainWindow(QMainWindow):
         # Small screens and projectors: tabs below the wide layout's minimum, and View ▸ Presentation mode.
         self.adaptive = AdaptiveLayout(self, self.election_dock, self.main_splitter, self.election_panel.cascade)
         self.presentation = PresentationMode(self, self.actions_by_name["action_presentation_mode"], self.adaptive)
+        icons.install(self, self.actions_by_name, self.theme)
         self._connect_actions()
         self._restore_settings()
         self._refresh_server_state()
@@ -173,6 +176,7 @@ class MainWindow(QMainWindow):
         a["action_filter_traffic"].triggered.connect(self.filter_edit.setFocus)
         a["action_follow_client"].triggered.connect(self.follow_selected_client)
         a["action_session_open"].triggered.connect(lambda _=False: self.open_session())
+        a["action_about"].triggered.connect(lambda _=False: show_about(self))
         self.processes.changed.connect(self._update_enabled)
 
     # --- prompts (separate methods so tests can answer them) ------------------------------------------------
