@@ -127,11 +127,24 @@ def _provoke_token_handling(ws_url: str, url_port: int, admin_token: str, join_t
     request(server, "GET", f"/nowhere?token={admin_token}")  # a token pasted into a URL
 
 
+def _events_until(events, done, timeout: float = 10.0) -> list:
+    """Every event from `events` up to the one after which `done(seen)` holds, then whatever else is queued."""
+    seen: list = []
+    deadline = time.monotonic() + timeout
+    while not done(seen):
+        event = events.wait_for(lambda e: True, timeout=max(0.0, deadline - time.monotonic()))
+        assert event is not None, f"the awaited events never came; saw {[e.kind for e in seen]}"
+        seen.append(event)
+    return seen + events.drain()
+
+
 def test_no_token_in_the_event_stream_or_traffic_view(server):
     events = server.channel.subscribe()
     _provoke_token_handling(server.ws_url, server.port, server.admin_token, server.join_token)
-    time.sleep(0.3)
-    dumped = json.dumps([[e.kind, e.data] for e in events.drain()], default=str)
+    # The last events it causes: both nodes' disconnects and the admin call's bridge result.
+    seen = _events_until(events, lambda seen: sum(e.kind == "client.disconnected" for e in seen) == 2
+                         and any(e.kind == "bridge.result" and e.data.get("action") == "clients" for e in seen))
+    dumped = json.dumps([[e.kind, e.data] for e in seen], default=str)
     assert "***" in dumped  # the hello's join_token, masked in the traffic view
     assert server.admin_token not in dumped
     assert server.join_token not in dumped.replace(server.join_token[::-1], "")
