@@ -115,6 +115,7 @@ def test_ballots_are_append_only_in_the_file_itself(board):
     assert board.count_ballots("e") == 1
 
 
+@pytest.mark.slow
 def test_concurrent_writer_threads_lose_nothing(board):
     threads, per_thread = 8, 60
     receipts: list = []

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from server.board import Board
 
 WRITER = Path(__file__).with_name("board_writer.py")
@@ -39,6 +41,7 @@ def run_and_kill(path: Path, mode: str, election: str, acks_before_kill: int) ->
     return acks
 
 
+@pytest.mark.slow
 def test_every_acknowledged_ballot_survives_kill_9_and_voting_resumes(tmp_path):
     path = tmp_path / "board.sqlite3"
     first = run_and_kill(path, "ballots", "kill-ballots", 40)

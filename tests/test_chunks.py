@@ -43,6 +43,7 @@ def test_escapes_count_against_the_limit():
     assert [reassembler.feed(frame) for frame in frames][-1] == text
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.text(max_size=400), st.integers(16, 64))
 def test_round_trip_any_text(text, limit):

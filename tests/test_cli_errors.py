@@ -74,6 +74,7 @@ def _closed_port() -> int:
         return s.getsockname()[1]  # closed again when this returns: nothing listens there
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, code, says", CASES, ids=[" ".join(c[0])[:60] for c in CASES])
 def test_bad_arguments_and_files_are_one_line_errors(files, args, code, says):
     argv = [a.format(d=files, closed=_closed_port()) for a in args]

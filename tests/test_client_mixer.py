@@ -129,6 +129,7 @@ def test_progress_is_reported_per_phase_and_throttled():
     assert done == sorted(done)
 
 
+@pytest.mark.slow
 def test_mix_on_a_process_pool_reports_the_kernel_phases():
     request, secret = _request(300)
     pool = progress.make_pool(2)
@@ -196,6 +197,7 @@ def _signed_replies(server, key: str, kind: str, timeout: float = 60.0) -> list:
     raise AssertionError(f"no signed {kind} from {key[:12]} on the board")
 
 
+@pytest.mark.slow
 def test_real_node_mixes_a_large_request_and_its_chunked_signed_reply_is_on_the_board(server, node_process):
     node = node_process("mixer-1", token="env")  # the token from the environment, not the command line
     key = node.wait_for("starting")["public_key"]
@@ -248,6 +250,7 @@ def test_node_with_a_wrong_join_token_is_refused_and_keeps_running(server, node_
     assert node.proc.poll() is None
 
 
+@pytest.mark.slow
 def test_sigterm_during_a_long_mix_stops_the_node_cleanly_without_finishing(server, node_process):
     node = node_process("mixer-long")
     client_id = node.wait_for("welcomed", timeout=20)["client_id"]
@@ -271,6 +274,7 @@ def test_sigterm_during_a_long_mix_stops_the_node_cleanly_without_finishing(serv
     assert not any(line["event"] == "replied" and line.get("type") == "mix.response" for line in node.lines)
 
 
+@pytest.mark.slow
 def test_bench_nodes_reports_round_trips_for_both_worker_counts():
     import json
     import subprocess

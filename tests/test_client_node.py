@@ -41,6 +41,7 @@ def test_node_rejects_a_message_it_does_not_understand(server, spawn_node):
     assert list(result["replies"]) == [client_id]
 
 
+@pytest.mark.slow
 def test_nodes_reconnect_after_a_restart_on_the_same_port(server, spawn_node):
     nodes = [spawn_node(f"m{i}") for i in range(2)]
     first_ids = {node.wait_for("welcomed")["client_id"] for node in nodes}
@@ -94,6 +95,7 @@ def test_backoff_grows_is_capped_jittered_and_resets():
     assert backoff.next_delay() <= 0.1
 
 
+@pytest.mark.slow
 def test_a_frozen_node_is_dropped_within_the_ping_bound_and_comes_back(server, spawn_node):
     # the fixture's server pings every 0.5 s and gives 0.5 s for the pong: a frozen node is gone within ~1 s
     events = server.channel.subscribe(kinds=["client.disconnected"])

@@ -239,6 +239,7 @@ def test_decryption_reports_progress(tmp_path):
 # --- real trustee processes through the real server --------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_real_trustee_nodes_run_the_ceremony_through_the_server(server, tmp_path):
     nodes = [NodeProcess([sys.executable, "-u", "-m", "mixscope", "node", "--url", server.ws_url,
                           "--name", f"trustee-{i}", "--role", "trustee", "--data-dir", str(tmp_path / "nodes"),
@@ -265,6 +266,7 @@ def test_real_trustee_nodes_run_the_ceremony_through_the_server(server, tmp_path
                 stream.close()
 
 
+@pytest.mark.slow
 def test_real_nodes_carry_a_whole_election_and_a_cheating_mixer_is_caught(server, tmp_path):
     """3 trustees (2 needed), an honest and a cheating mixer, as real processes; ballots through the API."""
     from client.vote import cast_vote

@@ -18,6 +18,7 @@ from web_election import voting_election
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_simulator_casts_every_ballot_exactly_once(server):
     election_id, public_key = voting_election(server.board)
     choices = [i % 3 for i in range(IN_PROCESS_BELOW + 20)]  # enough to use the process pool
@@ -36,6 +37,7 @@ def test_simulator_casts_every_ballot_exactly_once(server):
     ballots.verify_ballot(public_key, election_id, "v5", ballots.Ballot.from_json(sample.ballot))
 
 
+@pytest.mark.slow
 def test_simulator_reports_refused_ballots(server):
     election_id, _ = voting_election(server.board)
     simulate_voters(server.url, election_id, [0, 1, 2], voter_prefix="w")
@@ -54,6 +56,7 @@ def test_simulator_refuses_an_election_that_is_not_voting(server):
     assert caught.value.status == 404
 
 
+@pytest.mark.slow
 def test_simulator_in_a_child_process_casts_every_ballot_and_reports_progress(server):
     election_id, _ = voting_election(server.board)
     seen = []
@@ -99,6 +102,7 @@ def test_vote_command_errors_are_one_line(server):
     assert server.board.count_ballots(election_id) == server.board.count_ballots(closed_id) == 0
 
 
+@pytest.mark.slow
 def test_bench_voters_reports_a_rate_for_ballots_it_really_stored():
     from mixscope.bench_voters import measure
 

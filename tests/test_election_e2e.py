@@ -15,6 +15,8 @@ import pytest
 from mixnet.verifier import all_passed, verify_record
 from mixscope.demo import DemoNodes, run_demo, wait_for_nodes
 
+pytestmark = pytest.mark.slow  # whole elections and real node processes: `-m "not slow"` skips them
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

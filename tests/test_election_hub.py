@@ -169,6 +169,7 @@ def _closed_election_with_ballots(board, election_id: str, voters: int = 6) -> N
     board.set_state(election_id, "closed")
 
 
+@pytest.mark.slow
 def test_mixer_disconnecting_mid_stage_is_excluded_and_the_cascade_completes(server, scripted):
     _closed_election_with_ballots(server.board, "e-drop")
     quitter = scripted("a-quitter")  # sorted first: gets stage 0

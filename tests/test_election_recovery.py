@@ -21,6 +21,8 @@ from mixnet import ballots
 from server.board import Board
 from test_election_hub import ScriptedNode, _answer_mixes, _closed_election_with_ballots
 
+pytestmark = pytest.mark.slow  # whole elections and real node processes: `-m "not slow"` skips them
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

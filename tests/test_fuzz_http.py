@@ -106,6 +106,7 @@ segments = st.one_of(st.sampled_from(["api", "elections", "ballots", "record", "
        parts=st.lists(segments, max_size=5), use_election=st.booleans(), query=st.text(max_size=20),
        body=st.one_of(st.none(), st.binary(max_size=300), json_values.map(lambda v: json.dumps(v).encode())),
        content_type=st.sampled_from([None, "application/json", "application/x-www-form-urlencoded", "text/plain"]))
+@pytest.mark.slow
 def test_random_requests_never_500_and_change_nothing(fuzzed, method, parts, use_election, query, body,
                                                       content_type):
     TRIED["requests"] += 1
@@ -142,6 +143,7 @@ def _set(doc, path, new):
     return doc
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data())
 def test_mutated_ballots_are_refused_with_a_reason_and_never_stored(fuzzed, data):
@@ -164,6 +166,7 @@ def test_mutated_ballots_are_refused_with_a_reason_and_never_stored(fuzzed, data
     assert fuzzed.state() == before
 
 
+@pytest.mark.slow
 def test_the_good_voter_is_served_afterwards(fuzzed):
     status, _, raw = fuzzed.request("POST", f"/api/elections/{fuzzed.election_id}/ballots",
                                     json.dumps({"voter_id": "good-voter", "ballot": fuzzed.good}).encode(),

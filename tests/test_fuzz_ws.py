@@ -113,6 +113,7 @@ def raw(fuzz_server):
     ws.close()
 
 
+@pytest.mark.slow
 @FUZZ
 @given(frame=frames)
 def test_random_frames_get_the_error_the_protocol_names_and_change_nothing(fuzz_server, raw, frame):
@@ -184,6 +185,7 @@ def _mutate(member: ScriptedNode, base: dict, how: str, data) -> tuple[dict, set
     return {**good, field: wrong}, {protocol.BAD_SHAPE, "bad_signature"}  # a list for a list field: signature
 
 
+@pytest.mark.slow
 @FUZZ
 @given(how=mutations, data=st.data())
 def test_unsigned_forged_and_replayed_node_messages_are_refused_and_never_stored(fuzz_server, member, how, data):
@@ -210,6 +212,7 @@ def test_unsigned_forged_and_replayed_node_messages_are_refused_and_never_stored
     assert _board_counts(fuzz_server) == before
 
 
+@pytest.mark.slow
 def test_the_server_still_serves_a_good_client_afterwards(fuzz_server):
     ws = websocket.create_connection(fuzz_server.ws_url, timeout=10)
     ws.send(json.dumps({"type": "hello", "name": "after-fuzz", "role": "observer"}))

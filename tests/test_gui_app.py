@@ -21,6 +21,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_bare_mixscope_opens_the_panel_with_its_server_and_quits_on_sigterm(tmp_path):
     port = free_port()
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path),  # not the user's settings

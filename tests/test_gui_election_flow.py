@@ -18,6 +18,8 @@ from PySide6.QtGui import QAction
 from gui.election.dialogs import ElectionSpec
 from gui.main_window import MainWindow
 
+pytestmark = pytest.mark.slow  # whole elections and real node processes: `-m "not slow"` skips them
+
 WAIT_MS = 90_000
 VOTERS = 8
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,6 +7,8 @@ with the bug kills the interpreter here instead of passing.
 
 from __future__ import annotations
 
+import pytest
+
 from gui.bridge import GuiBridge
 from gui.event_pump import EventPump
 from gui.models.traffic import TrafficFilter, TrafficModel
@@ -15,6 +17,7 @@ from server.events import Event, EventChannel
 EMITS = 100_000
 
 
+@pytest.mark.slow
 def test_100k_emits_through_the_traffic_path():
     pump = EventPump(EventChannel(), hz=1)
     model = TrafficModel(max_rows=1_000)
@@ -30,6 +33,7 @@ def test_100k_emits_through_the_traffic_path():
     pump.close()
 
 
+@pytest.mark.slow
 def test_100k_emits_through_the_gui_bridge(qtbot):
     bridge = GuiBridge()
     received = []

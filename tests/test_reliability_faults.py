@@ -21,6 +21,8 @@ from conftest import NodeProcess
 from server import chunks, protocol
 from test_election_hub import ScriptedNode, _answer_mixes, _closed_election_with_ballots
 
+pytestmark = pytest.mark.slow  # whole elections and real node processes: `-m "not slow"` skips them
+
 BALLOTS = 300  # enough that a stage lasts a few hundred ms on a real node
 DETECT_BOUND = 3.0  # seconds: ping interval 0.5 + timeout 0.5 of the test server, plus scheduling slack
 

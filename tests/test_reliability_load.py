@@ -8,8 +8,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
 from mixscope.bench_load import measure_ballots, measure_websockets
+
+pytestmark = pytest.mark.slow  # load tests: `-m "not slow"` skips them
 
 
 def test_a_hundred_websocket_clients_are_all_accepted_listed_and_answered():

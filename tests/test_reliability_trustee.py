@@ -11,6 +11,8 @@ import pytest
 from conftest import running_server
 from mixscope.demo import DemoNodes, wait_for_nodes
 
+pytestmark = pytest.mark.slow  # whole elections and real node processes: `-m "not slow"` skips them
+
 BALLOTS = 200  # a few hundred ms of proven partial decryptions per trustee: time to be killed in
 
 

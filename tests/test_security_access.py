@@ -170,6 +170,7 @@ def test_no_token_in_serve_stderr(tmp_path):
     assert fields["join token"] not in err.replace(fields["join token"][::-1], "")
 
 
+@pytest.mark.slow
 def test_a_flooding_websocket_client_is_rate_limited_and_others_are_served(tmp_path):
     """Over its per-client budget a client's frames are dropped unparsed and unshown; it hears `rate_limited`
     (at most once a second); another client is served meanwhile; after a pause the flooder is heard again."""

@@ -120,6 +120,7 @@ def _serve(tmp_path, *extra: str) -> tuple[subprocess.Popen, str, str]:
     return proc, url, err
 
 
+@pytest.mark.slow
 def test_serve_is_loopback_by_default_and_warns_beyond_it_unless_tls(tmp_path, certs):
     _, url, err = _serve(tmp_path)
     assert url.startswith("Mixscope server listening on http://127.0.0.1:") and "warning" not in err

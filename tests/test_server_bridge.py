@@ -105,6 +105,7 @@ def test_index_page_and_json_errors(server):
     assert status == 400 and "timeout" in body["error"]
 
 
+@pytest.mark.slow
 def test_send_broadcast_disconnect_actions(server, ws_client):
     events = server.channel.subscribe(kinds=["client.disconnected"])
     a = ws_client(hello=("a", "mixer"))

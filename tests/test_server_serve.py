@@ -8,6 +8,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
 import websocket
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +33,7 @@ def read_banner(proc) -> dict:
     return banner
 
 
+@pytest.mark.slow
 def test_serve_port_zero_prints_its_url_serves_and_stops_on_sigint(tmp_path):
     proc = spawn_serve(tmp_path, "--port", "0")
     try:
