@@ -18,17 +18,12 @@ from flask import current_app, jsonify, request
 from server import board as board_mod
 from server.admin_jobs import jobs_for
 from server.bridge import BridgeError
-from server.election import lab
+from server.election import lab, states
 from server.views import HttpError, context
 
 # step -> the states it may start from (checked here so a wrong state is a 409 at once, with the reason)
-STEP_STATES = {
-    "election.keygen": ("created", "key_ceremony"),
-    "election.close": ("voting",),
-    "election.mix": ("closed", "mixing"),
-    "election.decrypt": ("decrypting",),
-    "election.publish": ("tallied", "published"),
-}
+STEP_STATES = {f"election.{step}": states.runs_in(step)  # server/election/states.py
+               for step in (states.KEYGEN, states.CLOSE, states.MIX, states.DECRYPT, states.PUBLISH)}
 LONG_STEPS = ("election.keygen", "election.mix", "election.decrypt", "election.publish")
 READS = ("election.status", "election.current", "election.list")
 ELECTION_ACTIONS = ("election.create", *STEP_STATES, *READS)

@@ -48,3 +48,8 @@ def can_move(current: str, target: str) -> bool:
 
 def may_run(step: str, state: str) -> bool:
     return state in RUNS_IN[step]
+
+
+def runs_in(step: str) -> tuple[str, ...]:
+    """The states `step` may run in, in lifecycle order (for messages)."""
+    return tuple(state for state in LIFECYCLE if state in RUNS_IN[step])
