@@ -101,6 +101,7 @@ def fuzz_server(tmp_path_factory):
         yield runner, eid
 
 
+@pytest.mark.slow
 def test_random_admin_calls_are_answered_with_a_reason_never_a_5xx(fuzz_server):
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st

@@ -106,6 +106,7 @@ def test_a_slow_observer_drops_its_oldest_events_and_counts_them(server, monkeyp
     fast.close()
 
 
+@pytest.mark.slow
 def test_the_reader_shows_a_dropped_connection_and_reconnects(tmp_path):
     from tests.conftest import running_server
 

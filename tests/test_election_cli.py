@@ -29,6 +29,7 @@ def one_line_failure(result: subprocess.CompletedProcess, code: int = 1) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_the_cli_runs_a_whole_election_on_a_headless_server(tmp_path):
     with serve(tmp_path) as server:
         admin = AdminClient(server.url, server.admin_token)
@@ -94,6 +95,7 @@ def test_cli_usage_and_connection_mistakes_are_one_line(tmp_path):
     assert "server URL must look like" in one_line_failure(cli(None, "list", "--server", "ftp://x", "--token", "t"), 2)
 
 
+@pytest.mark.slow
 def test_voting_shows_a_progress_bar_on_a_terminal_and_nothing_when_piped(tmp_path):
     with serve(tmp_path) as server:
         admin = AdminClient(server.url, server.admin_token)
@@ -130,6 +132,7 @@ def test_the_bar_shows_rate_and_eta():
     assert ProgressBar.render("mix stage 2/3 mixer-2 prove", 0, 13, 0.5, 0).endswith("0/13 --/s ETA --:--")
 
 
+@pytest.mark.slow
 def test_the_cli_and_the_event_stream_over_https_and_wss(tmp_path):
     from client.remote import RemoteServer
     from tests.test_security_tls import make_self_signed

@@ -4,6 +4,7 @@ election's cheater cheats in that election alone, and the cascade takes mixers i
 from __future__ import annotations
 
 import psutil
+import pytest
 from PySide6.QtCore import QSettings
 
 from gui.election.dialogs import ElectionSpec
@@ -30,6 +31,7 @@ def node_footprint(win: MainWindow) -> tuple[dict[str, int], int]:
     return pids, rss
 
 
+@pytest.mark.slow
 def test_three_elections_in_one_window_reuse_the_nodes(qtbot, server, tmp_path):
     win = MainWindow(server, QSettings(str(tmp_path / "panel.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(win)

@@ -39,6 +39,7 @@ def expected_checks(shown):
     return sorted(re.sub(r"\((voter|trustee) [^)]*\)", "", name) for name, _ in shown.checks)
 
 
+@pytest.mark.slow
 def test_a_panel_connected_to_serve_shows_what_an_in_process_panel_shows(qtbot, tmp_path, server):
     with serve(tmp_path) as remote_server:
         remote = RemoteServer(remote_server.url, remote_server.admin_token)
