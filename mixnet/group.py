@@ -5,19 +5,33 @@ scalars are Python ints in [0, ORDER). Anything that arrives from outside goes t
 rejects non-canonical and invalid encodings; internal results are trusted and never re-validated, because
 every libsodium call already decodes its inputs.
 
-A faster backend (unencoded points, multi-scalar multiplication) can replace this module without touching
-the proofs, as long as it keeps these functions.
+Products of many powers of PUBLIC values (Σ k_i·P_i in proof checks) go through `multi_mul`, which runs on
+one of two backends: "native", the optional C extension mixnet._native (unencoded points, Straus and
+Pippenger multi-scalar multiplication, variable-time), or "sodium", the same sum from libsodium's calls.
+Both accept exactly the same encodings and give the same result. Everything that touches a secret (mul,
+base_mul and the shuffle kernels on a witness or a key) stays on libsodium's constant-time code whatever the
+backend: the native module is reached only from `multi_mul`. MIXSCOPE_BACKEND=native|sodium chooses; the
+default is native when it was built.
 """
 
 from __future__ import annotations
 
 import ctypes
 import hashlib
+import os
 import secrets
+from typing import Sequence
 
 import rbcl
 
 _sodium = rbcl._sodium  # the ctypes handle: calling it directly skips rbcl's per-call argument checks
+
+try:
+    from mixnet import _native  # optional: built at install when a C compiler is present
+except ImportError:  # pragma: no cover - depends on the install
+    _native = None
+
+BACKENDS = ("native", "sodium")
 
 ORDER = 2**252 + 27742317777372353535851937790883648493  # ℓ, the group order
 ELEMENT_BYTES = 32
@@ -152,3 +166,112 @@ def _framed(domain: str, parts: tuple[bytes, ...]) -> bytes:
         chunks.append(len(part).to_bytes(4, "big"))
         chunks.append(part)
     return b"".join(chunks)
+
+
+# --- products of many powers of public values ----------------------------------------------------------
+
+_MULTI_MUL_MIN_PART = 4096  # terms per map_fn job: below this, shipping a part costs more than it saves
+_MULTI_MUL_PARTS = 4  # few parts: Pippenger's cost per term grows as a product is split
+
+
+def native_available() -> bool:
+    return _native is not None
+
+
+def _initial_backend() -> str:
+    wanted = os.environ.get("MIXSCOPE_BACKEND", "").strip().lower()
+    if wanted not in ("", *BACKENDS):
+        raise ValueError(f"MIXSCOPE_BACKEND must be one of {', '.join(BACKENDS)}, not {wanted!r}")
+    if wanted == "sodium" or _native is None:
+        return "sodium"  # native asked for but not built: libsodium, and backend() says so
+    return "native"
+
+
+_backend = _initial_backend()
+
+
+def backend() -> str:
+    """The backend `multi_mul` runs on: "native" or "sodium"."""
+    return _backend
+
+
+def use_backend(name: str) -> None:
+    """Switch `multi_mul`'s backend in this process (pool workers get the name with each job)."""
+    global _backend
+    if name not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {name!r}")
+    if name == "native" and _native is None:
+        raise ValueError("the native backend is not built in this install (no C compiler at install time?)")
+    _backend = name
+
+
+def multi_mul(scalars: Sequence[int], points: Sequence[bytes], map_fn=None) -> bytes:
+    """Σ k_i·P_i for PUBLIC scalars and points only (proof checks): the native backend is variable-time.
+
+    Every point is decoded and validated (InvalidElement, with `.index` the first bad position, exactly as
+    `decode` would refuse it); scalars are any ints, taken mod ORDER. map_fn, if given, spreads long
+    products over a pool in parts."""
+    if len(scalars) != len(points):
+        raise ValueError("multi_mul needs as many scalars as points")
+    n = len(points)
+    if map_fn is not None and map_fn is not map and n >= 2 * _MULTI_MUL_MIN_PART:
+        size = max(_MULTI_MUL_MIN_PART, -(-n // _MULTI_MUL_PARTS))
+        jobs = [(_backend, lo, scalars[lo:lo + size], points[lo:lo + size]) for lo in range(0, n, size)]
+        total = IDENTITY
+        for part in map_fn(multi_mul_part, jobs):
+            total = add(total, part)
+        return total
+    return multi_mul_part((_backend, 0, scalars, points))
+
+
+def multi_mul_part(job: tuple) -> bytes:
+    """Pool job: (backend, offset of the first term, scalars, points) -> their Σ k_i·P_i."""
+    name, offset, scalars, points = job
+    if name == "native" and _native is not None:
+        return _native_multi_mul(offset, scalars, points)
+    return _sodium_multi_mul(offset, scalars, points)
+
+
+def _invalid(index: int) -> InvalidElement:
+    exc = InvalidElement("not a canonical ristretto255 encoding")
+    exc.index = index
+    return exc
+
+
+def _native_multi_mul(offset: int, scalars, points) -> bytes:
+    order = ORDER
+    try:
+        return _native.msm(b"".join([(k % order).to_bytes(32, "little") for k in scalars]), b"".join(points))
+    except _native.InvalidPoint as exc:
+        raise _invalid(offset + exc.args[1]) from None
+    except (TypeError, ValueError):
+        # a point of the wrong type or length: find it the way the sodium path would
+        for i, p in enumerate(points):
+            if not isinstance(p, (bytes, bytearray)) or len(p) != ELEMENT_BYTES:
+                raise _invalid(offset + i) from None
+        raise
+
+
+def _sodium_multi_mul(offset: int, scalars, points) -> bytes:
+    """The same sum from libsodium calls, in order, so the first invalid point is the one reported."""
+    order, minus_one = ORDER, ORDER - 1
+    acc = ctypes.create_string_buffer(IDENTITY, 32)
+    term = ctypes.create_string_buffer(32)
+    for i, (k, p) in enumerate(zip(scalars, points)):
+        if not isinstance(p, (bytes, bytearray)) or len(p) != ELEMENT_BYTES:
+            raise _invalid(offset + i)
+        k %= order
+        if k == 1 or k == minus_one:  # ±P: one addition, which also validates P
+            step = _sodium.crypto_core_ristretto255_add if k == 1 else _sodium.crypto_core_ristretto255_sub
+            if step(acc, acc, bytes(p)) != 0:
+                raise _invalid(offset + i)
+            continue
+        if p == GENERATOR:
+            _sodium.crypto_scalarmult_ristretto255_base(term, k.to_bytes(32, "little"))  # -1 only for k = 0
+        elif k == 0 or _sodium.crypto_scalarmult_ristretto255(term, k.to_bytes(32, "little"), bytes(p)) != 0:
+            # -1: an undecodable P, or the identity as result
+            if not _sodium.crypto_core_ristretto255_is_valid_point(bytes(p)):
+                raise _invalid(offset + i)
+            continue
+        _sodium.crypto_core_ristretto255_add(acc, acc, term)
+    return acc.raw
