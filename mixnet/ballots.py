@@ -88,3 +88,12 @@ def verify_ballot(public_key: bytes, election_id: str, voter_id: str, ballot: Ba
         proofs.schnorr_verify(ct.a, ballot.randomness_proof, _randomness_context(public_key, election_id, voter_id, ct))
     except ProofError as exc:
         raise ProofError(f"proof of randomness: {exc}") from None
+
+
+def ballots_hold(public_key: bytes, election_id: str, items: Sequence[tuple[str, Ballot]]) -> bool:
+    """True when every (voter id, ballot)'s proof of randomness holds, checked as one randomly weighted
+    product of powers. False: at least one does not; verify_ballot on each says which and why."""
+    statements = [(ballot.ciphertext.a, ballot.randomness_proof,
+                   _randomness_context(public_key, election_id, voter_id, ballot.ciphertext))
+                  for voter_id, ballot in items]
+    return proofs.schnorr_batch_holds(statements)

@@ -14,6 +14,7 @@ reads is checked by an equation.
 
 from __future__ import annotations
 
+import secrets
 from typing import NamedTuple, Sequence
 
 from mixnet import group
@@ -108,8 +109,35 @@ def schnorr_prove(secret: int, context: bytes, base: bytes = group.GENERATOR) ->
 
 def schnorr_verify(public: bytes, proof: SchnorrProof, context: bytes, base: bytes = group.GENERATOR) -> None:
     c = _schnorr_challenge(base, public, proof.commitment, context)
-    if _times(proof.response, base) != group.add(proof.commitment, group.mul(c, public)):
+    if not _holds(proof.response, base, proof.commitment, c, public):
         raise ProofError("Schnorr proof: s·B ≠ t + c·Y")
+
+
+def _holds(s: int, base: bytes, commitment: bytes, c: int, public: bytes) -> bool:
+    """s·B = t + c·Y, as one product of powers of public values: s·B − t − c·Y = 0."""
+    return group.multi_mul((s, group.ORDER - 1, group.ORDER - c), (base, commitment, public)) == group.IDENTITY
+
+
+def schnorr_batch_holds(statements: Sequence[tuple[bytes, SchnorrProof, bytes]], base: bytes = group.GENERATOR) -> bool:
+    """True when every (public, proof, context) Schnorr proof holds: Σ w_i·(s_i·B − t_i − c_i·Y_i) = 0 with
+    fresh 128-bit random weights w_i, one product of powers for the lot (a failing proof passes with
+    probability at most 2^-128). False: at least one fails or an element does not decode; schnorr_verify
+    says which."""
+    order = group.ORDER
+    raw = secrets.token_bytes(16 * len(statements))
+    scalars, points, base_coeff = [], [], 0
+    for i, (public, proof, context) in enumerate(statements):
+        w = int.from_bytes(raw[16 * i : 16 * i + 16], "little")
+        c = _schnorr_challenge(base, public, proof.commitment, context)
+        base_coeff += w * proof.response
+        scalars += (order - w, -w * c % order)
+        points += (proof.commitment, public)
+    scalars.append(base_coeff % order)
+    points.append(base)
+    try:
+        return group.multi_mul(scalars, points) == group.IDENTITY
+    except group.InvalidElement:
+        return False
 
 
 # --- Chaum–Pedersen ------------------------------------------------------------------------------------
@@ -154,9 +182,9 @@ def chaum_pedersen_verify(
     b1: bytes, y1: bytes, b2: bytes, y2: bytes, proof: ChaumPedersenProof, context: bytes
 ) -> None:
     c = _cp_challenge(b1, y1, b2, y2, proof.commitment1, proof.commitment2, context)
-    if _times(proof.response, b1) != group.add(proof.commitment1, group.mul(c, y1)):
+    if not _holds(proof.response, b1, proof.commitment1, c, y1):
         raise ProofError("Chaum–Pedersen proof: s·B1 ≠ t1 + c·Y1")
-    if group.mul(proof.response, b2) != group.add(proof.commitment2, group.mul(c, y2)):
+    if not _holds(proof.response, b2, proof.commitment2, c, y2):
         raise ProofError("Chaum–Pedersen proof: s·B2 ≠ t2 + c·Y2")
 
 

@@ -260,11 +260,14 @@ def verify_factors(verification_key_j: bytes, first_parts: Sequence[bytes], part
         raise ProofError(f"trustee {partial.trustee} decrypted {len(partial.factors)} of {len(first_parts)} ciphertexts")
     context = decrypt_context(election_context, partial.trustee)
     seed = batch_seed(context, verification_key_j, first_parts, partial.factors)
-    jobs = [(seed, lo, first_parts[lo:hi], partial.factors[lo:hi]) for lo, hi in _spans(len(first_parts))]
-    folded_a, folded_d = group.IDENTITY, group.IDENTITY
+    weights = [batch_weight(seed, p) for p in range(len(first_parts))]
     try:
-        for sum_a, sum_d in map_fn(fold_chunk, jobs):
-            folded_a, folded_d = group.add(folded_a, sum_a), group.add(folded_d, sum_d)
+        # Σ e_p·a_p and Σ e_p·D_p: two products of many powers of public values
+        folded_a = group.multi_mul(weights, first_parts, map_fn)
+        try:
+            folded_d = group.multi_mul(weights, partial.factors, map_fn)
+        except group.InvalidElement as exc:
+            raise ProofError(f"factor {exc.index}: {exc}") from None
         proofs.chaum_pedersen_verify(group.GENERATOR, verification_key_j, folded_a, folded_d, partial.proof, context)
     except ProofError as exc:
         raise ProofError(f"trustee {partial.trustee}: factors do not match its verification key ({exc})") from None
