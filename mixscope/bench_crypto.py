@@ -120,7 +120,7 @@ def measure(n: int, parallel: bool = True) -> dict:
     proof, t_prove = phases.run("prove", lambda m: shuffle.prove(keys.public, inputs, outputs, witness, context, m))
     _, t_verify = phases.run("verify", lambda m: shuffle.verify(keys.public, inputs, outputs, proof, context, m))
 
-    report = {"n": n, "cores": cores, "scalar_mult_us": round(phases.scalar_mult_us(), 2)}
+    report = {"n": n, "cores": cores, "backend": group.backend(), "scalar_mult_us": round(phases.scalar_mult_us(), 2)}
     report.update(phases.report)
     report["shuffle_and_prove_scalar_mult_equivalents"] = round(
         report["shuffle"]["scalar_mult_equivalents"] + report["prove"]["scalar_mult_equivalents"], 2

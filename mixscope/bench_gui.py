@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 
+from mixnet.group import backend
+
 PROBE_MS = 10
 P99_LIMIT_MS = 50.0
 
@@ -123,5 +125,6 @@ def run(args) -> int:
         "target": {"lateness_ms_p99_below": P99_LIMIT_MS},
         "target_met": bool(everything) and percentile(everything, 99) < P99_LIMIT_MS,
     }
+    result["backend"] = backend()
     print(json.dumps(result, indent=None if getattr(args, "json", False) else 2))
     return 0 if result["completed"] else 1

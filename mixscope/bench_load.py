@@ -27,6 +27,7 @@ import psutil
 
 from server.ratelimit import BallotLimits
 from server.runner import ServerRunner
+from mixnet.group import backend
 
 CANDIDATES = ["yes", "no", "abstain"]
 
@@ -195,6 +196,7 @@ def run(args) -> int:
         report["websockets"] = measure_websockets(args.clients, args.rounds)
     if not args.skip_ballots:
         report["ballots"] = measure_ballots(args.ballots, args.voters, post_batch=getattr(args, "post_batch", 1))
+    report["backend"] = backend()
     print(json.dumps(report, indent=2))
     return 0
 

@@ -18,6 +18,7 @@ import time
 from mixnet import elgamal, shuffle
 from mixnet.record import mix_context
 from server import chunks, protocol
+from mixnet.group import backend
 
 
 def _request(n: int) -> dict:
@@ -95,5 +96,6 @@ def run(args) -> int:
                 report["nodes"].append(result)
         finally:
             runner.stop()
+    report["backend"] = backend()
     print(json.dumps(report, indent=2))
     return 0

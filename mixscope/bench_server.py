@@ -18,6 +18,7 @@ import time
 import websocket
 
 from server.runner import ServerRunner
+from mixnet.group import backend
 
 
 def _wait(predicate, timeout: float, what: str) -> None:
@@ -93,5 +94,6 @@ def run(args) -> int:
                     proc.kill()
                     proc.wait()
             runner.stop()
+    report["backend"] = backend()
     print(json.dumps(report))
     return 0

@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 
+from mixnet.group import backend
+
 RATES = (1_000, 5_000, 10_000, 15_000, 20_000)
 PROBE_MS = 10
 P99_LIMIT_MS = 50.0
@@ -119,5 +121,6 @@ def run(args) -> int:
         "target": {"rate": TARGET_RATE, "lateness_ms_p99_below": P99_LIMIT_MS},
         "target_met": bool(at_target and at_target["sustained"]),
     }
+    result["backend"] = backend()
     print(json.dumps(result, indent=None if getattr(args, "json", False) else 2))
     return 0

@@ -19,6 +19,7 @@ from client.vote import BallotApi
 from client.voters import encrypt_batch, simulate_voters
 from mixscope.bench_election import open_voting_election
 from server.runner import ServerRunner
+from mixnet.group import backend
 
 CANDIDATES = ["yes", "no", "abstain"]
 
@@ -84,5 +85,7 @@ def _server_only_rate(url: str, board, public_key: bytes, n: int, concurrency: i
 
 
 def run(args) -> int:
-    print(json.dumps(measure(args.n, args.concurrency, args.workers, args.post_batch), indent=2))
+    report = measure(args.n, args.concurrency, args.workers, args.post_batch)
+    report["backend"] = backend()
+    print(json.dumps(report, indent=2))
     return 0

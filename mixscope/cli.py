@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # subcommand -> (module:function that runs it, one-line help). The function takes the parsed args and
@@ -141,6 +142,7 @@ def _add_bench(sub) -> None:
     crypto = bench_sub.add_parser("crypto", help="shuffle, prove and verify cost in scalar-mult equivalents")
     crypto.add_argument("--n", type=int, default=1000, help="number of ciphertexts")
     crypto.add_argument("--no-parallel", action="store_true", help="skip the process-pool run")
+    _backend_flag(crypto)
     _json_flag(crypto)
     nodes = bench_sub.add_parser("nodes", help="a real mixer node's round trip (chunks, signatures) vs the proof work")
     nodes.add_argument("--n", type=count, default=2000, help="number of ciphertexts")
@@ -180,6 +182,37 @@ def _add_verify(sub) -> None:
     verify = sub.add_parser("verify", help=COMMANDS["verify"][1])
     verify.add_argument("record", metavar="RECORD", help="the election record JSON file")
     verify.add_argument("--workers", type=int, default=None, help="processes for proof checks (default: all cores)")
+    _backend_flag(verify)
+
+
+BACKENDS = ("native", "sodium")
+
+
+def _backend_flag(parser) -> None:
+    parser.add_argument("--backend", choices=BACKENDS, default=None,
+                        help="arithmetic for proof checks: native (the C extension, the default when built) or "
+                             "sodium (libsodium only); same results either way. Also MIXSCOPE_BACKEND")
+
+
+def _choose_backend(args) -> None:
+    """Apply --backend (or check MIXSCOPE_BACKEND) before anything imports the crypto core; the environment
+    carries the choice to pool workers and node processes."""
+    wanted = getattr(args, "backend", None) or os.environ.get("MIXSCOPE_BACKEND", "").strip().lower()
+    if not wanted:
+        return
+    if wanted not in BACKENDS:
+        raise UsageError(f"MIXSCOPE_BACKEND must be one of {', '.join(BACKENDS)}, not {wanted!r}")
+    os.environ["MIXSCOPE_BACKEND"] = wanted
+    if getattr(args, "backend", None) == "native":
+        from mixnet import group
+
+        if not group.native_available():
+            raise UsageError("the native backend is not built in this install (it needs a C compiler at install time)")
+        group.use_backend("native")
+    elif getattr(args, "backend", None) == "sodium":
+        from mixnet import group
+
+        group.use_backend("sodium")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     module_name, func_name = COMMANDS[args.command][0].split(":")
     try:
+        _choose_backend(args)
         func = getattr(importlib.import_module(module_name), func_name)
         return int(func(args) or 0)
     except UsageError as exc:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from client.voters import simulate_voters_in_child
+from mixnet.group import backend
 from mixscope.cli import UsageError
 
 STEP_TIMEOUT = 1800.0
@@ -154,6 +155,7 @@ def run(args) -> int:
     report = run_demo(args.voters, args.mixers, args.trustees, args.threshold, candidates, args.cheat,
                       args.data_dir, progress, args.full_verify)
     ok = report["verified"] and report["tally_matches"]
+    report["backend"] = backend()
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -162,7 +164,8 @@ def run(args) -> int:
                   + (f" ({stage['reason']})" if stage["reason"] else ""))
         print("tally: " + ", ".join(f"{name} {count}" for name, count in report["tally"].items())
               + (f", invalid {report['invalid']}" if report["invalid"] else ""))
-        print("phases: " + ", ".join(f"{name} {secs:.2f} s" for name, secs in report["phases"].items()))
+        print("phases: " + ", ".join(f"{name} {secs:.2f} s" for name, secs in report["phases"].items())
+              + f" (backend: {report['backend']})")
         print(f"record: {report['record']} ({'verified: ' + report['verification'] if report['verified'] else 'DOES NOT VERIFY'})")
         if report["verified"] and report["verification"] != "full":
             print(f"  every check again, as anyone can: mixscope verify {report['record']}")

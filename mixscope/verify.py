@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import sys
 
+from mixnet import group
 from mixnet.record import FORMAT
 from mixnet.verifier import all_passed, verify_record
 
@@ -45,7 +46,6 @@ def verify_file(path: str, workers: int | None = None) -> list:
     ballots = doc.get("ballots")
     if workers <= 1 or not isinstance(ballots, list) or len(ballots) < POOL_FROM:
         return verify_record(doc)  # small records: starting a pool would cost more than it saves
-        return verify_record(doc)
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
         return verify_record(doc, map_fn=pool.map)
@@ -61,5 +61,6 @@ def run(args) -> int:
         print(f"{'PASS' if check.ok else 'FAIL'} {check.name}: {check.reason}")
     passed = all_passed(checks)
     failed = sum(not c.ok for c in checks)
-    print(f"{'VERIFIED' if passed else 'NOT VERIFIED'}: {len(checks) - failed} of {len(checks)} checks passed")
+    print(f"{'VERIFIED' if passed else 'NOT VERIFIED'}: {len(checks) - failed} of {len(checks)} checks passed "
+          f"(backend: {group.backend()})")
     return 0 if passed else 1

@@ -155,3 +155,23 @@ def spawn_node(request):
         node.terminate()
         for stream in (node.proc.stdout, node.proc.stderr):
             stream.close()
+
+
+@pytest.fixture(params=["native", "sodium"], scope="module")
+def backend(request):
+    """Runs tests once per backend of group.multi_mul (in this process, and through MIXSCOPE_BACKEND in the
+    processes they start). The native run is skipped where the C extension was not built. Module-scoped,
+    so a module's tests run as one group per backend."""
+    from mixnet import group
+
+    if request.param == "native" and not group.native_available():
+        pytest.skip("the native backend is not built in this install")
+    previous, previous_env = group.backend(), os.environ.get("MIXSCOPE_BACKEND")
+    group.use_backend(request.param)
+    os.environ["MIXSCOPE_BACKEND"] = request.param
+    yield request.param
+    group.use_backend(previous)
+    if previous_env is None:
+        os.environ.pop("MIXSCOPE_BACKEND", None)
+    else:
+        os.environ["MIXSCOPE_BACKEND"] = previous_env

@@ -13,6 +13,9 @@ import pytest
 
 from mixnet.simulate import run_election
 
+# Every test here runs under both backends of group.multi_mul (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

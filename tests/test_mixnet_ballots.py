@@ -10,6 +10,9 @@ from hypothesis import strategies as st
 from mixnet import ballots, elgamal, group
 from mixnet.errors import ProofError
 
+# Every test here runs under both backends of group.multi_mul (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 KEY = elgamal.KeyPair.generate()
 K = 3
 

@@ -10,6 +10,9 @@ from hypothesis import strategies as st
 from mixnet import elgamal, group, proofs
 from mixnet.errors import ProofError
 
+# Every test here runs under both backends of group.multi_mul (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 SCALARS = st.integers(min_value=1, max_value=group.ORDER - 1)
 CONTEXTS = st.binary(max_size=40)
 

@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 from mixnet import group, simulate
 from mixnet.verifier import Check, all_passed, verify_record
 
+# Every test here runs under both backends of group.multi_mul (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 VOTES = [0, 2, 1, 2, 2]
 
 

@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 from mixnet import _shuffle_spec, elgamal, group, shuffle
 from mixnet.errors import ProofError, RecordError
 
+# Every test here runs under both backends of group.multi_mul (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 CONTEXT = b"election-1/stage-0"
 
 

@@ -10,6 +10,9 @@ from mixnet import trustees as dkg
 from mixnet.elgamal import Ciphertext
 from mixnet.errors import ProofError
 
+# Every test here runs under both backends of group.multi_mul (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 CTX = proofs.election_context("h1")
 
 

@@ -11,6 +11,9 @@ from mixnet import elgamal, group, proofs
 from mixnet import trustees as dkg
 from mixnet.errors import ProofError
 
+# Every test here runs under both backends of group.multi_mul (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 CTX = proofs.election_context("trustee-tests")
 LABELS = dkg.labels_digest("Which one?", ["ann", "bob"])
 
