@@ -10,7 +10,7 @@ one of two backends: "native", the optional C extension mixnet._native (unencode
 Pippenger multi-scalar multiplication, variable-time), or "sodium", the same sum from libsodium's calls.
 Both accept exactly the same encodings and give the same result. Everything that touches a secret (mul,
 base_mul and the shuffle kernels on a witness or a key) stays on libsodium's constant-time code whatever the
-backend: the native module is reached only from `multi_mul`. MIXSCOPE_BACKEND=native|sodium chooses; the
+backend: the native module is reached only from `multi_mul` and `decode` (validating a public encoding). MIXSCOPE_BACKEND=native|sodium chooses; the
 default is native when it was built.
 """
 
@@ -51,9 +51,16 @@ class InvalidScalar(ValueError):
 def decode(data: bytes | str) -> bytes:
     """Validate an element that came from outside (bytes, or hex text) and return its 32 bytes."""
     data = from_hex(data)
-    if not _sodium.crypto_core_ristretto255_is_valid_point(data):
+    # Validating a public encoding is public-data work: the native decoder accepts exactly what libsodium does.
+    valid = _native.is_valid(data) if _backend == "native" else _sodium_valid(data)
+    if not valid:
         raise InvalidElement("not a canonical ristretto255 encoding")
     return data
+
+
+def _sodium_valid(data: bytes) -> bool:
+    # The bundled libsodium ignores the top bit of an encoding; RFC 9496 (and the native decoder) refuse it.
+    return data[31] < 0x80 and _sodium.crypto_core_ristretto255_is_valid_point(data) == 1
 
 
 def from_hex(data: str | bytes) -> bytes:
@@ -258,8 +265,8 @@ def _sodium_multi_mul(offset: int, scalars, points) -> bytes:
     acc = ctypes.create_string_buffer(IDENTITY, 32)
     term = ctypes.create_string_buffer(32)
     for i, (k, p) in enumerate(zip(scalars, points)):
-        if not isinstance(p, (bytes, bytearray)) or len(p) != ELEMENT_BYTES:
-            raise _invalid(offset + i)
+        if not isinstance(p, (bytes, bytearray)) or len(p) != ELEMENT_BYTES or p[31] >= 0x80:
+            raise _invalid(offset + i)  # (libsodium would read a set top bit as if it were clear)
         k %= order
         if k == 1 or k == minus_one:  # ±P: one addition, which also validates P
             step = _sodium.crypto_core_ristretto255_add if k == 1 else _sodium.crypto_core_ristretto255_sub
@@ -270,7 +277,7 @@ def _sodium_multi_mul(offset: int, scalars, points) -> bytes:
             _sodium.crypto_scalarmult_ristretto255_base(term, k.to_bytes(32, "little"))  # -1 only for k = 0
         elif k == 0 or _sodium.crypto_scalarmult_ristretto255(term, k.to_bytes(32, "little"), bytes(p)) != 0:
             # -1: an undecodable P, or the identity as result
-            if not _sodium.crypto_core_ristretto255_is_valid_point(bytes(p)):
+            if not _sodium_valid(bytes(p)):
                 raise _invalid(offset + i)
             continue
         _sodium.crypto_core_ristretto255_add(acc, acc, term)

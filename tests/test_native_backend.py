@@ -1,0 +1,327 @@
+"""The native backend (mixnet/_native.c) against libsodium: the same acceptance of encodings (RFC 9496 A.1 and
+A.2, non-canonical and negative encodings, random bytes), the same sums (Straus and Pippenger, edge scalars,
+the identity), the same verifier check lists on honest and tampered records, and the rule that no
+secret-carrying operation ever reaches the native module."""
+
+import copy
+import dataclasses
+import secrets
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mixnet import ballots, elgamal, group, proofs, shuffle, simulate, trustees
+from mixnet.verifier import verify_record
+from test_mixnet_group import INVALID, MULTIPLES
+
+native = pytest.importorskip("mixnet._native", reason="the native backend is not built in this install")
+
+P = 2**255 - 19
+ORDER = group.ORDER
+EDGE_SCALARS = [0, 1, 2, ORDER - 1, ORDER - 2, ORDER // 2, 2**128, 2**252]
+
+
+def sodium_valid(data: bytes) -> bool:
+    """libsodium's decoder, plus RFC 9496's refusal of a set top bit, which the bundled libsodium ignores."""
+    return bool(group._sodium.crypto_core_ristretto255_is_valid_point(data)) and data[31] < 0x80
+
+
+def sodium_sum(scalars, points) -> bytes:
+    return group.multi_mul_part(("sodium", 0, list(scalars), list(points)))
+
+
+def native_sum(scalars, points) -> bytes:
+    return group.multi_mul_part(("native", 0, list(scalars), list(points)))
+
+
+def random_point() -> bytes:
+    return group.base_mul(group.random_scalar())
+
+
+# --- decoding and encoding ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", range(16))
+def test_rfc9496_a1_multiples_decode_encode_and_multiply(k):
+    encoding = bytes.fromhex(MULTIPLES[k])
+    assert native.is_valid(encoding)
+    assert native.encode_many(encoding, 0) == encoding  # decode, then encode from Z = 1
+    assert native.msm(k.to_bytes(32, "little"), group.GENERATOR) == encoding
+    if 4 * k < 16:
+        assert native.encode_many(encoding, 2) == bytes.fromhex(MULTIPLES[4 * k])
+
+
+def test_rfc9496_a1_encoding_from_projective_coordinates_matches_sodium():
+    points = b"".join(bytes.fromhex(m) for m in MULTIPLES)
+    for doublings in (1, 3, 7):
+        expected = b"".join(group.mul(2**doublings, bytes.fromhex(m)) if m != MULTIPLES[0] else bytes(32)
+                            for m in MULTIPLES)
+        assert native.encode_many(points, doublings) == expected
+
+
+@pytest.mark.parametrize("encoding", INVALID)
+def test_rfc9496_a2_invalid_encodings_are_refused_like_libsodium(encoding, backend):
+    data = bytes.fromhex(encoding)
+    assert not native.is_valid(data) and not sodium_valid(data)
+    with pytest.raises(group.InvalidElement):
+        group.decode(data)
+    with pytest.raises(group.InvalidElement) as caught:
+        group.multi_mul([3, 5, 7], [group.GENERATOR, data, data])
+    assert caught.value.index == 1
+
+
+def non_canonical_variants(encoding: bytes) -> list[bytes]:
+    s = int.from_bytes(encoding, "little")
+    out = [(s | (1 << 255)).to_bytes(32, "little")]  # the top bit set
+    if s + P < 2**256:
+        out.append((s + P).to_bytes(32, "little"))  # s + p: the same field element, not reduced
+    if s:
+        out.append((P - s).to_bytes(32, "little"))  # -s: odd, so negative
+    return out
+
+
+@pytest.mark.parametrize("k", range(16))
+def test_non_canonical_and_negative_encodings_are_refused(k):
+    for bad in non_canonical_variants(bytes.fromhex(MULTIPLES[k])):
+        assert native.is_valid(bad) is False and not sodium_valid(bad), bad.hex()
+
+
+def test_a_set_top_bit_is_refused_on_both_backends_though_libsodium_ignores_it(backend):
+    with_top_bit = bytes(31) + b"\x80"  # the identity's encoding with bit 255 set
+    assert group._sodium.crypto_core_ristretto255_is_valid_point(with_top_bit) == 1  # the bundled libsodium
+    assert not native.is_valid(with_top_bit)
+    with pytest.raises(group.InvalidElement):
+        group.decode(with_top_bit)
+    with pytest.raises(group.InvalidElement):
+        group.multi_mul([2], [(int.from_bytes(group.GENERATOR, "little") | 1 << 255).to_bytes(32, "little")])
+
+
+def test_a_shuffle_proof_element_with_its_top_bit_set_fails_on_both_backends(backend):
+    keys = elgamal.KeyPair.generate()
+    inputs = [elgamal.encrypt(keys.public, elgamal.encode_choice(i)) for i in range(4)]
+    outputs, proof = shuffle.shuffle_and_prove(keys.public, inputs, b"ctx")
+    chain = list(proof.chain)
+    chain[1] = bytes(chain[1][:31]) + bytes([chain[1][31] | 0x80])
+    with pytest.raises(shuffle.ProofError, match="not a canonical encoding|check failed"):
+        shuffle.verify(keys.public, inputs, outputs, dataclasses.replace(proof, chain=chain), b"ctx")
+
+
+def test_non_canonical_encodings_of_random_points_are_refused():
+    for _ in range(300):
+        for bad in non_canonical_variants(random_point()):
+            assert native.is_valid(bad) is False and not sodium_valid(bad), bad.hex()
+
+
+@settings(max_examples=5000, deadline=None)
+@given(st.binary(min_size=32, max_size=32))
+def test_random_bytes_are_accepted_exactly_when_libsodium_accepts_them(data):
+    assert native.is_valid(data) == sodium_valid(data)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.integers(0, ORDER - 1), st.integers(0, 255))
+def test_valid_points_and_their_bit_flips_are_accepted_like_libsodium(k, bit):
+    point = group.base_mul(k) if k else group.IDENTITY
+    flipped = (int.from_bytes(point, "little") ^ (1 << bit)).to_bytes(32, "little")
+    assert native.is_valid(point) and sodium_valid(point)
+    assert native.is_valid(flipped) == sodium_valid(flipped)
+    if native.is_valid(flipped):
+        assert native.encode_many(flipped, 0) == flipped
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.integers(0, ORDER - 1), st.integers(0, ORDER - 1))
+def test_addition_matches_libsodium(j, k):
+    a, b = group.base_mul(j) if j else group.IDENTITY, group.base_mul(k) if k else group.IDENTITY
+    assert native.add(a, b) == group.add(a, b)
+
+
+# --- multi-scalar multiplication ------------------------------------------------------------------------
+
+scalars = st.one_of(st.sampled_from(EDGE_SCALARS), st.integers(0, ORDER - 1), st.integers(0, 2**64))
+points = st.one_of(st.just(group.IDENTITY), st.just(group.GENERATOR),
+                   st.integers(1, ORDER - 1).map(group.base_mul))
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(scalars, points), max_size=6))
+def test_short_products_match_libsodium(terms):
+    ks, ps = [k for k, _ in terms], [p for _, p in terms]
+    assert native_sum(ks, ps) == sodium_sum(ks, ps)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(st.tuples(scalars, points), min_size=40, max_size=140))
+def test_products_across_the_straus_pippenger_switch_match_libsodium(terms):
+    ks, ps = [k for k, _ in terms], [p for _, p in terms]
+    assert native_sum(ks, ps) == sodium_sum(ks, ps)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 47, 48, 49, 50, 64, 257, 1000])
+def test_random_products_of_each_size_match_libsodium(n):
+    ks = [secrets.randbelow(ORDER) for _ in range(n)]
+    ps = [random_point() for _ in range(n)]
+    assert native_sum(ks, ps) == sodium_sum(ks, ps)
+
+
+@pytest.mark.parametrize("k", [0, 1, ORDER - 1])
+@pytest.mark.parametrize("n", [1, 3, 100])
+def test_edge_scalars_on_every_term(k, n):
+    ps = [random_point() for _ in range(n)]
+    assert native_sum([k] * n, ps) == sodium_sum([k] * n, ps)
+
+
+def test_a_sum_that_cancels_is_the_identity():
+    p = random_point()
+    for n in (2, 60):
+        ks = [1, ORDER - 1] * (n // 2)
+        assert native_sum(ks, [p] * n) == group.IDENTITY == sodium_sum(ks, [p] * n)
+
+
+def test_scalars_are_taken_mod_the_order_and_may_be_negative():
+    p = random_point()
+    assert group.multi_mul([ORDER + 5, -3], [p, p]) == group.mul(2, p)
+
+
+def test_a_long_product_in_parts_over_map_fn_matches_one_product():
+    n = 3 * group._MULTI_MUL_MIN_PART
+    base = [random_point() for _ in range(64)]
+    ps = [base[i % 64] for i in range(n)]
+    ks = [secrets.randbelow(ORDER) for _ in range(n)]
+    whole = native_sum(ks, ps)
+    calls = []
+
+    def recording_map(fn, jobs):
+        jobs = list(jobs)
+        calls.append(len(jobs))
+        return map(fn, jobs)
+
+    assert group.multi_mul(ks, ps, recording_map) == whole
+    assert calls and calls[0] > 1
+    # the same sum from libsodium, summed per base point to keep the test short
+    folded = [sum(ks[i] for i in range(j, n, 64)) % ORDER for j in range(64)]
+    assert sodium_sum(folded, base) == whole
+
+
+@pytest.mark.parametrize("position", [0, 5, 60])
+def test_the_first_invalid_point_is_reported_the_same_way(position):
+    ps = [random_point() for _ in range(64)]
+    ps[position] = bytes.fromhex(INVALID[0])
+    ps[-1] = bytes.fromhex(INVALID[-1])
+    ks = [secrets.randbelow(ORDER) for _ in range(64)]
+    errors = []
+    for name in group.BACKENDS:
+        with pytest.raises(group.InvalidElement) as caught:
+            group.multi_mul_part((name, 10, ks, ps))
+        errors.append((caught.value.index, str(caught.value)))
+    assert errors[0] == errors[1] == (10 + position, "not a canonical ristretto255 encoding")
+
+
+def test_wrong_shapes_are_invalid_elements_on_both_backends():
+    for name in group.BACKENDS:
+        with pytest.raises(group.InvalidElement):
+            group.multi_mul_part((name, 0, [1, 2], [group.GENERATOR, b"short"]))
+    with pytest.raises(ValueError):
+        group.multi_mul([1], [])
+
+
+# --- the same checks on every record --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def record():
+    return simulate.run_election([0, 2, 1, 1], ["ann", "bob", "cy"], 2, 3, 2, election_id="native-1")
+
+
+def _flip(value: str) -> str:
+    return ("0" if value[0] != "0" else "1") + value[1:]
+
+
+TAMPERS = {
+    "honest": lambda d: None,
+    "ballot response": lambda d: d["ballots"][1]["randomness_proof"].update(
+        response=group.scalar_hex(group.decode_scalar(d["ballots"][1]["randomness_proof"]["response"]) + 1)),
+    "ballot commitment": lambda d: d["ballots"][2]["randomness_proof"].update(commitment=group.GENERATOR.hex()),
+    "stage output": lambda d: d["mix"][0]["outputs"].__setitem__(0, d["mix"][0]["outputs"][1]),
+    "stage t_hat": lambda d: d["mix"][1]["proof"]["t_hat"].__setitem__(2, group.GENERATOR.hex()),
+    "stage s_prime": lambda d: d["mix"][0]["proof"]["s_prime"].__setitem__(0, group.scalar_hex(7)),
+    "stage t3 not an element": lambda d: d["mix"][0]["proof"].update(t3=INVALID[8]),
+    "share factor": lambda d: d["decryption"]["partials"][0]["factors"].__setitem__(1, group.GENERATOR.hex()),
+    "share factor not an element": lambda d: d["decryption"]["partials"][1]["factors"].__setitem__(0, INVALID[9]),
+    "share response": lambda d: d["decryption"]["partials"][0]["proof"].update(response=group.scalar_hex(3)),
+    "trustee key proof": lambda d: d["trustees"][0]["proof"].update(response=group.scalar_hex(5)),
+    "plaintext": lambda d: d["plaintexts"].__setitem__(0, (d["plaintexts"][0] + 1) % 3),
+}
+
+
+@pytest.mark.parametrize("tamper", sorted(TAMPERS))
+def test_both_backends_give_the_same_check_list(record, tamper):
+    doc = copy.deepcopy(record)
+    TAMPERS[tamper](doc)
+    lists = {}
+    previous = group.backend()
+    try:
+        for name in group.BACKENDS:
+            group.use_backend(name)
+            lists[name] = verify_record(copy.deepcopy(doc))
+    finally:
+        group.use_backend(previous)
+    assert lists["native"] == lists["sodium"]
+    failed = [c for c in lists["native"] if not c.ok]
+    assert bool(failed) == (tamper != "honest"), failed
+
+
+# --- secrets stay on libsodium --------------------------------------------------------------------------
+
+
+class _Tripwire:
+    """Stands in for the native module: records every call, and fails it while `armed`."""
+
+    def __init__(self, real):
+        self.real, self.calls, self.armed = real, [], False
+        self.InvalidPoint = real.InvalidPoint
+
+    def __getattr__(self, name):
+        def call(*args):
+            self.calls.append(name)
+            if self.armed:
+                raise AssertionError(f"a secret-carrying operation reached the native module ({name})")
+            return getattr(self.real, name)(*args)
+
+        return call
+
+
+def test_secret_carrying_operations_never_reach_the_native_module(monkeypatch):
+    wire = _Tripwire(native)
+    monkeypatch.setattr(group, "_native", wire)
+    monkeypatch.setattr(group, "_backend", "native")
+    context = b"tripwire"
+    parties = [trustees.Trustee(i, 2, 3, context, b"labels") for i in range(1, 4)]
+    wire.armed = True
+    deals = [party.deal() for party in parties]  # key generation: the polynomial, its commitments and proof
+    for dealing, shares in deals:
+        for party in parties:
+            trustees.verify_share(dealing, party.index, shares[party.index])  # checking a secret share
+    wire.armed = False
+    for dealing, shares in deals:  # receiving also checks the dealer's public key proof: native may do that
+        for party in parties:
+            party.receive(dealing, shares[party.index])
+    dealings = [d for d, _ in deals]
+    public = trustees.joint_public_key(dealings)
+    wire.calls.clear()
+    wire.armed = True
+    ballot = ballots.cast(public, "e", "voter-1", 3, 1)  # encryption and its proof of randomness
+    inputs = [ballot.ciphertext] + [elgamal.encrypt(public, elgamal.encode_choice(i % 3)) for i in range(6)]
+    outputs, witness = shuffle.shuffle(public, inputs)  # shuffling and re-encryption
+    proof = shuffle.prove(public, inputs, outputs, witness, context)  # proving with the witness
+    partials = [p.partial_decrypt(outputs) for p in parties[:2]]  # decryption factors and their proof
+    proofs.schnorr_prove(group.random_scalar(), context)
+    proofs.chaum_pedersen_prove(group.random_scalar(), group.GENERATOR, random_point(), context)
+    elgamal.reencrypt(public, inputs[0])
+    assert wire.calls == []
+    # ...while checking the same public data does use it, so the tripwire is really in the path
+    wire.armed = False
+    shuffle.verify(public, inputs, outputs, proof, context)
+    trustees.verify_partial(trustees.verification_key(dealings, 1), outputs, partials[0], context)
+    assert "msm" in wire.calls
