@@ -19,6 +19,8 @@ no information about x, so `combine` refuses them.
 
 from __future__ import annotations
 
+import secrets
+
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
@@ -298,6 +300,31 @@ def combine_factors(ciphertexts: Sequence[Ciphertext], partials: Mapping[int, Se
     jobs = [([ct[1] for ct in ciphertexts[lo:hi]], [(lam[j], factors[lo:hi]) for j, factors in partials.items()])
             for lo, hi in _spans(len(ciphertexts))]
     return [m for part in map_fn(combine_chunk, jobs) for m in part]
+
+
+def combination_holds(ciphertexts: Sequence[Ciphertext], partials: Mapping[int, Sequence[bytes]],
+                      messages: Sequence[bytes], map_fn=None) -> bool:
+    """True when b_p − Σ λ_j·D_jp = messages[p] for every p (what `combine_factors` would give), checked as
+    one product of powers of public values with fresh 128-bit random weights w_p from the OS CSPRNG:
+    Σ w_p·b_p − Σ_j λ_j·Σ w_p·D_jp − Σ w_p·M_p = 0 (a wrong row passes with probability at most 2^-128).
+    False: some row differs, or a factor does not decode; combine_factors then says what each row is."""
+    order = group.ORDER
+    lam = lagrange_at_zero(list(partials))
+    raw = secrets.token_bytes(16 * len(ciphertexts))
+    weights = [int.from_bytes(raw[16 * i : 16 * i + 16], "little") for i in range(len(ciphertexts))]
+    scalars, points = list(weights), [ct[1] for ct in ciphertexts]
+    for j, factors in partials.items():
+        scalars += [-lam[j] * w % order for w in weights]
+        points += factors
+    per_message: dict[bytes, int] = {}
+    for w, message in zip(weights, messages):
+        per_message[message] = per_message.get(message, 0) + w
+    scalars += [-w % order for w in per_message.values()]
+    points += per_message
+    try:
+        return group.multi_mul(scalars, points, map_fn) == group.IDENTITY
+    except group.InvalidElement:
+        return False
 
 
 def combine_chunk(job: tuple) -> list[bytes]:
