@@ -170,6 +170,18 @@ class _Verifier:
         self.public_key: bytes | None = None
         self.final: list[Ciphertext] | None = None
         self.plaintexts: list[int | None] | None = None  # decoded choices, None: invalid
+        self._parsed_lists: list[tuple[list, list[Ciphertext]]] = []
+
+    def _ciphertexts(self, value, what: str) -> list[Ciphertext]:
+        """`_ciphertexts`, reusing the parse of an identical JSON list read before: each stage's inputs repeat
+        the previous outputs, and the decrypted list the last ones (parsing is deterministic, so only lists
+        that parsed are kept, and the result is the same)."""
+        for raw, parsed in self._parsed_lists:
+            if raw == value:
+                return parsed
+        parsed = _ciphertexts(value, what, self.map_fn)
+        self._parsed_lists = [*self._parsed_lists[-2:], (value, parsed)]
+        return parsed
 
     def add(self, name: str, fn: Callable[[], str | None]) -> bool:
         check = _run(name, fn)
@@ -312,7 +324,7 @@ class _Verifier:
         def cast_list():
             nonlocal current
             entries = self.doc["ballots"]
-            current = _ciphertexts([e.get("ciphertext") if isinstance(e, dict) else None for e in entries], "ballot ciphertexts", self.map_fn)
+            current = self._ciphertexts([e.get("ciphertext") if isinstance(e, dict) else None for e in entries], "ballot ciphertexts")
 
         self.add("cast ciphertexts readable", cast_list)
         if not isinstance(stages, list):
@@ -326,7 +338,7 @@ class _Verifier:
             def chaining(stage=stage, expected=expected, parsed=parsed):
                 if not isinstance(stage, dict):
                     raise ValueError("stage must be an object")
-                inputs = _ciphertexts(stage.get("inputs"), "inputs", self.map_fn)
+                inputs = self._ciphertexts(stage.get("inputs"), "inputs")
                 parsed["inputs"] = inputs
                 if expected is None:
                     raise _Missing("the previous list is unusable")
@@ -359,8 +371,8 @@ class _Verifier:
     def _verify_stage(self, k: int, stage: dict, parsed: dict) -> None:
         if self.public_key is None:
             raise _Missing("no valid public key")
-        inputs = parsed.get("inputs") or _ciphertexts(stage.get("inputs"), "inputs", self.map_fn)
-        outputs = _ciphertexts(stage.get("outputs"), "outputs", self.map_fn)
+        inputs = parsed.get("inputs") or self._ciphertexts(stage.get("inputs"), "inputs")
+        outputs = self._ciphertexts(stage.get("outputs"), "outputs")
         if not isinstance(stage.get("mixer"), str):
             raise ValueError("stage mixer name must be a string")
         proof = shuffle.ShuffleProof.from_json(stage.get("proof"), validate=False)  # verify() validates them
@@ -392,7 +404,7 @@ class _Verifier:
         def listed():
             if not isinstance(decryption, dict):
                 raise ValueError("decryption must be an object")
-            listed = _ciphertexts(decryption.get("ciphertexts"), "decryption ciphertexts", self.map_fn)
+            listed = self._ciphertexts(decryption.get("ciphertexts"), "decryption ciphertexts")
             if self.final is None:
                 raise _Missing("the mix cascade ended in an unusable list")
             if listed != self.final:
