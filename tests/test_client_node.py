@@ -110,3 +110,52 @@ def test_a_frozen_node_is_dropped_within_the_ping_bound_and_comes_back(server, s
     finally:
         node.proc.send_signal(signal.SIGCONT)
     assert node.wait_for("welcomed", timeout=15)["client_id"] != client_id  # it notices, reconnects, rejoins
+
+
+def test_a_text_frame_that_is_not_utf8_gets_an_error_reply_and_the_node_carries_on(spawn_node):
+    """The node skips websocket-client's pure-Python UTF-8 check and decodes strictly itself: a bad text
+    frame is answered with a typed error, and the next frame is read as usual."""
+    import asyncio
+    import json
+    import threading
+
+    import tornado.httpserver
+    import tornado.netutil
+    import tornado.web
+    import tornado.websocket
+
+    replies: list[dict] = []
+    ready, got_reply = threading.Event(), threading.Event()
+    state: dict = {}
+
+    class Raw(tornado.websocket.WebSocketHandler):
+        def open(self):
+            self.write_message(b'{"type": "welcome", "client_id": "\xff"}')  # text opcode, not UTF-8
+            self.write_message(json.dumps({"type": "welcome", "client_id": "c-1"}))
+
+        def on_message(self, message):
+            parsed = json.loads(message)
+            if parsed.get("type") == "error":
+                replies.append(parsed)
+                got_reply.set()
+
+    def serve():
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        sockets = tornado.netutil.bind_sockets(0, address="127.0.0.1")
+        server = tornado.httpserver.HTTPServer(tornado.web.Application([("/ws", Raw)]))
+        server.add_sockets(sockets)
+        state.update(port=sockets[0].getsockname()[1], loop=loop, server=server)
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(5)
+    node = spawn_node("m1", url=f"ws://127.0.0.1:{state['port']}/ws")
+    line = node.wait_for("error")
+    assert line["reason"] == "not_json" and "not valid UTF-8" in line["detail"]
+    assert node.wait_for("welcomed")["client_id"] == "c-1"
+    assert got_reply.wait(5) and replies[0]["reason"] == "not_json"
+    state["loop"].call_soon_threadsafe(state["server"].stop)
+    state["loop"].call_soon_threadsafe(state["loop"].stop)
