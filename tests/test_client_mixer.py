@@ -100,6 +100,23 @@ def test_bad_requests_raise_a_request_error(change, match):
         mixer.mix(_bad(request, **change))
 
 
+@pytest.mark.parametrize("bad_point", [
+    "ff" * 32,  # not a field element
+    "0100000000000000000000000000000000000000000000000000000000000000",  # negative
+    "26948d35ca62e643e26a83177332e6b6afeb9d08e4268b650f1f5bbd8d81d371",  # non-square x^2
+    "00" * 31 + "80",  # the identity with its top bit set, which libsodium alone would accept
+])
+@pytest.mark.parametrize("component", [0, 1])
+def test_an_invalid_input_point_with_a_matching_list_hash_is_a_bad_ciphertext(bad_point, component):
+    """The mixer does not decode its inputs first: re-encryption refuses the point, reported as malformed input."""
+    request, _ = _request(4)
+    cts = [list(ct) for ct in request["ciphertexts"]]
+    cts[2][component] = bad_point
+    parsed = [Ciphertext(bytes.fromhex(a), bytes.fromhex(b)) for a, b in cts]
+    with pytest.raises(RequestError, match="bad ciphertext"):
+        mixer.mix(_bad(request, ciphertexts=cts, list_hash=protocol.list_hash(parsed)))
+
+
 def test_roles_turn_bad_requests_into_error_replies_and_carry_on():
     roles = Roles("mixer-1", "mixer", nacl.signing.SigningKey.generate(), data_dir=None)
     request, _ = _request(3)
