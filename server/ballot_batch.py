@@ -63,7 +63,25 @@ def check_part(job: tuple) -> list[Checked] | BatchRefused:
         entries = parse_batch(text)
     except BatchRefused as exc:
         return exc
-    return [check_entry(i, entries[i], election_id, public_key) for i in range(part, len(entries), parts)]
+    checked = [check_entry(i, entries[i], election_id, None) for i in range(part, len(entries), parts)]
+    if public_key is None:
+        return checked
+    return _verify_proofs(checked, election_id, public_key)
+
+
+def _verify_proofs(checked: list[Checked], election_id: str, public_key: bytes) -> list[Checked]:
+    """The well-formed ballots' proofs, checked together as one randomly weighted product of powers
+    (ballots.ballots_hold); only if that fails is each one checked on its own, to say which are refused."""
+    good = [(i, c, ballots.Ballot.from_json(c.ballot)) for i, c in enumerate(checked) if c.status == 0]
+    if not good or ballots.ballots_hold(public_key, election_id, [(c.voter_id, b) for _, c, b in good]):
+        return checked
+    out = list(checked)
+    for i, c, ballot in good:
+        try:
+            ballots.verify_ballot(public_key, election_id, c.voter_id, ballot)
+        except ProofError as exc:
+            out[i] = Checked(c.index, c.voter_id, None, 422, f"ballot refused: {exc}")
+    return out
 
 
 def check_entry(index: int, entry: Any, election_id: str, public_key: bytes | None) -> Checked:
