@@ -60,6 +60,33 @@ class DemoNodes:
                 proc.wait(5)
 
 
+def pool_worker_cpu(node_pids: set[int]) -> dict[int, float]:
+    """CPU seconds so far of every process-pool worker of the demo: the node processes' children and this
+    process's own children that are not nodes (the server's pool)."""
+    import psutil
+
+    me = psutil.Process()
+    seconds = {}
+    for child in me.children(recursive=True):
+        try:
+            if child.pid in node_pids or child.ppid() not in node_pids | {me.pid}:
+                continue
+            times = child.cpu_times()
+            seconds[child.pid] = times.user + times.system
+        except psutil.Error:  # it ended meanwhile
+            continue
+    return seconds
+
+
+def kernel_share(wall: float, before: dict[int, float], after: dict[int, float]) -> dict[str, float]:
+    """The issue's measure of a phase's overhead: its wall time minus the pool workers' CPU seconds divided by
+    the cores (the kernel time), as a share of that kernel time."""
+    cpu = sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+    kernel = cpu / (os.cpu_count() or 1)
+    return {"wall_s": round(wall, 3), "pool_cpu_s": round(cpu, 3), "kernel_s": round(kernel, 3),
+            "overhead_pct": round((wall - kernel) / kernel * 100, 1) if kernel > 0 else None}
+
+
 def wait_for_nodes(runner, roles: dict[str, int], timeout: float = 60.0) -> None:
     """Until the bridge lists `roles[r]` joined nodes of each role."""
     deadline = time.monotonic() + timeout
@@ -113,7 +140,10 @@ def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates
         receipts = simulate_voters_in_child(runner.url, eid, choices)
         phases["voting"] = round(time.perf_counter() - started, 3)
         step("close", "election.close", {"election_id": eid})
+        node_pids = {proc.pid for proc in nodes.procs}
+        cpu_before = pool_worker_cpu(node_pids)
         mixed = step("mix", "election.mix", {"election_id": eid})
+        mix_kernel = kernel_share(phases["mix"], cpu_before, pool_worker_cpu(node_pids))
         decrypted = step("decrypt", "election.decrypt", {"election_id": eid})
         published = step("publish", "election.publish", {"election_id": eid, "full": full_verify})
         status = runner.call("election.status", {"election_id": eid}).result(60)
@@ -136,6 +166,7 @@ def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates
         "mix": mixed,
         "decrypted_by": decrypted["trustees"],
         "phases": phases,
+        "mix_kernel": mix_kernel,
         "total_seconds": round(sum(phases.values()), 3),
         "data_dir": str(data),
     }
@@ -166,6 +197,9 @@ def run(args) -> int:
               + (f", invalid {report['invalid']}" if report["invalid"] else ""))
         print("phases: " + ", ".join(f"{name} {secs:.2f} s" for name, secs in report["phases"].items())
               + f" (backend: {report['backend']})")
+        share = report["mix_kernel"]
+        print(f"mix: {share['wall_s']:.2f} s for {share['kernel_s']:.2f} s of pool work per core "
+              f"(overhead {share['overhead_pct']} %)")
         print(f"record: {report['record']} ({'verified: ' + report['verification'] if report['verified'] else 'DOES NOT VERIFY'})")
         if report["verified"] and report["verification"] != "full":
             print(f"  every check again, as anyone can: mixscope verify {report['record']}")

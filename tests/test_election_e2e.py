@@ -60,6 +60,10 @@ def test_the_demo_command_prints_json_and_exits_zero(tmp_path):
     assert report["verified"] is True and report["ballots"] == 6 and sum(report["tally"].values()) == 6
     assert report["verification"] == "full"
     assert set(report["phases"]) >= {"keygen", "voting", "mix", "decrypt", "publish"}
+    assert report["backend"] in ("native", "sodium")
+    share = report["mix_kernel"]  # the mix's wall time against its pool workers' CPU (a few ms for 6 ballots)
+    assert share["wall_s"] == report["phases"]["mix"] and share["pool_cpu_s"] >= 0
+    assert share["overhead_pct"] is None or share["overhead_pct"] > -100
     assert Path(report["record"]).is_file()
     bad = subprocess.run([sys.executable, "-m", "mixscope", "demo", "--voters", "6", "--mixers", "1", "--cheat",
                           "drop"], cwd=ROOT, capture_output=True, text=True, timeout=60)
