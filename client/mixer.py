@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 from typing import Any, Callable
 
+from client import generator_cache
 from mixnet import elgamal, group, shuffle
 from mixnet.elgamal import Ciphertext
 from server import protocol
@@ -69,8 +70,11 @@ def decode_context(value: Any) -> bytes:
     return context
 
 
-def mix(request: dict[str, Any], cheat: str | None = None, map_fn: Callable = map) -> dict[str, Any]:
-    """The mix.response for a parsed mix.request (raises RequestError for a request it cannot mix)."""
+def mix(request: dict[str, Any], cheat: str | None = None, map_fn: Callable = map,
+        generator_dir: Any = False) -> dict[str, Any]:
+    """The mix.response for a parsed mix.request (raises RequestError for a request it cannot mix).
+
+    generator_dir: a node data directory (None: the default one) whose generator cache to use; False: none."""
     if cheat is not None and cheat not in CHEATS:
         raise ValueError(f"cheat must be one of {CHEATS}")
     if request["stage"] < 0:
@@ -78,10 +82,13 @@ def mix(request: dict[str, Any], cheat: str | None = None, map_fn: Callable = ma
     public = decode_public_key(request["public_key"])
     context = decode_context(request["context"])
     inputs = decode_ciphertexts(request["ciphertexts"], request["list_hash"], validate=False)
+    on_disk = generator_cache.load(generator_dir) if generator_dir is not False else None
     try:
         outputs, proof = shuffle.shuffle_and_prove(public, inputs, context, map_fn)
     except group.InvalidElement as exc:  # an input point that libsodium's addition refused
         raise RequestError(f"bad ciphertext: {exc}") from None
+    if on_disk is not None:
+        generator_cache.store(generator_dir, on_disk)
     if cheat is not None:
         outputs = spoil(cheat, public, outputs)
     return {

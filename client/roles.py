@@ -29,7 +29,7 @@ class Roles:
                  stop: threading.Event | None = None, lab_cheats: bool = False):
         if cheat is not None and role != "mixer":
             raise ValueError("--cheat is for mixers only")
-        self.name, self.role, self.cheat = name, role, cheat
+        self.name, self.role, self.cheat, self.data_dir = name, role, cheat, data_dir
         # Obey a server's `lab_cheat` in a mix.request (the lab's per-election cheater). Off by default: a
         # server must not be able to make an ordinary node sign a spoiled stage.
         self.lab_cheats = lab_cheats
@@ -63,7 +63,7 @@ class Roles:
             raise RequestError(f"{kind!r} is for {wanted}s; this node is a {self.role}", "wrong_role")
         map_fn = self._progress_map(_TASK_OF.get(kind, "keygen"), message, on_progress)
         if kind == "mix.request":
-            return mixer.mix(message, self.cheat or self._lab_cheat(message), map_fn)
+            return mixer.mix(message, self.cheat or self._lab_cheat(message), map_fn, generator_dir=self.data_dir)
         if kind == "keygen.request":
             return self.trustee.keygen_request(message)
         if kind == "keygen.shares":

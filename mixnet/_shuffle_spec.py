@@ -8,6 +8,7 @@ specification, not because they carry any of the prover's intermediate values.
 from __future__ import annotations
 
 import hashlib
+import secrets
 
 from mixnet import group
 
@@ -55,6 +56,26 @@ def sum_chunk(points: list[bytes]) -> bytes:
 def generator_chunk(span: tuple[int, int]) -> list[bytes]:
     lo, hi = span
     return [group.hash_to_element(GENERATORS_TAG, i.to_bytes(4, "big")) for i in range(lo, hi)]
+
+
+def known_generators() -> list[bytes]:
+    """The generators derived (or adopted) so far in this process, h_0 first."""
+    return list(_generator_cache)
+
+
+def adopt_generators(elements: list[bytes]) -> bool:
+    """Take generators derived elsewhere (a node's cache on disk) after recomputing the first, the last and a
+    few random ones of them; False, and nothing taken, if any differs."""
+    have, count = len(_generator_cache), len(elements)
+    if count <= have:
+        return True
+    probes = {0, count - 1, *(secrets.randbelow(count) for _ in range(4))}
+    if any(generator_chunk((i, i + 1))[0] != elements[i] for i in sorted(probes)):
+        return False
+    if elements[:have] != _generator_cache:
+        return False
+    _generator_cache.extend(elements[have:])
+    return True
 
 
 def clear_generator_cache() -> None:

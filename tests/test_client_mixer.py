@@ -4,6 +4,7 @@ lands on the bulletin board."""
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
 
@@ -319,3 +320,31 @@ def test_a_lab_cheat_instruction_is_obeyed_only_by_a_lab_cheats_node():
         _verify(request, lab.handle(told, lambda *_: None))  # the spoiled stage fails the server's check
     assert lab.handle({**request, "lab_cheat": "lie"}, lambda *_: None)["reason"] == "bad_request"
     _verify(request, lab.handle(request, lambda *_: None))  # the next election, no instruction: honest again
+
+
+def test_the_generator_cache_on_disk_is_written_adopted_and_refused_when_damaged(tmp_path):
+    from client import generator_cache
+    from mixnet import _shuffle_spec
+
+    request, _ = _request(5)
+    _shuffle_spec.clear_generator_cache()
+    reply = mixer.mix(request, generator_dir=tmp_path)
+    _verify(request, reply)
+    path = tmp_path / generator_cache.FILE_NAME
+    derived = _shuffle_spec.known_generators()
+    assert len(derived) == 6 and path.read_bytes()[32:] == b"".join(derived)
+
+    _shuffle_spec.clear_generator_cache()  # a fresh process: adopts the file instead of deriving
+    assert generator_cache.load(tmp_path) == 6 and _shuffle_spec.known_generators() == derived
+
+    raw = bytearray(path.read_bytes())
+    raw[-1] ^= 1  # damaged: the digest no longer matches
+    path.write_bytes(bytes(raw))
+    _shuffle_spec.clear_generator_cache()
+    assert generator_cache.load(tmp_path) == 0
+
+    wrong = b"".join(derived[:-1]) + derived[0]  # well-formed file, wrong last element: the recomputation refuses it
+    path.write_bytes(hashlib.sha256(wrong).digest() + wrong)
+    assert generator_cache.load(tmp_path) == 0
+    _verify(request, mixer.mix(request, generator_dir=tmp_path))  # derives again and rewrites the file
+    assert path.read_bytes()[32:] == b"".join(derived)
