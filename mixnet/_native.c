@@ -193,7 +193,7 @@ static void fe_pow22523(fe *h, const fe *z) {  /* z^((p-5)/8) = z^(2^252 - 3) */
     fe_mul(h, &t, z);
 }
 
-static inline void fe_invert(fe *h, const fe *z) {  /* z^(p-2) = z^(2^255 - 21) */
+static void fe_invert(fe *h, const fe *z) {  /* z^(p-2) = z^(2^255 - 21) */
     fe z250, z11, t;
     fe_pow_250(&z250, &z11, z);
     fe_sqn(&t, &z250, 5);
@@ -276,18 +276,13 @@ static int ristretto_decode(point *p, const uint8_t *in) {
 }
 
 /* RFC 9496 4.3.2. */
-static void ristretto_encode(uint8_t *out, const point *p) {
-    fe u1, u2, t, invsqrt, den1, den2, z_inv, ix, iy, enchanted, x, y, den_inv, one;
-    fe_add(&t, &p->Z, &p->Y);
-    fe_sub(&u1, &p->Z, &p->Y);
-    fe_mul(&u1, &u1, &t);                  /* (Z+Y)(Z-Y) */
-    fe_mul(&u2, &p->X, &p->Y);
-    fe_sq(&t, &u2);
-    fe_mul(&t, &t, &u1);
-    fe_1(&one);
-    sqrt_ratio_m1(&invsqrt, &one, &t);
-    fe_mul(&den1, &invsqrt, &u1);
-    fe_mul(&den2, &invsqrt, &u2);
+/* The end of RFC 9496 4.3.2 given u1 = (Z+Y)(Z-Y), u2 = XY and invsqrt = ±1/sqrt(u1·u2²). The sign of
+ * invsqrt does not matter: it flips den1, den2 and den_inv together, z_inv not at all, and the final
+ * CT_ABS removes it. */
+static void encode_finish(uint8_t *out, const point *p, const fe *u1, const fe *u2, const fe *invsqrt) {
+    fe t, den1, den2, z_inv, ix, iy, enchanted, x, y, den_inv;
+    fe_mul(&den1, invsqrt, u1);
+    fe_mul(&den2, invsqrt, u2);
     fe_mul(&z_inv, &den1, &den2);
     fe_mul(&z_inv, &z_inv, &p->T);
     fe_mul(&ix, &p->X, &FE_SQRT_M1);
@@ -305,6 +300,25 @@ static void ristretto_encode(uint8_t *out, const point *p) {
     fe_mul(&t, &den_inv, &t);
     fe_abs(&t, &t);
     fe_tobytes(out, &t);
+}
+
+static void encode_u(fe *u1, fe *u2, const point *p) {
+    fe t;
+    fe_add(&t, &p->Z, &p->Y);
+    fe_sub(u1, &p->Z, &p->Y);
+    fe_mul(u1, u1, &t);                    /* (Z+Y)(Z-Y) */
+    fe_mul(u2, &p->X, &p->Y);
+}
+
+/* RFC 9496 4.3.2. */
+static void ristretto_encode(uint8_t *out, const point *p) {
+    fe u1, u2, t, invsqrt, one;
+    encode_u(&u1, &u2, p);
+    fe_sq(&t, &u2);
+    fe_mul(&t, &t, &u1);
+    fe_1(&one);
+    sqrt_ratio_m1(&invsqrt, &one, &t);
+    encode_finish(out, p, &u1, &u2, &invsqrt);
 }
 
 /* ------------------------------------------------------------------------------ point formulas */
@@ -383,6 +397,59 @@ static void dbl(point *r, const point *p) {
     /* With E' = -e, G' = -g, H' = -h, F' = -f the standard result is (E'F', G'H', F'G', E'H'): the signs
      * cancel pairwise. */
     finish(r, &e, &f, &g, &h);
+}
+
+/* Encodings of 2·P_i for many points with ONE field inversion instead of one inverse square root each.
+ *
+ * Doubling P = (X:Y:Z:T) gives Q = (EF : GH : FG : EH) with E = 2XY, G = Y² - X², F = G - 2Z²,
+ * H = -(X² + Y²) (dbl above computes their negatives, which changes none of the products below). Encoding Q
+ * needs 1/sqrt(u1·u2²) with u1 = Z_Q² - Y_Q² = G²(F² - H²) and u2 = X_Q·Y_Q = EFGH. Here
+ * F² - H² = (F - H)(F + H) = -4(Y² - Z²)(X² + Z²), and on the curve (Y² - Z²)(X² + Z²) = (1 + d)X²Y², so
+ * F² - H² = (a - d)·E² with a = -1. Hence u1·u2² = (a - d)·(E²·F·G²·H)², whose inverse square root is
+ * ±INVSQRT_A_MINUS_D / (E²·F·G²·H): a plain inverse, and many of those cost one inversion together
+ * (Montgomery's trick). A point where that product is 0 (a double that is the identity) is encoded the
+ * ordinary way. */
+static void encode_doubles(uint8_t *out, const point *ps, size_t n, fe *dens, fe *prefix, point *qs) {
+    fe acc, inv, t;
+    fe_1(&acc);
+    for (size_t i = 0; i < n; i++) {
+        fe a, b, c, e, f, g, h, x;
+        const point *p = &ps[i];
+        fe_sq(&a, &p->X);
+        fe_sq(&b, &p->Y);
+        fe_sq(&c, &p->Z);
+        fe_add(&c, &c, &c);
+        fe_add(&x, &p->X, &p->Y);
+        fe_sq(&x, &x);
+        fe_add(&h, &a, &b);
+        fe_sub(&e, &h, &x);
+        fe_sub(&g, &a, &b);
+        fe_add(&f, &c, &g);
+        finish(&qs[i], &e, &f, &g, &h);
+        fe_sq(&t, &e);
+        fe_mul(&t, &t, &f);
+        fe_mul(&t, &t, &h);
+        fe_sq(&x, &g);
+        fe_mul(&dens[i], &t, &x);
+        if (fe_iszero(&dens[i])) fe_1(&dens[i]);  /* encoded the ordinary way below */
+        prefix[i] = acc;
+        fe_mul(&acc, &acc, &dens[i]);
+    }
+    fe_invert(&inv, &acc);                         /* 1 / (den_0 ... den_{n-1}) */
+    for (size_t i = n; i-- > 0;) {
+        fe inv_i, invsqrt, u1, u2;
+        fe_mul(&inv_i, &inv, &prefix[i]);          /* 1 / den_i */
+        fe_mul(&inv, &inv, &dens[i]);              /* 1 / (den_0 ... den_{i-1}) */
+        encode_u(&u1, &u2, &qs[i]);
+        fe_sq(&t, &u2);
+        fe_mul(&t, &t, &u1);
+        if (fe_iszero(&t)) {
+            ristretto_encode(out + 32 * i, &qs[i]);
+            continue;
+        }
+        fe_mul(&invsqrt, &inv_i, &FE_INVSQRT_A_MINUS_D);
+        encode_finish(out + 32 * i, &qs[i], &u1, &u2, &invsqrt);
+    }
 }
 
 /* ------------------------------------------------------------------------------------------ MSM */
@@ -638,11 +705,84 @@ done:
     return ret;
 }
 
+/* double_rows(scalars, points) -> for every row i of points (as many per row as scalars), the encoding of
+ * 2·sum_j k_j·P_ij. The caller passes k_j = (its scalar)/2 mod the group order, so the result is the product
+ * it wants, and the doubling lets encode_doubles encode all rows with one inversion. Same scalars for
+ * every row: their NAFs are computed once. */
+static PyObject *py_double_rows(PyObject *self, PyObject *args) {
+    Py_buffer sb, pb;
+    if (!PyArg_ParseTuple(args, "y*y*", &sb, &pb)) return NULL;
+    PyObject *ret = NULL;
+    point *row_pts = NULL, *sums = NULL, *qs = NULL;
+    cached (*tables)[8] = NULL;
+    int8_t (*nafs)[257] = NULL;
+    fe *dens = NULL, *prefix = NULL;
+    if (!check_len(&sb, "scalars") || !check_len(&pb, "points")) goto done;
+    size_t k = (size_t)sb.len / 32, total = (size_t)pb.len / 32;
+    if (k == 0 || total % k != 0) { PyErr_SetString(PyExc_ValueError, "points must fill whole rows"); goto done; }
+    size_t rows = total / k;
+    const uint8_t *s = sb.buf, *pts = pb.buf;
+    for (size_t j = 0; j < k; j++)
+        if (s[32 * j + 31] & 0xe0) { PyErr_SetString(PyExc_ValueError, "scalar not reduced"); goto done; }
+    row_pts = malloc(k * sizeof *row_pts);
+    tables = malloc(k * sizeof *tables);
+    nafs = malloc(k * sizeof *nafs);
+    sums = malloc((rows ? rows : 1) * sizeof *sums);
+    qs = malloc((rows ? rows : 1) * sizeof *qs);
+    dens = malloc((rows ? rows : 1) * sizeof *dens);
+    prefix = malloc((rows ? rows : 1) * sizeof *prefix);
+    if (!row_pts || !tables || !nafs || !sums || !qs || !dens || !prefix) { PyErr_NoMemory(); goto done; }
+    ret = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(32 * rows));
+    if (!ret) goto done;
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(ret);
+    Py_ssize_t bad = -1;
+    Py_BEGIN_ALLOW_THREADS
+    int top = 0;
+    for (size_t j = 0; j < k; j++) {
+        int len = wnaf5(nafs[j], s + 32 * j);
+        if (len > top) top = len;
+    }
+    for (size_t r = 0; r < rows && bad < 0; r++) {
+        Py_ssize_t where = decode_all(row_pts, pts + 32 * k * r, k);
+        if (where >= 0) { bad = (Py_ssize_t)(k * r) + where; break; }
+        for (size_t j = 0; j < k; j++) {
+            point twice, cur = row_pts[j];
+            cached twice_c;
+            dbl(&twice, &row_pts[j]);
+            to_cached(&twice_c, &twice);
+            for (int m = 0; m < 8; m++) {
+                to_cached(&tables[j][m], &cur);
+                if (m < 7) add_cached(&cur, &cur, &twice_c, 0);
+            }
+        }
+        point acc;
+        point_identity(&acc);
+        for (int pos = top - 1; pos >= 0; pos--) {
+            dbl(&acc, &acc);
+            for (size_t j = 0; j < k; j++) {
+                int d = nafs[j][pos];
+                if (d > 0) add_cached(&acc, &acc, &tables[j][d >> 1], 0);
+                else if (d < 0) add_cached(&acc, &acc, &tables[j][(-d) >> 1], 1);
+            }
+        }
+        sums[r] = acc;
+    }
+    if (bad < 0 && rows) encode_doubles(out, sums, rows, dens, prefix, qs);
+    Py_END_ALLOW_THREADS
+    if (bad >= 0) { Py_CLEAR(ret); raise_invalid(bad); }
+done:
+    free(row_pts); free(tables); free(nafs); free(sums); free(qs); free(dens); free(prefix);
+    PyBuffer_Release(&sb);
+    PyBuffer_Release(&pb);
+    return ret;
+}
+
 static PyMethodDef methods[] = {
     {"msm", py_msm, METH_VARARGS, "msm(scalars, points) -> sum of k_i*P_i (32-byte encodings)"},
     {"is_valid", py_is_valid, METH_O, "is_valid(encoding) -> whether it decodes (RFC 9496 4.3.1)"},
     {"add", py_add, METH_VARARGS, "add(a, b) -> a + b"},
     {"encode_many", py_encode_many, METH_VARARGS, "encode_many(points, doublings) -> encodings of 2^k*P"},
+    {"double_rows", py_double_rows, METH_VARARGS, "double_rows(scalars, points) -> per row, 2*sum k_j*P_ij"},
     {NULL, NULL, 0, NULL},
 };
 

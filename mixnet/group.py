@@ -231,6 +231,28 @@ def multi_mul(scalars: Sequence[int], points: Sequence[bytes], map_fn=None) -> b
     return multi_mul_part((_backend, 0, scalars, points))
 
 
+def multi_mul_rows(scalars: Sequence[int], rows: Sequence[Sequence[bytes]]) -> list[bytes]:
+    """[Σ_j k_j·P_ij for every row i]: one product of powers per row with the SAME public scalars (the
+    combination b − Σ λ_j·D_j of decryption shares). Points are validated as in multi_mul (`.index` counts
+    across the rows). The native backend encodes all the rows with one field inversion."""
+    width = len(scalars)
+    if any(len(row) != width for row in rows):
+        raise ValueError("every row needs one point per scalar")
+    if _backend == "native" and _native is not None and rows:
+        flat = b"".join(p if isinstance(p, bytes) else b"" for row in rows for p in row)
+        if len(flat) == ELEMENT_BYTES * width * len(rows):  # else: let the sodium path name the bad one
+            halves = b"".join((k * _HALF % ORDER).to_bytes(32, "little") for k in scalars)
+            try:
+                raw = _native.double_rows(halves, flat)
+            except _native.InvalidPoint as exc:
+                raise _invalid(exc.args[1]) from None
+            return [raw[i : i + 32] for i in range(0, len(raw), 32)]
+    return [_sodium_multi_mul(i * width, scalars, row) for i, row in enumerate(rows)]
+
+
+_HALF = pow(2, -1, ORDER)  # the native rows are computed halved, then doubled as they are encoded
+
+
 def multi_mul_part(job: tuple) -> bytes:
     """Pool job: (backend, offset of the first term, scalars, points) -> their Σ k_i·P_i."""
     name, offset, scalars, points = job

@@ -330,14 +330,10 @@ def combination_holds(ciphertexts: Sequence[Ciphertext], partials: Mapping[int, 
 def combine_chunk(job: tuple) -> list[bytes]:
     """Pool job: b − Σ λ_j·D_j for one span, given each trustee's (λ_j, factors)."""
     second_parts, weighted_factors = job
-    plaintexts = []
-    for position, b in enumerate(second_parts):
-        blind = group.IDENTITY
-        for coefficient, factors in weighted_factors:
-            # decode: group.mul would read an undecodable factor as the identity instead of failing
-            blind = group.add(blind, group.mul(coefficient, group.decode(factors[position])))
-        plaintexts.append(group.sub(b, blind))
-    return plaintexts
+    # Public values only: one product of powers per ciphertext, b·1 + Σ D_j·(−λ_j), every factor validated.
+    scalars = [1, *(-coefficient % group.ORDER for coefficient, _ in weighted_factors)]
+    rows = [(b, *(factors[position] for _, factors in weighted_factors)) for position, b in enumerate(second_parts)]
+    return group.multi_mul_rows(scalars, rows)
 
 
 def combine(ciphertexts: Sequence[Ciphertext], partials: Iterable[PartialDecryption], threshold: int) -> list[bytes]:

@@ -325,3 +325,54 @@ def test_secret_carrying_operations_never_reach_the_native_module(monkeypatch):
     shuffle.verify(public, inputs, outputs, proof, context)
     trustees.verify_partial(trustees.verification_key(dealings, 1), outputs, partials[0], context)
     assert "msm" in wire.calls
+
+
+# --- rows of products with shared scalars, encoded with one inversion ------------------------------------
+
+
+def sodium_rows(scalars, rows):
+    return [sodium_sum(scalars, row) for row in rows]
+
+
+def native_rows(scalars, rows):
+    previous = group.backend()
+    group.use_backend("native")
+    try:
+        return group.multi_mul_rows(scalars, rows)
+    finally:
+        group.use_backend(previous)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(scalars, min_size=1, max_size=3).flatmap(
+    lambda ks: st.tuples(st.just(ks), st.lists(st.lists(points, min_size=len(ks), max_size=len(ks)), max_size=4))))
+def test_rows_with_shared_scalars_match_libsodium(case):
+    ks, rows = case
+    assert native_rows(ks, rows) == sodium_rows(ks, rows)
+
+
+def test_rows_of_identities_and_cancellations_encode_like_libsodium():
+    p = random_point()
+    rows = [(p, p), (group.IDENTITY, group.IDENTITY), (group.GENERATOR, group.IDENTITY), (p, group.GENERATOR)]
+    for ks in ([1, ORDER - 1], [0, 0], [1, 1], [ORDER - 1, 2]):
+        assert native_rows(ks, rows) == sodium_rows(ks, rows)
+
+
+def test_many_rows_share_one_inversion_and_match_libsodium():
+    ks = [1, secrets.randbelow(ORDER), secrets.randbelow(ORDER)]
+    rows = [tuple(random_point() for _ in range(3)) for _ in range(300)]
+    assert native_rows(ks, rows) == sodium_rows(ks, rows)
+
+
+def test_an_invalid_point_in_a_row_is_reported_at_its_flat_position():
+    rows = [tuple(random_point() for _ in range(3)) for _ in range(4)]
+    rows[2] = (rows[2][0], bytes.fromhex(INVALID[12]), rows[2][2])
+    for name in group.BACKENDS:
+        previous = group.backend()
+        group.use_backend(name)
+        try:
+            with pytest.raises(group.InvalidElement) as caught:
+                group.multi_mul_rows([1, 2, 3], rows)
+        finally:
+            group.use_backend(previous)
+        assert caught.value.index == 7
