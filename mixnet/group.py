@@ -267,7 +267,16 @@ def _invalid(index: int) -> InvalidElement:
     return exc
 
 
+_NATIVE_MAX_TERMS = 1 << 18  # per call: bounds the extension's working memory (about 300 bytes a term)
+
+
 def _native_multi_mul(offset: int, scalars, points) -> bytes:
+    if len(points) > _NATIVE_MAX_TERMS:
+        total = IDENTITY
+        for lo in range(0, len(points), _NATIVE_MAX_TERMS):
+            hi = lo + _NATIVE_MAX_TERMS
+            total = add(total, _native_multi_mul(offset + lo, scalars[lo:hi], points[lo:hi]))
+        return total
     order = ORDER
     try:
         return _native.msm(b"".join([(k % order).to_bytes(32, "little") for k in scalars]), b"".join(points))

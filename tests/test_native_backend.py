@@ -204,6 +204,17 @@ def test_a_long_product_in_parts_over_map_fn_matches_one_product():
     assert sodium_sum(folded, base) == whole
 
 
+def test_a_product_longer_than_one_native_call_is_split_and_summed(monkeypatch):
+    monkeypatch.setattr(group, "_NATIVE_MAX_TERMS", 50)
+    ks = [secrets.randbelow(ORDER) for _ in range(130)]
+    ps = [random_point() for _ in range(130)]
+    assert native_sum(ks, ps) == sodium_sum(ks, ps)
+    ps[117] = bytes.fromhex(INVALID[3])
+    with pytest.raises(group.InvalidElement) as caught:
+        native_sum(ks, ps)
+    assert caught.value.index == 117
+
+
 @pytest.mark.parametrize("position", [0, 5, 60])
 def test_the_first_invalid_point_is_reported_the_same_way(position):
     ps = [random_point() for _ in range(64)]
