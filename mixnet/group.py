@@ -10,8 +10,8 @@ one of two backends: "native", the optional C extension mixnet._native (unencode
 Pippenger multi-scalar multiplication, variable-time), or "sodium", the same sum from libsodium's calls.
 Both accept exactly the same encodings and give the same result. Everything that touches a secret (mul,
 base_mul and the shuffle kernels on a witness or a key) stays on libsodium's constant-time code whatever the
-backend: the native module is reached only from `multi_mul` and `decode` (validating a public encoding). MIXSCOPE_BACKEND=native|sodium chooses; the
-default is native when it was built.
+backend: the native module is reached only from `multi_mul`, `multi_mul_rows` and `decode` (validating a
+public encoding). MIXSCOPE_BACKEND=native|sodium chooses; the default is native when it was built.
 """
 
 from __future__ import annotations
@@ -239,8 +239,8 @@ def multi_mul_rows(scalars: Sequence[int], rows: Sequence[Sequence[bytes]]) -> l
     if any(len(row) != width for row in rows):
         raise ValueError("every row needs one point per scalar")
     if _backend == "native" and _native is not None and rows:
-        flat = b"".join(p if isinstance(p, bytes) else b"" for row in rows for p in row)
-        if len(flat) == ELEMENT_BYTES * width * len(rows):  # else: let the sodium path name the bad one
+        if all(isinstance(p, bytes) and len(p) == ELEMENT_BYTES for row in rows for p in row):
+            flat = b"".join(p for row in rows for p in row)  # (a malformed point: the sodium path names it)
             halves = b"".join((k * _HALF % ORDER).to_bytes(32, "little") for k in scalars)
             try:
                 raw = _native.double_rows(halves, flat)
