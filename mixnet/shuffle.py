@@ -354,7 +354,7 @@ def verify(public, inputs, outputs, proof: ShuffleProof, context: bytes, map_fn=
         raise ProofError(f"t_hat check failed at position {bad_chain[0]}: commitment chain link does not verify")
     # Every equation holds, so the combined check failed on decoding: an element with its top bit set, which
     # libsodium reads as if it were clear but RFC 9496 (docs/verifier.md, "Elements") refuses.
-    raise ProofError("a proof element is not a canonical encoding (its top bit is set)")
+    raise ProofError("an input, output or proof element is not a canonical encoding (its top bit is set)")
 
 
 def _weights(count: int) -> list[int]:
