@@ -107,6 +107,18 @@ def test_a_shuffle_proof_element_with_its_top_bit_set_fails_on_both_backends(bac
         shuffle.verify(keys.public, inputs, outputs, dataclasses.replace(proof, chain=chain), b"ctx")
 
 
+def test_decoding_a_point_first_changes_nothing_for_its_non_canonical_variants():
+    """The native decoder keeps recently decoded points: a lookup must match the whole encoding."""
+    for _ in range(100):
+        point = random_point()
+        assert native.is_valid(point) and native.is_valid(point)
+        assert native.msm((1).to_bytes(32, "little"), point) == point
+        for bad in non_canonical_variants(point):
+            assert not native.is_valid(bad)
+            with pytest.raises(group.InvalidElement):
+                group.multi_mul_part(("native", 0, [1], [bad]))
+
+
 def test_non_canonical_encodings_of_random_points_are_refused():
     for _ in range(300):
         for bad in non_canonical_variants(random_point()):
