@@ -9,7 +9,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include <pythread.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -596,7 +596,16 @@ static int pippenger(point *result, const uint8_t *scalars, const point *points,
 #define CACHE_SLOTS ((size_t)1 << 16)
 typedef struct { uint8_t key[32]; fe x, y, t; uint8_t used; } cache_slot;
 static cache_slot *cache;
-static PyThread_type_lock cache_lock;
+static char cache_busy;  /* a spin lock: held only for one slot's copy */
+
+static void cache_lock(void) {
+    while (__atomic_test_and_set(&cache_busy, __ATOMIC_ACQUIRE)) {}
+}
+
+static void cache_unlock(void) { __atomic_clear(&cache_busy, __ATOMIC_RELEASE); }
+
+/* A child forked while another thread held the lock would wait for ever: it starts unlocked. */
+static void cache_after_fork_in_child(void) { __atomic_clear(&cache_busy, __ATOMIC_RELAXED); }
 
 static size_t cache_index(const uint8_t *in) {
     uint64_t h = load64(in) ^ (load64(in + 8) * 0x9e3779b97f4a7c15ULL) ^ load64(in + 16) ^ load64(in + 24);
@@ -606,23 +615,23 @@ static size_t cache_index(const uint8_t *in) {
 static int decode_cached(point *p, const uint8_t *in) {
     size_t i = cache_index(in);
     int hit = 0;
-    if (cache_lock && cache) {
-        PyThread_acquire_lock(cache_lock, WAIT_LOCK);
+    if (cache) {
+        cache_lock();
         if (cache[i].used && memcmp(cache[i].key, in, 32) == 0) {
             p->X = cache[i].x; p->Y = cache[i].y; p->T = cache[i].t;
             fe_1(&p->Z);
             hit = 1;
         }
-        PyThread_release_lock(cache_lock);
+        cache_unlock();
     }
     if (hit) return 1;
     if (!ristretto_decode(p, in)) return 0;
-    if (cache_lock && cache) {
-        PyThread_acquire_lock(cache_lock, WAIT_LOCK);
+    if (cache) {
+        cache_lock();
         memcpy(cache[i].key, in, 32);
         cache[i].x = p->X; cache[i].y = p->Y; cache[i].t = p->T;
         cache[i].used = 1;
-        PyThread_release_lock(cache_lock);
+        cache_unlock();
     }
     return 1;
 }
@@ -838,8 +847,8 @@ PyMODINIT_FUNC PyInit__native(void) {
     fe_frombytes(&FE_INVSQRT_A_MINUS_D, INVSQRT_A_MINUS_D_BYTES);
     PyObject *m = PyModule_Create(&moduledef);
     if (!m) return NULL;
-    cache = calloc(CACHE_SLOTS, sizeof *cache);  /* no cache (only slower) if either fails */
-    cache_lock = cache ? PyThread_allocate_lock() : NULL;
+    cache = calloc(CACHE_SLOTS, sizeof *cache);  /* no cache (only slower) if that fails */
+    pthread_atfork(NULL, NULL, cache_after_fork_in_child);
     InvalidPoint = PyErr_NewException("mixnet._native.InvalidPoint", PyExc_ValueError, NULL);
     if (!InvalidPoint || PyModule_AddObject(m, "InvalidPoint", InvalidPoint) < 0) {
         Py_XDECREF(InvalidPoint);

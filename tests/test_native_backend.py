@@ -399,3 +399,23 @@ def test_an_invalid_point_in_a_row_is_reported_at_its_flat_position():
         finally:
             group.use_backend(previous)
         assert caught.value.index == 7
+
+
+def test_threads_sharing_the_decoded_point_cache_get_the_same_sums():
+    """msm releases the GIL; its cache of decoded points is shared by every thread of the process."""
+    import threading
+
+    ps = [random_point() for _ in range(120)]
+    ks = [secrets.randbelow(ORDER) for _ in range(120)]
+    expected = sodium_sum(ks, ps)
+    results = []
+
+    def work():
+        results.extend(native_sum(ks, ps) for _ in range(10))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 40 and set(results) == {expected}
