@@ -20,7 +20,7 @@ import ctypes
 import hashlib
 import os
 import secrets
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import rbcl
 
@@ -29,7 +29,7 @@ _sodium = rbcl._sodium  # the ctypes handle: calling it directly skips rbcl's pe
 try:
     from mixnet import _native  # optional: built at install when a C compiler is present
 except ImportError:  # pragma: no cover - depends on the install
-    _native = None
+    _native = None  # type: ignore[assignment]
 
 BACKENDS = ("native", "sodium")
 
@@ -42,6 +42,8 @@ GROUP_NAME = "ristretto255"
 
 class InvalidElement(ValueError):
     """Bytes that are not the canonical encoding of a ristretto255 element."""
+
+    index: int | None = None  # multi_mul: the position of the first bad point
 
 
 class InvalidScalar(ValueError):
@@ -212,7 +214,7 @@ def use_backend(name: str) -> None:
     _backend = name
 
 
-def multi_mul(scalars: Sequence[int], points: Sequence[bytes], map_fn=None) -> bytes:
+def multi_mul(scalars: Sequence[int], points: Sequence[bytes], map_fn: Callable[..., Any] | None = None) -> bytes:
     """Σ k_i·P_i for PUBLIC scalars and points only (proof checks): the native backend is variable-time.
 
     Every point is decoded and validated (InvalidElement, with `.index` the first bad position, exactly as
@@ -253,7 +255,7 @@ def multi_mul_rows(scalars: Sequence[int], rows: Sequence[Sequence[bytes]]) -> l
 _HALF = pow(2, -1, ORDER)  # the native rows are computed halved, then doubled as they are encoded
 
 
-def multi_mul_part(job: tuple) -> bytes:
+def multi_mul_part(job: tuple[str, int, Sequence[int], Sequence[bytes]]) -> bytes:
     """Pool job: (backend, offset of the first term, scalars, points) -> their Σ k_i·P_i."""
     name, offset, scalars, points = job
     if name == "native" and _native is not None:
@@ -270,7 +272,7 @@ def _invalid(index: int) -> InvalidElement:
 _NATIVE_MAX_TERMS = 1 << 18  # per call: bounds the extension's working memory (about 300 bytes a term)
 
 
-def _native_multi_mul(offset: int, scalars, points) -> bytes:
+def _native_multi_mul(offset: int, scalars: Sequence[int], points: Sequence[bytes]) -> bytes:
     if len(points) > _NATIVE_MAX_TERMS:
         total = IDENTITY
         for lo in range(0, len(points), _NATIVE_MAX_TERMS):
@@ -290,7 +292,7 @@ def _native_multi_mul(offset: int, scalars, points) -> bytes:
         raise
 
 
-def _sodium_multi_mul(offset: int, scalars, points) -> bytes:
+def _sodium_multi_mul(offset: int, scalars: Sequence[int], points: Sequence[bytes]) -> bytes:
     """The same sum from libsodium calls, in order, so the first invalid point is the one reported."""
     order, minus_one = ORDER, ORDER - 1
     acc = ctypes.create_string_buffer(IDENTITY, 32)

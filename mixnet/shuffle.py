@@ -390,7 +390,8 @@ def _all_checks_hold(public, inputs, outputs, proof: ShuffleProof, h, hs, u, c: 
     scalars += [o - w for w in y]  # t̂_i
     g_coeff = (z1 * proof.s1 + z2 * proof.s2 + z3 * proof.s3 - z4 * proof.s4
                + sum(w * s for w, s in zip(y, proof.s_hat))) % o
-    scalars += [(y[0] * sp[0] - z2 * c * big_u) % o, g_coeff, -z5 * proof.s4 % o, o - z1, o - z2, o - z3, o - z4, o - z5]
+    scalars += [(y[0] * sp[0] - z2 * c * big_u) % o, g_coeff, -z5 * proof.s4 % o]  # h, G, Y
+    scalars += [o - z1, o - z2, o - z3, o - z4, o - z5]  # t1, t2, t3, t4a, t4b
     points = [*proof.commitments, *hs, *(ct[0] for ct in inputs), *(ct[1] for ct in inputs),
               *(ct[0] for ct in outputs), *(ct[1] for ct in outputs), *proof.chain, *proof.t_hat,
               h, group.GENERATOR, public, proof.t1, proof.t2, proof.t3, proof.t4a, proof.t4b]

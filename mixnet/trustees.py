@@ -20,7 +20,6 @@ no information about x, so `combine` refuses them.
 from __future__ import annotations
 
 import secrets
-
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
