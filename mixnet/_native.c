@@ -504,10 +504,10 @@ static int wnaf5(int8_t *naf, const uint8_t *scalar) {
     return pos;
 }
 
-static void straus(point *result, const uint8_t *scalars, const point *points, size_t n) {
+static int straus(point *result, const uint8_t *scalars, const point *points, size_t n) {
     cached (*tables)[8] = malloc(n * sizeof *tables);
     int8_t (*nafs)[257] = malloc(n * sizeof *nafs);
-    if (!tables || !nafs) { free(tables); free(nafs); point_identity(result); return; }
+    if (!tables || !nafs) { free(tables); free(nafs); return 0; }
     int top = 0;
     for (size_t i = 0; i < n; i++) {
         point twice, cur = points[i];
@@ -534,6 +534,7 @@ static void straus(point *result, const uint8_t *scalars, const point *points, s
     *result = acc;
     free(tables);
     free(nafs);
+    return 1;
 }
 
 static int pippenger_window(size_t n) {
@@ -683,7 +684,7 @@ static PyObject *py_msm(PyObject *self, PyObject *args) {
     bad = decode_all(pts, pb.buf, n);
     if (bad < 0) {
         if (n == 0) point_identity(&result);
-        else if (n <= STRAUS_MAX) straus(&result, s, pts, n);
+        else if (n <= STRAUS_MAX) ok = straus(&result, s, pts, n);
         else ok = pippenger(&result, s, pts, n);
         if (ok) ristretto_encode(out, &result);
     }
