@@ -114,8 +114,12 @@ def schnorr_verify(public: bytes, proof: SchnorrProof, context: bytes, base: byt
 
 
 def _holds(s: int, base: bytes, commitment: bytes, c: int, public: bytes) -> bool:
-    """s·B = t + c·Y, as one product of powers of public values: s·B − t − c·Y = 0."""
-    return group.multi_mul((s, group.ORDER - 1, group.ORDER - c), (base, commitment, public)) == group.IDENTITY
+    """s·B = t + c·Y, as one product of powers of public values: s·B − t − c·Y = 0. An element that does not
+    decode cannot satisfy it: False (a ProofError for the caller), never an exception of another kind."""
+    try:
+        return group.multi_mul((s, group.ORDER - 1, group.ORDER - c), (base, commitment, public)) == group.IDENTITY
+    except group.InvalidElement:
+        return False
 
 
 def schnorr_batch_holds(statements: Sequence[tuple[bytes, SchnorrProof, bytes]], base: bytes = group.GENERATOR) -> bool:

@@ -420,3 +420,13 @@ def test_threads_sharing_the_decoded_point_cache_get_the_same_sums():
     for thread in threads:
         thread.join()
     assert len(results) == 40 and set(results) == {expected}
+
+
+def test_a_proof_over_an_element_that_does_not_decode_is_a_proof_error_on_both_backends(backend):
+    context = b"ctx"
+    proof = proofs.schnorr_prove(group.random_scalar(), context)
+    bad = bytes.fromhex(INVALID[10])
+    with pytest.raises(proofs.ProofError):
+        proofs.schnorr_verify(bad, proof, context)
+    with pytest.raises(proofs.ProofError):
+        proofs.schnorr_verify(random_point(), proofs.SchnorrProof(bad, proof.response), context)
