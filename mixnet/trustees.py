@@ -264,7 +264,10 @@ def verify_factors(verification_key_j: bytes, first_parts: Sequence[bytes], part
     weights = [batch_weight(seed, p) for p in range(len(first_parts))]
     try:
         # Σ e_p·a_p and Σ e_p·D_p: two products of many powers of public values
-        folded_a = group.multi_mul(weights, first_parts, map_fn)
+        try:
+            folded_a = group.multi_mul(weights, first_parts, map_fn)
+        except group.InvalidElement as exc:
+            raise ProofError(f"ciphertext {exc.index}: {exc}") from None
         try:
             folded_d = group.multi_mul(weights, partial.factors, map_fn)
         except group.InvalidElement as exc:
