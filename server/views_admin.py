@@ -29,6 +29,7 @@ READS = ("election.status", "election.current", "election.list")
 ELECTION_ACTIONS = ("election.create", *STEP_STATES, *READS)
 MAX_WAIT, DEFAULT_WAIT, SHORT_WAIT = 25.0, 1.0, 25.0  # under the clients' 30 s request timeout
 MAX_JOB_WAIT = 5.0
+MAX_ELECTION_ID = 200  # far above the board's ids; a longer or unprintable one names no election
 
 
 def election_action(step: str):
@@ -113,7 +114,10 @@ def server_info():
 def _body() -> dict[str, Any]:
     if not request.get_data():
         return {}
-    args = request.get_json(silent=True)
+    try:
+        args = request.get_json(silent=True)
+    except RecursionError:  # nesting deeper than the parser goes: the client's mistake, not the server's
+        raise HttpError(400, "the body is JSON nested too deeply") from None
     if not isinstance(args, dict):
         raise HttpError(400, "the body must be a JSON object")
     return args
@@ -136,6 +140,8 @@ def _check_state(action: str, args: dict[str, Any]) -> str:
     election_id = args.get("election_id")
     if not isinstance(election_id, str) or not election_id:
         raise HttpError(400, "election_id must be a non-empty string")
+    if len(election_id) > MAX_ELECTION_ID or not election_id.isprintable():  # e.g. a lone surrogate (\ud800)
+        raise HttpError(404, f"no election {election_id[:40]!r}")
     try:
         election = context().board.get_election(election_id)
     except board_mod.NotFoundError:

@@ -127,3 +127,16 @@ def test_random_admin_calls_are_answered_with_a_reason_never_a_5xx(fuzz_server):
             assert isinstance(answer, dict) and answer["error"]
 
     check()
+
+
+@pytest.mark.parametrize("raw, code, reason", [
+    (b"[" * 100_000 + b"]" * 100_000, 400, "nested too deeply"),
+    (b'{"election_id": "\\ud800"}', 404, "no election"),
+    (b'{"election_id": "a\\u0000b"}', 404, "no election"),
+    (b'{"election_id": "' + b"x" * 5000 + b'"}', 404, "no election"),
+])
+def test_hostile_bodies_on_the_election_steps_are_4xx(server, raw, code, reason):
+    for step in ("keygen", "close", "mix", "decrypt", "publish"):
+        status, answer = request(server, "POST", f"/api/admin/election.{step}", raw=raw, headers={
+            "Authorization": f"Bearer {server.admin_token}", "Content-Type": "application/json"})
+        assert status == code and reason in answer["error"], (step, answer)
