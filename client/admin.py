@@ -36,6 +36,9 @@ class AdminClient:
             raise ValueError(f"server URL must look like http://host:port, not {base_url!r}")
         if not token:
             raise ValueError("an admin token is needed (--token or $MIXSCOPE_TOKEN)")
+        if not (token.isascii() and token.isprintable()) or " " in token:
+            # it goes into a header line: a newline or a non-Latin-1 character would fail deep in http.client
+            raise ValueError("the admin token must be printable ASCII without spaces (as mixscope serve prints it)")
         self.url, self.token, self.cafile = base_url.rstrip("/"), token, cafile
         if parts.scheme == "https":
             self._factory = functools.partial(http.client.HTTPSConnection, context=tls.client_context(cafile))

@@ -77,4 +77,10 @@ class UsageMistake(Exception):
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())[:500]
+    return plain(" ".join(str(text).split())[:500])
+
+
+def plain(text: object) -> str:
+    """`text` safe for a terminal: control and format characters (escape sequences, bidi overrides, tabs,
+    newlines) shown as Python escapes. Names, questions and reasons come from nodes and other admins."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in str(text))

@@ -15,6 +15,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from mixscope.election_cli import plain
+
 TALLY_MODES = ("mixnet",)  # homomorphic joins with its own tally
 CHEATS = ("drop", "replace", "swap")
 FINAL_STATES = ("published", "failed")
@@ -92,7 +94,7 @@ def _record_arguments(parser: argparse.ArgumentParser) -> None:
 # --- output ----------------------------------------------------------------------------------------------
 
 def _print(args, value: dict, line: str) -> int:
-    print(json.dumps(value, separators=(",", ":")) if args.json else line, flush=True)
+    print(json.dumps(value, separators=(",", ":")) if args.json else plain(line), flush=True)
     return 0
 
 
@@ -114,7 +116,7 @@ def _progress_line(status: dict) -> tuple[str, int, int] | None:
         label = f"mix{where} {progress.get('node') or ''} {progress.get('phase') or ''}"
     else:
         label = f"{task} {progress.get('node') or ''} {progress.get('phase') or ''}"
-    return " ".join(label.split()), int(progress.get("done") or 0), int(progress.get("total"))
+    return plain(" ".join(label.split())), int(progress.get("done") or 0), int(progress.get("total"))
 
 
 # --- subcommands -----------------------------------------------------------------------------------------
@@ -242,7 +244,8 @@ def status(args, admin) -> int:
     last = None
     try:
         while True:
-            text = json.dumps(current, separators=(",", ":"), sort_keys=True) if args.json else _status_text(current)
+            text = json.dumps(current, separators=(",", ":"), sort_keys=True) if args.json \
+                else plain(_status_text(current))
             if text != last:
                 print(text, flush=True)
                 last = text
@@ -271,6 +274,7 @@ def list_elections(args, admin) -> int:
     if args.json:
         return _print(args, {"elections": elections}, "")
     for e in elections:
-        print(f"{e['id']}\t{e['state']}\t{e['threshold']}-of-{e['trustees']} trustees, {e['mixers']} mixers\t"
-              f"{e['question']}")
+        fields = (e["id"], e["state"], f"{e['threshold']}-of-{e['trustees']} trustees, {e['mixers']} mixers",
+                  e["question"])
+        print("\t".join(plain(field) for field in fields))
     return 0

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+import websocket
 
 from client.admin import AdminClient
 from mixscope.demo import DemoNodes
@@ -161,3 +162,29 @@ def test_the_cli_and_the_event_stream_over_https_and_wss(tmp_path):
                 remote.close()
         finally:
             nodes.stop()
+
+
+@pytest.mark.parametrize("token", ["ab\ncd", "ab\rcd", "t€ken", "a b"])
+def test_a_token_that_cannot_be_a_header_is_one_line(token):
+    result = cli(None, "list", "--server", "http://127.0.0.1:9", env={"MIXSCOPE_TOKEN": token})
+    assert "printable ASCII" in one_line_failure(result, 2)
+
+
+def test_node_names_and_questions_reach_the_terminal_as_plain_text(tmp_path):
+    """Any websocket client may say hello as a mixer under any name (the status lists it among the nodes) and an
+    admin may write anything in a question: `status` and `list` show them escaped, never as control characters."""
+    evil = "\x1b]0;owned\x07\x1b[2Jmixer\u202e-1"
+    with serve(tmp_path) as server:
+        impostor = websocket.create_connection(server.ws_url, timeout=10)
+        try:
+            impostor.send(json.dumps({"type": "hello", "name": evil, "role": "mixer"}))
+            assert json.loads(impostor.recv())["type"] == "welcome"
+            eid = ok(cli(server, "create", "--question", "Lunch?\x1b[31m\tred", "--candidates", "a", "b",
+                         "--trustees", "1", "--threshold", "1", "--mixers", "1"))
+            listed = ok(cli(server, "list"))
+            status = ok(cli(server, "status", eid))
+        finally:
+            impostor.close()
+    assert "Lunch?\\x1b[31m\\tred" in listed and listed.count("\t") == 3
+    assert "\\x1b]0;owned\\x07\\x1b[2Jmixer\\u202e-1" in status
+    assert not any(c in listed + status for c in "\x1b\x07\u202e")
