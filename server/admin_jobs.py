@@ -70,6 +70,11 @@ class Jobs:
             while len(self._finished) > MAX_FINISHED:
                 self._jobs.pop(self._finished.popleft(), None)
 
+    def close(self) -> None:
+        """The server stopped: stop collecting progress (the channel outlives a restart; the next start makes
+        a new Jobs)."""
+        self._events.close()
+
     def get(self, job_id: str) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id)
@@ -104,3 +109,11 @@ def jobs_for(extensions: dict, channel: EventChannel) -> Jobs:
         if "mixscope.jobs" not in extensions:
             extensions["mixscope.jobs"] = Jobs(channel)
         return extensions["mixscope.jobs"]
+
+
+def close_jobs(extensions: dict) -> None:
+    """At the server's stop. The closed Jobs stays in place, so a request still running cannot make another."""
+    with _made:
+        jobs = extensions.get("mixscope.jobs")
+    if jobs is not None:
+        jobs.close()

@@ -21,6 +21,7 @@ from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 
 from server import bridge
+from server.admin_jobs import close_jobs
 from server.board import Board
 from server.bridge import BridgeError
 from server.events import EventChannel
@@ -214,6 +215,7 @@ class ServerRunner:
             self.running = True
         ready.set()
         await self._stop_requested.wait()
+        close_jobs(flask_app.extensions)  # its progress subscription: the channel outlives this start
         http.stop()
         await self._hub.close_all()
         await http.close_all_connections()

@@ -140,3 +140,17 @@ def test_hostile_bodies_on_the_election_steps_are_4xx(server, raw, code, reason)
         status, answer = request(server, "POST", f"/api/admin/election.{step}", raw=raw, headers={
             "Authorization": f"Bearer {server.admin_token}", "Content-Type": "application/json"})
         assert status == code and reason in answer["error"], (step, answer)
+
+
+def test_restarts_leave_no_job_progress_queue_behind(tmp_path):
+    """Each start's admin jobs follow the progress events with a subscription to the runner's channel, which
+    outlives restarts: a stop lets it go."""
+    from tests.conftest import running_server
+
+    with running_server(tmp_path) as runner:
+        before = len(runner.channel._subscriptions)
+        for _ in range(3):
+            status, _ = admin(runner, "POST", "/api/admin/election.current")  # makes this start's jobs
+            assert status < 500
+            runner.restart()
+        assert len(runner.channel._subscriptions) == before
