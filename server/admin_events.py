@@ -16,11 +16,11 @@ in `seq` and the count); the server and every other observer are unaffected.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
+from server.admin_auth import UNAUTHORIZED, bearer_ok
 from server.hub import Hub
 
 MAX_QUEUE = 10_000       # events waiting for one observer (an event is at most ~2.5 KB: frames are cut at 2,000
@@ -40,14 +40,10 @@ class AdminEvents(WebSocketHandler):
         self.closed = False
 
     def prepare(self):
-        header = self.request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        expected = getattr(self.hub, "admin_token", None)
-        if not expected or scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(),
-                                                                                expected.encode()):
+        if not bearer_ok(self.request.headers.get("Authorization"), getattr(self.hub, "admin_token", None)):
             self.set_status(401)
             self.set_header("Content-Type", "application/json")
-            self.finish(json.dumps({"error": "unauthorized", "detail": "send Authorization: Bearer <admin token>"}))
+            self.finish(json.dumps(UNAUTHORIZED))
         elif AdminEvents.observers >= MAX_OBSERVERS:
             self.set_status(503)
             self.set_header("Content-Type", "application/json")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hmac
 import secrets
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +13,7 @@ from tornado.wsgi import WSGIContainer
 from werkzeug.exceptions import HTTPException
 
 from server import page_errors, protocol, ratelimit
+from server.admin_auth import ADMIN_PATHS, UNAUTHORIZED, AdminGate, bearer_ok
 from server.hub import Hub
 from server.ratelimit import BallotLimits
 from server.routes import FLASK_ROUTES, TORNADO_ROUTES
@@ -42,11 +42,8 @@ def create_flask_app(web_context: WebContext, ballot_limits: BallotLimits | None
 def require_admin(view):
     @functools.wraps(view)
     def guarded(*args, **kwargs):
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        expected = context().admin_token
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-            return jsonify(error="unauthorized", detail="send Authorization: Bearer <admin token>"), 401
+        if not bearer_ok(request.headers.get("Authorization"), context().admin_token):
+            return jsonify(UNAUTHORIZED), 401
         return view(*args, **kwargs)
 
     return guarded
@@ -91,6 +88,7 @@ def create_tornado_app(hub: Hub, flask_app: Flask, executor: ThreadPoolExecutor)
     # Flask runs on the executor's threads, never on the loop thread, so a slow view cannot stall websockets.
     wsgi = _QuietWSGIContainer(flask_app, executor=executor)
     handlers = [(path, handler, {"hub": hub}) for path, handler in TORNADO_ROUTES]
+    handlers.append((ADMIN_PATHS, AdminGate, {"hub": hub, "fallback": wsgi}))  # the token before the body
     handlers.append((r".*", tornado.web.FallbackHandler, {"fallback": wsgi}))
     # The hub pings every client itself (round-trip times) and drops one silent for interval + timeout;
     # Tornado's own pinger is off: since 6.5 it closes a connection whose pong is later than one interval,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import socket
+
 import pytest
 
 from server.election.lab import natural_key
@@ -154,3 +157,25 @@ def test_restarts_leave_no_job_progress_queue_behind(tmp_path):
             assert status < 500
             runner.restart()
         assert len(runner.channel._subscriptions) == before
+
+
+@pytest.mark.parametrize("path", ["/api/admin/election.create", "/api/admin/send", "/over", "/api/clients",
+                                  "/api/admin/jobs/0123", "/api/admin/no-such-route"])
+def test_an_admin_request_without_the_token_is_refused_before_its_body(server, path):
+    """Only the head is sent, announcing a 90 MB body: the answer comes without any body byte read (Tornado
+    would otherwise buffer the whole body for anyone before the token was looked at)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     f"Authorization: Bearer wrong\r\nContent-Length: {90 << 20}\r\n\r\n".encode())
+        head = sock.recv(4096).decode("latin-1")
+    assert head.startswith("HTTP/1.1 401") and '"unauthorized"' in head, head
+
+
+def test_every_admin_route_is_behind_the_gate():
+    from server.admin_auth import ADMIN_PATHS
+    from server.routes import FLASK_ROUTES
+
+    gate = re.compile(ADMIN_PATHS + "$")
+    for route in FLASK_ROUTES:
+        path = re.sub(r"<(?:path:)?[^>]+>", "x", route.path)
+        assert bool(gate.match(path)) == route.admin, route.path
