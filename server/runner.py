@@ -20,7 +20,7 @@ from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 
-from server import bridge
+from server import bridge, token_file
 from server.admin_jobs import close_jobs
 from server.board import Board
 from server.bridge import BridgeError
@@ -68,7 +68,7 @@ class ServerRunner:
         self.ping_timeout = ping_interval if ping_timeout is None else ping_timeout
         # Hex, not urlsafe base64: a token that starts with "-" reads as an option on a command line
         # (`mixscope node --join-token -x…` failed one time in 64).
-        self.admin_token = secrets.token_hex(32)
+        self._admin_token: str | None = None  # kept beside the board (server/token_file.py), read on first use
         self.join_token = secrets.token_hex(32)
         self.registry = ClientRegistry()  # outlives restarts, so client ids never repeat
         self.running = False
@@ -88,6 +88,18 @@ class ServerRunner:
             if self._board is None:
                 self._board = Board(data_dir=self.data_dir)
             return self._board
+
+    @property
+    def admin_token(self) -> str:
+        """The admin token, kept (mode 0600) beside the board: a restarted server keeps it, so attached panels
+        reconnect and scripts' tokens stay valid."""
+        with self._board_lock:
+            token = self._admin_token
+        if token is None:
+            token = token_file.load_or_create(self.board.path.parent, token_file.ADMIN_TOKEN)
+            with self._board_lock:
+                self._admin_token = token
+        return token
 
     @property
     def url(self) -> str:
@@ -111,6 +123,7 @@ class ServerRunner:
             if self.running:
                 return
             self.board  # open (or fail on) the board before anything listens
+            self.admin_token  # and read (or fail on) the token file beside it
             sockets = bind_sockets(self.port, address=self.host)
             self.port = sockets[0].getsockname()[1]
             ready = threading.Event()

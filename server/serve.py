@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 
-from server import tls
+from server import tls, token_file
 from server.runner import ServerRunner
 
 
@@ -40,7 +40,11 @@ def run(args) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     logs = runner.channel.subscribe(maxlen=10_000, kinds=["log"])
-    runner.start()
+    try:
+        runner.start()
+    except token_file.TokenFileError as exc:
+        print(f"mixscope serve: {exc}", file=sys.stderr)
+        return 2
     print(f"Mixscope server listening on {runner.url}", flush=True)
     print(f"websocket: {runner.ws_url}", flush=True)
     print(f"board: {runner.board.path}", flush=True)
