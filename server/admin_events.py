@@ -29,6 +29,7 @@ MAX_OBSERVERS = 8        # admin streams open at once; one more is refused with 
 MAX_BATCH = 500          # events per frame
 MAX_FRAME_BYTES = 1 << 20  # a frame closes once it passes this many bytes
 TICK = 0.05              # seconds between two looks at an empty queue
+PING_INTERVAL = 10.0     # an observer that has not answered a ping within this many seconds is closed
 
 
 class AdminEvents(WebSocketHandler):
@@ -48,6 +49,16 @@ class AdminEvents(WebSocketHandler):
             self.set_status(503)
             self.set_header("Content-Type", "application/json")
             self.finish(json.dumps({"error": f"{MAX_OBSERVERS} admin event streams are open already"}))
+
+    # The server's node pinger is the hub's and Tornado's own is off for /ws; an observer is pinged here, so
+    # one that vanished without closing (a laptop asleep, a cut cable) frees its place among MAX_OBSERVERS.
+    @property
+    def ping_interval(self) -> float:
+        return PING_INTERVAL
+
+    @property
+    def ping_timeout(self) -> float:
+        return PING_INTERVAL
 
     def check_origin(self, origin: str) -> bool:
         return True  # not a browser endpoint: the bearer token, not a cookie, authenticates it

@@ -144,3 +144,23 @@ def test_the_reader_shows_a_dropped_connection_and_reconnects(tmp_path):
         stream.start()
         stream._thread.join(15)
         assert bad[-1] == "unauthorized"
+
+
+def test_an_observer_that_stops_answering_pings_frees_its_place(server, monkeypatch):
+    """A client that vanished without closing (it never reads again, so never answers a ping) is closed,
+    and its place among the bounded observers is free again."""
+    monkeypatch.setattr(admin_events.AdminEvents, "observers", 0)
+    monkeypatch.setattr(admin_events, "MAX_OBSERVERS", 1)
+    monkeypatch.setattr(admin_events, "PING_INTERVAL", 0.3)
+    silent = connect(server)
+    assert json.loads(silent.recv())["type"] == "snapshot"  # and never reads again
+    try:
+        deadline = time.monotonic() + 30
+        while admin_events.AdminEvents.observers:
+            assert time.monotonic() < deadline, "the silent observer still holds its place"
+            time.sleep(0.05)
+        second = connect(server)
+        assert json.loads(second.recv())["type"] == "snapshot"
+        second.close()
+    finally:
+        silent.close()
