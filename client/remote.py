@@ -11,6 +11,8 @@ clients. Qt-free: the panel adapts it in gui/remote.py.
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
+import re
 import shutil
 import tempfile
 import threading
@@ -142,6 +144,14 @@ class RemoteServer:
     def _download_record(self, election_id: str) -> str:
         """The published record as a local file (the server's path means nothing on this machine)."""
         _, raw = self.admin.fetch("GET", f"/api/elections/{urllib.parse.quote(election_id, safe='')}/record")
-        path = self._records / f"record-{election_id}.json"
+        path = self._records / record_file_name(election_id)
         path.write_bytes(raw)
         return str(path)
+
+
+def record_file_name(election_id: str) -> str:
+    """A local file name for a record: the id is the server's text, so anything but a plain id (a path, a
+    dot name) is replaced by its digest."""
+    if re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}", election_id) and ".." not in election_id:
+        return f"record-{election_id}.json"
+    return f"record-{hashlib.sha256(election_id.encode('utf-8', 'replace')).hexdigest()[:16]}.json"

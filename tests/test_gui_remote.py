@@ -126,3 +126,15 @@ def test_attaching_shows_the_servers_current_election_and_clients(qtbot, tmp_pat
     finally:
         win.close()
         remote.close()
+
+
+@pytest.mark.parametrize("election_id, kept", [
+    ("t_aIPMvG", True), ("W-ANBX90", True), ("../../.bashrc", False), ("/etc/passwd", False), ("..", False),
+    (".hidden", False), ("a/b", False), ("x" * 65, False), ("a\x00b", False)])
+def test_a_downloaded_record_is_named_by_a_plain_id_or_a_digest(election_id, kept):
+    """The publish result's election id is the server's text: it never leaves the records folder."""
+    from client.remote import record_file_name
+
+    name = record_file_name(election_id)
+    assert "/" not in name and "\x00" not in name and not name.startswith(".")
+    assert (name == f"record-{election_id}.json") == kept
