@@ -16,15 +16,29 @@ public encoding). MIXSCOPE_BACKEND=native|sodium chooses; the default is native 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import os
 import secrets
+import tempfile
 from typing import Any, Callable, Sequence
 
 import rbcl
 
 _sodium = rbcl._sodium  # the ctypes handle: calling it directly skips rbcl's per-call argument checks
+
+
+def _remove_loaded_copy(path: str) -> None:
+    """rbcl writes its bundled libsodium to a new temporary file on every import and never deletes it (2.7 MB per
+    process). The loaded library stays mapped once its file is unlinked, so the file can go at once. Only a copy
+    in the temporary directory is removed; where unlinking a loaded library fails (Windows), it stays."""
+    if os.path.dirname(os.path.abspath(path)) == os.path.abspath(tempfile.gettempdir()):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+_remove_loaded_copy(_sodium._name)
 
 try:
     from mixnet import _native  # optional: built at install when a C compiler is present
