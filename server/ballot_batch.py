@@ -43,6 +43,8 @@ def parse_batch(text: str) -> list:
         body = json.loads(text)
     except ValueError as exc:
         raise BatchRefused(400, f"the body is not valid JSON: {exc}") from None
+    except RecursionError:  # a RuntimeError: unanswered, it would pass for the pool shutting down
+        raise BatchRefused(400, "the body is JSON nested too deeply") from None
     if not isinstance(body, dict) or set(body) != {"ballots"} or not isinstance(body["ballots"], list):
         raise BatchRefused(400, 'a batch is a JSON object {"ballots": [{voter_id, ballot}, ...]} and nothing else',
                            not_a_batch=True)

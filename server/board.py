@@ -344,9 +344,21 @@ class Board:
     def open(cls, data_dir: str | os.PathLike[str] | None = None) -> "Board":
         return cls(data_dir=data_dir)
 
-    def close(self) -> None:
+    def checkpoint(self) -> None:
+        """Copy every committed transaction from the WAL into the database file and empty the WAL, so the file
+        alone holds the whole board (a copy of board.sqlite3 without its -wal loses nothing)."""
         with self._lock:
             if self._conn is not None:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        """Checkpoint and close; the last connection closing also removes the -wal and -shm files."""
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self.checkpoint()
+                except sqlite3.Error:  # busy (another process reads it): closing still keeps every commit
+                    pass
                 self._conn.close()
                 self._conn = None
 

@@ -3,6 +3,9 @@
 Pure Python, no I/O: the server and the nodes both use it. `split` cuts a text into frames; a
 `Reassembler` per connection joins them back, checking order, count, and the SHA-256 of the whole text,
 and abandons a transfer that breaks a rule (ProtocolError naming the transfer) or stalls (`expire`).
+
+Memory: a Reassembler holds at most `max_bytes` characters over all its open transfers and at most `max_open`
+transfers; a shared `Budget` bounds what all of them hold together (the whole server's reassembly memory).
 """
 
 from __future__ import annotations
@@ -66,17 +69,49 @@ class _Transfer:
     size: int = 0
 
 
+class Budget:
+    """Characters held by the open transfers of many Reassemblers together (one thread: the server's loop)."""
+
+    def __init__(self, limit: int):
+        self.limit, self.held = limit, 0
+
+    def take(self, size: int) -> bool:
+        if self.held + size > self.limit:
+            return False
+        self.held += size
+        return True
+
+    def give(self, size: int) -> None:
+        self.held -= size
+
+
 class Reassembler:
-    """Joins the chunk frames of one peer back into whole texts. Not thread-safe: one per connection."""
+    """Joins the chunk frames of one peer back into whole texts. Not thread-safe: one per connection.
+
+    `max_bytes` and `max_open` may be changed between frames (the server raises them once a node has joined)."""
 
     def __init__(self, stall_seconds: float = STALL_SECONDS, max_bytes: int = MAX_TRANSFER_BYTES,
-                 clock=time.monotonic):
+                 clock=time.monotonic, *, max_open: int = MAX_OPEN_TRANSFERS, budget: Budget | None = None):
         self.stall_seconds, self.max_bytes, self._clock = stall_seconds, max_bytes, clock
+        self.max_open, self.budget = max_open, budget
         self._open: dict[str, _Transfer] = {}
+        self.held = 0  # characters in this peer's open transfers
 
     @property
     def open_transfers(self) -> int:
         return len(self._open)
+
+    def _drop(self, transfer_id: str) -> None:
+        transfer = self._open.pop(transfer_id, None)
+        if transfer is not None:
+            self.held -= transfer.size
+            if self.budget is not None:
+                self.budget.give(transfer.size)
+
+    def clear(self) -> None:
+        """Abandon every open transfer (the connection is gone): their memory goes back to the budget."""
+        for transfer_id in list(self._open):
+            self._drop(transfer_id)
 
     def feed(self, frame: dict[str, Any]) -> str | None:
         """Take one chunk frame; return the whole text when its last chunk arrives, else None.
@@ -92,32 +127,38 @@ class Reassembler:
         try:
             index, count, sha256, data = _fields(frame)
         except ProtocolError:
-            self._open.pop(transfer_id, None)
+            self._drop(transfer_id)
             raise
         transfer = self._open.get(transfer_id)
         if transfer is None:
             if index != 0:
                 raise _broken(transfer_id, f"starts at chunk {index}, not 0 (out of order or already abandoned)")
-            if len(self._open) >= MAX_OPEN_TRANSFERS:
-                raise _broken(transfer_id, f"more than {MAX_OPEN_TRANSFERS} transfers open at once")
+            if len(self._open) >= self.max_open:
+                raise _broken(transfer_id, f"more than {self.max_open} transfers open at once")
             transfer = self._open[transfer_id] = _Transfer(count, sha256, now, now)
         elif count != transfer.count or sha256 != transfer.sha256:
-            del self._open[transfer_id]
+            self._drop(transfer_id)
             raise _broken(transfer_id, "count or sha256 changed within the transfer")
         elif index != len(transfer.parts):
-            del self._open[transfer_id]
+            self._drop(transfer_id)
             raise _broken(transfer_id, f"chunk {index} arrived, expected {len(transfer.parts)} (out of order,"
                           " repeated or missing)")
+        if self.held + len(data) > self.max_bytes:
+            self._drop(transfer_id)
+            raise _broken(transfer_id, f"larger than {self.max_bytes} characters (with this peer's other open "
+                          "transfers)")
+        if self.budget is not None and not self.budget.take(len(data)):
+            self._drop(transfer_id)
+            raise _broken(transfer_id, "the server holds as much unfinished transfer data as it allows; send it later")
         transfer.size += len(data)
-        if transfer.size > self.max_bytes:
-            del self._open[transfer_id]
-            raise _broken(transfer_id, f"larger than {self.max_bytes} characters")
+        self.held += len(data)
         transfer.parts.append(data)
         transfer.last_seen = now
         if index < count - 1:
             return None
-        del self._open[transfer_id]
-        text = "".join(transfer.parts)
+        parts = transfer.parts
+        self._drop(transfer_id)
+        text = "".join(parts)
         if _digest(text) != sha256:
             raise _broken(transfer_id, "sha256 of the joined text does not match (changed or truncated)")
         return text
@@ -127,7 +168,7 @@ class Reassembler:
         now = self._clock() if now is None else now
         stalled = [tid for tid, t in self._open.items() if now - t.last_seen > self.stall_seconds]
         for tid in stalled:
-            del self._open[tid]
+            self._drop(tid)
         return stalled
 
 

@@ -61,13 +61,25 @@ JOIN_ROLES = ("mixer", "trustee")  # roles that must present the join token and 
 NOT_SIGNED, BAD_SIGNATURE, REPLAYED, NOT_JOINED = "not_signed", "bad_signature", "replayed", "not_joined"
 BAD_JOIN = "bad_join"
 
+# Reassembly memory (docs/protocol.md, Transport). A client that has not said hello may send no chunks; one that
+# said a plain hello (voter, observer) gets one small transfer; a node that joined with the token and a signed
+# hello gets the full per-connection budget. All connections together hold at most SERVER_CHUNK_BYTES.
+GUEST_CHUNK_BYTES, GUEST_OPEN_TRANSFERS = 1 << 20, 1
+NODE_CHUNK_BYTES, NODE_OPEN_TRANSFERS = chunks.MAX_TRANSFER_BYTES, chunks.MAX_OPEN_TRANSFERS
+SERVER_CHUNK_BYTES = 1 << 30
+STALL_CHECK_SECONDS = 5.0  # how often stalled transfers are looked for (each expires after its stall time)
+
 
 class Hub:
     def __init__(self, channel: EventChannel, registry: ClientRegistry, ping_interval: float, *,
                  ping_timeout: float | None = None, board: board_mod.Board | None = None, join_token: str | None = None,
                  pool: concurrent.futures.Executor | None = None, data_dir: Path | None = None,
-                 message_limit: TokenBucketLimiter | None = None):
+                 message_limit: TokenBucketLimiter | None = None, hello_timeout: float | None = None,
+                 stall_seconds: float = chunks.STALL_SECONDS):
         self.channel = channel
+        self.hello_timeout = hello_timeout  # a websocket silent this long without a hello is closed
+        self.stall_seconds = stall_seconds
+        self.chunk_budget = chunks.Budget(SERVER_CHUNK_BYTES)
         # Inbound frames per client (None: no limit). Over it, frames are counted but neither parsed nor shown
         # in the traffic view, and the client hears `rate_limited` at most once a second.
         self.message_limit = message_limit
@@ -88,10 +100,12 @@ class Hub:
         # (Tornado's own pinger is off: server/webapp.py).
         self._silent_after = ping_interval + (ping_interval if ping_timeout is None else ping_timeout)
         self._last_pong: dict[str, float] = {}
+        self._stall_check = PeriodicCallback(self._expire_transfers, min(STALL_CHECK_SECONDS, stall_seconds) * 1000)
 
     def start(self) -> None:
         if self._pinger:
             self._pinger.start()
+        self._stall_check.start()
         if self.election is not None:
             asyncio.ensure_future(self.election.load())
 
@@ -106,7 +120,14 @@ class Hub:
         self._last_pong[info.id] = self._loop.time()
         self.channel.publish("client.connected", {"client": info.snapshot()}, info.id)
         self._ping(sock)
+        if self.hello_timeout:
+            self._loop.call_later(self.hello_timeout, self._hello_deadline, info, sock)
         return info
+
+    def _hello_deadline(self, info: ClientInfo, sock: "NodeSocket") -> None:
+        if self.sockets.get(info.id) is sock and info.role is None:
+            self.log("warning", f"{info.id} said no hello in {self.hello_timeout:g} s: closed", info.id)
+            self.disconnect(info.id, "no hello")
 
     def disconnected(self, sock: "NodeSocket", code: int | None, reason: str | None) -> None:
         info = sock.client
@@ -115,7 +136,9 @@ class Hub:
         del self.sockets[info.id]
         self.registry.remove(info.id)
         self.identities.pop(info.id, None)
-        self._reassemblers.pop(info.id, None)
+        reassembler = self._reassemblers.pop(info.id, None)
+        if reassembler is not None:
+            reassembler.clear()
         if self.election is not None:
             self.election.node_gone(info.id)
         self._stats_published.pop(info.id, None)
@@ -168,7 +191,15 @@ class Hub:
         self.send(info.id, {**protocol.error_reply(reason, detail), "ref": ref})
 
     def _on_chunk(self, info: ClientInfo, message: dict[str, Any]) -> None:
-        reassembler = self._reassemblers.setdefault(info.id, chunks.Reassembler())
+        if info.role is None:
+            self._refuse(info, chunks.BAD_CHUNK, "say hello before sending chunks", "chunk")
+            return
+        reassembler = self._reassemblers.get(info.id)
+        if reassembler is None:
+            reassembler = self._reassemblers[info.id] = chunks.Reassembler(self.stall_seconds, budget=self.chunk_budget)
+        joined = info.id in self.identities
+        reassembler.max_bytes = NODE_CHUNK_BYTES if joined else GUEST_CHUNK_BYTES
+        reassembler.max_open = NODE_OPEN_TRANSFERS if joined else GUEST_OPEN_TRANSFERS
         try:
             text = reassembler.feed(message)
         except protocol.ProtocolError as exc:
@@ -274,6 +305,14 @@ class Hub:
             raise signing.SignatureError(checked.signature_error)
         self._log_signed(message, key, None if checked is None else checked.body)
 
+    def _expire_transfers(self) -> None:
+        """Drop transfers with no chunk for the stall time, even from a client that sends nothing more."""
+        for client_id, reassembler in list(self._reassemblers.items()):
+            for transfer_id in reassembler.expire():
+                detail = f"transfer {transfer_id[:64]!r} abandoned: no chunk for {self.stall_seconds:g} s"
+                self.log("warning", f"{client_id}: {detail}", client_id)
+                self.send(client_id, {**protocol.error_reply(chunks.BAD_CHUNK, detail), "ref": "chunk"})
+
     def ponged(self, sock: "NodeSocket", data: bytes) -> None:
         info = sock.client
         info.last_seen = time.time()
@@ -374,6 +413,7 @@ class Hub:
         """Close every websocket (1001 going away); cut the ones that do not finish the handshake in time."""
         if self._pinger:
             self._pinger.stop()
+        self._stall_check.stop()
         if self.election is not None:
             self.election.close()
         for pending in self._pending.values():

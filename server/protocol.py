@@ -99,6 +99,8 @@ def parse_message(
         message = json.loads(frame)
     except ValueError:
         raise ProtocolError(NOT_JSON, f"frame is not JSON; {PROTOCOL_HINT}") from None
+    except RecursionError:  # [[[[...: deeper than the parser's recursion limit
+        raise ProtocolError(NOT_JSON, "frame is JSON nested too deeply") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise ProtocolError(BAD_SHAPE, 'a message must be a JSON object with a string "type" field')
     kind = message["type"]

@@ -23,8 +23,10 @@ from tornado.netutil import bind_sockets
 from server import bridge, token_file
 from server.admin_jobs import close_jobs
 from server.board import Board
+from server.chunks import STALL_SECONDS
 from server.bridge import BridgeError
 from server.events import EventChannel
+from server.hosts import HostPolicy
 from server.hub import Hub
 from server.ratelimit import BallotLimits, TokenBucketLimiter
 from server.registry import ClientRegistry
@@ -47,14 +49,22 @@ def background_priority() -> None:
 # Inbound websocket frames per client: far above any node (a 10,000-ciphertext answer is ~20 chunk frames;
 # progress is a few per second) and the seed's clients, far below a flood.
 MESSAGE_RATE, MESSAGE_BURST = 1_000.0, 2_000.0
+# A TCP connection that sends no complete request head for this long is closed (slow or silent clients);
+# a websocket that has not said hello by then is closed too (Hub).
+IDLE_SECONDS = 30.0
 
 
 class ServerRunner:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, channel: EventChannel | None = None,
                  data_dir: str | None = None, *, ping_interval: float = 5.0, ping_timeout: float | None = None,
                  ballot_limits: BallotLimits | None = None, tls: ssl.SSLContext | None = None,
-                 message_rate: float = MESSAGE_RATE, message_burst: float = MESSAGE_BURST):
+                 message_rate: float = MESSAGE_RATE, message_burst: float = MESSAGE_BURST,
+                 allowed_hosts: tuple[str, ...] = (), idle_seconds: float = IDLE_SECONDS,
+                 stall_seconds: float = STALL_SECONDS):
         self.host = host
+        self.hosts = HostPolicy(host, allowed_hosts)  # Host/Origin allow-list (server/hosts.py)
+        self.idle_seconds = idle_seconds
+        self.stall_seconds = stall_seconds  # a chunk transfer with no chunk this long is dropped (server/chunks.py)
         self.port = port
         self.channel = channel or EventChannel()
         self.data_dir = data_dir
@@ -69,7 +79,7 @@ class ServerRunner:
         # Hex, not urlsafe base64: a token that starts with "-" reads as an option on a command line
         # (`mixscope node --join-token -x…` failed one time in 64).
         self._admin_token: str | None = None  # kept beside the board (server/token_file.py), read on first use
-        self.join_token = secrets.token_hex(32)
+        self._join_token: str | None = None  # likewise
         self.registry = ClientRegistry()  # outlives restarts, so client ids never repeat
         self.running = False
         self._lifecycle = threading.Lock()
@@ -99,6 +109,17 @@ class ServerRunner:
             token = token_file.load_or_create(self.board.path.parent, token_file.ADMIN_TOKEN)
             with self._board_lock:
                 self._admin_token = token
+        return token
+
+    @property
+    def join_token(self) -> str:
+        """The nodes' join token, kept (mode 0600) beside the board, so a restarted server lets its nodes back in."""
+        with self._board_lock:
+            token = self._join_token
+        if token is None:
+            token = token_file.load_or_create(self.board.path.parent, token_file.JOIN_TOKEN)
+            with self._board_lock:
+                self._join_token = token
         return token
 
     @property
@@ -148,6 +169,15 @@ class ServerRunner:
             if self._thread.is_alive():
                 raise RuntimeError(f"server thread did not stop within {timeout} s")
             self._thread = None
+            self._board.checkpoint()  # the database file alone now holds everything (restart and quit alike)
+
+    def close(self) -> None:
+        """Stop and close the board (checkpointed; its -wal and -shm files go): the end of the runner's life."""
+        self.stop()
+        with self._board_lock:
+            board, self._board = self._board, None
+        if board is not None:
+            board.close()
 
     def restart(self) -> None:
         self.stop()
@@ -211,6 +241,7 @@ class ServerRunner:
         self._stop_requested = asyncio.Event()
         self._hub = Hub(self.channel, self.registry, self.ping_interval, ping_timeout=self.ping_timeout,
                         board=self.board, join_token=self.join_token, pool=pool, data_dir=self.board.path.parent,
+                        hello_timeout=self.idle_seconds, stall_seconds=self.stall_seconds,
                         message_limit=TokenBucketLimiter(self.message_rate, self.message_burst)
                         if self.message_rate else None)
         self._hub.secrets += (self.admin_token,)  # never shown in traffic or logs, even inside a bad frame
@@ -218,8 +249,10 @@ class ServerRunner:
         web = WebContext(call=self.call, admin_token=self.admin_token, board=self.board, channel=self.channel,
                          pool=pool, join_token=self.join_token)
         flask_app = create_flask_app(web, self.ballot_limits)
-        app = create_tornado_app(self._hub, flask_app, executor)
-        http = HTTPServer(app, xheaders=False, ssl_options=self.tls)
+        app = create_tornado_app(self._hub, flask_app, executor, self.hosts)
+        # idle_connection_timeout also bounds the wait for a request's head; body_timeout the wait for its body
+        http = HTTPServer(app, xheaders=False, ssl_options=self.tls, idle_connection_timeout=self.idle_seconds,
+                          body_timeout=max(self.idle_seconds, 60.0))
         http.add_sockets(sockets)
         self._hub.start()
         self.channel.publish("server.started", {"url": self.url, "ws_url": self.ws_url, "host": self.host,

@@ -3,22 +3,13 @@ SIGINT/SIGTERM, then stops cleanly. Log events go to stderr, one line each."""
 
 from __future__ import annotations
 
-import ipaddress
 import signal
 import sys
 import threading
 
 from server import tls, token_file
+from server.hosts import is_loopback
 from server.runner import ServerRunner
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def run(args) -> int:

@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 
 ADMIN_TOKEN = "admin_token"
+JOIN_TOKEN = "join_token"  # likewise, so the mixers and trustees that were running get back in after a restart
 _TOKEN = re.compile(r"[0-9a-f]{64}")
 
 

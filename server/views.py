@@ -7,6 +7,7 @@ The URL of each view is in server/routes.py, the one route table.
 from __future__ import annotations
 
 import concurrent.futures
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -14,7 +15,7 @@ from typing import Any, Callable
 from flask import current_app, jsonify, render_template, request, send_from_directory
 
 from server.board import Board
-from server.bridge import BridgeError
+from server.bridge import MAX_MIX_TIMEOUT, BridgeError
 from server.election import states
 from server.events import EventChannel
 
@@ -55,11 +56,7 @@ def over():
     """The seed's `/over`: run the mix cascade of the latest election when it is closed (or resume one that
     is mixing); otherwise ask every mixer to mix, as the skeleton did, and return what they answered."""
     body = request.get_json(silent=True) if request.method == "POST" else None
-    timeout = (body or {}).get("timeout", request.args.get("timeout", 10.0))
-    try:
-        timeout = float(timeout)
-    except (TypeError, ValueError):
-        raise HttpError(400, "timeout must be a number") from None
+    timeout = seconds((body if isinstance(body, dict) else {}).get("timeout", request.args.get("timeout", 10.0)))
     elections = context().board.list_elections()
     if elections and states.may_run(states.MIX, elections[-1].state):
         return jsonify(call_bridge("election.mix", {"election_id": elections[-1].id}, wait=max(timeout, 3600)))
@@ -83,10 +80,19 @@ def admin_action(action: str):
         raise HttpError(400, "the body must be a JSON object")
     if not isinstance(args or {}, dict):
         raise HttpError(400, "the body must be a JSON object")
-    wait = 10.0
-    if action == "mix" and isinstance((args or {}).get("timeout"), (int, float)):
-        wait = float(args["timeout"])
+    wait = seconds(args["timeout"]) if action == "mix" and "timeout" in (args or {}) else 10.0
     return jsonify(call_bridge(action, args or {}, wait=wait + 5))
+
+
+def seconds(value: Any) -> float:
+    """An admin's timeout argument (number or numeric text): finite, in (0, MAX_MIX_TIMEOUT]; else 400."""
+    try:
+        number = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if not 0 < number <= MAX_MIX_TIMEOUT:  # NaN fails every comparison; inf and 1e309 are over the bound
+        raise HttpError(400, f"timeout must be a number of seconds in (0, {MAX_MIX_TIMEOUT:g}]")
+    return number
 
 
 def call_bridge(action: str, args: dict[str, Any], wait: float) -> dict[str, Any]:

@@ -87,7 +87,7 @@ def _parse(text: str):
     """A small body, parsed; a JSON text that does not parse gives "" (refused below as not an object)."""
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
 
 

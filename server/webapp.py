@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from server import page_errors, protocol, ratelimit
 from server.admin_auth import ADMIN_PATHS, UNAUTHORIZED, AdminGate, bearer_ok
+from server.hosts import SECURITY_HEADERS, HostPolicy
 from server.hub import Hub
 from server.ratelimit import BallotLimits
 from server.routes import FLASK_ROUTES, TORNADO_ROUTES
@@ -26,6 +27,9 @@ def create_flask_app(web_context: WebContext, ballot_limits: BallotLimits | None
     # static_folder=None: the stylesheet is served by the route table's /static/ route like every other URL.
     app = Flask("mixscope", root_path=str(Path(__file__).resolve().parent), static_folder=None)
     app.secret_key = secrets.token_bytes(32)
+    app.config["SESSION_COOKIE_SAMESITE"] = "Strict"  # the form's CSRF cookie never rides a cross-site request
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.after_request(_secure_headers)
     app.extensions["mixscope"] = web_context
     app.extensions[ratelimit.EXTENSION] = ratelimit.BallotRateLimiter(ballot_limits)
     for route in FLASK_ROUTES:
@@ -35,6 +39,8 @@ def create_flask_app(web_context: WebContext, ballot_limits: BallotLimits | None
     app.register_error_handler(ratelimit.RateLimited, lambda exc: (
         jsonify(error=exc.error, retry_after=exc.retry_after), 429, {"Retry-After": str(exc.retry_after)}))
     app.register_error_handler(HTTPException, _http_exception)
+    # get_json() lets a RecursionError through (nesting deeper than the parser's limit): the client's mistake
+    app.register_error_handler(RecursionError, lambda exc: (jsonify(error="the body is JSON nested too deeply"), 400))
     app.register_error_handler(Exception, _internal_error)
     return app
 
@@ -56,6 +62,12 @@ def _http_exception(exc: HTTPException):
         body, status = page_errors.error_page(exc.code or 500, exc.description or exc.name)
         return body, status, [(k, v) for k, v in exc.get_headers() if k.lower() == "allow"]
     return jsonify(error=exc.name.lower(), detail=exc.description), exc.code
+
+
+def _secure_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def _internal_error(exc: Exception):
@@ -84,7 +96,36 @@ class _QuietWSGIContainer(WSGIContainer):
         pass
 
 
-def create_tornado_app(hub: Hub, flask_app: Flask, executor: ThreadPoolExecutor) -> tornado.web.Application:
+class _RefusedHost(tornado.web.RequestHandler):
+    """The answer to a request for a foreign Host/Origin (server/hosts.py), whatever its method or path."""
+
+    def initialize(self, reason: str) -> None:
+        self.reason = reason
+
+    def prepare(self) -> None:
+        self.set_status(403)
+        for name, value in SECURITY_HEADERS.items():
+            self.set_header(name, value)
+        self.finish({"error": "host_not_allowed", "detail": self.reason})
+
+
+class _GuardedApplication(tornado.web.Application):
+    """Checks Host and Origin once, before any route (the websocket and every Flask view alike)."""
+
+    def __init__(self, handlers, hosts: HostPolicy | None, **settings):
+        super().__init__(handlers, **settings)
+        self.hosts = hosts
+
+    def find_handler(self, request, **kwargs):
+        if self.hosts is not None:
+            reason = self.hosts.refusal(request.host, request.headers.get("Origin"))
+            if reason is not None:
+                return self.get_handler_delegate(request, _RefusedHost, {"reason": reason})
+        return super().find_handler(request, **kwargs)
+
+
+def create_tornado_app(hub: Hub, flask_app: Flask, executor: ThreadPoolExecutor,
+                       hosts: HostPolicy | None = None) -> tornado.web.Application:
     # Flask runs on the executor's threads, never on the loop thread, so a slow view cannot stall websockets.
     wsgi = _QuietWSGIContainer(flask_app, executor=executor)
     handlers = [(path, handler, {"hub": hub}) for path, handler in TORNADO_ROUTES]
@@ -93,8 +134,9 @@ def create_tornado_app(hub: Hub, flask_app: Flask, executor: ThreadPoolExecutor)
     # The hub pings every client itself (round-trip times) and drops one silent for interval + timeout;
     # Tornado's own pinger is off: since 6.5 it closes a connection whose pong is later than one interval,
     # which drops a node that is busy parsing a large request on a loaded machine.
-    return tornado.web.Application(
+    return _GuardedApplication(
         handlers,
+        hosts,
         websocket_ping_interval=0,
         websocket_max_message_size=protocol.TRANSPORT_MAX_BYTES,
         log_function=_log_request(hub),

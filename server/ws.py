@@ -20,6 +20,8 @@ class NodeSocket(WebSocketHandler):
     def on_message(self, message: str | bytes) -> None:
         try:
             self.hub.received(self, message)
+        except RecursionError:  # a frame that parsed but is nested too deeply for the checks behind the parser
+            self.hub.send(self.client.id, protocol.error_reply(protocol.NOT_JSON, "frame is JSON nested too deeply"))
         except Exception as exc:  # a server bug: tell the sender and the log, keep the connection
             self.hub.log("error", f"handling a frame from {self.client.id} failed: {exc!r}", self.client.id)
             self.hub.send(self.client.id, protocol.error_reply("internal_error", "the server failed on this frame"))
