@@ -53,7 +53,8 @@ def run(args) -> int:
     app.setApplicationName("Mixscope")
     app.setDesktopFileName("mixscope")  # resources/mixscope.desktop: the desktop matches the window to it
     if not connect:
-        runner = ServerRunner(port=getattr(args, "port", 0) or 0, tls=context)  # TLS: https and wss
+        runner = ServerRunner(port=getattr(args, "port", 0) or 0, tls=context,  # TLS: https and wss
+                              allowed_hosts=tuple(getattr(args, "allowed_host", None) or ()))
     window = MainWindow(runner, QSettings())
     fit_to_screen(window, *DEFAULT_SIZE)  # never larger than the screen (a 1280×720 projector)
     if connect:

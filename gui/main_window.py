@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QActionGroup, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QDialog, QDockWidget, QFileDialog, QFrame, QGroupBox, \
-    QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMainWindow, QScrollArea, QSplitter, \
+    QHBoxLayout, QInputDialog, QLineEdit, QMainWindow, QScrollArea, QSplitter, \
     QToolBar, QVBoxLayout, QWidget
 
 from gui import icons
@@ -32,7 +32,7 @@ from gui.models.traffic import ROW_ROLE, QuickFilter, TrafficFilter, TrafficMode
 from gui.process_manager import ProcessManager
 from gui.server_bar import ServerBar
 from gui.theme import ThemeManager
-from gui.views import live_table, log_view
+from gui.views import PlainLabel, live_table, log_view
 
 DEFAULT_MESSAGE = '{"type": "ping"}'
 # Bump when docks, toolbars or splitters change: a layout saved by an older panel is then ignored (restoring
@@ -109,7 +109,7 @@ class MainWindow(QMainWindow):
         self.follow_check = QCheckBox("Follow")
         self.follow_check.setObjectName("traffic_follow")
         self.follow_check.setChecked(True)
-        self.traffic_count = QLabel()
+        self.traffic_count = PlainLabel()
         self.traffic_count.setObjectName("traffic_count")
         self.client_combo = _quick_combo("traffic_client_filter", "all clients", self.client_quick)
         self.type_combo = _quick_combo("traffic_type_filter", "all types", self.type_quick)
@@ -491,7 +491,7 @@ class MainWindow(QMainWindow):
         self.pump.close()
         self.processes.stop_all()
         try:
-            self.runner.stop()
+            self.runner.close()  # stops it and closes the board (checkpointed: no -wal or -shm left behind)
         except Exception as exc:  # quitting anyway; say why the server did not stop cleanly
             print(f"mixscope: server stop failed: {exc}")
 

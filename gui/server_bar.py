@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QToolButton, QWidget
+
+from gui.views import PlainLabel
 
 
 class ServerBar(QWidget):
     def __init__(self, copy_token: QAction, parent=None):
         super().__init__(parent)
         self.setObjectName("server_bar")
-        self.state_label = QLabel("stopped")
+        self.state_label = PlainLabel("stopped")
         self.state_label.setObjectName("server_state")
         self.url_edit = self._readonly("server_url", "server not running")
         self.ws_edit = self._readonly("server_ws_url", "")
@@ -24,15 +26,15 @@ class ServerBar(QWidget):
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
-        layout.addWidget(QLabel("Server:"))
+        layout.addWidget(PlainLabel("Server:"))
         layout.addWidget(self.state_label)
         layout.addSpacing(12)
-        layout.addWidget(QLabel("URL"))
+        layout.addWidget(PlainLabel("URL"))
         layout.addWidget(self.url_edit, 2)
-        layout.addWidget(QLabel("WS"))
+        layout.addWidget(PlainLabel("WS"))
         layout.addWidget(self.ws_edit, 2)
         layout.addSpacing(12)
-        layout.addWidget(QLabel("Admin token"))
+        layout.addWidget(PlainLabel("Admin token"))
         layout.addWidget(self.token_edit, 1)
         layout.addWidget(self.copy_button)
 

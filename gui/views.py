@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractItemModel
+import html
+
+from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPlainTextEdit, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QPlainTextEdit, QTableView
+
+
+class PlainLabel(QLabel):
+    """A label that never renders its text as HTML. A plain QLabel guesses, so a mixer named
+    `<b style="color:green">verified</b>` would show as a green "verified": node and voter text goes here."""
+
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setText(text)
+
+
+def plain_tooltip(text: str) -> str:
+    """A tooltip showing `text` literally (tooltips guess rich text like labels, and have no plain mode)."""
+    return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>" if text else ""
 
 
 def live_table(model: QAbstractItemModel, name: str, widths: dict[int, int] | None = None,

@@ -84,6 +84,8 @@ def _randomness_context(public_key: bytes, election_id: str, voter_id: str, ct: 
 def verify_ballot(public_key: bytes, election_id: str, voter_id: str, ballot: Ballot) -> None:
     """Raise ProofError with a reason unless the proof of randomness holds for this voter in this election."""
     ct = ballot.ciphertext
+    if group.IDENTITY in (ct.a, ct.b):  # a = identity: randomness 0, so b is the vote in clear
+        raise ProofError("ballot ciphertext has an identity component")
     try:
         proofs.schnorr_verify(ct.a, ballot.randomness_proof, _randomness_context(public_key, election_id, voter_id, ct))
     except ProofError as exc:

@@ -89,6 +89,7 @@ def _add_gui(sub) -> None:
                                                       "server (its actions go through the admin API)")
     gui.add_argument("--token", help="admin token for --connect (default: $MIXSCOPE_TOKEN)")
     gui.add_argument("--cafile", help="CA certificate (PEM) to trust for an https:// --connect URL")
+    _allowed_host_flag(gui)
 
 
 def _add_serve(sub) -> None:
@@ -98,6 +99,13 @@ def _add_serve(sub) -> None:
     serve.add_argument("--data-dir", help="bulletin board directory (default: the per-user data directory)")
     serve.add_argument("--certfile", help="TLS certificate (PEM): serve https and wss")
     serve.add_argument("--keyfile", help="TLS private key (PEM) for --certfile")
+    _allowed_host_flag(serve)
+
+
+def _allowed_host_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                        help="a host name browsers and nodes may use for this server, besides its address "
+                             "(repeatable; loopback names are always allowed on loopback)")
 
 
 def _add_node(sub) -> None:
@@ -123,7 +131,7 @@ def _add_demo(sub) -> None:
     demo.add_argument("--threshold", type=int, default=2, help="trustees needed to decrypt")
     demo.add_argument("--candidates", nargs="+", help="candidate names (default: alice bob carol)")
     demo.add_argument("--cheat", choices=["drop", "replace", "swap"], help="mixer-1 spoils its stage")
-    demo.add_argument("--data-dir", help="board and record directory (default: a new temporary one)")
+    demo.add_argument("--data-dir", help="board and record directory (default: a new folder under the per-user data directory)")
     demo.add_argument("--full-verify", action="store_true",
                       help="re-verify every proof when publishing, as `mixscope verify` does (default: the ballot, "
                            "stage and share proofs the server checked on arrival are not checked twice)")

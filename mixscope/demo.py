@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import platformdirs
+
 from client.voters import simulate_voters_in_child
 from mixnet.group import backend
 from mixscope.cli import UsageError
@@ -105,13 +107,21 @@ def wait_for_nodes(runner, roles: dict[str, int], timeout: float = 60.0) -> None
         time.sleep(0.1)
 
 
+def demo_folder() -> Path:
+    """A new folder for one demo's board and record under the per-user data directory: the record is the
+    demo's result (`mixscope verify` reads it), so it is kept, and the temporary directory stays clean."""
+    parent = Path(platformdirs.user_data_dir("mixscope")) / "demos"
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=time.strftime("demo-%Y%m%d-%H%M%S-"), dir=parent))
+
+
 def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates: list[str],
              cheat: str | None = None, data_dir: str | None = None, progress=None,
              full_verify: bool = False) -> dict[str, Any]:
     from server.runner import ServerRunner
 
     say = progress or (lambda text: None)
-    data = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="mixscope-demo-"))
+    data = Path(data_dir) if data_dir else demo_folder()
     runner = ServerRunner(port=0, data_dir=str(data))
     phases: dict[str, float] = {}
 
@@ -154,7 +164,7 @@ def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates
         status = runner.call("election.status", {"election_id": eid}).result(60)
     finally:
         nodes.stop()
-        runner.stop()
+        runner.close()
     expected = [choices.count(i) for i in range(len(candidates))]
     return {
         "election_id": eid,

@@ -26,7 +26,8 @@ def run(args) -> int:
         print(f"warning: binding {args.host} without TLS exposes the server beyond this machine in clear text "
               "(tokens and ballots readable on the network); pass --certfile/--keyfile, use a firewall or keep "
               "the default 127.0.0.1.", file=sys.stderr, flush=True)
-    runner = ServerRunner(host=args.host, port=args.port, data_dir=getattr(args, "data_dir", None), tls=context)
+    runner = ServerRunner(host=args.host, port=args.port, data_dir=getattr(args, "data_dir", None), tls=context,
+                          allowed_hosts=tuple(getattr(args, "allowed_host", None) or ()))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -46,6 +47,6 @@ def run(args) -> int:
             for event in logs.drain():
                 print(f"[{event.data['level']}] {event.data['text']}", file=sys.stderr, flush=True)
     finally:
-        runner.stop()
+        runner.close()  # the board is checkpointed and closed: board.sqlite3 alone holds everything
         print("stopped", flush=True)
     return 0

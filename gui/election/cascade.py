@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QScrollArea, QSizePolicy, QVBoxLayout, \
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QScrollArea, QSizePolicy, QVBoxLayout, \
     QWidget
 
 from gui.election.tracker import ElectionInfo, StageInfo
+from gui.views import PlainLabel, plain_tooltip
 
 _STYLE = """
 StageCard { border: 2px solid palette(mid); border-radius: 8px; }
@@ -38,17 +39,17 @@ class StageCard(QFrame):
         self.setObjectName(f"stage_card_{key}")
         self.setMinimumWidth(120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.title = QLabel(title)
+        self.title = PlainLabel(title)
         self.title.setObjectName("stage_title")
         self.title.setStyleSheet("font-weight: bold;")
-        self.state_label = QLabel("waiting")
+        self.state_label = PlainLabel("waiting")
         self.state_label.setObjectName("stage_state")
         self.bar = QProgressBar()
         self.bar.setObjectName("stage_progress")
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
         self.bar.setMaximumHeight(10)
-        self.detail = QLabel("")
+        self.detail = PlainLabel("")
         self.detail.setObjectName("stage_detail")
         self.detail.setWordWrap(True)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -66,7 +67,7 @@ class StageCard(QFrame):
         self.state_label.setText(state)
         self.bar.setValue(round(1000 * max(0.0, min(1.0, fraction))))
         self.detail.setText(detail)
-        self.detail.setToolTip(detail)
+        self.detail.setToolTip(plain_tooltip(detail))
         if self.property("state") != state:
             for widget in (self, self.state_label):
                 widget.setProperty("state", state)
@@ -103,7 +104,7 @@ class CascadeView(QScrollArea):
         keys = ["ballots", *(f"mix{i}" for i in range(stage_count)), "trustees", "tally"]
         for position, key in enumerate(keys):
             if position:
-                arrow = QLabel("→")
+                arrow = PlainLabel("→")
                 arrow.setStyleSheet("font-size: 20px;")
                 arrow.setAlignment(Qt.AlignmentFlag.AlignCenter)
                 self._row.addWidget(arrow)

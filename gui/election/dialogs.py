@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, \
-    QPlainTextEdit, QSpinBox
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QPlainTextEdit, QSpinBox
+
+from gui.views import PlainLabel
 
 CHEATS = ("drop", "replace", "swap")
 
@@ -71,7 +72,7 @@ class NewElectionDialog(QDialog):
         if spec.cheat_mixer is not None:
             self.cheat_mixer.setCurrentIndex(spec.cheat_mixer + 1)
             self.cheat_mode.setCurrentText(spec.cheat or CHEATS[0])
-        self.problem = QLabel("")
+        self.problem = PlainLabel("")
         self.problem.setObjectName("election_problem")
         self.problem.setStyleSheet("color: #dc2626;")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)

@@ -7,14 +7,14 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSplitter, QTabWidget, QToolBar, QVBoxLayout, \
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QSplitter, QTabWidget, QToolBar, QVBoxLayout, \
     QWidget
 
 from gui.election.cascade import CascadeView
 from gui.election.graphs import RateGraphs
 from gui.election.results import ChecksModel, ResultsChart, ResultsModel
 from gui.election.tracker import ElectionTracker
-from gui.views import live_table
+from gui.views import PlainLabel, live_table
 
 BUTTONS = ("action_election_new", "action_election_spawn", "action_election_keygen", "action_election_voters",
            "action_election_close", "action_election_mix", "action_election_decrypt", "action_election_verify",
@@ -37,10 +37,10 @@ class ElectionPanel(QWidget):
         self.caption.setStyleSheet("padding: 4px; border-left: 4px solid #3b82f6;")
         self.caption.hide()
         self.caption.setFixedHeight(2 * self.caption.fontMetrics().lineSpacing() + 12)  # two wrapped lines
-        self.title = QLabel("No election yet: New election (Ctrl+Shift+N)")
+        self.title = PlainLabel("No election yet: New election (Ctrl+Shift+N)")
         self.title.setObjectName("election_title")
         self.title.setStyleSheet("font-weight: bold;")
-        self.state_label = QLabel("")
+        self.state_label = PlainLabel("")
         self.state_label.setObjectName("election_state")
         self.voters_bar = QProgressBar()
         self.voters_bar.setObjectName("voters_progress")
@@ -71,7 +71,7 @@ class ElectionPanel(QWidget):
         results_tab.setSizes([700, 320])
         self.checks = ChecksModel(self)
         self.checks_view = live_table(self.checks, "checks_view", {0: 330, 1: 60})
-        self.checks_summary = QLabel("Not verified yet")
+        self.checks_summary = PlainLabel("Not verified yet")
         self.checks_summary.setObjectName("checks_summary")
         report_tab = QWidget()
         report_layout = QVBoxLayout(report_tab)
@@ -171,7 +171,7 @@ class ElectionPanel(QWidget):
 
 
 
-class _Caption(QLabel):
+class _Caption(PlainLabel):
     """A wrapped label that does not claim height-for-width: if it did, the dock's scroll area would lay the
     whole panel out at its preferred height (clipping the plots) instead of fitting it to the dock."""
 

@@ -48,7 +48,8 @@ def export_session(folder: str | os.PathLike, rows: Iterable[TrafficRow], record
     count = 0
     with open(target / TRAFFIC, "w", encoding="utf-8") as out:
         for row in rows:
-            out.write(json.dumps(asdict(row), ensure_ascii=False, separators=(",", ":")) + "\n")
+            # ASCII escapes: a lone surrogate in a client name has no UTF-8 form, but it has a JSON one
+            out.write(json.dumps(asdict(row), separators=(",", ":")) + "\n")
             count += 1
     if isinstance(record, (str, os.PathLike)):
         shutil.copyfile(record, target / RECORD)
