@@ -175,6 +175,10 @@ def _add_bench(sub) -> None:
     load.add_argument("--skip-websockets", action="store_true", help="only the ballots part")
     load.add_argument("--skip-ballots", action="store_true", help="only the websocket part")
     _json_flag(load)
+    attack = bench_sub.add_parser("attack", help="hostile input against a real `mixscope serve`: answers and RSS")
+    attack.add_argument("--recover", type=seconds, default=60.0, help="seconds to watch RSS return after an attack")
+    attack.add_argument("--idle-wait", type=seconds, default=40.0, help="seconds to wait for a silent TCP client's close")
+    _json_flag(attack)
 
 
 def _add_vote(sub) -> None:
