@@ -95,6 +95,8 @@ def verify_ballot(public_key: bytes, election_id: str, voter_id: str, ballot: Ba
 def ballots_hold(public_key: bytes, election_id: str, items: Sequence[tuple[str, Ballot]]) -> bool:
     """True when every (voter id, ballot)'s proof of randomness holds, checked as one randomly weighted
     product of powers. False: at least one does not; verify_ballot on each says which and why."""
+    if any(group.IDENTITY in (ballot.ciphertext.a, ballot.ciphertext.b) for _, ballot in items):
+        return False  # a valid proof does not make such a ballot acceptable: verify_ballot refuses it
     statements = [(ballot.ciphertext.a, ballot.randomness_proof,
                    _randomness_context(public_key, election_id, voter_id, ballot.ciphertext))
                   for voter_id, ballot in items]

@@ -236,3 +236,18 @@ def test_a_ballot_with_an_identity_component_is_refused(server):
                            {"ballots": [{"voter_id": "v1", "ballot": ballot.to_json()}]})
     assert body["results"][0]["status"] == 422
     assert server.board.count_ballots(eid) == 0
+
+
+def test_the_verifier_fails_a_record_with_an_identity_ballot_even_in_a_batch():
+    from mixnet import group, verifier
+
+    public_key = group.base_mul(group.random_scalar())
+    good = [ballots.cast(public_key, "e", f"v{k}", 3, k % 3) for k in range(5)]
+    ct = elgamal.encrypt(public_key, elgamal.encode_choice(1), 0)
+    bad = ballots.Ballot(ct, proofs.schnorr_prove(0, ballots._randomness_context(public_key, "e", "v9", ct)))
+    items = [(f"v{k}", b) for k, b in enumerate(good)] + [("v9", bad)]
+    assert ballots.ballots_hold(public_key, "e", items[:-1])
+    assert not ballots.ballots_hold(public_key, "e", items)
+    jobs = [(k, public_key, "e", {"voter": voter, **ballot.to_json()}) for k, (voter, ballot) in enumerate(items)]
+    checks = verifier._ballot_batch(jobs)
+    assert [c.ok for c in checks] == [True] * 5 + [False] and "identity" in checks[-1].reason
