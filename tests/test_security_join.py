@@ -10,8 +10,9 @@ from test_election_hub import ScriptedNode
 
 
 def _board_bytes(server) -> bytes:
-    folder = server.board.path.parent  # every file but the token's own (kept there, mode 0600, on purpose)
-    return b"".join(p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and p.name != "join_token")
+    folder = server.board.path.parent  # every file but the tokens' own (kept there, mode 0600, on purpose)
+    return b"".join(p.read_bytes() for p in sorted(folder.iterdir())
+                    if p.is_file() and p.name not in ("admin_token", "join_token"))
 
 
 def test_the_join_token_is_not_signed_so_stripping_it_keeps_the_signature_valid():

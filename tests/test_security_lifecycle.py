@@ -106,7 +106,7 @@ def test_sigterm_of_serve_leaves_everything_in_the_database_file(tmp_path):
     serve = Serve(tmp_path / "board")
     _cast(serve, eid, public_key, 12)
     assert serve.stop() == 0
-    assert sorted(p.name for p in (tmp_path / "board").iterdir()) == ["board.sqlite3", "join_token"]
+    assert sorted(p.name for p in (tmp_path / "board").iterdir()) == ["admin_token", "board.sqlite3", "join_token"]
     with _copy_of_the_file_alone(tmp_path / "board" / "board.sqlite3", tmp_path / "copy") as copy:
         assert copy.count_ballots(eid) == 12
         assert copy.get_election(eid).state == "voting"
@@ -122,7 +122,7 @@ def test_runner_restart_and_close_checkpoint_the_board(tmp_path):
             assert copy.count_ballots(eid) == 5 and copy.get_election(eid).state == "closed"
         folder = server.board.path.parent
         server.close()
-    assert sorted(p.name for p in folder.iterdir()) == ["board.sqlite3", "join_token"]
+    assert sorted(p.name for p in folder.iterdir()) == ["admin_token", "board.sqlite3", "join_token"]
 
 
 def test_quitting_the_panel_closes_the_board(qtbot, tmp_path):
@@ -139,7 +139,7 @@ def test_quitting_the_panel_closes_the_board(qtbot, tmp_path):
     _cast(runner, eid, public_key, 4)
     runner.call("election.close", {"election_id": eid}).result(30)
     window.close()  # closeEvent: the panel's quit path
-    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["board.sqlite3", "join_token"]
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["admin_token", "board.sqlite3", "join_token"]
     with _copy_of_the_file_alone(tmp_path / "data" / "board.sqlite3", tmp_path / "copy") as copy:
         assert copy.count_ballots(eid) == 4 and copy.get_election(eid).state == "closed"
 
