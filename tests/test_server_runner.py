@@ -27,7 +27,7 @@ def get(url: str) -> int:
         return response.status
 
 
-def test_port_zero_gives_a_real_port_and_urls():
+def test_port_zero_gives_a_real_port_and_urls(tmp_path):
     runner = ServerRunner()
     runner.start()
     try:
@@ -36,7 +36,9 @@ def test_port_zero_gives_a_real_port_and_urls():
         assert runner.ws_url == f"ws://127.0.0.1:{runner.port}/ws"
         assert get(runner.url + "/") == 200
         assert runner.admin_token != runner.join_token and len(runner.admin_token) >= 32
-        assert ServerRunner().admin_token != runner.admin_token  # new per runner
+        # The admin token is kept beside the board: the same data directory keeps it, another one has its own.
+        assert ServerRunner().admin_token == runner.admin_token
+        assert ServerRunner(data_dir=str(tmp_path / "other")).admin_token != runner.admin_token
     finally:
         runner.stop()
 
