@@ -1,0 +1,319 @@
+"""`ClusterEngine`: mixnet's map_fn on a Dask `distributed` cluster, falling back to a local engine.
+
+Each `map_fn()` is one stage's map (a shuffle check, a trustee's decryption, a record's verification): every
+job of every call on it becomes one cluster task, and big job arguments (lists of ciphertexts, of generators,
+a long text) are scattered to the workers once per stage: a later call of the same stage that ships the same
+content refers to the scattered copy instead of sending it again. Results are taken as tasks complete
+(`as_completed`), counted for progress, and handed to mixnet in job order, as `map` would.
+
+Faults. A worker that dies mid-task: the scheduler runs its task elsewhere; a task whose scattered input died
+with the worker is sent again with its data inline. A scheduler that cannot be reached at start, or is lost
+during a stage: the engine says so once (log + a `cluster.fallback` event), does the unfinished jobs of that
+stage, and every later one, on its local engine, and never goes back to the cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+import threading
+import time
+from typing import Any, Callable, Iterable, Iterator
+
+from engine.address import parse_address
+from engine.local import LocalEngine, OnDone
+
+CONNECT_TIMEOUT = 5.0  # seconds to reach a scheduler at start
+SCATTER_TIMEOUT = 60.0
+SCATTER_MIN_ITEMS = 64  # a list this long (or a str/bytes this big) is scattered, not sent inside its task
+SCATTER_MIN_BYTES = 16 * 1024
+INLINE_RETRIES = 1  # a task that lost its scattered input (its worker died) is re-sent with its data once
+EVENT_INTERVAL = 0.25  # seconds between task-count events
+
+Publish = Callable[[str, dict], None]
+Log = Callable[[str, str], None]
+
+
+class ClusterFault(Exception):
+    """The cluster itself failed (scheduler lost, tasks cancelled or killing workers), not the task's code."""
+
+
+class ClusterEngine:
+    kind = "cluster"
+
+    def __init__(self, address: str, fallback: LocalEngine, publish: Publish | None = None, log: Log | None = None):
+        self.requested = parse_address(address)  # raises ClusterAddressError on a bad address
+        self.fallback = fallback
+        self.publish = publish or (lambda kind, data: None)
+        self.log = log or (lambda level, text: None)
+        self.client = None
+        self._local_cluster = None
+        self.state = "connecting"  # then "connected" or "fallback"
+        self.reason: str | None = None
+        self.address = str(self.requested)  # the scheduler's tcp:// address once connected
+        self.dashboard: str | None = None
+        self.tasks_done = 0
+        self.tasks_in_flight = 0
+        self.tasks_sent = 0  # cluster tasks this engine ran (retries included)
+        self._lock = threading.Lock()
+        self._last_event = 0.0
+
+    # --- lifecycle ------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        try:
+            import distributed
+        except ImportError:
+            self._fall_back("the cluster extra is not installed (pip install 'mixscope[cluster]')")
+            return
+        _quiet_logs()  # a lost scheduler makes distributed log tracebacks: our own message says what happened
+        try:
+            if self.requested.scheduler is None:
+                self._local_cluster = distributed.LocalCluster(
+                    n_workers=self.requested.local_workers, threads_per_worker=1, processes=True,
+                    host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=logging.CRITICAL)
+                self.client = distributed.Client(self._local_cluster, timeout=CONNECT_TIMEOUT)
+            else:
+                self.client = distributed.Client(self.requested.scheduler, timeout=CONNECT_TIMEOUT)
+        except Exception as exc:  # OSError, TimeoutError, CommClosedError...: all mean "no cluster here"
+            self._fall_back(f"scheduler {self.requested} unreachable ({_brief(exc)})")
+            return
+        self.address = self.client.scheduler.address
+        self.dashboard = self._dashboard_link()
+        self.state = "connected"
+        self.log("info", f"cluster: connected to {self.address} ({len(self.workers())} workers)")
+        self._status()
+
+    def close(self) -> None:
+        client, cluster, self.client, self._local_cluster = self.client, self._local_cluster, None, None
+        for thing in (client, cluster):
+            if thing is not None:
+                try:
+                    thing.close(timeout=5) if thing is client else thing.close(5)
+                except Exception:  # closing after the scheduler is gone: nothing left to close
+                    pass
+
+    # --- what it tells -------------------------------------------------------------------------------------
+
+    def workers(self) -> list[dict[str, Any]]:
+        if self.state != "connected" or self.client is None:
+            return []
+        try:
+            info = self.client.scheduler_info(n_workers=-1)
+        except Exception:
+            return []
+        return [{"address": address, "name": str(w.get("name", address)), "threads": w.get("nthreads", 1),
+                 "memory": w.get("metrics", {}).get("memory")}
+                for address, w in sorted(info.get("workers", {}).items())]
+
+    def info(self) -> dict[str, Any]:
+        return {"kind": self.kind, "address": self.address, "requested": str(self.requested), "state": self.state,
+                "reason": self.reason, "dashboard": self.dashboard, "workers": self.workers(),
+                "tasks": self.tasks_sent, "tasks_done": self.tasks_done, "tasks_in_flight": self.tasks_in_flight}
+
+    def _dashboard_link(self) -> str | None:
+        try:
+            services = self.client.scheduler_info(n_workers=0).get("services", {})
+            return self.client.dashboard_link if "dashboard" in services else None
+        except Exception:
+            return None
+
+    def _status(self) -> None:
+        self.publish("cluster.status", {"address": self.address, "state": self.state, "reason": self.reason,
+                                        "dashboard": self.dashboard, "workers": self.workers()})
+
+    def _tasks_event(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last_event >= EVENT_INTERVAL:
+            self._last_event = now
+            self.publish("cluster.tasks", {"address": self.address, "in_flight": self.tasks_in_flight,
+                                           "done": self.tasks_done, "sent": self.tasks_sent})
+
+    def _fall_back(self, reason: str) -> None:
+        with self._lock:
+            if self.state == "fallback":
+                return
+            self.state, self.reason = "fallback", reason
+        text = f"cluster: {reason}; working on the local pool ({self.fallback.workers} processes)"
+        self.log("warning", text)
+        self.publish("cluster.fallback", {"address": self.address, "reason": reason, "text": text})
+        self._status()
+        threading.Thread(target=self.close, name="cluster-close", daemon=True).start()
+
+    # --- the map -------------------------------------------------------------------------------------------
+
+    def map_fn(self, on_done: OnDone | None = None) -> "StageMap":
+        """A map_fn for one stage: its calls share the stage's scattered data."""
+        return StageMap(self, on_done)
+
+    def map(self, fn: Callable[[Any], Any], jobs: Iterable[Any], on_done: OnDone | None = None) -> Iterator[Any]:
+        return self.map_fn(on_done)(fn, jobs)
+
+    __call__ = map
+
+
+class StageMap:
+    def __init__(self, engine: ClusterEngine, on_done: OnDone | None = None):
+        self.engine, self.on_done = engine, on_done
+        self._scattered: dict[bytes, Any] = {}  # content digest -> the cluster's future of that content
+
+    def __call__(self, fn: Callable[[Any], Any], jobs: Iterable[Any], on_done: OnDone | None = None) -> Iterator[Any]:
+        jobs = list(jobs)
+        on_done = on_done or self.on_done
+        if self.engine.state != "connected" or not jobs:
+            return self.engine.fallback.map(fn, jobs, on_done)
+        return self._run(fn, jobs, on_done or (lambda done, total: None))
+
+    def _run(self, fn, jobs: list, on_done: OnDone) -> Iterator[Any]:
+        engine, total = self.engine, len(jobs)
+        results: dict[int, Any] = {}
+        next_out = 0
+        on_done(0, total)
+        try:
+            pending = list(range(total))
+            for attempt in range(INLINE_RETRIES + 1):
+                inline = attempt > 0
+                lost = []
+                for i, result in self._tasks(fn, jobs, pending, inline, lost):
+                    results[i] = result
+                    on_done(len(results), total)
+                    while next_out in results:
+                        yield results.pop(next_out)
+                        next_out += 1
+                if not lost:
+                    break
+                pending = lost
+            else:
+                raise ClusterFault(f"{len(lost)} {_name(fn)} tasks failed on the cluster again")
+        except ClusterFault as fault:
+            engine._fall_back(str(fault))
+        if next_out < total:  # the cluster failed: what it did not finish runs here
+            missing = [i for i in range(next_out, total) if i not in results]
+            for i, result in zip(missing, engine.fallback.map(fn, [jobs[i] for i in missing])):
+                results[i] = result
+                on_done(len(results), total)
+            while next_out < total:
+                yield results.pop(next_out)
+                next_out += 1
+
+    def _tasks(self, fn, jobs: list, indices: list[int], inline: bool, lost: list[int]):
+        """(index, result) as each task completes; indices whose task lost its input go to `lost`."""
+        from distributed import as_completed
+        from distributed.scheduler import KilledWorker
+
+        engine, client = self.engine, self.engine.client
+        if client is None or client.status != "running":
+            raise ClusterFault(f"scheduler {engine.address} lost")
+        sent = [jobs[i] for i in indices]
+        if not inline:
+            try:
+                sent = self._scatter(sent)
+            except Exception as exc:  # a worker that died mid-scatter fails it: send this call's data inline
+                if client.status != "running":
+                    raise ClusterFault(f"scheduler {engine.address} lost ({_brief(exc)})") from None
+                engine.log("info", f"cluster: scatter failed ({_brief(exc)}); sending {_name(fn)} data inline")
+        try:
+            futures = client.map(fn, sent, pure=False)
+        except Exception as exc:
+            raise ClusterFault(f"scheduler {engine.address} lost ({_brief(exc)})") from None
+        where = {future.key: i for future, i in zip(futures, indices)}
+        with engine._lock:
+            engine.tasks_sent += len(futures)
+            engine.tasks_in_flight += len(futures)
+        engine._tasks_event(force=True)
+        remaining = len(futures)
+        try:
+            for future in as_completed(futures):
+                remaining -= 1
+                with engine._lock:
+                    engine.tasks_in_flight -= 1
+                    engine.tasks_done += 1
+                engine._tasks_event()
+                status = future.status
+                if status in ("finished", "error"):
+                    try:
+                        value = future.result() if status == "finished" else None
+                        exc = future.exception() if status == "error" else None
+                    except Exception as fetch:  # the result was there but the connection went: not the task's
+                        raise ClusterFault(f"scheduler {engine.address} lost ({_brief(fetch)})") from None
+                if status == "finished":
+                    yield where[future.key], value
+                elif status == "error":
+                    if isinstance(exc, KilledWorker):
+                        raise ClusterFault(f"a {_name(fn)} task ended every worker it ran on") from None
+                    if _lost_input(exc):
+                        lost.append(where[future.key])
+                        continue
+                    raise exc  # the task's own exception (a ProofError...), as a local pool raises it
+                elif status == "cancelled" and client.status == "running" and not inline:
+                    lost.append(where[future.key])  # its scattered input went with a dead worker
+                else:
+                    raise ClusterFault(f"scheduler {engine.address} lost during {_name(fn)} ({status} task)")
+        finally:
+            with engine._lock:
+                engine.tasks_in_flight -= remaining
+            engine._tasks_event(force=True)
+            for future in futures:
+                future.release()
+
+    def _scatter(self, jobs: list) -> list:
+        """`jobs` with their big arguments replaced by futures of data scattered once for this stage."""
+        big: dict[bytes, Any] = {}
+        shaped = []
+        for job in jobs:
+            parts = job if type(job) is tuple else (job,)
+            keys = []
+            for part in parts:
+                digest = _digest(part)
+                if digest is not None and digest not in self._scattered:
+                    big.setdefault(digest, part)
+                keys.append(digest)
+            shaped.append((type(job) is tuple, parts, keys))
+        if big:
+            digests = list(big)
+            futures = self.engine.client.scatter([big[d] for d in digests], hash=False, timeout=SCATTER_TIMEOUT)
+            self._scattered.update(zip(digests, futures))
+        out = []
+        for is_tuple, parts, keys in shaped:
+            replaced = tuple(self._scattered[k] if k is not None else p for p, k in zip(parts, keys))
+            out.append(replaced if is_tuple else replaced[0])
+        return out
+
+
+def _quiet_logs() -> None:
+    for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+
+
+def _digest(part: Any) -> bytes | None:
+    """A content key for a big job argument (None: small, sent inside its task)."""
+    if isinstance(part, (bytes, str)):
+        if len(part) < SCATTER_MIN_BYTES:
+            return None
+    elif not isinstance(part, (list, tuple)) or len(part) < SCATTER_MIN_ITEMS:
+        return None
+    return hashlib.blake2b(pickle.dumps(part, protocol=5), digest_size=20).digest()
+
+
+def _lost_input(exc: BaseException | None) -> bool:
+    text = str(exc or "")
+    return "lost" in text.lower() and ("depend" in text.lower() or "scatter" in text.lower())
+
+
+def _name(fn) -> str:
+    return getattr(fn, "__name__", "work").removesuffix("_chunk").lstrip("_")
+
+
+def _brief(exc: BaseException) -> str:
+    """One plain line for an exception from the cluster's connections."""
+    text = str(exc).strip()
+    for needle, said in (("refused", "connection refused"), ("Stream is closed", "connection closed"),
+                         ("reset by peer", "connection reset"), ("timed out", "no answer in time"),
+                         ("Timed out", "no answer in time")):
+        if needle in text:
+            return said
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200]
