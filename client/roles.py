@@ -11,6 +11,7 @@ from typing import Any, Callable
 import nacl.signing
 
 from client import mixer, progress
+from engine import LocalEngine, open_engine
 from client.mixer import RequestError
 from client.trustee import TrusteeRole
 from server import protocol
@@ -26,7 +27,8 @@ _TASK_OF = {"mix.request": "mix", "decrypt.request": "decrypt"}
 class Roles:
     def __init__(self, name: str, role: str, signing_key: nacl.signing.SigningKey,
                  data_dir: str | os.PathLike[str] | None, cheat: str | None = None, workers: int = 1,
-                 stop: threading.Event | None = None, lab_cheats: bool = False):
+                 stop: threading.Event | None = None, lab_cheats: bool = False, cluster: str | None = None,
+                 on_cluster: Callable[[str, dict], None] | None = None):
         if cheat is not None and role != "mixer":
             raise ValueError("--cheat is for mixers only")
         self.name, self.role, self.cheat, self.data_dir = name, role, cheat, data_dir
@@ -36,8 +38,17 @@ class Roles:
         self.trustee = TrusteeRole(name, signing_key, data_dir) if role == "trustee" else None
         self._pool = progress.make_pool(workers)
         self.stop = stop or threading.Event()
+        # --cluster: proving and decrypting run on a Dask cluster (engine/cluster.py), this pool its fallback.
+        self.engine = None
+        if cluster and role in ("mixer", "trustee"):
+            say = on_cluster or (lambda kind, data: None)
+            self.engine = open_engine(cluster, LocalEngine(self._pool), background=True,
+                                      publish=lambda kind, data: kind != "cluster.tasks" and say(kind, data),
+                                      log=lambda level, text: say("log", {"level": level, "text": text}))
 
     def close(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
@@ -83,7 +94,7 @@ class Roles:
     def _progress_map(self, task: str, message: dict[str, Any], on_progress: ProgressSink) -> progress.ProgressMap:
         election_id = message.get("election_id", "")
         return progress.ProgressMap(lambda phase, done, total: on_progress(election_id, task, phase, done, total),
-                                    pool=self._pool, stop=self.stop)
+                                    pool=self._pool, stop=self.stop, engine=self.engine)
 
 
 def _error(reason: str, detail: str, message: dict[str, Any]) -> dict[str, Any]:

@@ -12,18 +12,24 @@ This package imports no other Mixscope layer (mixnet's kernels arrive as functio
 nodes and the CLI all use it; `distributed` is imported only when a cluster is named.
 """
 
+import threading
+
 from engine.address import ClusterAddressError, parse_address
 from engine.local import LocalEngine
 
 __all__ = ["ClusterAddressError", "LocalEngine", "parse_address", "open_engine"]
 
 
-def open_engine(cluster: str | None, local: LocalEngine, publish=None, log=None):
-    """`local` when no cluster is named; else a ClusterEngine over `cluster` that falls back to `local`."""
+def open_engine(cluster: str | None, local: LocalEngine, publish=None, log=None, background: bool = False):
+    """`local` when no cluster is named; else a ClusterEngine over `cluster` that falls back to `local`.
+    `background`: connect on a thread (a server starts at once; its maps run locally until connected)."""
     if not cluster:
         return local
     from engine.cluster import ClusterEngine
 
     engine = ClusterEngine(cluster, local, publish=publish, log=log)
-    engine.start()
+    if background:
+        threading.Thread(target=engine.start, name="cluster-connect", daemon=True).start()
+    else:
+        engine.start()
     return engine

@@ -68,11 +68,11 @@ class ClusterEngine:
             self._fall_back("the cluster extra is not installed (pip install 'mixscope[cluster]')")
             return
         _quiet_logs()  # a lost scheduler makes distributed log tracebacks: our own message says what happened
+        if self.state != "connecting":  # closed before it got here
+            return
         try:
             if self.requested.scheduler is None:
-                self._local_cluster = distributed.LocalCluster(
-                    n_workers=self.requested.local_workers, threads_per_worker=1, processes=True,
-                    host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=logging.CRITICAL)
+                self._local_cluster = start_local_cluster(self.requested.local_workers)
                 self.client = distributed.Client(self._local_cluster, timeout=CONNECT_TIMEOUT)
             else:
                 self.client = distributed.Client(self.requested.scheduler, timeout=CONNECT_TIMEOUT)
@@ -81,11 +81,18 @@ class ClusterEngine:
             return
         self.address = self.client.scheduler.address
         self.dashboard = self._dashboard_link()
-        self.state = "connected"
+        with self._lock:
+            if self.state != "connecting":  # closed while connecting
+                threading.Thread(target=self.close, daemon=True).start()
+                return
+            self.state = "connected"
         self.log("info", f"cluster: connected to {self.address} ({len(self.workers())} workers)")
         self._status()
 
     def close(self) -> None:
+        with self._lock:
+            if self.state == "connecting":
+                self.state, self.reason = "closed", "closed"
         client, cluster, self.client, self._local_cluster = self.client, self._local_cluster, None, None
         for thing in (client, cluster):
             if thing is not None:
@@ -132,7 +139,7 @@ class ClusterEngine:
 
     def _fall_back(self, reason: str) -> None:
         with self._lock:
-            if self.state == "fallback":
+            if self.state in ("fallback", "closed"):
                 return
             self.state, self.reason = "fallback", reason
         text = f"cluster: {reason}; working on the local pool ({self.fallback.workers} processes)"
@@ -151,6 +158,39 @@ class ClusterEngine:
         return self.map_fn(on_done)(fn, jobs)
 
     __call__ = map
+
+
+def start_local_cluster(workers: int):
+    """A LocalCluster of `workers` single-threaded processes on 127.0.0.1 (close() it when done)."""
+    import distributed
+
+    _quiet_logs()
+    return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                    dashboard_address="127.0.0.1:0", silence_logs=logging.CRITICAL)
+
+
+class SchedulerProbe:
+    """What a scheduler has done, seen by a client of its own: its workers and the tasks it ran (every client's,
+    retries included), so a demo counts its server's and nodes' tasks alike."""
+
+    def __init__(self, address: str):
+        import distributed
+
+        _quiet_logs()
+        self.client = distributed.Client(address, timeout=CONNECT_TIMEOUT)
+
+    def workers(self) -> int:
+        return len(self.client.scheduler_info(n_workers=-1).get("workers", {}))
+
+    def tasks(self) -> int:
+        return int(self.client.run_on_scheduler(_scheduler_task_count))
+
+    def close(self) -> None:
+        self.client.close(timeout=5)
+
+
+def _scheduler_task_count(dask_scheduler=None) -> int:
+    return dask_scheduler.n_tasks  # tasks sent to a worker since the scheduler started
 
 
 class StageMap:

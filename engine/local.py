@@ -35,6 +35,13 @@ class LocalEngine:
 
     __call__ = map  # an engine is itself a map_fn
 
+    def map_fn(self, on_done: OnDone | None = None):
+        """A map_fn for one stage (a local pool keeps nothing between calls)."""
+        def stage(fn, jobs, on_done_: OnDone | None = None):
+            return self.map(fn, jobs, on_done_ or on_done)
+
+        return stage
+
     def info(self) -> dict[str, Any]:
         return {"kind": self.kind, "workers": self.workers}
 

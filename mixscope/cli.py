@@ -71,6 +71,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def cluster_address(text: str) -> str:
+    from engine.address import ClusterAddressError, parse_address
+
+    try:
+        return str(parse_address(text))
+    except ClusterAddressError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _cluster_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cluster", type=cluster_address, metavar="ADDRESS",
+                        help="run the proof work on a Dask cluster: tcp://HOST:PORT (a scheduler) or local:N "
+                             "(N worker processes here); needs the 'cluster' extra; falls back to local processes")
+
+
 def _json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON (the only format for now)")
 
@@ -100,6 +115,7 @@ def _add_serve(sub) -> None:
     serve.add_argument("--certfile", help="TLS certificate (PEM): serve https and wss")
     serve.add_argument("--keyfile", help="TLS private key (PEM) for --certfile")
     _allowed_host_flag(serve)
+    _cluster_flag(serve)
 
 
 def _allowed_host_flag(parser: argparse.ArgumentParser) -> None:
@@ -121,6 +137,7 @@ def _add_node(sub) -> None:
     node.add_argument("--workers", type=int, default=1, help="processes for proof work (default 1: in-process)")
     node.add_argument("--nice", type=int, default=0, help="raise the node's niceness by N, 0..19 (labs sharing one machine: 10)")
     node.add_argument("--cafile", help="CA certificate (PEM) to trust for a wss:// server (e.g. its self-signed cert)")
+    _cluster_flag(node)
 
 
 def _add_demo(sub) -> None:
@@ -136,6 +153,7 @@ def _add_demo(sub) -> None:
                       help="re-verify every proof when publishing, as `mixscope verify` does (default: the ballot, "
                            "stage and share proofs the server checked on arrival are not checked twice)")
     demo.add_argument("--json", action="store_true", help="print the report as JSON")
+    _cluster_flag(demo)
 
 
 def _add_bench(sub) -> None:
@@ -195,6 +213,7 @@ def _add_verify(sub) -> None:
     verify.add_argument("record", metavar="RECORD", help="the election record JSON file")
     verify.add_argument("--workers", type=int, default=None, help="processes for proof checks (default: all cores)")
     _backend_flag(verify)
+    _cluster_flag(verify)
 
 
 BACKENDS = ("native", "sodium")

@@ -5,7 +5,9 @@ children, casts N ballots through the JSON API (client/voters.py), then drives c
 voting → close → mix cascade → proven decryption → publish through the bridge, and checks that the record
 verifies and that the tally equals what was cast. Publishing verifies the record without checking again the
 proofs the server checked on arrival (every ballot, stage and share), unless --full-verify. With --cheat,
-mixer-1 spoils its stage: the proofs must catch it and the honest mixers finish the election. Every child is stopped at the end, whatever happens.
+mixer-1 spoils its stage: the proofs must catch it and the honest mixers finish the election. With --cluster,
+the server and every node do their proof work on one Dask cluster (`local:N`: one the demo starts) and the
+report's "cluster" says how many tasks it ran. Every child is stopped at the end, whatever happens.
 """
 
 from __future__ import annotations
@@ -115,14 +117,69 @@ def demo_folder() -> Path:
     return Path(tempfile.mkdtemp(prefix=time.strftime("demo-%Y%m%d-%H%M%S-"), dir=parent))
 
 
+class DemoCluster:
+    """`--cluster` for a demo: `local:N` starts ONE LocalCluster the server and every node share (each starting
+    its own would put N workers per process on this machine); a probe counts the scheduler's tasks."""
+
+    def __init__(self, cluster: str | None, say):
+        self.requested, self.say = cluster, say
+        self.address, self._local, self._probe, self._before = cluster, None, None, 0
+        self.fallback: str | None = None
+        if not cluster:
+            return
+        from engine.cluster import SchedulerProbe, start_local_cluster
+
+        try:
+            if cluster.startswith("local:"):
+                say(f"cluster: starting {cluster} ...")
+                self._local = start_local_cluster(int(cluster.removeprefix("local:")))
+                self.address = self._local.scheduler_address
+            self._probe = SchedulerProbe(self.address)
+            self._before = self._probe.tasks()
+        except Exception as exc:  # unreachable: the server and nodes will say so and fall back themselves
+            self._probe = None
+            self.say(f"cluster: {self.address} unreachable ({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__})")
+
+    def report(self, server_engine) -> dict[str, Any] | None:
+        if not self.requested:
+            return None
+        info = server_engine.info() if server_engine is not None else {}
+        report = {"address": self.address, "workers": 0, "tasks": 0}
+        if self._probe is not None:
+            try:
+                report.update(workers=self._probe.workers(), tasks=self._probe.tasks() - self._before)
+            except Exception as exc:  # the scheduler went away during the election
+                report["lost"] = str(exc)[:200]
+        if info.get("state") == "fallback":
+            report["fallback"] = info.get("reason")
+        return report
+
+    def close(self) -> None:
+        for thing in (self._probe, self._local):
+            if thing is not None:
+                try:
+                    thing.close()
+                except Exception:
+                    pass
+
+
+def wait_for_engine(runner, timeout: float = 30.0) -> None:
+    """Until the server's cluster engine has connected or fallen back (it connects in the background)."""
+    deadline = time.monotonic() + timeout
+    while runner.engine is not None and runner.engine.state == "connecting" and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates: list[str],
              cheat: str | None = None, data_dir: str | None = None, progress=None,
-             full_verify: bool = False) -> dict[str, Any]:
+             full_verify: bool = False, cluster: str | None = None) -> dict[str, Any]:
     from server.runner import ServerRunner
 
     say = progress or (lambda text: None)
     data = Path(data_dir) if data_dir else demo_folder()
-    runner = ServerRunner(port=0, data_dir=str(data))
+    shared = DemoCluster(cluster, say)
+    runner = ServerRunner(port=0, data_dir=str(data), cluster=shared.address)
+    logs = runner.channel.subscribe(maxlen=1000, kinds=["cluster.fallback"])
     phases: dict[str, float] = {}
 
     def step(name: str, action: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -137,11 +194,15 @@ def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates
     try:
         started = time.perf_counter()
         workers = str(max(1, os.cpu_count() or 1))
+        on_cluster = ["--cluster", shared.address] if shared.address else []
         for k in range(1, mixers + 1):
-            nodes.spawn("mixer", f"mixer-{k}", "--workers", workers,
+            nodes.spawn("mixer", f"mixer-{k}", "--workers", workers, *on_cluster,
                         *(["--cheat", cheat] if cheat and k == 1 else []))
         for i in range(1, trustees + 1):
-            nodes.spawn("trustee", f"trustee-{i}")
+            nodes.spawn("trustee", f"trustee-{i}", *on_cluster)
+        wait_for_engine(runner)
+        for event in logs.drain():
+            say(event.data["text"])
         wait_for_nodes(runner, {"mixer": mixers, "trustee": trustees})
         phases["nodes"] = round(time.perf_counter() - started, 3)
 
@@ -162,9 +223,13 @@ def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates
         decrypted = step("decrypt", "election.decrypt", {"election_id": eid})
         published = step("publish", "election.publish", {"election_id": eid, "full": full_verify})
         status = runner.call("election.status", {"election_id": eid}).result(60)
+        for event in logs.drain():
+            say(event.data["text"])
+        cluster_report = shared.report(runner.engine)
     finally:
         nodes.stop()
         runner.close()
+        shared.close()
     expected = [choices.count(i) for i in range(len(candidates))]
     return {
         "election_id": eid,
@@ -184,6 +249,7 @@ def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates
         "mix_kernel": mix_kernel,
         "total_seconds": round(sum(phases.values()), 3),
         "data_dir": str(data),
+        **({"cluster": cluster_report} if cluster_report is not None else {}),
     }
 
 
@@ -198,8 +264,11 @@ def run(args) -> int:
     if len(set(candidates)) != len(candidates) or len(candidates) < 2:
         raise UsageError("--candidates needs at least two distinct names")
     progress = None if args.json else (lambda text: print(text, file=sys.stderr, flush=True))
+    cluster = getattr(args, "cluster", None)
+    if cluster and progress is None:  # cluster messages (a fall back above all) go to stderr even with --json
+        progress = lambda text: text.startswith("cluster") and print(text, file=sys.stderr, flush=True)  # noqa: E731
     report = run_demo(args.voters, args.mixers, args.trustees, args.threshold, candidates, args.cheat,
-                      args.data_dir, progress, args.full_verify)
+                      args.data_dir, progress, args.full_verify, cluster)
     ok = report["verified"] and report["tally_matches"]
     report["backend"] = backend()
     if args.json:
@@ -215,6 +284,10 @@ def run(args) -> int:
         share = report["mix_kernel"]
         print(f"mix: {share['wall_s']:.2f} s for {share['kernel_s']:.2f} s of pool work per core "
               f"(overhead {share['overhead_pct']} %; {share['other_cpu_s']:.2f} CPU s outside the pools)")
+        if "cluster" in report:
+            c = report["cluster"]
+            print(f"cluster: {c['address']}, {c['workers']} workers, {c['tasks']} tasks"
+                  + (f" (fell back to local processes: {c['fallback']})" if c.get("fallback") else ""))
         print(f"record: {report['record']} ({'verified: ' + report['verification'] if report['verified'] else 'DOES NOT VERIFY'})")
         if report["verified"] and report["verification"] != "full":
             print(f"  every check again, as anyone can: mixscope verify {report['record']}")

@@ -2,7 +2,8 @@
 
 Prints one line per check (`PASS name: note` / `FAIL name: reason`) and exits 0 when all pass, 1 when any
 fails. A file that cannot be read, is not JSON, or is not an election record is one line on stderr and
-exit 2. Ballot and shuffle proofs are checked on a process pool (`--workers`, default: every core).
+exit 2. Ballot and shuffle proofs are checked on a process pool (`--workers`, default: every core), or on a
+Dask cluster (`--cluster`, engine/cluster.py), which falls back to that pool if it cannot be reached.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import multiprocessing
 import os
 import sys
 
+from engine import LocalEngine, open_engine
 from mixnet import group
 from mixnet.record import FORMAT
 from mixnet.verifier import all_passed, verify_record
@@ -39,10 +41,12 @@ def load_record(path: str) -> dict:
     return doc
 
 
-def verify_file(path: str, workers: int | None = None) -> list:
+def verify_file(path: str, workers: int | None = None, cluster: str | None = None, log=None) -> list:
     doc = load_record(path)
     if workers is None:
         workers = os.cpu_count() or 1
+    if cluster:
+        return _verify_on_cluster(doc, cluster, workers, log)
     ballots = doc.get("ballots")
     if workers <= 1 or not isinstance(ballots, list) or len(ballots) < POOL_FROM:
         return verify_record(doc)  # small records: starting a pool would cost more than it saves
@@ -51,9 +55,22 @@ def verify_file(path: str, workers: int | None = None) -> list:
         return verify_record(doc, map_fn=pool.map)
 
 
+def _verify_on_cluster(doc: dict, cluster: str, workers: int, log) -> list:
+    """On the cluster's workers; on a local pool of `workers` processes if it cannot be reached or is lost."""
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        engine = open_engine(cluster, LocalEngine(pool), log=log)
+        try:
+            return verify_record(doc, map_fn=engine.map_fn())
+        finally:
+            engine.close()
+
+
 def run(args) -> int:
+    cluster = getattr(args, "cluster", None)
+    log = lambda level, text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     try:
-        checks = verify_file(args.record, args.workers)
+        checks = verify_file(args.record, args.workers, cluster, log)
     except NotARecord as exc:
         print(f"mixscope verify: {exc}", file=sys.stderr)
         return 2

@@ -44,6 +44,10 @@ KINDS = {
                       "seconds, count",
     "election.result": "election_id, counts, candidates",
     "election.verified": "election_id, ok, checks",
+    # engine/cluster.py, when the server works on a Dask cluster (`--cluster`)
+    "cluster.status": "address, state ('connected'|'fallback'), reason, dashboard (URL or None), workers",
+    "cluster.tasks": "address, in_flight, done, sent  (throttled: at most ~4/s)",
+    "cluster.fallback": "address, reason, text  (the scheduler was unreachable or lost: the local pool works)",
 }
 
 

@@ -20,6 +20,7 @@ from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 
+from engine import LocalEngine, open_engine
 from server import bridge, token_file
 from server.admin_jobs import close_jobs
 from server.board import Board
@@ -31,6 +32,7 @@ from server.hub import Hub
 from server.ratelimit import BallotLimits, TokenBucketLimiter
 from server.registry import ClientRegistry
 from server.views import WebContext
+from server.election.coordinator import MAP_BATCHES
 from server.webapp import create_flask_app, create_tornado_app
 
 FLASK_WORKERS = 4
@@ -60,8 +62,10 @@ class ServerRunner:
                  ballot_limits: BallotLimits | None = None, tls: ssl.SSLContext | None = None,
                  message_rate: float = MESSAGE_RATE, message_burst: float = MESSAGE_BURST,
                  allowed_hosts: tuple[str, ...] = (), idle_seconds: float = IDLE_SECONDS,
-                 stall_seconds: float = STALL_SECONDS):
+                 stall_seconds: float = STALL_SECONDS, cluster: str | None = None):
         self.host = host
+        self.cluster = cluster  # engine/: a Dask scheduler (or local:N) for the proof work; None: the local pool
+        self.engine = None
         self.hosts = HostPolicy(host, allowed_hosts)  # Host/Origin allow-list (server/hosts.py)
         self.idle_seconds = idle_seconds
         self.stall_seconds = stall_seconds  # a chunk transfer with no chunk this long is dropped (server/chunks.py)
@@ -183,6 +187,14 @@ class ServerRunner:
         self.stop()
         self.start()  # self.port now holds the port it got, so nodes find it again
 
+    def _log(self, level: str, text: str) -> None:
+        self.channel.publish("log", {"level": level, "text": text})
+
+    def cluster_info(self) -> dict[str, Any] | None:
+        """The cluster engine's state (engine/cluster.py), or None when the server works on its local pool."""
+        engine = self.engine
+        return engine.info() if engine is not None and engine.kind == "cluster" else None
+
     # --- the bridge ---------------------------------------------------------------------------------------
 
     def call(self, action: str, args: dict[str, Any] | None = None) -> concurrent.futures.Future:
@@ -215,6 +227,8 @@ class ServerRunner:
         pool = concurrent.futures.ProcessPoolExecutor(
             max(1, os.cpu_count() or 1), mp_context=multiprocessing.get_context("forkserver"),
             initializer=background_priority)
+        self.engine = open_engine(self.cluster, LocalEngine(pool, batches=MAP_BATCHES), self.channel.publish,
+                                  self._log, background=True) if self.cluster else None
         try:
             asyncio.run(self._serve(sockets, executor, pool, ready))
         except BaseException as exc:  # startup failure: hand it to start(); later failures are logged
@@ -232,6 +246,8 @@ class ServerRunner:
                 if not future.done():
                     future.set_exception(BridgeError("server stopped"))
             executor.shutdown(wait=True)
+            if self.engine is not None:
+                self.engine.close()
             pool.shutdown(wait=True, cancel_futures=True)
             self._loop = self._hub = self._stop_requested = None
             self.channel.publish("server.stopped", {})
@@ -244,6 +260,8 @@ class ServerRunner:
                         hello_timeout=self.idle_seconds, stall_seconds=self.stall_seconds,
                         message_limit=TokenBucketLimiter(self.message_rate, self.message_burst)
                         if self.message_rate else None)
+        if self._hub.election is not None:
+            self._hub.election.engine = self.engine
         self._hub.secrets += (self.admin_token,)  # never shown in traffic or logs, even inside a bad frame
         self._hub.admin_token = self.admin_token  # the admin event stream's check (server/admin_events.py)
         web = WebContext(call=self.call, admin_token=self.admin_token, board=self.board, channel=self.channel,

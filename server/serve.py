@@ -27,7 +27,8 @@ def run(args) -> int:
               "(tokens and ballots readable on the network); pass --certfile/--keyfile, use a firewall or keep "
               "the default 127.0.0.1.", file=sys.stderr, flush=True)
     runner = ServerRunner(host=args.host, port=args.port, data_dir=getattr(args, "data_dir", None), tls=context,
-                          allowed_hosts=tuple(getattr(args, "allowed_host", None) or ()))
+                          allowed_hosts=tuple(getattr(args, "allowed_host", None) or ()),
+                          cluster=getattr(args, "cluster", None))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -42,6 +43,8 @@ def run(args) -> int:
     print(f"board: {runner.board.path}", flush=True)
     print(f"admin token: {runner.admin_token}", flush=True)
     print(f"join token: {runner.join_token}", flush=True)
+    if runner.cluster:
+        print(f"cluster: {runner.cluster} (connecting; the local pool works until then)", flush=True)
     try:
         while not stop.wait(0.2):
             for event in logs.drain():

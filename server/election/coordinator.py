@@ -50,6 +50,7 @@ class Coordinator:
         self.verification: dict[str, dict[str, Any]] = {}
         self.closing = False
         self.mixing_stage: dict[str, int] = {}  # client id -> the cascade position it is mixing now
+        self.engine = None  # engine/cluster.py when the server was given --cluster (set by the runner)
 
     def close(self) -> None:
         # Called on the loop while stopping: never wait here for a long proof check to end. A step cut short
@@ -70,6 +71,8 @@ class Coordinator:
         return max(1, os.cpu_count() or 1) if self.pool is not None else 1  # the runner's pool has one per core
 
     def map_fn(self):
+        if self.engine is not None:  # a cluster: one stage's map (its tasks share the stage's scattered data)
+            return self.engine.map_fn()
         if self.pool is None:
             return map
 
@@ -261,7 +264,8 @@ class Coordinator:
         if not states.may_run(states.PUBLISH, election.state):
             raise ElectionError(f"election {eid} is {election.state}; only a tallied election can be published")
         started = time.perf_counter()
-        job = (str(self.board.path), eid, str(self.data_dir / f"record-{eid}.json"), self.pool_size(), full)
+        job = (str(self.board.path), eid, str(self.data_dir / f"record-{eid}.json"), self.pool_size(), full,
+               self.engine.address if getattr(self.engine, "state", None) == "connected" else None)
         if self.pool is None:
             verdict = await self.on_worker(publishing.publish_job, job)
         else:  # build, verify, store and write it in a pool worker: the server process never holds the record

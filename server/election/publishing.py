@@ -30,10 +30,11 @@ MAP_BATCHES = 16  # pool jobs per map call, as the coordinator's map_fn
 def publish_job(job: tuple) -> dict[str, Any]:
     """Pool job (or in-process): {ok, checks, record_hash, record} once published; {ok: False, checks} if the
     record does not verify (then nothing is stored or written)."""
-    board_path, election_id, record_path, workers, full = job
+    board_path, election_id, record_path, workers, full, *more = job
+    cluster = more[0] if more else None  # the server's connected scheduler: the record's checks run there too
     with Board(board_path) as board:
         doc = records.build_record(board, election_id)
-    verdict = _verify(doc, workers, full)
+    verdict = _verify_on_cluster(doc, cluster, workers, full) if cluster else _verify(doc, workers, full)
     verdict["verification"] = "full" if full else "proofs checked on arrival"
     if verdict["ok"]:
         with Board(board_path) as board:
@@ -44,6 +45,19 @@ def publish_job(job: tuple) -> dict[str, Any]:
         tmp.replace(path)
         verdict["record"] = str(path)
     return verdict
+
+
+def _verify_on_cluster(doc: dict, cluster: str, workers: int, full: bool) -> dict[str, Any]:
+    """On the scheduler's workers; on this process's own pool if the scheduler is gone (engine/cluster.py)."""
+    from engine import LocalEngine, open_engine
+
+    engine = open_engine(cluster, LocalEngine())
+    try:
+        if engine.state != "connected":
+            return _verify(doc, workers, full)
+        return work.verify_record_doc(doc, engine.map_fn(), not full)
+    finally:
+        engine.close()
 
 
 def _verify(doc: dict, workers: int, full: bool) -> dict[str, Any]:
