@@ -296,6 +296,8 @@ class StageMap:
             engine._tasks_event(force=True)
             for future in futures:
                 future.release()
+        if engine.state == "connected":
+            engine._status()  # the workers as they are now (some may have died or joined)
 
     def _scatter(self, jobs: list) -> list:
         """`jobs` with their big arguments replaced by futures of data scattered once for this stage."""

@@ -19,7 +19,9 @@ from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QDialog, QDock
 from gui import icons
 from gui.about import show_about
 from gui.actions import install_actions
+from engine.address import ClusterAddressError, parse_address
 from gui.bridge import GuiBridge
+from gui.cluster_view import ClusterView
 from gui.election.controller import ElectionController
 from gui.election.dialogs import ElectionSpec, NewElectionDialog
 from gui.election.panel import ElectionPanel
@@ -70,6 +72,8 @@ class MainWindow(QMainWindow):
         self.pump.batch.connect(self._on_events)
         self.election_tracker = ElectionTracker(self)
         self.pump.batch.connect(self.election_tracker.apply_events)
+        self.cluster_view = ClusterView()
+        self.pump.batch.connect(self._on_cluster_events)
 
         self.actions_by_name = install_actions(self)
         self.server_bar = ServerBar(self.actions_by_name["action_copy_admin_token"])
@@ -152,6 +156,12 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Ready")
         self.resize(1280, 800)
 
+        self.cluster_dock = QDockWidget("Cluster", self)
+        self.cluster_dock.setObjectName("cluster_dock")
+        self.cluster_dock.setWidget(self.cluster_view)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.cluster_dock)
+        self.cluster_dock.hide()  # shown once the server has a cluster
+
         self._ticker = QTimer(self)  # once a second: counters that don't need per-event updates
         self._ticker.timeout.connect(self._update_traffic_count)
         self._ticker.start(1000)
@@ -199,7 +209,24 @@ class MainWindow(QMainWindow):
         return message
 
     # --- server --------------------------------------------------------------------------------------------
+    def _apply_cluster(self) -> bool:
+        """The server strip's cluster field, for the next start; False (and a message) if it is not an address."""
+        text = self.server_bar.cluster_edit.text().strip()
+        try:
+            self.runner.cluster = str(parse_address(text)) if text else None
+        except ClusterAddressError as exc:
+            self.statusBar().showMessage(str(exc), 10000)
+            return False
+        self.settings.setValue("server/cluster", text)
+        return True
+
+    def _on_cluster_events(self, events: list) -> None:
+        if self.cluster_view.apply_events(events) and not self.cluster_dock.isVisible():
+            self.cluster_dock.show()
+
     def start_server(self) -> None:
+        if not self._apply_cluster():
+            return
         self.server_bar.show_state("starting…")
         self._set_server_actions(busy=True)
         self.bridge.run_in_thread(self.runner.start, lambda f: self._server_done("start", f), "server-start")
@@ -210,6 +237,8 @@ class MainWindow(QMainWindow):
         self.bridge.run_in_thread(self.runner.stop, lambda f: self._server_done("stop", f), "server-stop")
 
     def restart_server(self) -> None:
+        if not self._apply_cluster():
+            return
         self.server_bar.show_state("restarting…")
         self._set_server_actions(busy=True)
         self.bridge.run_in_thread(self.runner.restart, lambda f: self._server_done("restart", f), "server-restart")
@@ -459,6 +488,7 @@ class MainWindow(QMainWindow):
         return self.findChildren(QSplitter)
 
     def _restore_settings(self) -> None:
+        self.server_bar.cluster_edit.setText(str(self.settings.value("server/cluster", "") or ""))
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)

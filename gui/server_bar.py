@@ -37,6 +37,14 @@ class ServerBar(QWidget):
         layout.addWidget(PlainLabel("Admin token"))
         layout.addWidget(self.token_edit, 1)
         layout.addWidget(self.copy_button)
+        layout.addSpacing(12)
+        layout.addWidget(QLabel("Cluster"))
+        # Applied when the server (re)starts: a Dask scheduler or local:N for the proof work (engine/cluster.py).
+        self.cluster_edit = QLineEdit()
+        self.cluster_edit.setObjectName("server_cluster")
+        self.cluster_edit.setPlaceholderText("none: local processes (tcp://host:8786 or local:2)")
+        self.cluster_edit.setToolTip("Run the proof work on a Dask cluster; takes effect at the next server start")
+        layout.addWidget(self.cluster_edit, 1)
 
     @staticmethod
     def _readonly(name: str, placeholder: str) -> QLineEdit:

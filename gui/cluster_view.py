@@ -1,0 +1,112 @@
+"""The Cluster dock: where the server's proof work runs when the panel's server has a cluster
+(engine/cluster.py). Fed by the `cluster.*` events of the one event channel; `ClusterState` folds them (no Qt),
+`ClusterView` shows the fold: scheduler address, state, workers, tasks in flight and done, the dashboard link."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+
+KINDS = ("cluster.status", "cluster.tasks", "cluster.fallback")
+
+
+@dataclass
+class ClusterState:
+    address: str = ""
+    state: str = "none"  # connected | fallback
+    reason: str = ""
+    dashboard: str = ""
+    workers: list[dict[str, Any]] = field(default_factory=list)
+    in_flight: int = 0
+    done: int = 0
+
+    def apply(self, kind: str, data: dict[str, Any]) -> bool:
+        """Fold one event; True if it was a cluster event."""
+        if kind not in KINDS:
+            return False
+        self.address = str(data.get("address") or self.address)
+        if kind == "cluster.status":
+            self.state = str(data.get("state") or self.state)
+            self.reason = str(data.get("reason") or "")
+            link = str(data.get("dashboard") or "")
+            self.dashboard = link if link.startswith(("http://", "https://")) else ""
+            self.workers = [w for w in data.get("workers") or [] if isinstance(w, dict)]
+        elif kind == "cluster.tasks":
+            self.in_flight, self.done = int(data.get("in_flight") or 0), int(data.get("done") or 0)
+        else:
+            self.state, self.reason = "fallback", str(data.get("reason") or "")
+        return True
+
+    def state_text(self) -> str:
+        if self.state == "fallback":
+            return f"fell back to the local pool: {self.reason}"
+        return {"connected": "connected", "none": "no cluster"}.get(self.state, self.state)
+
+    def worker_lines(self) -> list[str]:
+        lines = []
+        for w in self.workers:
+            memory = w.get("memory")
+            mb = f", {memory / 1e6:.0f} MB" if isinstance(memory, (int, float)) else ""
+            lines.append(f"{w.get('name', '?')}  {w.get('address', '')}  ({w.get('threads', 1)} threads{mb})")
+        return lines
+
+
+class ClusterView(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("cluster_view")
+        self.state = ClusterState()
+        self.address_label = self._label("cluster_address")
+        self.state_label = self._label("cluster_state")
+        self.tasks_label = self._label("cluster_tasks")
+        self.dashboard_label = self._label("cluster_dashboard")
+        self.dashboard_label.setOpenExternalLinks(True)
+        self.workers_text = QPlainTextEdit()
+        self.workers_text.setObjectName("cluster_workers")
+        self.workers_text.setReadOnly(True)  # plain text: worker names come from the cluster
+        self.workers_text.setMaximumHeight(90)
+        form = QFormLayout()
+        form.addRow("Scheduler", self.address_label)
+        form.addRow("State", self.state_label)
+        form.addRow("Tasks", self.tasks_label)
+        form.addRow("Dashboard", self.dashboard_label)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Workers"))
+        layout.addWidget(self.workers_text)
+        self.render()
+
+    @staticmethod
+    def _label(name: str) -> QLabel:
+        label = QLabel()
+        label.setObjectName(name)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        label.setWordWrap(True)
+        return label
+
+    def apply_events(self, events: list) -> bool:
+        changed = False
+        for event in events:
+            changed = self.state.apply(event.kind, event.data) or changed
+        if changed:
+            self.render()
+        return changed
+
+    def render(self) -> None:
+        s = self.state
+        self.address_label.setText(s.address or "none (set one in the server strip)")
+        self.state_label.setText(s.state_text())
+        self.tasks_label.setText(f"{s.in_flight} in flight · {s.done} done")
+        if s.dashboard:
+            self.dashboard_label.setTextFormat(Qt.TextFormat.RichText)
+            url = html.escape(s.dashboard, quote=True)
+            self.dashboard_label.setText(f'<a href="{url}">{url}</a>')
+        else:
+            self.dashboard_label.setTextFormat(Qt.TextFormat.PlainText)
+            self.dashboard_label.setText("none running")
+        lines = s.worker_lines()
+        self.workers_text.setPlainText("\n".join(lines) if lines else "no workers")
