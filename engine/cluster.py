@@ -58,6 +58,7 @@ class ClusterEngine:
         self.tasks_sent = 0  # cluster tasks this engine ran (retries included)
         self._lock = threading.Lock()
         self._last_event = 0.0
+        self.only_workers: list[str] | None = None  # tasks and data on these workers alone (benches: 1 vs 2)
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
@@ -254,7 +255,7 @@ class StageMap:
                     raise ClusterFault(f"scheduler {engine.address} lost ({_brief(exc)})") from None
                 engine.log("info", f"cluster: scatter failed ({_brief(exc)}); sending {_name(fn)} data inline")
         try:
-            futures = client.map(fn, sent, pure=False)
+            futures = client.map(fn, sent, pure=False, workers=engine.only_workers)
         except Exception as exc:
             raise ClusterFault(f"scheduler {engine.address} lost ({_brief(exc)})") from None
         where = {future.key: i for future, i in zip(futures, indices)}
@@ -314,7 +315,8 @@ class StageMap:
             shaped.append((type(job) is tuple, parts, keys))
         if big:
             digests = list(big)
-            futures = self.engine.client.scatter([big[d] for d in digests], hash=False, timeout=SCATTER_TIMEOUT)
+            futures = self.engine.client.scatter([big[d] for d in digests], hash=False, timeout=SCATTER_TIMEOUT,
+                                                 workers=self.engine.only_workers)
             self._scattered.update(zip(digests, futures))
         out = []
         for is_tuple, parts, keys in shaped:
