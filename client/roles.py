@@ -42,7 +42,8 @@ class Roles:
         self.engine = None
         if cluster and role in ("mixer", "trustee"):
             say = on_cluster or (lambda kind, data: None)
-            self.engine = open_engine(cluster, LocalEngine(self._pool), background=True,
+            # Connected (or fallen back) before the node says hello: its first request already finds the cluster.
+            self.engine = open_engine(cluster, LocalEngine(self._pool),
                                       publish=lambda kind, data: kind != "cluster.tasks" and say(kind, data),
                                       log=lambda level, text: say("log", {"level": level, "text": text}))
 
