@@ -211,6 +211,8 @@ class MainWindow(QMainWindow):
     # --- server --------------------------------------------------------------------------------------------
     def _apply_cluster(self) -> bool:
         """The server strip's cluster field, for the next start; False (and a message) if it is not an address."""
+        if getattr(self.runner, "remote", False):  # a remote server has its own --cluster: nothing to apply here
+            return True
         text = self.server_bar.cluster_edit.text().strip()
         try:
             self.runner.cluster = str(parse_address(text)) if text else None

@@ -44,6 +44,7 @@ def closed_port() -> int:
         return sock.getsockname()[1]  # nothing listens there once the socket is closed
 
 
+@pytest.mark.slow
 def test_election_on_the_cluster_verifies_and_reports_its_tasks(cluster, tmp_path):
     report, _ = demo(tmp_path, "--voters", "24", "--mixers", "2", "--trustees", "2", "--threshold", "2",
                      "--cluster", cluster.address)
@@ -62,6 +63,7 @@ def test_election_on_the_cluster_verifies_and_reports_its_tasks(cluster, tmp_pat
     assert "VERIFIED" in verify.stdout and f"connected to {cluster.address}" in verify.stderr
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_stage_the_election_completes(cluster, tmp_path):
     """As soon as a worker runs a proof task (a mixer's proving or the server's stage check), it is killed:
     its task runs on the other worker and the election completes and verifies."""
@@ -95,6 +97,7 @@ def test_worker_killed_mid_stage_the_election_completes(cluster, tmp_path):
     assert report["cluster"]["tasks"] > 0
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_falls_back_to_the_local_pool(tmp_path):
     address = f"tcp://127.0.0.1:{closed_port()}"
     report, stderr = demo(tmp_path, "--voters", "8", "--mixers", "1", "--trustees", "1", "--threshold", "1",
@@ -137,6 +140,7 @@ def test_a_bad_cluster_address_is_one_line(tmp_path):
     assert "is not a cluster address" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_bench_scale_reports_both_engines(cluster):
     """The bench's shape on a tiny shuffle, on the test's own cluster (its first 1, then 2 workers)."""
     proc = subprocess.run([sys.executable, "-m", "mixscope", "bench", "scale", "--n", "150", "--cluster",
