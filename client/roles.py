@@ -11,9 +11,9 @@ from typing import Any, Callable
 import nacl.signing
 
 from client import mixer, progress
-from engine import LocalEngine, open_engine
 from client.mixer import RequestError
 from client.trustee import TrusteeRole
+from engine import LocalEngine, open_engine
 from server import protocol
 
 # (election_id, task, phase, done, total) -> None: the node turns it into a signed `progress` message.

@@ -48,8 +48,8 @@ class ClusterEngine:
         self.fallback = fallback
         self.publish = publish or (lambda kind, data: None)
         self.log = log or (lambda level, text: None)
-        self.client = None
-        self._local_cluster = None
+        self.client: Any = None  # distributed.Client once connected
+        self._local_cluster: Any = None
         self.state = "connecting"  # then "connected" or "fallback"
         self.reason: str | None = None
         self.address = str(self.requested)  # the scheduler's tcp:// address once connected
@@ -217,7 +217,7 @@ class StageMap:
             pending = list(range(total))
             for attempt in range(INLINE_RETRIES + 1):
                 inline = attempt > 0
-                lost = []
+                lost: list[int] = []
                 for i, result in self._tasks(fn, jobs, pending, inline, lost):
                     results[i] = result
                     on_done(len(results), total)

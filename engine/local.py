@@ -23,6 +23,7 @@ class LocalEngine:
 
     def map(self, fn: Callable[[Any], Any], jobs: Iterable[Any], on_done: OnDone | None = None) -> Iterator[Any]:
         jobs = list(jobs)
+        results: Iterable[Any]
         if self.pool is None:
             results = map(fn, jobs)
         elif self.batches:
@@ -30,7 +31,7 @@ class LocalEngine:
         else:
             results = self.pool.map(fn, jobs)
         if on_done is None:
-            return results
+            return iter(results)
         return _counting(results, len(jobs), on_done)
 
     __call__ = map  # an engine is itself a map_fn

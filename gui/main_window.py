@@ -16,10 +16,10 @@ from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QDialog, QDock
     QHBoxLayout, QInputDialog, QLineEdit, QMainWindow, QScrollArea, QSplitter, \
     QToolBar, QVBoxLayout, QWidget
 
+from engine.address import ClusterAddressError, parse_address
 from gui import icons
 from gui.about import show_about
 from gui.actions import install_actions
-from engine.address import ClusterAddressError, parse_address
 from gui.bridge import GuiBridge
 from gui.cluster_view import ClusterView
 from gui.election.controller import ElectionController

@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 from engine import LocalEngine
-from mixnet import _shuffle_spec, elgamal, group, shuffle
+from mixnet import _shuffle_spec, elgamal, shuffle
 
 CONTEXT = b"mixscope/bench/scale"
 BYTES_SAMPLE = 2000  # ciphertexts in the shuffle whose traffic is weighed

@@ -197,7 +197,7 @@ def _add_bench(sub) -> None:
     attack.add_argument("--recover", type=seconds, default=60.0, help="seconds to watch RSS return after an attack")
     attack.add_argument("--idle-wait", type=seconds, default=40.0, help="seconds to wait for a silent TCP client's close")
     _json_flag(attack)
-    scale = bench_sub.add_parser("scale", help="shuffle+prove and verify ciphertexts/s on 1 and 2 local vs Dask workers")
+    scale = bench_sub.add_parser("scale", help="shuffle+prove and verify ct/s on 1 and 2 local vs Dask workers")
     scale.add_argument("--n", type=count, default=20_000, help="number of ciphertexts")
     _cluster_flag(scale)
     _json_flag(scale)

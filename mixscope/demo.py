@@ -138,7 +138,8 @@ class DemoCluster:
             self._before = self._probe.tasks()
         except Exception as exc:  # unreachable: the server and nodes will say so and fall back themselves
             self._probe = None
-            self.say(f"cluster: {self.address} unreachable ({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__})")
+            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            self.say(f"cluster: {self.address} unreachable ({reason})")
 
     def report(self, server_engine) -> dict[str, Any] | None:
         if not self.requested:

@@ -26,13 +26,13 @@ from server.admin_jobs import close_jobs
 from server.board import Board
 from server.chunks import STALL_SECONDS
 from server.bridge import BridgeError
+from server.election.coordinator import MAP_BATCHES
 from server.events import EventChannel
 from server.hosts import HostPolicy
 from server.hub import Hub
 from server.ratelimit import BallotLimits, TokenBucketLimiter
 from server.registry import ClientRegistry
 from server.views import WebContext
-from server.election.coordinator import MAP_BATCHES
 from server.webapp import create_flask_app, create_tornado_app
 
 FLASK_WORKERS = 4

@@ -56,9 +56,9 @@ def test_election_on_the_cluster_verifies_and_reports_its_tasks(cluster, tmp_pat
     # and their checks: at least one task each, most of them several.
     assert report["cluster"]["tasks"] >= 12
     # And anyone may verify the record on the same cluster.
-    verify = subprocess.run([sys.executable, "-m", "mixscope", "verify", report["record"], "--cluster", cluster.address],
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
-                            timeout=120)
+    verify = subprocess.run([sys.executable, "-m", "mixscope", "verify", report["record"],
+                             "--cluster", cluster.address], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            capture_output=True, text=True, timeout=120)
     assert verify.returncode == 0, verify.stdout[-1000:] + verify.stderr[-1000:]
     assert "VERIFIED" in verify.stdout and f"connected to {cluster.address}" in verify.stderr
 
