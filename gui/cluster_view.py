@@ -51,7 +51,9 @@ class ClusterState:
         for w in self.workers:
             memory = w.get("memory")
             mb = f", {memory / 1e6:.0f} MB" if isinstance(memory, (int, float)) else ""
-            lines.append(f"{w.get('name', '?')}  {w.get('address', '')}  ({w.get('threads', 1)} threads{mb})")
+            threads = w.get("threads", 1)
+            lines.append(f"{w.get('name', '?')}  {w.get('address', '')}  "
+                         f"({threads} thread{'' if threads == 1 else 's'}{mb})")
         return lines
 
 
