@@ -21,7 +21,8 @@ class DaskCluster:
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
         self.scheduler_file = tmp_path / "scheduler.json"
         self.scheduler = self._spawn("scheduler", [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0",
-                                                   "--no-dashboard", "--scheduler-file", str(self.scheduler_file)])
+                                                   "--dashboard-address", "127.0.0.1:0",  # never a fixed port
+                                                   "--scheduler-file", str(self.scheduler_file)])
         self.address = self._wait_address()
         self.workers = [self.add_worker(f"w{k}") for k in range(1, workers + 1)]
         self.wait_workers(workers)
@@ -36,7 +37,7 @@ class DaskCluster:
 
     def add_worker(self, name: str) -> subprocess.Popen:
         return self._spawn(name, [str(DASK), "worker", self.address, "--name", name, "--nthreads", "1",
-                                  "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"])
+                                  "--no-nanny", "--dashboard-address", "127.0.0.1:0", "--host", "127.0.0.1"])
 
     def _wait_address(self, timeout: float = 60) -> str:
         deadline = time.monotonic() + timeout

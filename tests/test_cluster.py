@@ -157,3 +157,31 @@ def test_bench_scale_reports_both_engines(cluster):
     assert report["traffic"]["ciphertext_json_bytes"] > 128  # two 32-byte elements in hex, and JSON around them
     for key in ("dask_verify_speedup_1_to_2", "dask_verify_overhead_2", "dask_prove_cpu_overhead_1"):
         assert isinstance(report[key], float)
+
+
+def test_the_panel_shows_its_cluster(cluster, qtbot, tmp_path):
+    """The server strip's Cluster field, applied at start: the Cluster dock shows the scheduler, its two
+    workers and a link to its dashboard."""
+    from PySide6.QtCore import QSettings
+
+    from gui.main_window import MainWindow
+    from server.runner import ServerRunner
+
+    runner = ServerRunner(port=0, data_dir=str(tmp_path / "board"))
+    settings = QSettings(str(tmp_path / "panel.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(runner, settings)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        win.server_bar.cluster_edit.setText(cluster.address)
+        win.start_server()
+        qtbot.waitUntil(lambda: win.cluster_view.state.state == "connected", timeout=30_000)
+        assert win.cluster_dock.isVisible()
+        assert win.cluster_view.address_label.text() == cluster.address
+        assert win.cluster_view.workers_text.toPlainText().count("tcp://127.0.0.1:") == 2
+        link = win.cluster_view.state.dashboard
+        assert link.startswith("http://127.0.0.1:") and f'href="{link}"' in win.cluster_view.dashboard_label.text()
+        assert settings.value("server/cluster") == cluster.address  # kept for the next start
+        assert runner.cluster_info()["workers"] and runner.cluster_info()["state"] == "connected"
+    finally:
+        win.close()
