@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QPlainTextEdit, QToolButton, QVBoxLayout, QWidget
+
+from gui.views import PlainLabel
 
 KINDS = ("cluster.status", "cluster.tasks", "cluster.fallback")
 
@@ -66,29 +68,38 @@ class ClusterView(QWidget):
         self.state_label = self._label("cluster_state")
         self.tasks_label = self._label("cluster_tasks")
         self.dashboard_label = self._label("cluster_dashboard")
-        self.dashboard_label.setOpenExternalLinks(True)
+        self.dashboard_button = QToolButton()  # a button, not a rich-text link: every label here is plain text
+        self.dashboard_button.setObjectName("cluster_dashboard_open")
+        self.dashboard_button.setText("Open")
+        self.dashboard_button.clicked.connect(self.open_dashboard)
+        dashboard = QHBoxLayout()
+        dashboard.addWidget(self.dashboard_label, 1)
+        dashboard.addWidget(self.dashboard_button)
         self.workers_text = QPlainTextEdit()
         self.workers_text.setObjectName("cluster_workers")
         self.workers_text.setReadOnly(True)  # plain text: worker names come from the cluster
         self.workers_text.setMaximumHeight(90)
         form = QFormLayout()
-        form.addRow("Scheduler", self.address_label)
-        form.addRow("State", self.state_label)
-        form.addRow("Tasks", self.tasks_label)
-        form.addRow("Dashboard", self.dashboard_label)
+        form.addRow(PlainLabel("Scheduler"), self.address_label)
+        form.addRow(PlainLabel("State"), self.state_label)
+        form.addRow(PlainLabel("Tasks"), self.tasks_label)
+        form.addRow(PlainLabel("Dashboard"), dashboard)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(QLabel("Workers"))
+        layout.addWidget(PlainLabel("Workers"))
         layout.addWidget(self.workers_text)
         self.render()
 
     @staticmethod
-    def _label(name: str) -> QLabel:
-        label = QLabel()
+    def _label(name: str) -> PlainLabel:
+        label = PlainLabel()
         label.setObjectName(name)
-        label.setTextFormat(Qt.TextFormat.PlainText)
         label.setWordWrap(True)
         return label
+
+    def open_dashboard(self) -> None:
+        if self.state.dashboard:
+            QDesktopServices.openUrl(QUrl(self.state.dashboard))
 
     def apply_events(self, events: list) -> bool:
         changed = False
@@ -103,12 +114,7 @@ class ClusterView(QWidget):
         self.address_label.setText(s.address or "none (set one in the server strip)")
         self.state_label.setText(s.state_text())
         self.tasks_label.setText(f"{s.in_flight} in flight · {s.done} done")
-        if s.dashboard:
-            self.dashboard_label.setTextFormat(Qt.TextFormat.RichText)
-            url = html.escape(s.dashboard, quote=True)
-            self.dashboard_label.setText(f'<a href="{url}">{url}</a>')
-        else:
-            self.dashboard_label.setTextFormat(Qt.TextFormat.PlainText)
-            self.dashboard_label.setText("none running")
+        self.dashboard_label.setText(s.dashboard or "none running")
+        self.dashboard_button.setEnabled(bool(s.dashboard))
         lines = s.worker_lines()
         self.workers_text.setPlainText("\n".join(lines) if lines else "no workers")

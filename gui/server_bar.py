@@ -38,7 +38,7 @@ class ServerBar(QWidget):
         layout.addWidget(self.token_edit, 1)
         layout.addWidget(self.copy_button)
         layout.addSpacing(12)
-        layout.addWidget(QLabel("Cluster"))
+        layout.addWidget(PlainLabel("Cluster"))
         # Applied when the server (re)starts: a Dask scheduler or local:N for the proof work (engine/cluster.py).
         self.cluster_edit = QLineEdit()
         self.cluster_edit.setObjectName("server_cluster")
