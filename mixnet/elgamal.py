@@ -6,7 +6,7 @@ adds an encryption of the identity; decryption computes b − x·a.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from mixnet import group
@@ -30,7 +30,7 @@ class Ciphertext(NamedTuple):
 
 @dataclass(frozen=True)
 class KeyPair:
-    secret: int
+    secret: int = field(repr=False)  # never in a log or a traceback
     public: bytes
 
     @classmethod

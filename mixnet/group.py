@@ -24,6 +24,8 @@ import secrets
 import tempfile
 from typing import Any, Callable, Sequence
 
+import nacl.exceptions
+import nacl.signing
 import rbcl
 
 _sodium = rbcl._sodium  # the ctypes handle: calling it directly skips rbcl's per-call argument checks
@@ -84,10 +86,9 @@ def from_hex(data: str | bytes) -> bytes:
     decodes, and so validates, before anything depends on them (the shuffle verifier's kernels). Skipping the
     separate check keeps that cost off a caller's single thread."""
     if isinstance(data, str):
-        try:
-            data = bytes.fromhex(data)
-        except ValueError:
-            raise InvalidElement("element is not hex") from None
+        if not is_hex(data, 2 * ELEMENT_BYTES):
+            raise InvalidElement(_hex_fault("element", data))
+        data = bytes.fromhex(data)
     if not isinstance(data, (bytes, bytearray)) or len(data) != ELEMENT_BYTES:
         raise InvalidElement("element must be 32 bytes")
     return bytes(data)
@@ -96,16 +97,26 @@ def from_hex(data: str | bytes) -> bytes:
 def decode_scalar(value: int | str) -> int:
     """Validate a scalar that came from outside (int, or 64-char little-endian hex text)."""
     if isinstance(value, str):
-        try:
-            raw = bytes.fromhex(value)
-        except ValueError:
-            raise InvalidScalar("scalar is not hex") from None
-        if len(raw) != 32:
-            raise InvalidScalar("scalar must be 32 bytes")
-        value = int.from_bytes(raw, "little")
+        if not is_hex(value, 64):
+            raise InvalidScalar(_hex_fault("scalar", value))
+        value = int.from_bytes(bytes.fromhex(value), "little")
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < ORDER:
         raise InvalidScalar("scalar out of range")
     return value
+
+
+_HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def is_hex(value, length: int) -> bool:
+    """The record's one byte form: exactly `length` lowercase hex digits, nothing else (no spaces, no 0x)."""
+    return isinstance(value, str) and len(value) == length and _HEX_DIGITS.issuperset(value)
+
+
+def _hex_fault(what: str, text: str) -> str:
+    if not _HEX_DIGITS.issuperset(text):
+        return f"{what} is not hex (64 lowercase hex characters, no spaces)"
+    return f"{what} must be 32 bytes (64 lowercase hex characters)"
 
 
 def scalar_hex(k: int) -> str:
@@ -179,6 +190,29 @@ def generators(domain: str, count: int) -> list[bytes]:
 def random_scalar() -> int:
     """A uniform non-zero scalar from the OS CSPRNG."""
     return 1 + secrets.randbelow(ORDER - 1)
+
+
+# --- Ed25519 (RFC 8032), the nodes' signatures: the record's verifier checks them through these two --------
+
+SIGNATURE_BYTES = 64
+SIGNING_KEY_BYTES = 32
+
+
+def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    """True iff `signature` is a valid Ed25519 signature of `message` under `public_key` (32 bytes)."""
+    if len(public_key) != SIGNING_KEY_BYTES or len(signature) != SIGNATURE_BYTES:
+        return False
+    try:
+        nacl.signing.VerifyKey(bytes(public_key)).verify(bytes(message), bytes(signature))
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, nacl.exceptions.TypeError):
+        return False
+    return True
+
+
+def ed25519_sign(seed: bytes, message: bytes) -> tuple[bytes, bytes]:
+    """(public key, signature) of `message` under the Ed25519 key with this 32-byte seed."""
+    key = nacl.signing.SigningKey(bytes(seed))
+    return key.verify_key.encode(), key.sign(bytes(message)).signature
 
 
 def _framed(domain: str, parts: tuple[bytes, ...]) -> bytes:

@@ -75,6 +75,9 @@ def _require_dict(value, keys: Sequence[str], what: str) -> dict:
     missing = [k for k in keys if k not in value]
     if missing:
         raise ProofError(f"{what} lacks field(s) {', '.join(missing)}")
+    extra = sorted(str(k) for k in value if k not in keys)
+    if extra:  # one byte form: a closed set of fields
+        raise ProofError(f"{what} has unexpected field(s) {', '.join(extra)}")
     return value
 
 

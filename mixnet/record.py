@@ -15,19 +15,32 @@ from mixnet.elgamal import Ciphertext
 from mixnet.trustees import Dealing, PartialDecryption, check_parameters
 
 FORMAT = "mixscope-election-record"
-VERSION = 2  # 2: ballots without a choice proof; plaintexts may be null; result carries "invalid"; key proofs
-# cover the question and candidate names
+VERSION = 3  # 3: nodes listed with their keys; dealings, stages and decryption shares are the nodes' signed
+# messages; a rejected stage states its class (mixnet/stages.py); mix contexts name the mixer's key
 ACCEPTED = "accepted"
 REJECTED = "rejected"
+NODE_ROLES = ("mixer", "trustee")
 
 
-def mix_context(election_id: str, stage: int, mixer: str) -> bytes:
-    """The `context` of stage `stage` (0-based position in the record's mix list) run by `mixer`."""
-    return proofs.context_bytes(proofs.election_context(election_id), "mix", stage, mixer)
+def mix_context(election_id: str, stage: int, mixer_key: str) -> bytes:
+    """The `context` of stage `stage` (0-based position in the record's mix list) run by the mixer whose
+    Ed25519 key is `mixer_key` (64 lowercase hex characters)."""
+    return proofs.context_bytes(proofs.election_context(election_id), "mix", stage, mixer_key)
 
 
 def ciphertexts_json(cts: Sequence[Ciphertext]) -> list[list[str]]:
     return [ct.to_json() for ct in cts]
+
+
+def dealing_of(message: dict) -> Dealing:
+    """The dealing inside a trustee's signed keygen.commitment message."""
+    return Dealing.from_json({k: message[k] for k in ("index", "commitments", "proof")})
+
+
+def partial_of(message: dict, validate: bool = True) -> PartialDecryption:
+    """The partial decryption inside a trustee's signed decrypt.response message."""
+    return PartialDecryption.from_json({"trustee": message["index"], "factors": message["partials"],
+                                        "proof": message["proof"]}, validate=validate)
 
 
 class RecordBuilder:
@@ -35,8 +48,7 @@ class RecordBuilder:
 
     def __init__(self, election_id: str, question: str, candidates: Sequence[str], threshold: int, trustees: int):
         check_parameters(threshold, trustees)
-        if not candidates:
-            raise ValueError("an election needs at least one candidate")
+        check_candidates(candidates)
         self.election = {
             "id": election_id,
             "question": question,
@@ -44,13 +56,15 @@ class RecordBuilder:
             "threshold": threshold,
             "trustees": trustees,
         }
+        self.nodes: dict[str, dict] = {}
         self.dealings: list[dict] = []
         self.public_key: bytes | None = None
         self.ballots: list[dict] = []
-        self._ballot_cts: list[Ciphertext] = []
+        self._ballot_cts: list[list[str]] = []
         self.stages: list[dict] = []
-        self._current: list[Ciphertext] | None = None  # last accepted outputs
+        self._current: list[list[str]] | None = None  # last accepted outputs (JSON)
         self.partials: list[dict] = []
+        self.refusals: list[dict] = []
         self.plaintexts: list[int | None] | None = None
         self.counts: list[int] | None = None
         self.invalid: int | None = None
@@ -59,38 +73,52 @@ class RecordBuilder:
     def election_id(self) -> str:
         return self.election["id"]
 
-    def add_dealing(self, dealing: Dealing) -> None:
-        self.dealings.append(dealing.to_json())
+    def add_node(self, key: str, name: str, role: str) -> None:
+        """A node registered at join: its Ed25519 key (hex), its name (a label) and its role."""
+        self.nodes[key] = {"key": key, "name": name, "role": role}
+
+    def add_dealing(self, message: dict) -> None:
+        """Trustee's signed keygen.commitment message, as signed."""
+        self.dealings.append(dict(message))
 
     def set_public_key(self, public_key: bytes) -> None:
         self.public_key = public_key
 
     def add_ballot(self, voter_id: str, ballot: Ballot) -> None:
         self.ballots.append({"voter": voter_id, **ballot.to_json()})
-        self._ballot_cts.append(ballot.ciphertext)
+        self._ballot_cts.append(ballot.ciphertext.to_json())
 
     def mix_input(self) -> list[Ciphertext]:
         """What the next stage must shuffle: the last accepted outputs, or the cast ciphertexts."""
+        return [Ciphertext.from_json(ct, validate=False) for ct in self.mix_input_json()]
+
+    def mix_input_json(self) -> list[list[str]]:
         return list(self._ballot_cts if self._current is None else self._current)
 
-    def next_stage_context(self, mixer: str) -> bytes:
-        return mix_context(self.election_id, len(self.stages), mixer)
+    def next_stage_context(self, mixer_key: str) -> bytes:
+        return mix_context(self.election_id, len(self.stages), mixer_key)
 
-    def add_stage(self, mixer: str, outputs: list | Sequence[Ciphertext], proof: dict, reason: str | None = None) -> None:
-        """Record a stage over `mix_input()`. `reason` None means accepted (its outputs feed the next stage);
-        otherwise the stage is recorded as rejected and the cascade continues from the same input.
-        `outputs` may be raw JSON (a rejected mixer's malformed list is recorded as sent)."""
-        inputs = self.mix_input()
-        out_json = [o.to_json() if isinstance(o, Ciphertext) else o for o in outputs]
-        stage = {"mixer": mixer, "status": ACCEPTED if reason is None else REJECTED, "inputs": ciphertexts_json(inputs), "outputs": out_json, "proof": proof}
-        if reason is None:
-            self._current = [Ciphertext.from_json(o) for o in out_json]
+    def add_stage(self, mixer_key: str, response: dict | None, rejected_as: str | None = None,
+                  reason: str | None = None) -> None:
+        """Record a stage over `mix_input()`: the mixer's signed mix.response (None: it never answered).
+        `rejected_as` None means accepted (its outputs feed the next stage); otherwise the stage is recorded as
+        rejected with that class and `reason`, and the cascade continues from the same input."""
+        stage = {"mixer": mixer_key, "status": ACCEPTED if rejected_as is None else REJECTED,
+                 "inputs": self.mix_input_json(), "response": response}
+        if rejected_as is None:
+            self._current = list(response["outputs"])
         else:
-            stage["reason"] = reason
+            stage["class"] = rejected_as
+            stage["reason"] = reason or rejected_as
         self.stages.append(stage)
 
-    def add_partial(self, partial: PartialDecryption) -> None:
-        self.partials.append(partial.to_json())
+    def add_partial(self, message: dict) -> None:
+        """Trustee's signed decrypt.response message, as signed."""
+        self.partials.append(dict(message))
+
+    def add_refusal(self, trustee_key: str, reason: str) -> None:
+        """A trustee that refused to decrypt the list it was given, with its reason (its signed error)."""
+        self.refusals.append({"trustee": trustee_key, "reason": reason})
 
     def set_result(self, plaintexts: Sequence[int | None], counts: Sequence[int], invalid: int) -> None:
         """`plaintexts`: each decrypted output's candidate index, None for one that encodes no candidate."""
@@ -102,11 +130,23 @@ class RecordBuilder:
             "version": VERSION,
             "group": {"name": group.GROUP_NAME, "generator": group.GENERATOR.hex()},
             "election": dict(self.election),
+            "nodes": sorted(self.nodes.values(), key=lambda n: (n["role"], n["name"], n["key"])),
             "trustees": list(self.dealings),
             "public_key": self.public_key.hex() if self.public_key else None,
             "ballots": list(self.ballots),
             "mix": list(self.stages),
-            "decryption": {"ciphertexts": ciphertexts_json(self.mix_input()), "partials": list(self.partials)},
+            "decryption": {"ciphertexts": self.mix_input_json(), "partials": list(self.partials),
+                           "refusals": list(self.refusals)},
             "plaintexts": self.plaintexts,
             "result": {"counts": self.counts, "invalid": self.invalid},
         }
+
+
+def check_candidates(candidates: Sequence[str]) -> None:
+    """An election's candidate names: at least one, each a non-empty string, no two the same."""
+    if not candidates:
+        raise ValueError("an election needs at least one candidate")
+    if any(not isinstance(c, str) or not c.strip() for c in candidates):
+        raise ValueError("every candidate needs a non-empty name")
+    if len(set(candidates)) != len(candidates):
+        raise ValueError("candidate names must be distinct")

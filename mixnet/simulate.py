@@ -10,6 +10,12 @@ Cheating modes for a mixer (it proves its honest shuffle, then publishes a diffe
   'replace'   – replaces the first output by its own encryption of candidate 0
   'swap'      – exchanges the first two outputs
   'duplicate' – overwrites the second output with a copy of the first
+and, for the other rejection classes (mixnet/stages.py):
+  'wrong_stage' – labels its (honest) response with the next stage's index        (malformed)
+  'identity'    – returns an output equal to one of its inputs                    (not_rerandomised)
+  'silent'      – never answers                                                   (no_answer)
+
+Every node (trustee, mixer) has its own Ed25519 key and signs what it contributes, as nodes do over the wire.
 """
 
 from __future__ import annotations
@@ -17,12 +23,26 @@ from __future__ import annotations
 import secrets
 from typing import Sequence
 
-from mixnet import ballots, elgamal, proofs, shuffle, tally
+from mixnet import ballots, elgamal, group, proofs, shuffle, stages, submission, tally
 from mixnet import trustees as dkg  # the parameter `trustees` is the count
-from mixnet.errors import ProofError
-from mixnet.record import RecordBuilder
+from mixnet.record import RecordBuilder, partial_of
 
-CHEATS = ("drop", "replace", "swap", "duplicate")
+CHEATS = ("drop", "replace", "swap", "duplicate", "wrong_stage", "identity", "silent")
+_AFTER_PROOF = ("drop", "replace", "swap", "duplicate")
+
+
+class _Node:
+    """An in-process node's signing identity."""
+
+    def __init__(self, name: str, role: str):
+        self.name, self.role = name, role
+        self._seed = secrets.token_bytes(32)
+        self.key = group.ed25519_sign(self._seed, b"")[0].hex()
+        self._seq = 0
+
+    def sign(self, message: dict) -> dict:
+        self._seq += 1
+        return submission.sign(message, self._seed, self._seq)
 
 
 def _cheat(mode: str, public_key: bytes, outputs: list) -> list:
@@ -71,12 +91,17 @@ def run_election(
             raise ValueError(f"cheat {mode!r} needs at least two ballots")
     election_id = election_id or f"sim-{secrets.token_hex(8)}"
     builder = RecordBuilder(election_id, question, names, threshold, trustees)
+    trustee_nodes = [_Node(f"trustee-{i}", "trustee") for i in range(1, trustees + 1)]
+    mixer_nodes = [_Node(name, "mixer") for name in mixer_names]
+    for node in trustee_nodes + mixer_nodes:
+        builder.add_node(node.key, node.name, node.role)
 
     # Key ceremony.
     parties, dealings, public_key = dkg.run_key_generation(threshold, trustees, proofs.election_context(election_id),
                                                            dkg.labels_digest(question, names))
-    for dealing in dealings:
-        builder.add_dealing(dealing)
+    for node, dealing in zip(trustee_nodes, dealings):
+        builder.add_dealing(node.sign({"type": "keygen.commitment", "election_id": election_id, "shares": {},
+                                       **dealing.to_json()}))
     builder.set_public_key(public_key)
 
     # Voting: the board accepts only ballots whose proofs verify.
@@ -89,19 +114,27 @@ def run_election(
         ballots.verify_ballot(public_key, election_id, voter_id, ballot)
         builder.add_ballot(voter_id, ballot)
 
-    # Mixing: each stage is checked before its outputs may feed the next one.
-    for k, mixer in enumerate(mixer_names):
-        inputs = builder.mix_input()
-        context = builder.next_stage_context(mixer)
-        outputs, proof = shuffle.shuffle_and_prove(public_key, inputs, context, map_fn=map_fn)
-        if k in cheat:
-            outputs = _cheat(cheat[k], public_key, outputs)
-        try:
-            shuffle.verify(public_key, inputs, outputs, proof, context, map_fn=map_fn)
-            reason = None
-        except (ProofError, ValueError) as exc:
-            reason = str(exc) or type(exc).__name__
-        builder.add_stage(mixer, outputs, proof.to_json(), reason)
+    # Mixing: each stage is judged (mixnet/stages.py) before its outputs may feed the next one.
+    for k, node in enumerate(mixer_nodes):
+        inputs_json, inputs = builder.mix_input_json(), builder.mix_input()
+        context = builder.next_stage_context(node.key)
+        mode = cheat.get(k)
+        response = None
+        if mode != "silent":
+            outputs, proof = shuffle.shuffle_and_prove(public_key, inputs, context, map_fn=map_fn)
+            if mode in _AFTER_PROOF:
+                outputs = _cheat(mode, public_key, outputs)
+            elif mode == "identity":
+                outputs = [inputs[0], *outputs[1:]]
+            outputs_json = [ct.to_json() for ct in outputs]
+            response = node.sign({"type": "mix.response", "election_id": election_id,
+                                  "stage": len(builder.stages) + (mode == "wrong_stage"),
+                                  "input_hash": stages.list_digest(inputs_json), "outputs": outputs_json,
+                                  "proof": proof.to_json(), "list_hash": stages.list_digest(outputs_json)})
+        verdict = stages.judge(response, election_id=election_id, stage=len(builder.stages), inputs_json=inputs_json,
+                               inputs=inputs, public_key=public_key, context=context, map_fn=map_fn)
+        builder.add_stage(node.key, response, verdict.rejected_as,
+                          None if verdict.rejected_as is None else verdict.reason)
 
     # Decryption of the last accepted list by the chosen trustees, each share checked.
     final = builder.mix_input()
@@ -110,8 +143,11 @@ def run_election(
     election_context = proofs.election_context(election_id)
     for party in chosen:
         partial = party.partial_decrypt(final)
-        dkg.verify_partial(dkg.verification_key(dealings, party.index), final, partial, election_context)
-        builder.add_partial(partial)
+        message = trustee_nodes[party.index - 1].sign({
+            "type": "decrypt.response", "election_id": election_id, "index": party.index,
+            "partials": [f.hex() for f in partial.factors], "proof": partial.proof.to_json()})
+        dkg.verify_partial(dkg.verification_key(dealings, party.index), final, partial_of(message), election_context)
+        builder.add_partial(message)
         partials.append(partial)
     plaintexts = tally.decode_choices(dkg.combine(final, partials, threshold), len(names))
     result = tally.count_result(plaintexts, len(names))

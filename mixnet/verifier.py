@@ -14,14 +14,25 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable, NamedTuple
 
-from mixnet import ballots, elgamal, group, proofs, shuffle, tally, trustees
+from mixnet import ballots, group, proofs, stages, submission, tally, trustees
 from mixnet.elgamal import Ciphertext
-from mixnet.record import ACCEPTED, FORMAT, REJECTED, VERSION, mix_context
+from mixnet.record import ACCEPTED, FORMAT, NODE_ROLES, REJECTED, VERSION, dealing_of, mix_context, partial_of
 
 
 _BATCH = 64  # ballots per map_fn job
-_DECODE_SLICES = 16  # map_fn jobs per ciphertext list: enough to keep every worker busy
-_DECODE_MIN_SLICE = 256  # ...but no job so small that shipping it costs more than decoding it
+
+# The closed field sets of docs/verifier.md §2 (one byte form: an extra field fails the check reading it).
+RECORD_FIELDS = {"format", "version", "group", "election", "nodes", "trustees", "public_key", "ballots", "mix",
+                 "decryption", "plaintexts", "result"}
+ELECTION_FIELDS = {"id", "question", "candidates", "threshold", "trustees"}
+NODE_FIELDS = {"key", "name", "role"}
+DEALING_FIELDS = {"type", "election_id", "index", "commitments", "proof", "shares", "signed"}
+ACCEPTED_STAGE_FIELDS = {"mixer", "status", "inputs", "response"}
+REJECTED_STAGE_FIELDS = ACCEPTED_STAGE_FIELDS | {"class", "reason"}
+DECRYPTION_FIELDS = {"ciphertexts", "partials", "refusals"}
+PARTIAL_FIELDS = {"type", "election_id", "index", "partials", "proof", "signed"}
+REFUSAL_FIELDS = {"trustee", "reason"}
+RESULT_FIELDS = {"counts", "invalid"}
 
 
 class Check(NamedTuple):
@@ -51,31 +62,18 @@ def _run(name: str, fn: Callable[[], str | None]) -> Check:
 
 
 def _ciphertexts(value, what: str, map_fn=map) -> list[Ciphertext]:
-    """Decode a JSON list of ciphertexts; the raw slices go to map_fn jobs, which decode and validate them.
-
-    The reason names the first bad position, exactly as one sequential pass would."""
-    if not isinstance(value, list):
-        raise ValueError(f"{what} must be a list of ciphertexts")
-    size = max(_DECODE_MIN_SLICE, -(-len(value) // _DECODE_SLICES))
-    jobs = [(what, lo, value[lo:lo + size]) for lo in range(0, len(value), size)]
-    out: list[Ciphertext] = []
-    for decoded, error in map_fn(_decode_slice, jobs):
-        if error is not None:
-            raise ValueError(error)
-        out.extend(decoded)
-    return out
+    return stages.decode_list(value, what, map_fn)
 
 
-def _decode_slice(job: tuple) -> tuple[list[Ciphertext], str | None]:
-    """Pool job: the slice's ciphertexts, or the reason for its first bad one."""
-    what, offset, items = job
-    out = []
-    for i, item in enumerate(items):
-        try:
-            out.append(Ciphertext.from_json(item))
-        except (group.InvalidElement, TypeError) as exc:
-            return [], f"{what}[{offset + i}]: {exc}"
-    return out, None
+def _closed(value, fields: set, what: str) -> dict:
+    """`value` as an object with exactly `fields` (missing or extra ones fail, naming them)."""
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} must be an object")
+    missing, extra = sorted(fields - set(value)), sorted(str(k) for k in set(value) - fields)
+    if missing or extra:
+        raise ValueError(f"{what}: " + "; ".join(filter(None, [missing and f"missing field(s) {', '.join(missing)}",
+                                                              extra and f"unexpected field(s) {', '.join(extra)}"])))
+    return value
 
 
 def _fail(exc: Exception) -> Callable[[], None]:
@@ -128,14 +126,10 @@ def _ballot_batch(jobs: list[tuple]) -> list[Check]:
     return [_ballot_check(job) for job in jobs]
 
 
-def _ballot_check_name(position: int, entry) -> str:
-    voter = entry.get("voter") if isinstance(entry, dict) else None
-    return f"ballot {position} proof (voter {voter!r})"
-
-
-def _share_check(position: int, entry, vks, final, context: bytes, map_fn, on_arrival: bool = False
-                 ) -> tuple[Check, object]:
-    """One trustee's decryption share: its batched proof, folded over map_fn. (check, parsed share or None)."""
+def _share_check(position: int, entry, vks, keys, final, context: bytes, election_id, map_fn,
+                 on_arrival: bool = False) -> tuple[Check, object]:
+    """One trustee's signed decryption share: its signer and its batched proof, folded over map_fn.
+    (check, parsed share or None)."""
     result: dict = {}
 
     def run():
@@ -143,17 +137,23 @@ def _share_check(position: int, entry, vks, final, context: bytes, map_fn, on_ar
             raise _Missing("no usable list to decrypt")
         if vks is None:
             raise _Missing("no valid trustee commitments to derive verification keys from")
-        partial = trustees.PartialDecryption.from_json(entry, validate=False)
+        message = _closed(entry, PARTIAL_FIELDS, "decryption share")
+        if message["type"] != "decrypt.response" or message["election_id"] != election_id:
+            raise ValueError("not a decrypt.response for this election")
+        partial = partial_of(message, validate=False)
         if partial.trustee not in vks:
             raise ValueError(f"trustee {partial.trustee} is not one of the election's trustees")
         if len(partial.factors) != len(final):
             raise ValueError(f"trustee {partial.trustee} decrypted {len(partial.factors)} of {len(final)} ciphertexts")
         if not on_arrival:
             trustees.verify_factors(vks[partial.trustee], [ct.a for ct in final], partial, context, map_fn)
+        if keys.get(partial.trustee) != submission.verify(message):
+            raise ValueError(f"share for trustee {partial.trustee} is not signed by the key that dealt as trustee "
+                             f"{partial.trustee}")
         result["partial"] = partial  # only a share that passed counts toward the quorum
         return ON_ARRIVAL if on_arrival else None
 
-    trustee = entry.get("trustee") if isinstance(entry, dict) else None
+    trustee = entry.get("index") if isinstance(entry, dict) else None
     return _run(f"decryption share {position} proof (trustee {trustee})", run), result.get("partial")
 
 
@@ -166,9 +166,14 @@ class _Verifier:
         self.on_arrival = proofs_checked_on_arrival
         self.checks: list[Check] = []
         self.election: dict | None = None
+        self.nodes: dict[str, dict] | None = None  # key -> {key, name, role}
         self.dealings: list[trustees.Dealing] | None = None
+        self.trustee_keys: dict[int, str] = {}  # trustee index -> the key that signed its dealing
         self.public_key: bytes | None = None
+        self.cast: list[list[str]] | None = None  # the cast ciphertexts (JSON), when readable
         self.final: list[Ciphertext] | None = None
+        self.final_json: list | None = None
+        self.quorum: dict[int, tuple[bytes, ...]] | None = None
         self.plaintexts: list[int | None] | None = None  # decoded choices, None: invalid
         self._parsed_lists: list[tuple[list, list[Ciphertext]]] = []
 
@@ -190,13 +195,16 @@ class _Verifier:
 
     def run(self) -> list[Check]:
         self.add("format", self.check_format)
+        self.add("record fields", self.check_fields)
         self.add("group", self.check_group)
         self.add("election parameters", self.check_election)
+        self.add("nodes", self.check_nodes)
         self.check_trustees()
         self.add("public key matches commitments", self.check_public_key)
         self.check_ballots()
         self.add("duplicate voters", self.check_duplicate_voters)
         self.check_mix()
+        self.add("decrypted list shares no ciphertext with the cast ballots", self.check_mixed_apart)
         self.check_decryption()
         self.add("tally matches decrypted plaintexts", self.check_tally)
         return self.checks
@@ -205,29 +213,32 @@ class _Verifier:
 
     def check_format(self):
         if self.doc.get("format") != FORMAT:
-            raise ValueError(f"format is {self.doc.get('format')!r}, expected {FORMAT!r}")
-        if self.doc.get("version") != VERSION:
-            raise ValueError(f"version {self.doc.get('version')!r} is not supported (only {VERSION})")
+            raise ValueError(f"format is {str(self.doc.get('format'))[:60]!r}, expected {FORMAT!r}")
+        if not _is_int(self.doc.get("version")) or self.doc["version"] != VERSION:
+            raise ValueError(f"version {str(self.doc.get('version'))[:20]!r} is not supported (only {VERSION})")
+
+    def check_fields(self):
+        _closed(self.doc, RECORD_FIELDS, "record")
 
     def check_group(self):
-        g = self.doc["group"]
-        if not isinstance(g, dict) or g.get("name") != group.GROUP_NAME:
+        g = _closed(self.doc.get("group"), {"name", "generator"}, "group")
+        if g["name"] != group.GROUP_NAME:
             raise ValueError(f"group must be {group.GROUP_NAME!r}")
-        if g.get("generator") != group.GENERATOR.hex():
+        if g["generator"] != group.GENERATOR.hex():
             raise ValueError("generator is not the ristretto255 base point")
 
     def check_election(self):
-        e = self.doc["election"]
-        if not isinstance(e, dict):
-            raise ValueError("election must be an object")
-        if not isinstance(e.get("id"), str) or not e["id"]:
+        e = _closed(self.doc.get("election"), ELECTION_FIELDS, "election")
+        if not isinstance(e["id"], str) or not e["id"]:
             raise ValueError("election id must be a non-empty string")
-        if not isinstance(e.get("question"), str):
+        if not isinstance(e["question"], str):
             raise ValueError("question must be a string")
-        cands = e.get("candidates")
-        if not isinstance(cands, list) or not cands or not all(isinstance(c, str) for c in cands):
-            raise ValueError("candidates must be a non-empty list of strings")
-        t, n = e.get("threshold"), e.get("trustees")
+        cands = e["candidates"]
+        if not isinstance(cands, list) or not cands or not all(isinstance(c, str) and c for c in cands):
+            raise ValueError("candidates must be a non-empty list of non-empty strings")
+        if len(set(cands)) != len(cands):
+            raise ValueError("candidate names must be distinct")
+        t, n = e["threshold"], e["trustees"]
         if not (_is_int(t) and _is_int(n) and 1 <= t <= n):
             raise ValueError(f"need integers 1 ≤ threshold ≤ trustees, got {t!r}, {n!r}")
         self.election = e
@@ -241,6 +252,40 @@ class _Verifier:
     def context(self) -> bytes:
         return proofs.election_context(self._election()["id"])
 
+    def check_nodes(self):
+        entries = self.doc.get("nodes")
+        if not isinstance(entries, list):
+            raise ValueError("nodes must be a list")
+        nodes: dict[str, dict] = {}
+        names: set[str] = set()
+        for i, entry in enumerate(entries):
+            node = _closed(entry, NODE_FIELDS, f"nodes[{i}]")
+            if not group.is_hex(node["key"], submission.KEY_HEX):
+                raise ValueError(f"nodes[{i}]: key must be 64 lowercase hex characters")
+            if not isinstance(node["name"], str) or not node["name"]:
+                raise ValueError(f"nodes[{i}]: name must be a non-empty string")
+            if node["role"] not in NODE_ROLES:
+                raise ValueError(f"nodes[{i}]: role must be one of {', '.join(NODE_ROLES)}")
+            if node["key"] in nodes:
+                raise ValueError(f"nodes[{i}]: key listed twice")
+            if node["name"] in names:
+                raise ValueError(f"nodes[{i}]: name {node['name']!r} is registered to two keys")
+            nodes[node["key"]] = node
+            names.add(node["name"])
+        self.nodes = nodes
+        roles = Counter(n["role"] for n in nodes.values())
+        return f"{roles['trustee']} trustees, {roles['mixer']} mixers, each name registered to one key"
+
+    def _node(self, key: str, role: str) -> dict:
+        if self.nodes is None:
+            raise _Missing("the node list is unusable")
+        node = self.nodes.get(key)
+        if node is None:
+            raise ValueError(f"signed by key {key[:16]}…, which is no listed node")
+        if node["role"] != role:
+            raise ValueError(f"signed by {node['name']!r}, a {node['role']}, not a {role}")
+        return node
+
     # --- trustees and key -----------------------------------------------------------------------------
 
     def check_trustees(self):
@@ -250,12 +295,24 @@ class _Verifier:
         def one(position, entry):
             def run():
                 e = self._election()
-                dealing = trustees.Dealing.from_json(entry)
+                message = _closed(entry, DEALING_FIELDS, "dealing")
+                if message["type"] != "keygen.commitment" or message["election_id"] != e["id"]:
+                    raise ValueError("not a keygen.commitment for this election")
+                if not isinstance(message["shares"], dict) or not all(
+                        isinstance(v, str) for v in message["shares"].values()):
+                    raise ValueError("shares must be an object of strings")
+                dealing = dealing_of(message)
                 if dealing.index != position + 1:
                     raise ValueError(f"dealing at position {position} has index {dealing.index}, expected {position + 1}")
                 trustees.verify_dealing(dealing, e["threshold"], self.context,
                                         trustees.labels_digest(e["question"], e["candidates"]))
+                signer = submission.verify(message)  # binds every commitment, not only C_i0, to the trustee
+                node = self._node(signer, "trustee")
+                if signer in self.trustee_keys.values():
+                    raise ValueError(f"{node['name']!r} signed two dealings")
                 parsed[dealing.index] = dealing
+                self.trustee_keys[dealing.index] = signer
+                return f"dealt and signed by {node['name']!r}"
             return run
 
         if isinstance(entries, list):
@@ -306,7 +363,7 @@ class _Verifier:
             self.checks.extend(checks)
 
     def check_duplicate_voters(self):
-        entries = self.doc["ballots"]
+        entries = self.doc.get("ballots")
         if not isinstance(entries, list):
             raise ValueError("ballots must be a list")
         voters = Counter(e.get("voter") for e in entries if isinstance(e, dict))
@@ -318,32 +375,39 @@ class _Verifier:
     # --- mixing ---------------------------------------------------------------------------------------
 
     def check_mix(self):
-        stages = self.doc.get("mix")
+        stages_json = self.doc.get("mix")
         current: list[Ciphertext] | None = None
+        current_json: list | None = None
 
         def cast_list():
-            nonlocal current
-            entries = self.doc["ballots"]
-            current = self._ciphertexts([e.get("ciphertext") if isinstance(e, dict) else None for e in entries], "ballot ciphertexts")
+            nonlocal current, current_json
+            entries = self.doc.get("ballots")
+            if not isinstance(entries, list):
+                raise ValueError("ballots must be a list")
+            if not all(isinstance(e, dict) for e in entries):
+                raise ValueError("every ballot must be an object")
+            current_json = [e.get("ciphertext") for e in entries]
+            current = _ciphertexts(current_json, "ballot ciphertexts", self.map_fn)
+            self.cast = current_json
+            return f"{len(current)} ciphertexts"
 
         self.add("cast ciphertexts readable", cast_list)
-        if not isinstance(stages, list):
+        if not isinstance(stages_json, list):
             self.add("mix cascade", _fail(ValueError("mix must be a list of stages")))
             return
         accepted = 0
-        for k, stage in enumerate(stages):
-            expected = current
+        for k, stage in enumerate(stages_json):
+            expected, expected_json = current, current_json
             parsed: dict = {}
 
-            def chaining(stage=stage, expected=expected, parsed=parsed):
+            def chaining(stage=stage, expected=expected, expected_json=expected_json, parsed=parsed):
                 if not isinstance(stage, dict):
                     raise ValueError("stage must be an object")
-                inputs = self._ciphertexts(stage.get("inputs"), "inputs")
-                parsed["inputs"] = inputs
                 if expected is None:
                     raise _Missing("the previous list is unusable")
-                if inputs != expected:
+                if stage.get("inputs") != expected_json:
                     raise ValueError("inputs are not the previous accepted stage's outputs (or the cast ballots)")
+                parsed["inputs"], parsed["inputs_json"] = expected, expected_json
 
             self.add(f"mix stage {k} chaining", chaining)
             status = stage.get("status") if isinstance(stage, dict) else None
@@ -351,50 +415,83 @@ class _Verifier:
                 ok = self.add(f"mix stage {k} proof", lambda k=k, stage=stage, parsed=parsed: self._verify_stage(k, stage, parsed))
                 if ok:
                     accepted += 1
-                    current = parsed["outputs"]
+                    current, current_json = parsed["outputs"], stage["response"]["outputs"]
                 else:
-                    current = None  # nothing after a bad accepted stage can chain to something valid
+                    current = current_json = None  # nothing after a bad accepted stage can chain to something valid
             elif status == REJECTED:
                 self.add(f"mix stage {k} rejection justified", lambda k=k, stage=stage, parsed=parsed: self._verify_rejection(k, stage, parsed))
             else:
-                self.add(f"mix stage {k} status", _fail(ValueError(f"status {status!r} is neither accepted nor rejected")))
-                current = None
+                self.add(f"mix stage {k} status", _fail(ValueError(f"status {str(status)[:40]!r} is neither accepted nor rejected")))
+                current = current_json = None
 
         def cascade():
             if accepted == 0:
                 raise ValueError("no accepted mix stage: decrypting would link votes to voters")
-            return f"{accepted} accepted, {len(stages) - accepted} rejected"
+            return f"{accepted} accepted, {len(stages_json) - accepted} rejected"
 
         self.add("mix cascade has an accepted stage", cascade)
-        self.final = current
+        self.final, self.final_json = current, current_json
 
-    def _verify_stage(self, k: int, stage: dict, parsed: dict) -> None:
+    def _judge(self, k: int, stage: dict, parsed: dict) -> stages.Verdict:
+        """The stage's signer checked and the stage judged exactly as the server judged it (mixnet/stages.py)."""
+        if "inputs" not in parsed:
+            raise _Missing("the stage's inputs do not chain: nothing to judge it against")
+        mixer = stage.get("mixer")
+        if not isinstance(mixer, str):
+            raise ValueError("stage mixer must be a key")
+        self._node(mixer, "mixer")
+        response = stage.get("response")
+        if response is not None:
+            if submission.verify(response) != mixer:
+                raise ValueError("the response is signed by another key than the stage's mixer")
+        return stages.judge(response, election_id=self._election()["id"], stage=k, inputs_json=parsed["inputs_json"],
+                            inputs=parsed["inputs"], public_key=self.public_key,
+                            context=mix_context(self._election()["id"], k, mixer), map_fn=self.map_fn,
+                            check_proof=not self.on_arrival)
+
+    def _verify_stage(self, k: int, stage: dict, parsed: dict) -> str | None:
+        _closed(stage, ACCEPTED_STAGE_FIELDS, "accepted stage")
         if self.public_key is None:
             raise _Missing("no valid public key")
-        inputs = parsed.get("inputs") or self._ciphertexts(stage.get("inputs"), "inputs")
-        outputs = self._ciphertexts(stage.get("outputs"), "outputs")
-        if not isinstance(stage.get("mixer"), str):
-            raise ValueError("stage mixer name must be a string")
-        proof = shuffle.ShuffleProof.from_json(stage.get("proof"), validate=False)  # verify() validates them
-        if self.on_arrival:
-            parsed["outputs"] = outputs
-            return ON_ARRIVAL
-        shuffle.verify(self.public_key, inputs, outputs, proof, mix_context(self._election()["id"], k, stage["mixer"]), map_fn=self.map_fn)
-        parsed["outputs"] = outputs
-        return None
+        verdict = self._judge(k, stage, parsed)
+        if verdict.rejected_as is not None:
+            raise ValueError(f"accepted stage is {verdict.rejected_as}: {verdict.reason}")
+        parsed["outputs"] = verdict.outputs
+        name = self.nodes[stage["mixer"]]["name"]
+        return f"signed by mixer {name!r}; {ON_ARRIVAL}" if self.on_arrival else f"signed by mixer {name!r}; proof verifies"
 
     def _verify_rejection(self, k: int, stage: dict, parsed: dict) -> str:
-        if not isinstance(stage.get("reason"), str) or not stage["reason"]:
+        _closed(stage, REJECTED_STAGE_FIELDS, "rejected stage")
+        claimed, reason = stage["class"], stage["reason"]
+        if claimed not in stages.CLASSES:
+            raise ValueError(f"class {str(claimed)[:40]!r} is not one of {', '.join(stages.CLASSES)}")
+        if not isinstance(reason, str) or not reason:
             raise ValueError("a rejected stage must record its reason")
-        if self.on_arrival:
-            return f"rejected ({stage['reason']}); {ON_ARRIVAL}"
-        try:
-            self._verify_stage(k, stage, parsed)
-        except _Missing:
-            raise
-        except Exception as exc:
-            return f"rejected ({stage['reason']}); re-verified: {_describe(exc)}"
-        raise ValueError("stage was rejected but its proof verifies")
+        if claimed == stages.NO_ANSWER and stage["response"] is not None:
+            raise ValueError("a no_answer stage must have no response (a signed response exists)")
+        if claimed == stages.PROOF_FAILS and self.on_arrival:
+            self._judge(k, stage, {**parsed})  # signer and statement still checked
+            return f"{claimed} ({reason}); {ON_ARRIVAL}"
+        if self.public_key is None and claimed == stages.PROOF_FAILS:
+            raise _Missing("no valid public key")
+        verdict = self._judge(k, stage, parsed)
+        if verdict.rejected_as is None:
+            raise ValueError("stage was rejected but it is a valid signed stage whose proof verifies")
+        if verdict.rejected_as != claimed:
+            raise ValueError(f"stage is recorded as {claimed} but is {verdict.rejected_as}: {verdict.reason}")
+        mixer = self.nodes[stage["mixer"]]["name"]
+        return f"{claimed} ({reason}); mixer {mixer!r}; re-verified: {verdict.reason}"
+
+    def check_mixed_apart(self):
+        if self.cast is None:
+            raise _Missing("the cast ciphertexts are unreadable")
+        if self.final_json is None:
+            raise _Missing("the mix cascade ended in an unusable list")
+        cast = {tuple(ct) for ct in self.cast}
+        shared = sum(tuple(ct) in cast for ct in self.final_json)
+        if shared:
+            raise ValueError(f"{shared} decrypted ciphertext(s) are cast ballots unchanged: those votes are linkable")
+        return f"none of {len(self.final_json)} is a cast ciphertext"
 
     # --- decryption and result ------------------------------------------------------------------------
 
@@ -402,27 +499,28 @@ class _Verifier:
         decryption = self.doc.get("decryption")
 
         def listed():
-            if not isinstance(decryption, dict):
-                raise ValueError("decryption must be an object")
-            listed = self._ciphertexts(decryption.get("ciphertexts"), "decryption ciphertexts")
+            _closed(decryption, DECRYPTION_FIELDS, "decryption")
             if self.final is None:
                 raise _Missing("the mix cascade ended in an unusable list")
-            if listed != self.final:
+            if decryption["ciphertexts"] != self.final_json:
                 raise ValueError("decrypted list is not the last accepted stage's outputs")
 
         self.add("decryption input is the final mix output", listed)
+        self.add("trustee refusals", lambda: self._check_refusals(decryption))
         partial_entries = decryption.get("partials") if isinstance(decryption, dict) else None
         if not isinstance(partial_entries, list):
             self.add("decryption shares", _fail(ValueError("partials must be a list")))
-            return
+            partial_entries = []
         vks = None
         if self.dealings is not None:
             vks = {d.index: trustees.verification_key(self.dealings, d.index) for d in self.dealings}
         context = self.context if self.election is not None else b""
+        election_id = self.election["id"] if self.election is not None else None
         valid: dict[int, tuple[bytes, ...]] = {}
         dupes = []
         for i, entry in enumerate(partial_entries):
-            check, partial = _share_check(i, entry, vks, self.final, context, self.map_fn, self.on_arrival)
+            check, partial = _share_check(i, entry, vks, self.trustee_keys, self.final, context, election_id,
+                                          self.map_fn, self.on_arrival)
             self.checks.append(check)
             if partial is not None:
                 if partial.trustee in valid:
@@ -435,21 +533,20 @@ class _Verifier:
                 raise ValueError(f"trustee(s) {sorted(set(dupes))} submitted more than one share")
             if len(valid) < t:
                 raise ValueError(f"{len(valid)} valid decryption shares, {t} needed")
+            self.quorum = valid
             return f"{len(valid)} valid shares, threshold {t}"
 
-        if not self.add("decryption quorum", quorum):
-            return
+        self.add("decryption quorum", quorum)
 
         def combination():
+            if self.quorum is None:
+                raise _Missing("no quorum of valid decryption shares")
             t = self._election()["threshold"]
-            chosen = dict(sorted(valid.items())[:t])
-            if self._claimed_plaintexts_hold(chosen):
-                self.plaintexts = list(self.doc["plaintexts"])
-                return f"trustees {sorted(chosen)} combined"
-            elements = trustees.combine_factors(self.final, chosen, self.map_fn)
-            claimed = self.doc["plaintexts"]
+            chosen = dict(sorted(self.quorum.items())[:t])
+            claimed = self.doc.get("plaintexts")
             if not isinstance(claimed, list) or not all(c is None or _is_int(c) for c in claimed):
                 raise ValueError("plaintexts must be a list of choice indices or nulls")
+            elements = trustees.combine_factors(self.final, chosen, self.map_fn)
             if len(claimed) != len(elements):
                 raise ValueError(f"{len(claimed)} plaintexts for {len(elements)} decrypted ciphertexts")
             decoded = tally.decode_choices(elements, len(self._election()["candidates"]))
@@ -462,35 +559,27 @@ class _Verifier:
 
         self.add("combination of shares gives the plaintexts", combination)
 
-    def _claimed_plaintexts_hold(self, chosen: dict) -> bool:
-        """The fast path of the combination check: True when the claimed plaintexts are well-formed and the
-        chosen shares combine to them (the candidates' rows as one product of powers, the rows claimed
-        invalid combined one by one). False sends the check down the exact path, which says what is wrong."""
-        claimed, count = self.doc["plaintexts"], len(self._election()["candidates"])
-        if not isinstance(claimed, list) or len(claimed) != len(self.final):
-            return False
-        if not all(c is None or (_is_int(c) and 0 <= c < count) for c in claimed):
-            return False
-
-        def rows(positions):
-            return ([self.final[p] for p in positions],
-                    {j: [factors[p] for p in positions] for j, factors in chosen.items()})
-
-        invalid = [p for p, c in enumerate(claimed) if c is None]
-        if invalid:
-            elements = trustees.combine_factors(*rows(invalid), self.map_fn)
-            if any(c is not None for c in tally.decode_choices(elements, count)):
-                return False
-        known = [p for p, c in enumerate(claimed) if c is not None]
-        messages = [elgamal.encode_choice(i) for i in range(count)]
-        return not known or trustees.combination_holds(*rows(known), [messages[claimed[p]] for p in known], self.map_fn)
+    def _check_refusals(self, decryption) -> str:
+        refusals = decryption.get("refusals") if isinstance(decryption, dict) else None
+        if not isinstance(refusals, list):
+            raise ValueError("refusals must be a list")
+        said = []
+        for i, entry in enumerate(refusals):
+            refusal = _closed(entry, REFUSAL_FIELDS, f"refusals[{i}]")
+            if not isinstance(refusal["trustee"], str):
+                raise ValueError(f"refusals[{i}]: trustee must be a key")
+            node = self._node(refusal["trustee"], "trustee")
+            if not isinstance(refusal["reason"], str) or not refusal["reason"]:
+                raise ValueError(f"refusals[{i}]: a refusal states its reason")
+            said.append(f"{node['name']!r}: {refusal['reason'][:200]}")
+        return "; ".join(said) if said else "none"
 
     def check_tally(self):
-        result = self.doc["result"]
-        counts = result.get("counts") if isinstance(result, dict) else None
+        result = _closed(self.doc.get("result"), RESULT_FIELDS, "result")
+        counts = result["counts"]
         if not isinstance(counts, list) or not all(_is_int(c) for c in counts):
             raise ValueError("result counts must be a list of integers")
-        if not _is_int(result.get("invalid")):
+        if not _is_int(result["invalid"]):
             raise ValueError("result invalid must be an integer")
         if self.plaintexts is None:
             raise _Missing("no verified plaintexts to count")

@@ -50,7 +50,7 @@ def test_honest_record_passes_every_check_and_survives_json(honest):
                      "combination of shares gives the plaintexts", "tally matches decrypted plaintexts"):
         assert expected in names
     assert sum(n.startswith("ballot ") for n in names) == len(VOTES)
-    assert honest["version"] == 2
+    assert honest["version"] == 3
     assert honest["result"] == {"counts": [1, 1, 3], "invalid": 0}
     assert sorted(honest["plaintexts"]) == sorted(VOTES)
     assert set(honest["ballots"][0]) == {"voter", "ciphertext", "randomness_proof"}
@@ -79,7 +79,8 @@ def test_only_cheaters_means_no_accepted_stage():
     doc = simulate.run_election(VOTES, 3, 1, 1, 1, cheat={0: "drop"}, election_id="all-bad")
     fails = failures(doc)
     assert "no accepted mix stage" in fails["mix cascade has an accepted stage"]
-    assert set(fails) == {"mix cascade has an accepted stage"}
+    # ...and the decrypted list is then the cast ballots themselves: the linkability check says so too
+    assert set(fails) == {"mix cascade has an accepted stage", "decrypted list shares no ciphertext with the cast ballots"}
 
 
 # --- tampering --------------------------------------------------------------------------------------------
@@ -120,9 +121,9 @@ def test_substituted_public_key_is_caught(honest):
 
 def test_altered_trustee_commitment_is_caught(honest):
     fails = tamper(honest, lambda d: d["trustees"][1]["commitments"].__setitem__(1, group.base_mul(7).hex()))
-    # C_21 is not covered by the key proof, but every verification key depends on it.
-    assert "only 2 of 3" not in fails.get("trustee set complete", "")
-    assert any(name.startswith("decryption share") for name in fails)
+    # C_21 is not covered by the key proof, but the trustee's signed dealing covers every commitment.
+    assert "signature does not verify" in fails["trustee 2 commitments and key proof"]
+    assert "only 2 of 3" in fails["trustee set complete"]
     fails = tamper(honest, lambda d: d["trustees"][1]["commitments"].__setitem__(0, group.base_mul(7).hex()))
     assert "key proof" in fails["trustee 2 commitments and key proof"]
     assert "only 2 of 3" in fails["trustee set complete"]
@@ -138,7 +139,7 @@ OUTPUT_TAMPERS = {
 
 @pytest.mark.parametrize("how", OUTPUT_TAMPERS)
 def test_stage_outputs_tampered_in_the_record_fail_the_stage_proof(honest, how):
-    fails = tamper(honest, lambda d: OUTPUT_TAMPERS[how](d["mix"][0]["outputs"]))
+    fails = tamper(honest, lambda d: OUTPUT_TAMPERS[how](d["mix"][0]["response"]["outputs"]))
     assert fails["mix stage 0 proof"]
     assert "previous" in fails["mix stage 1 chaining"] or "unusable" in fails["mix stage 1 chaining"]
 
@@ -150,7 +151,7 @@ def test_stage_inputs_not_chained_are_caught(honest):
 
 
 def test_every_shuffle_proof_leaf_altered_fails_the_stage(honest):
-    proof = honest["mix"][0]["proof"]
+    proof = honest["mix"][0]["response"]["proof"]
     paths = []
 
     def walk(node, path):
@@ -167,7 +168,7 @@ def test_every_shuffle_proof_leaf_altered_fails_the_stage(honest):
     assert len(paths) >= 4 * len(VOTES)
     for path in paths:
         def alter(doc, path=path):
-            target = doc["mix"][0]["proof"]
+            target = doc["mix"][0]["response"]["proof"]
             for step in path[:-1]:
                 target = target[step]
             old = target[path[-1]]
@@ -176,7 +177,8 @@ def test_every_shuffle_proof_leaf_altered_fails_the_stage(honest):
 
 
 def test_rejection_status_must_match_the_proof(honest, with_cheater):
-    fails = tamper(honest, lambda d: d["mix"][0].update(status="rejected", reason="I did not like it"))
+    fails = tamper(honest, lambda d: d["mix"][0].update(status="rejected", reason="I did not like it",
+                                                               **{"class": "proof_fails"}))
     assert "proof verifies" in fails["mix stage 0 rejection justified"]
     fails = tamper(with_cheater, lambda d: d["mix"][1].update(status="accepted"))
     assert "mix stage 1 proof" in fails
@@ -186,7 +188,7 @@ def test_rejection_status_must_match_the_proof(honest, with_cheater):
 
 def test_forged_decryption_share_and_missing_quorum(honest):
     def forge(doc):
-        factors = doc["decryption"]["partials"][0]["factors"]
+        factors = doc["decryption"]["partials"][0]["partials"]
         factors[2] = group.add(group.decode(factors[2]), group.GENERATOR).hex()
     fails = tamper(honest, forge)
     assert set(fails) == {"decryption share 0 proof (trustee 1)"}  # trustees 2 and 3 still make the quorum
@@ -195,7 +197,7 @@ def test_forged_decryption_share_and_missing_quorum(honest):
     assert "1 valid decryption shares, 2 needed" in fails["decryption quorum"]
     fails = tamper(honest, lambda d: d["decryption"]["partials"].__setitem__(1, d["decryption"]["partials"][0]))
     assert "more than one share" in fails["decryption quorum"]
-    fails = tamper(honest, lambda d: d["decryption"]["partials"][2].__setitem__("trustee", 9))
+    fails = tamper(honest, lambda d: d["decryption"]["partials"][2].__setitem__("index", 9))
     assert "not one of the election's trustees" in fails["decryption share 2 proof (trustee 9)"]
 
 
@@ -218,7 +220,7 @@ def test_altered_plaintexts_or_counts_are_caught(honest):
     assert "plaintexts give [1, 1, 3]" in fails["tally matches decrypted plaintexts"]
     fails = tamper(honest, lambda d: d["plaintexts"].__setitem__(0, None))  # a valid vote claimed invalid
     assert "is invalid (null), the shares decrypt to" in fails["combination of shares gives the plaintexts"]
-    fails = tamper(honest, lambda d: d["decryption"].__setitem__("ciphertexts", d["mix"][0]["outputs"]))
+    fails = tamper(honest, lambda d: d["decryption"].__setitem__("ciphertexts", d["mix"][0]["response"]["outputs"]))
     assert "last accepted" in fails["decryption input is the final mix output"]
 
 
@@ -259,7 +261,7 @@ def test_a_record_claiming_a_candidate_for_an_invalid_output_fails(with_invalid,
     (lambda r: r.__setitem__("invalid", 2), "invalid 2 but the plaintexts give 1"),
     (lambda r: r.__setitem__("invalid", True), "must be an integer"),
     (lambda r: r.__setitem__("invalid", "1"), "must be an integer"),
-    (lambda r: r.pop("invalid"), "must be an integer"),
+    (lambda r: r.pop("invalid"), "missing field(s) invalid"),
 ])
 def test_a_record_with_a_wrong_invalid_count_fails_the_tally(with_invalid, mutate, reason):
     fails = tamper(with_invalid, lambda d: mutate(d["result"]))
@@ -282,17 +284,17 @@ def test_a_version_1_ballot_with_a_choice_proof_is_refused(honest):
         (lambda d: d.__setitem__("public_key", "zz" * 32), "public key matches commitments", "not hex"),
         (lambda d: d.__setitem__("public_key", "ff" * 32), "public key matches commitments", "canonical"),
         (lambda d: d.__setitem__("version", 99), "format", "not supported"),
-        (lambda d: d.__setitem__("version", 1), "format", "only 2"),
+        (lambda d: d.__setitem__("version", 1), "format", "only 3"),
         (lambda d: d["group"].__setitem__("name", "P-256"), "group", "ristretto255"),
         (lambda d: d["election"].__setitem__("threshold", "2"), "election parameters", "threshold"),
         (lambda d: d.__setitem__("ballots", {}), "ballots", "must be a list"),
         (lambda d: d["ballots"][0].__setitem__("ciphertext", ["00", "00"]), "ballot 0 proof (voter 'voter-1')", "32 bytes"),
         (lambda d: d["mix"].__setitem__(0, "stage"), "mix stage 0 chaining", "object"),
         (lambda d: d["mix"][0].__setitem__("status", "maybe"), "mix stage 0 status", "neither"),
-        (lambda d: d["mix"][0].__setitem__("proof", None), "mix stage 0 proof", "object"),
+        (lambda d: d["mix"][0]["response"].__setitem__("proof", None), "mix stage 0 proof", "canonical"),
         (lambda d: d.pop("decryption"), "decryption input is the final mix output", "object"),
         (lambda d: d.__setitem__("plaintexts", None), "combination of shares gives the plaintexts", "list"),
-        (lambda d: d.pop("result"), "tally matches decrypted plaintexts", "missing field 'result'"),
+        (lambda d: d.pop("result"), "tally matches decrypted plaintexts", "result must be an object"),
         (lambda d: d.__setitem__("trustees", []), "trustee set complete", "0 dealings for 3"),
     ],
 )
@@ -333,6 +335,7 @@ def test_no_mutation_makes_verify_record_raise(honest, data):
     assert not any("internal error" in c.reason for c in checks), checks
     # Labels no proof covers (see docs/verifier.md): the question text and candidate names, when still strings.
     label = path[:2] == ["election", "question"] or path[:2] == ["election", "candidates"] and len(path) == 3
+    label = label or path[:1] == ["nodes"] and path[2:] == ["name"]  # node names are labels; keys are signed
     if changed and not (label and isinstance(junk, str)):
         assert not all_passed(checks), path
 
@@ -349,7 +352,7 @@ def test_any_election_verifies_and_counts_right(votes, n, data):
     doc = simulate.run_election(votes, 4, t, n, 2, decrypting=decrypting)
     assert all_passed(verify_record(doc))
     assert doc["result"] == {"counts": [votes.count(i) for i in range(4)], "invalid": 0}
-    assert sorted(p["trustee"] for p in doc["decryption"]["partials"]) == sorted(decrypting)
+    assert sorted(p["index"] for p in doc["decryption"]["partials"]) == sorted(decrypting)
 
 
 def test_fewer_than_t_trustees_cannot_finish_the_election():
@@ -359,18 +362,20 @@ def test_fewer_than_t_trustees_cannot_finish_the_election():
         simulate.run_election(VOTES, 3, 2, 3, 1, decrypting=[3])
 
 
-def test_rejected_stage_with_garbage_outputs_is_still_justified(with_cheater):
+def test_rejected_stage_evidence_replaced_by_garbage_fails(with_cheater):
+    """Version 3: a rejected stage's evidence is the mixer's signed response, so garbage put in its place (by a
+    publisher excluding an honest mixer, say) no longer passes as 'justified'."""
     def garbage(doc):
-        doc["mix"][1]["outputs"] = ["not", "a", "ciphertext"]
-        doc["mix"][1]["proof"] = "nonsense"
-    assert tamper(with_cheater, garbage) == {}
+        doc["mix"][1]["response"]["outputs"] = ["not", "a", "ciphertext"]
+        doc["mix"][1]["response"]["proof"] = "nonsense"
+    assert "signature does not verify" in tamper(with_cheater, garbage)["mix stage 1 rejection justified"]
 
 
 @pytest.mark.parametrize("field", ["commitments", "chain", "t_hat", "t1", "t3", "t4b"])
 def test_non_canonical_shuffle_proof_element_fails_the_stage(honest, field):
     """The record verifier leaves element validation to the proof check's libsodium calls: still caught."""
     def spoil(doc):
-        proof = doc["mix"][0]["proof"]
+        proof = doc["mix"][0]["response"]["proof"]
         if isinstance(proof[field], list):
             proof[field][1] = "ff" * 32
         else:
@@ -404,7 +409,7 @@ def test_proofs_checked_on_arrival_are_not_reverified_but_everything_else_is(hon
         lambda d: d.__setitem__("public_key", group.base_mul(7).hex()))
     # A factor swapped between positions: no proof re-check here, but the combination no longer decodes right.
     def swap_factors(d):
-        f = d["decryption"]["partials"][0]["factors"]
+        f = d["decryption"]["partials"][0]["partials"]
         f[0], f[1] = f[1], f[0]
     assert on_arrival_failures(swap_factors)
 

@@ -1,0 +1,130 @@
+"""Judging one mix stage: accepted, or rejected with one class of a closed set (docs/verifier.md §4.1).
+
+The server that runs the cascade and the verifier that re-checks the record call the same `judge`, so they
+always agree on a stage's fate. The classes, checked in this order:
+
+  no_answer         nothing signed arrived (timeout, disconnect, an error reply): `response` is null
+  malformed         the signed response is not a stage for this statement: other fields than the closed set,
+                    another type, election, stage index or input list (`input_hash`), outputs that are not
+                    len(inputs) canonical ciphertexts, or a `list_hash` that is not theirs
+  not_rerandomised  some output ciphertext equals some input ciphertext (a stage that does not mix: anyone
+                    could link that vote through it)
+  proof_fails       the statement is right but the proof of shuffle does not verify
+
+Pure; the proof check fans out over `map_fn` like the rest of the verifier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Callable, NamedTuple
+
+from mixnet import group, shuffle
+from mixnet.elgamal import Ciphertext
+from mixnet.errors import ProofError
+
+NO_ANSWER = "no_answer"
+MALFORMED = "malformed"
+NOT_RERANDOMISED = "not_rerandomised"
+PROOF_FAILS = "proof_fails"
+CLASSES = (NO_ANSWER, MALFORMED, NOT_RERANDOMISED, PROOF_FAILS)
+
+RESPONSE_TYPE = "mix.response"
+RESPONSE_FIELDS = frozenset({"type", "election_id", "stage", "input_hash", "outputs", "proof", "list_hash", "signed"})
+
+_DECODE_SLICES = 16  # map_fn jobs per ciphertext list: enough to keep every worker busy
+_DECODE_MIN_SLICE = 256  # ...but no job so small that shipping it costs more than decoding it
+
+
+class Verdict(NamedTuple):
+    rejected_as: str | None  # None: accepted
+    reason: str
+    outputs: list[Ciphertext] | None = None  # decoded, when the statement was right
+
+
+def list_digest(ciphertexts: list) -> str:
+    """SHA-256 hex of the concatenated 64-byte a‖b encodings of a JSON ciphertext list (protocol `list_hash`)."""
+    digest = hashlib.sha256()
+    for a, b in ciphertexts:
+        digest.update(bytes.fromhex(a))
+        digest.update(bytes.fromhex(b))
+    return digest.hexdigest()
+
+
+def decode_list(value: Any, what: str, map_fn: Callable = map) -> list[Ciphertext]:
+    """Decode a JSON list of ciphertexts (lowercase hex, canonical elements) over map_fn jobs; ValueError names
+    the first bad position, exactly as one sequential pass would."""
+    if not isinstance(value, list):
+        raise ValueError(f"{what} must be a list of ciphertexts")
+    size = max(_DECODE_MIN_SLICE, -(-len(value) // _DECODE_SLICES))
+    jobs = [(what, lo, value[lo:lo + size]) for lo in range(0, len(value), size)]
+    out: list[Ciphertext] = []
+    for decoded, error in map_fn(decode_slice, jobs):
+        if error is not None:
+            raise ValueError(error)
+        out.extend(decoded)
+    return out
+
+
+def decode_slice(job: tuple) -> tuple[list[Ciphertext], str | None]:
+    """Pool job: the slice's ciphertexts, or the reason for its first bad one."""
+    what, offset, items = job
+    out = []
+    for i, item in enumerate(items):
+        try:
+            out.append(Ciphertext.from_json(item))
+        except (group.InvalidElement, TypeError) as exc:
+            return [], f"{what}[{offset + i}]: {exc}"
+    return out, None
+
+
+def statement_fault(response: dict, election_id: str, stage: int, inputs_json: list, map_fn: Callable = map
+                    ) -> tuple[str | None, list[Ciphertext] | None]:
+    """(why `response` is not a stage for this statement, None) or (None, its decoded outputs)."""
+    if set(response) != RESPONSE_FIELDS:
+        extra, missing = sorted(set(response) - RESPONSE_FIELDS), sorted(RESPONSE_FIELDS - set(response))
+        return f"response fields: extra {extra}, missing {missing}", None
+    if response["type"] != RESPONSE_TYPE:
+        return f"response type is {str(response['type'])[:40]!r}, not {RESPONSE_TYPE!r}", None
+    if response["election_id"] != election_id:
+        return f"answered for election {str(response['election_id'])[:40]!r}, not {election_id!r}", None
+    if type(response["stage"]) is not int or response["stage"] != stage:
+        return f"answered for stage {str(response['stage'])[:20]}, not {stage}", None
+    if response["input_hash"] != list_digest(inputs_json):
+        return "input_hash is not the hash of this stage's input list", None
+    try:
+        outputs = decode_list(response["outputs"], "outputs", map_fn)
+    except ValueError as exc:
+        return str(exc), None
+    if len(outputs) != len(inputs_json):
+        return f"{len(outputs)} outputs for {len(inputs_json)} inputs", None
+    if response["list_hash"] != list_digest(response["outputs"]):
+        return "list_hash is not the hash of the outputs", None
+    return None, outputs
+
+
+def judge(response: Any, *, election_id: str, stage: int, inputs_json: list, inputs: list[Ciphertext],
+          public_key: bytes | None, context: bytes, map_fn: Callable = map, check_proof: bool = True) -> Verdict:
+    """The stage's fate. check_proof=False leaves the proof unchecked (the server publishing what it checked
+    on arrival): a statement that holds is then reported as accepted."""
+    if response is None:
+        return Verdict(NO_ANSWER, "no signed response")
+    if not isinstance(response, dict):
+        return Verdict(MALFORMED, "response is not an object")
+    fault, outputs = statement_fault(response, election_id, stage, inputs_json, map_fn)
+    if fault is not None:
+        return Verdict(MALFORMED, fault)
+    seen = {tuple(ct) for ct in inputs_json}
+    for position, ct in enumerate(response["outputs"]):
+        if tuple(ct) in seen:
+            return Verdict(NOT_RERANDOMISED, f"output {position} equals an input ciphertext", outputs)
+    if not check_proof:
+        return Verdict(None, "statement holds; proof not re-checked", outputs)
+    if public_key is None:
+        raise ValueError("no public key to check the proof against")
+    try:
+        proof = shuffle.ShuffleProof.from_json(response["proof"], validate=False)
+        shuffle.verify(public_key, inputs, outputs, proof, context, map_fn=map_fn)
+    except (ProofError, ValueError, TypeError, KeyError) as exc:
+        return Verdict(PROOF_FAILS, str(exc) or type(exc).__name__, outputs)
+    return Verdict(None, "proof verifies", outputs)
