@@ -5,10 +5,14 @@ context bytes, i.e. mixnet.record.mix_context(...).hex()), ciphertexts [[a, b], 
 Reply: an unsigned `mix.response` {election_id, stage, outputs, proof, list_hash of the outputs}; the node
 signs and, if large, chunks it.
 
-Cheat modes (demos and tests) each spoil the stage after an honest proof, so verification must fail:
-  drop     one output removed
-  replace  one output replaced by a fresh encryption of a valid choice (a ballot stuffed in)
-  swap     two outputs exchanged after proving (the proof committed to the other order)
+Cheat modes (demos and tests), one or more per rejection class (mixnet/stages.py):
+  drop         one output removed                                                    malformed
+  replace      one output replaced by a fresh encryption of a valid choice            proof_fails
+  swap         two outputs exchanged after proving (the proof committed to the other)  proof_fails
+  wrong_stage  an honest stage labelled with the next stage's index                   malformed
+  identity     one output is its input unchanged                                      not_rerandomised
+  malformed    a signed reply that is no stage at all                                 malformed
+  silent       no reply                                                               no_answer
 """
 
 from __future__ import annotations
@@ -21,7 +25,12 @@ from mixnet import elgamal, group, shuffle
 from mixnet.elgamal import Ciphertext
 from server import protocol
 
-CHEATS = ("drop", "replace", "swap")
+SPOILS = ("drop", "replace", "swap")
+CHEATS = (*SPOILS, "wrong_stage", "identity", "malformed", "silent")
+
+
+class Silent(Exception):
+    """The `silent` cheat: the node sends nothing at all for this request."""
 MAX_CIPHERTEXTS = 1_000_000
 BAD_REQUEST = "bad_request"
 
@@ -77,24 +86,26 @@ def mix(request: dict[str, Any], cheat: str | None = None, map_fn: Callable = ma
     generator_dir: a node data directory (None: the default one) whose generator cache to use; False: none."""
     if cheat is not None and cheat not in CHEATS:
         raise ValueError(f"cheat must be one of {CHEATS}")
+    if cheat == "malformed":
+        return {"type": "mix.response", "election_id": request["election_id"], "stage": request["stage"],
+                "outputs": "not a list", "proof": {}}
     if request["stage"] < 0:
         raise RequestError("stage must be >= 0")
     public = decode_public_key(request["public_key"])
     context = decode_context(request["context"])
-    inputs = decode_ciphertexts(request["ciphertexts"], request["list_hash"], validate=False)
-    on_disk = generator_cache.load(generator_dir) if generator_dir is not False else None
-    try:
-        outputs, proof = shuffle.shuffle_and_prove(public, inputs, context, map_fn)
-    except group.InvalidElement as exc:  # an input point that libsodium's addition refused
-        raise RequestError(f"bad ciphertext: {exc}") from None
-    if on_disk is not None:
-        generator_cache.store(generator_dir, on_disk)
-    if cheat is not None:
+    inputs = decode_ciphertexts(request["ciphertexts"], request["list_hash"])
+    outputs, proof = shuffle.shuffle_and_prove(public, inputs, context, map_fn)
+    if cheat in SPOILS:
         outputs = spoil(cheat, public, outputs)
+    elif cheat == "identity":
+        outputs = [inputs[0], *outputs[1:]]  # one ballot passes through unchanged: linkable
+    elif cheat == "silent":
+        raise Silent()
     return {
         "type": "mix.response",
         "election_id": request["election_id"],
-        "stage": request["stage"],
+        "stage": request["stage"] + (cheat == "wrong_stage"),
+        "input_hash": request["list_hash"],  # checked above: the stage says which list it shuffled
         "outputs": [ct.to_json() for ct in outputs],
         "proof": proof.to_json(),
         "list_hash": protocol.list_hash(outputs),

@@ -28,6 +28,8 @@ from server import chunks, protocol, tls
 
 JOIN_TOKEN_ENV = "MIXSCOPE_JOIN_TOKEN"
 
+FATAL_REFUSALS = ("name_taken",)  # server/hub.py: a hello refused for a reason that retrying cannot change
+EXIT_REFUSED = 3
 RECEIVE_WAKEUP = 1.0  # the receive thread wakes at least this often to notice a stop
 
 
@@ -45,6 +47,7 @@ class Node:
         self._app: websocket.WebSocketApp | None = None
         self._connected = False
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="node-work")
+        self.refused: str | None = None  # why the server refused this node for good (then it exits non-zero)
 
     # --- connection loop (runs on its own thread) ----------------------------------------------------------
 
@@ -133,6 +136,9 @@ class Node:
             self.status("welcomed", client_id=message["client_id"])
         elif kind == "error":
             self.status("error", reason=message["reason"], detail=str(message.get("detail", ""))[:500])
+            if message["reason"] in FATAL_REFUSALS:  # retrying cannot help: stop, and exit non-zero saying why
+                self.refused = f"{message['reason']}: {str(message.get('detail', ''))[:300]}"
+                self.stop()
         else:
             self.status("request", type=kind, request_id=message.get("request_id"),
                         election_id=message.get("election_id"))
@@ -156,6 +162,9 @@ class Node:
             reply = handle_request(self, message, lambda *p: self._progress(app, *p))
         except Exception as exc:  # never lose the worker thread to a bug; the next request still gets served
             reply = protocol.error_reply("internal_error", f"{type(exc).__name__}: {str(exc)[:300]}", ref=message["type"])
+        if reply is None:
+            self.status("silent", type=message["type"], election_id=message.get("election_id"))
+            return
         if reply["type"] == "error":
             self.status("request_failed", ref=message["type"], reason=reply["reason"], detail=reply["detail"][:500])
         if self._send(app, reply):
@@ -238,4 +247,7 @@ def run(args) -> int:
         pass
     node.stop()
     worker.join(10)
+    if node.refused is not None:
+        print(f"mixscope node: the server refused {args.name!r}: {node.refused}", file=sys.stderr)
+        return EXIT_REFUSED
     return 0

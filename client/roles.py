@@ -53,11 +53,14 @@ class Roles:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def handle(self, message: dict[str, Any], on_progress: ProgressSink) -> dict[str, Any]:
-        """The reply to one parsed server request. Never raises: bad requests get an `error` reply."""
+    def handle(self, message: dict[str, Any], on_progress: ProgressSink) -> dict[str, Any] | None:
+        """The reply to one parsed server request (None: send nothing). Never raises: bad requests get an
+        `error` reply."""
         kind = message["type"]
         try:
             return self._dispatch(kind, message, on_progress)
+        except mixer.Silent:
+            return None  # the `silent` cheat: no reply at all
         except RequestError as exc:
             return _error(exc.reason, exc.detail, message)
         except progress.Cancelled as exc:

@@ -10,6 +10,9 @@ import sys
 
 # subcommand -> (module:function that runs it, one-line help). The function takes the parsed args and
 # returns an exit code.
+# client.mixer.CHEATS, spelled out so that parsing arguments imports no crypto (tests/test_client_mixer.py)
+MIXER_CHEATS = ("drop", "replace", "swap", "wrong_stage", "identity", "malformed", "silent")
+
 COMMANDS = {
     "gui": ("gui.app:run", "open the panel (the default when no subcommand is given)"),
     "serve": ("server.serve:run", "run the server headless and print its URL and tokens"),
@@ -131,7 +134,8 @@ def _add_node(sub) -> None:
     node.add_argument("--role", default="mixer", choices=["mixer", "trustee", "voter"], help="the node's role")
     node.add_argument("--join-token", help="the server's join token (default: $MIXSCOPE_JOIN_TOKEN, kept out of ps)")
     node.add_argument("--data-dir", help="where the node keeps its key (default: the per-user data directory)")
-    node.add_argument("--cheat", choices=["drop", "replace", "swap"], help="mixers: spoil every stage (demos, tests)")
+    node.add_argument("--cheat", choices=list(MIXER_CHEATS),
+                      help="mixers: spoil every stage, one way per rejection class (demos, tests)")
     node.add_argument("--lab-cheats", action="store_true",
                       help="mixers: spoil a stage when the server's election says so (lab demos; off by default)")
     node.add_argument("--workers", type=int, default=1, help="processes for proof work (default 1: in-process)")
@@ -147,8 +151,8 @@ def _add_demo(sub) -> None:
     demo.add_argument("--trustees", type=int, default=3, help="trustee nodes")
     demo.add_argument("--threshold", type=int, default=2, help="trustees needed to decrypt")
     demo.add_argument("--candidates", nargs="+", help="candidate names (default: alice bob carol)")
-    demo.add_argument("--cheat", choices=["drop", "replace", "swap"], help="mixer-1 spoils its stage")
-    demo.add_argument("--data-dir", help="board and record directory (default: a new folder under the per-user data directory)")
+    demo.add_argument("--cheat", choices=list(MIXER_CHEATS), help="mixer-1 spoils its stage")
+    demo.add_argument("--data-dir", help="board and record directory (default: a new temporary one)")
     demo.add_argument("--full-verify", action="store_true",
                       help="re-verify every proof when publishing, as `mixscope verify` does (default: the ballot, "
                            "stage and share proofs the server checked on arrival are not checked twice)")

@@ -89,6 +89,12 @@ class DuplicateBallotError(ConflictError):
     code = "board.duplicate_ballot"
 
 
+class NameTakenError(ConflictError):
+    """A node name already registered to another key (names label keys in the record: one each)."""
+
+    code = "board.name_taken"
+
+
 class ReplayError(ConflictError):
     """A signed message whose (sender key, nonce) was already logged."""
 
@@ -224,6 +230,20 @@ class MixStage(_JSONable):
     output_hash: str | None
     proof: Any
     received_at: float
+    mixer_key: str | None = None
+    rejected_as: str | None = None  # the rejection class (mixnet/stages.py) of a rejected stage
+    envelope: Any = None  # the mixer's signed response without outputs and proof (None: it never answered)
+
+    def response(self) -> dict[str, Any] | None:
+        """The mixer's signed response as it was signed, or None when nothing signed arrived."""
+        if self.envelope is None:
+            return None
+        whole = dict(self.envelope)
+        if self.output is not None:
+            whole["outputs"] = self.output
+        if self.proof is not None:
+            whole["proof"] = self.proof
+        return whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -649,16 +669,17 @@ class Board:
 
     _STAGE_COLUMNS = (
         "id, election_id, stage_index, mixer, status, reason, input_hash,"
-        " output_json, output_hash, proof_json, received_at"
+        " output_json, output_hash, proof_json, received_at, mixer_key, rejected_as, envelope_json"
     )
 
     @staticmethod
     def _stage_from_row(row: tuple) -> MixStage:
-        sid, eid, index, mixer, status, reason, input_hash, output, output_hash, proof, at = row
+        sid, eid, index, mixer, status, reason, input_hash, output, output_hash, proof, at, key, cls, envelope = row
         return MixStage(
             sid, eid, index, mixer, status, reason, input_hash,
             None if output is None else json.loads(output), output_hash,
-            None if proof is None else json.loads(proof), at,
+            None if proof is None else json.loads(proof), at, key, cls,
+            None if envelope is None else json.loads(envelope),
         )  # fmt: skip
 
     def add_mix_stage(
@@ -672,6 +693,9 @@ class Board:
         output: Any = None,
         proof: Any = None,
         reason: str | None = None,
+        mixer_key: str | None = None,
+        rejected_as: str | None = None,
+        envelope: Any = None,
     ) -> MixStage:
         """Record one mix stage attempt (election in state "mixing").
 
@@ -692,6 +716,11 @@ class Board:
             _check_text(reason, "the reason for rejecting a mix stage")
         else:
             raise BoardInputError("status must be 'accepted' or 'rejected'")
+        if mixer_key is not None:
+            mixer_key = _check_hex(mixer_key, _HEX32, "mixer key")
+        if rejected_as is not None:
+            _check_text(rejected_as, "rejection class", 40)
+        envelope, envelope_json = (None, None) if envelope is None else _json_and_text(envelope, "response")
         output, output_json = (None, None) if output is None else _json_and_text(output, "output")
         proof, proof_json = (None, None) if proof is None else _json_and_text(proof, "proof")
         output_hash = None if output_json is None else hashlib.sha256(output_json.encode("utf-8")).hexdigest()
@@ -721,13 +750,14 @@ class Board:
             now = time.time()
             cursor = db.execute(
                 "INSERT INTO mix_stages (election_id, stage_index, mixer, status, reason, input_hash, output_json,"
-                " output_hash, proof_json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " output_hash, proof_json, received_at, mixer_key, rejected_as, envelope_json)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (election_id, index, mixer, status, reason, input_hash,
-                 output_json, output_hash, proof_json, now),
+                 output_json, output_hash, proof_json, now, mixer_key, rejected_as, envelope_json),
             )
         # What was stored, without parsing megabytes of it back (that held the GIL the panel shares ~40 ms).
         return MixStage(cursor.lastrowid, election_id, index, mixer, status, reason, input_hash, output, output_hash,
-                        proof, now)
+                        proof, now, mixer_key, rejected_as, envelope)
 
     def mix_stages(self, election_id: str, accepted_only: bool = False) -> list[MixStage]:
         """Mix stage attempts in the order they were recorded."""
@@ -745,11 +775,12 @@ class Board:
             self._state_of(db, election_id)
             rows = db.execute(
                 "SELECT stage_index, mixer, status, reason,"
-                " CASE WHEN json_type(output_json) = 'array' THEN json_array_length(output_json) END"
+                " CASE WHEN json_type(output_json) = 'array' THEN json_array_length(output_json) END, rejected_as"
                 " FROM mix_stages WHERE election_id = ? ORDER BY id",
                 (election_id,),
             ).fetchall()
-        return [{"index": i, "mixer": m, "status": st, "reason": r, "count": n} for i, m, st, r, n in rows]
+        return [{"index": i, "mixer": m, "status": st, "reason": r, "count": n, "class": c}
+                for i, m, st, r, n, c in rows]
 
     def next_mix_index(self, election_id: str) -> int:
         """The index of the next stage to accept: where a restarted mix resumes."""
@@ -911,13 +942,17 @@ class Board:
 
     def record_node(self, name: str, role: str, public_key: str) -> Node:
         """Register (or refresh) a node identity keyed by its Ed25519 public key (hex). A known key may
-        change its display name but not its role."""
+        change its display name but not its role; a name registered to another key is refused (NameTakenError)."""
         _check_text(name, "node name", 128)
         if role not in NODE_ROLES:
             raise BoardInputError(f"role must be one of {', '.join(sorted(NODE_ROLES))}")
         public_key = _check_hex(public_key, _HEX32, "node public key")
         now = time.time()
         with self._write() as db:
+            holder = db.execute("SELECT public_key FROM nodes WHERE name = ? AND public_key != ?",
+                                (name, public_key)).fetchone()
+            if holder is not None:  # names are labels in the record: one name, one key
+                raise NameTakenError(f"the name {name!r} is registered to another key ({holder[0][:16]}...)")
             row = db.execute("SELECT role FROM nodes WHERE public_key = ?", (public_key,)).fetchone()
             if row is None:
                 db.execute(

@@ -150,10 +150,19 @@ _V3_KEYS_AND_HISTORY = (
         SELECT id, state, reason, updated_at FROM elections ORDER BY created_at""",
 )
 
+_V4_SIGNED_STAGES = (
+    # Record version 3: a stage names its mixer's key and, when rejected, its class (mixnet/stages.py); the
+    # mixer's signed response is kept whole: outputs and proof in their columns, every other field here.
+    "ALTER TABLE mix_stages ADD COLUMN mixer_key TEXT",
+    "ALTER TABLE mix_stages ADD COLUMN rejected_as TEXT",
+    "ALTER TABLE mix_stages ADD COLUMN envelope_json TEXT",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "elections, ballots, mix stages, trustee messages, shares, results, records", _V1_CORE),
     Migration(2, "node identities and the signed message log with its replay guard", _V2_NODES),
     Migration(3, "election public key and state history", _V3_KEYS_AND_HISTORY),
+    Migration(4, "mix stages keep the mixer's key, the rejection class and the whole signed response", _V4_SIGNED_STAGES),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -60,6 +60,7 @@ class PendingRequest:
 JOIN_ROLES = ("mixer", "trustee")  # roles that must present the join token and sign their messages
 NOT_SIGNED, BAD_SIGNATURE, REPLAYED, NOT_JOINED = "not_signed", "bad_signature", "replayed", "not_joined"
 BAD_JOIN = "bad_join"
+NAME_TAKEN = "name_taken"  # a hello whose name is registered to another key: the node must not retry
 
 # Reassembly memory (docs/protocol.md, Transport). A client that has not said hello may send no chunks; one that
 # said a plain hello (voter, observer) gets one small transfer; a node that joined with the token and a signed
@@ -250,6 +251,8 @@ class Hub:
             await self.election.on_io(self._record_join, message, signer)
         except signing.SignatureError as exc:
             return self._refuse(info, BAD_SIGNATURE, exc.reason, "hello")
+        except board_mod.NameTakenError as exc:
+            return self._refuse(info, NAME_TAKEN, str(exc), "hello")
         except board_mod.ReplayError as exc:
             return self._refuse(info, REPLAYED, str(exc), "hello")
         except board_mod.BoardError as exc:

@@ -34,21 +34,49 @@ def test_twelve_voters_three_mixers_two_of_three_trustees(tmp_path):
     failed = [c.name for c in verify_record(altered) if not c.ok]
     assert failed, "an altered record must not verify"
     swapped = copy.deepcopy(doc)
-    swapped["mix"][1]["outputs"][0], swapped["mix"][1]["outputs"][1] = swapped["mix"][1]["outputs"][1], \
-        swapped["mix"][1]["outputs"][0]
+    swapped["mix"][1]["response"]["outputs"][0], swapped["mix"][1]["response"]["outputs"][1] = swapped["mix"][1]["response"]["outputs"][1], \
+        swapped["mix"][1]["response"]["outputs"][0]
     assert not all_passed(verify_record(swapped))
 
 
-@pytest.mark.parametrize("cheat, reason", [("drop", "outputs for"), ("replace", "check failed"),
-                                           ("swap", "check failed")])
-def test_a_cheating_mixer_is_caught_and_the_honest_ones_finish(tmp_path, cheat, reason):
+# One real misbehaving `mixscope node` per way a stage can be refused (mixnet/stages.py): the rejection class
+# the server records, a word of its reason, and the class the stand-alone verifier re-derives.
+CHEATS = [("drop", "malformed", "outputs for"), ("replace", "proof_fails", "check failed"),
+          ("swap", "proof_fails", "check failed"), ("wrong_stage", "malformed", "answered for stage 1, not 0"),
+          ("malformed", "malformed", "response fields"), ("identity", "not_rerandomised", "equals an input"),
+          ("silent", "no_answer", "did not answer")]
+
+
+@pytest.mark.parametrize("cheat, rejected_as, reason", CHEATS)
+def test_a_cheating_mixer_is_caught_and_the_honest_ones_finish(tmp_path, monkeypatch, cheat, rejected_as, reason):
+    from server.election import cascade
+
+    monkeypatch.setattr(cascade, "MIX_TIMEOUT_BASE", 4.0)  # the silent mixer's stage times out quickly
     report = run_demo(12, 3, 3, 2, ["yes", "no"], cheat=cheat, data_dir=str(tmp_path))
     first, *rest = report["stages"]
     assert first["mixer"] == "mixer-1" and first["status"] == "rejected" and reason in first["reason"]
+    assert first["class"] == rejected_as
     assert [s["status"] for s in rest] == ["accepted", "accepted"]
     assert report["verified"] and report["tally_matches"]
     doc = json.loads(Path(report["record"]).read_text())
-    assert doc["mix"][0]["status"] == "rejected" and all_passed(verify_record(doc))
+    stage = doc["mix"][0]
+    assert stage["status"] == "rejected" and stage["class"] == rejected_as
+    assert (stage["response"] is None) == (rejected_as == "no_answer")
+    verified = subprocess.run([sys.executable, "-m", "mixscope", "verify", report["record"]], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+    assert verified.returncode == 0, verified.stdout[-2000:]
+    assert f"PASS mix stage 0 rejection justified: {rejected_as}" in verified.stdout
+    # The same record with that stage's evidence altered fails, with a reason.
+    altered = copy.deepcopy(doc)
+    if rejected_as == "no_answer":
+        altered["mix"][0]["response"] = copy.deepcopy(doc["mix"][1]["response"])  # evidence the mixer never sent
+    else:
+        altered["mix"][0]["response"]["election_id"] = "another"
+    failed = {c.name: c.reason for c in verify_record(altered) if not c.ok}
+    assert set(failed) == {"mix stage 0 rejection justified"}, failed
+    relabelled = copy.deepcopy(doc)
+    relabelled["mix"][0]["class"] = "proof_fails" if rejected_as != "proof_fails" else "malformed"
+    assert "mix stage 0 rejection justified" in {c.name for c in verify_record(relabelled) if not c.ok}
 
 
 def test_the_demo_command_prints_json_and_exits_zero(tmp_path):

@@ -1,12 +1,15 @@
 """One stage of the mix cascade: send the list to a mixer (chunked), await its signed answer (or its timeout or
-disconnect), check the proof of shuffle off the loop, and record the stage accepted or rejected with the reason."""
+disconnect), judge it off the loop exactly as the verifier will (mixnet/stages.py), and record the stage accepted
+or rejected with its class and reason, keeping the signed response whole as the record's evidence."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from mixnet import stages, submission
+from mixnet.elgamal import Ciphertext
 from mixnet.record import mix_context
 from server import board as board_mod
 from server import signed_text
@@ -25,7 +28,7 @@ async def run_stage(coord: "Coordinator", election: board_mod.Election, node: No
                     inputs: list) -> list | None:
     """One mixer's turn: its accepted outputs, or None when the stage was rejected (reason recorded)."""
     eid, started = election.id, time.perf_counter()
-    context = mix_context(eid, position, node.name)
+    context = mix_context(eid, position, node.public_key)
     timeout = MIX_TIMEOUT_BASE + MIX_TIMEOUT_PER_BALLOT * len(inputs)
     event = {"election_id": eid, "stage": position, "mixer": node.name, "count": len(inputs)}
     coord.emit("election.stage", {**event, "status": "running", "reason": None, "seconds": 0.0})
@@ -36,43 +39,71 @@ async def run_stage(coord: "Coordinator", election: board_mod.Election, node: No
     coord.send(node, {"type": "mix.request", "election_id": eid, "stage": position,
                       "public_key": election.public_key, "context": context.hex(), "ciphertexts": inputs,
                       "list_hash": hashed, **cheat})
-    outputs, proof, reason = None, None, None
-    stored_outputs, stored_proof = None, None  # as the board gets them: canonical texts when the pool made them
+    response, reason, rejected_as = None, None, None
     sent = time.perf_counter()
     try:
-        message = await asyncio.wait_for(reply, timeout)
+        response = await asyncio.wait_for(reply, timeout)
     except asyncio.TimeoutError:
         reason = f"mixer {node.name} did not answer within {timeout:.0f} s"
     except NodeRefused as exc:
         reason = f"mixer {node.name} refused the stage: {exc}"
     except NodeGone:
         reason = f"mixer {node.name} disconnected during its stage"
+    if response is not None:
+        coord.emit("election.stage", {**event, "status": "verifying", "reason": None,
+                                      "seconds": round(time.perf_counter() - started, 3)})
+        answered = time.perf_counter()
+        verdict = await coord.on_worker(judge_stage, response, eid, position, inputs, election.public_key,
+                                        context, coord.map_fn())
+        rejected_as, reason = verdict.rejected_as, None if verdict.rejected_as is None else verdict.reason
+        if verdict.rejected_as == stages.NO_ANSWER:
+            response = None  # signed, but not in the form the record can carry: nothing signed to publish
+        coord.hub.log("info", f"election {eid} stage {position}: {node.name} answered in "
+                      f"{answered - sent:.2f} s, judged in {time.perf_counter() - answered:.2f} s")
     else:
-        outputs, proof = message["outputs"], message["proof"]
-        stored_outputs, stored_proof = (signed_text.stored_form(message, name) for name in ("outputs", "proof"))
-        if message["stage"] != position:
-            reason = f"answered for stage {message['stage']}, not {position}"
-        else:
-            coord.emit("election.stage", {**event, "status": "verifying", "reason": None,
-                                          "seconds": round(time.perf_counter() - started, 3)})
-            answered = time.perf_counter()
-            reason = await coord.on_worker(work.verify_stage, election.public_key, inputs, outputs, proof,
-                                           context, coord.map_fn())
-            coord.hub.log("info", f"election {eid} stage {position}: {node.name} answered in "
-                          f"{answered - sent:.2f} s, verified in {time.perf_counter() - answered:.2f} s")
+        rejected_as = stages.NO_ANSWER
     coord.mixing_stage.pop(node.client_id, None)
     if coord.closing:
         raise ElectionError("server stopping: the cascade resumes from the last accepted stage")
-    status = "accepted" if reason is None else "rejected"
+    status = "accepted" if rejected_as is None else "rejected"
     storing = time.perf_counter()
     input_hash = await coord.on_worker(content_hash, inputs)  # canonical JSON of the whole list: not on the loop
+    envelope, stored_outputs, stored_proof = split_response(response)
     await coord.on_io(coord.board.add_mix_stage, eid, index, node.name, status, input_hash=input_hash,
                       output=stored_outputs, proof=stored_proof,
-                      reason=None if reason is None else reason[:MAX_REASON])
+                      reason=None if reason is None else f"{rejected_as}: {reason}"[:MAX_REASON],
+                      mixer_key=node.public_key, rejected_as=rejected_as, envelope=envelope)
     coord.hub.log("info", f"election {eid} stage {position}: stored in {time.perf_counter() - storing:.2f} s "
                   f"(prepared in {sent - started:.2f} s)")
     if reason is not None:
-        coord.hub.log("warning", f"election {eid}: stage {position} by {node.name} rejected: {reason[:200]}")
-    coord.emit("election.stage", {**event, "status": status, "reason": reason,
-                                     "seconds": round(time.perf_counter() - started, 3)})
-    return outputs if reason is None else None
+        coord.hub.log("warning", f"election {eid}: stage {position} by {node.name} rejected ({rejected_as}): "
+                      f"{reason[:200]}")
+    coord.emit("election.stage", {**event, "status": status, "class": rejected_as, "reason": reason,
+                                  "seconds": round(time.perf_counter() - started, 3)})
+    return response["outputs"] if rejected_as is None else None
+
+
+def judge_stage(response: dict, election_id: str, position: int, inputs: list, public_key: str, context: bytes,
+                map_fn) -> stages.Verdict:
+    """Worker thread: the stage judged exactly as the verifier will judge it (mixnet/stages.py). A response the
+    record's canonical form cannot carry (a float, a boolean...) counts as no answer: nothing publishable."""
+    if "join_token" in response:  # a secret: never published, so this response is no evidence
+        return stages.Verdict(stages.NO_ANSWER, "response cannot be published: it carries a join token")
+    try:
+        submission.check_canonical_subset(response)
+    except submission.SubmissionError as exc:
+        return stages.Verdict(stages.NO_ANSWER, f"response cannot be published: {exc}")
+    decoded = [Ciphertext.from_json(ct, validate=False) for ct in inputs]  # validated when they were stored
+    return stages.judge(dict(response), election_id=election_id, stage=position, inputs_json=inputs, inputs=decoded,
+                        public_key=bytes.fromhex(public_key), context=context, map_fn=map_fn)
+
+
+def split_response(response: dict | None) -> tuple[Any, Any, Any]:
+    """(envelope, outputs, proof) as the board stores a signed response: a well-shaped one's outputs and proof
+    in their own columns (as canonical texts when the pool made them), every other field in the envelope."""
+    if response is None:
+        return None, None, None
+    if not (isinstance(response.get("outputs"), list) and isinstance(response.get("proof"), dict)):
+        return dict(response), None, None
+    envelope = {k: v for k, v in response.items() if k not in ("outputs", "proof")}
+    return envelope, signed_text.stored_form(response, "outputs"), signed_text.stored_form(response, "proof")

@@ -38,7 +38,8 @@ async def exchange(coord: "Coordinator", election: board_mod.Election, chosen: l
         dealing = dkg.Dealing.from_json({k: reply[k] for k in ("index", "commitments", "proof")})
         dkg.verify_dealing(dealing, election.threshold, context, labels)
         dealings[entry["index"]] = dealing
-        await coord.on_io(coord.board.add_trustee_message, eid, entry["name"], records.DEALING, dealing.to_json())
+        # the whole signed message: the record carries it as the trustee's attributable dealing
+        await coord.on_io(coord.board.add_trustee_message, eid, entry["name"], records.DEALING, dict(reply))
     done = {n.name: coord.inbox.expect(n.client_id, "keygen.done", eid) for n in chosen}
     complaints = [coord.inbox.expect(n.client_id, "keygen.complaint", eid) for n in chosen]
     for entry, node in zip(roster, chosen):

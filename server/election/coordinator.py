@@ -243,7 +243,7 @@ class Coordinator:
         verified: dict[str, Any] = dict(await self.on_io(self.board.decryption_shares, eid))
         if len(verified) < election.threshold:
             await decryption.collect_partials(self, election, final, index_of, parsed, verified)
-        partials = list(verified.values())[:election.threshold]
+        partials = [{"trustee": m["index"], "factors": m["partials"]} for m in list(verified.values())[:election.threshold]]
         started = time.perf_counter()
         result = await self.on_worker(work.combine_and_count, final, partials, election.threshold,
                                       len(election.candidates), self.map_fn())

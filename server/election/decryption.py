@@ -77,8 +77,10 @@ async def collect_partials(coord: "Coordinator", election, final: list, index_of
                     ask(1)
                     continue
                 if len(verified) < t:
-                    await coord.on_io(coord.board.add_decryption_share, eid, name, partial)
-                    verified[name] = partial
+                    # the whole signed message: the record carries it as the trustee's attributable share
+                    share = {k: v for k, v in message.items() if k != "join_token"}
+                    await coord.on_io(coord.board.add_decryption_share, eid, name, share)
+                    verified[name] = share
                     coord.progress("decrypt", eid, name, "verified", len(verified), t)
                     waited = time.perf_counter() - sent
                     spares_at = min(spares_at, loop.time() + STRAGGLER_FACTOR * waited + 5.0)

@@ -11,15 +11,15 @@ from typing import Any
 
 from mixnet import ballots, group
 from mixnet.record import RecordBuilder
-from mixnet.trustees import Dealing, PartialDecryption
 from server.board import Board
 
-DEALING = "dealing"
+DEALING = "dealing"  # the trustee's whole signed keygen.commitment message
+REFUSAL = "decrypt.refusal"  # {trustee: key, reason}: a trustee that would not decrypt the list it was given
 KEY_CONFIRMED = "keygen.done"
 
 
 def dealings(board: Board, election_id: str) -> dict[str, dict[str, Any]]:
-    """trustee name -> its dealing JSON {index, commitments, proof}, in index order."""
+    """trustee name -> its signed keygen.commitment message (index, commitments, proof, ...), in index order."""
     found = {m.trustee: m.body for m in board.trustee_messages(election_id, DEALING)}
     return dict(sorted(found.items(), key=lambda item: item[1]["index"]))
 
@@ -32,19 +32,37 @@ def build_record(board: Board, election_id: str) -> dict[str, Any]:
     election = board.get_election(election_id)
     builder = RecordBuilder(election_id, election.question, election.candidates, election.threshold,
                             election.trustees)
+    keys: set[str] = set()
     for body in dealings(board, election_id).values():
-        builder.add_dealing(Dealing.from_json(body))
+        builder.add_dealing(body)
+        keys.add(body["signed"]["key"])
     if election.public_key:
         builder.set_public_key(group.decode(election.public_key))
     for stored in board.ballots(election_id):
         builder.add_ballot(stored.voter_id, ballots.Ballot.from_json(stored.ballot))
     for stage in board.mix_stages(election_id):
-        output = stage.output if stage.output is not None else []
-        builder.add_stage(stage.mixer, output, stage.proof if stage.proof is not None else {},
-                          None if stage.status == "accepted" else stage.reason)
+        builder.add_stage(stage.mixer_key, stage.response(), None if stage.status == "accepted" else stage.rejected_as,
+                          _reason_text(stage.reason, stage.rejected_as))
+        keys.add(stage.mixer_key)
     for share in board.decryption_shares(election_id).values():
-        builder.add_partial(PartialDecryption.from_json(share))
+        builder.add_partial(share)
+        keys.add(share["signed"]["key"])
+    for refusal in board.trustee_messages(election_id, REFUSAL):
+        builder.add_refusal(refusal.body["trustee"], refusal.body["reason"])
+        keys.add(refusal.body["trustee"])
+    for key in sorted(keys):
+        node = board.node(key)
+        if node is not None:
+            builder.add_node(node.public_key, node.name, node.role)
     result = board.result(election_id)
     if result is not None:
         builder.set_result(result["plaintexts"], result["counts"], result["invalid"])
     return builder.to_json()
+
+
+def _reason_text(reason: str | None, rejected_as: str | None) -> str | None:
+    """The board keeps "class: reason"; the record has the class in its own field."""
+    if reason is None or rejected_as is None:
+        return reason
+    prefix = f"{rejected_as}: "
+    return reason[len(prefix):] if reason.startswith(prefix) else reason
