@@ -57,7 +57,7 @@ def test_honest_mix_verifies_and_keeps_the_votes():
     assert _tally(secret, reply["outputs"]) == _tally(secret, request["ciphertexts"]) == [4, 4, 4]
 
 
-@pytest.mark.parametrize("cheat", mixer.CHEATS)
+@pytest.mark.parametrize("cheat", mixer.SPOILS)
 @pytest.mark.parametrize("n", [1, 2, 9])
 def test_every_cheat_mode_is_caught_by_the_proof(cheat, n):
     request, _ = _request(n)
@@ -65,6 +65,36 @@ def test_every_cheat_mode_is_caught_by_the_proof(cheat, n):
     assert reply["list_hash"] == protocol.list_hash(reply["outputs"])  # a consistent-looking, lying reply
     with pytest.raises(ProofError):
         _verify(request, reply)
+
+
+EXPECTED_CLASS = {"drop": "malformed", "replace": "proof_fails", "swap": "proof_fails", "wrong_stage": "malformed",
+                  "identity": "not_rerandomised", "malformed": "malformed"}
+
+
+@pytest.mark.parametrize("cheat", [c for c in mixer.CHEATS if c != "silent"])
+def test_every_cheat_mode_is_judged_into_its_rejection_class(cheat):
+    """The server's and the verifier's one judgement (mixnet/stages.py) puts each cheat in its class."""
+    from mixnet import stages
+
+    request, _ = _request(4)
+    reply = mixer.mix(request, cheat=cheat)
+    verdict = stages.judge(reply | {"signed": {}}, election_id="e1", stage=0, inputs_json=request["ciphertexts"],
+                           inputs=[Ciphertext.from_json(c) for c in request["ciphertexts"]],
+                           public_key=bytes.fromhex(request["public_key"]), context=bytes.fromhex(request["context"]))
+    assert verdict.rejected_as == EXPECTED_CLASS[cheat], verdict
+    honest = mixer.mix(request)
+    assert stages.judge(honest | {"signed": {}}, election_id="e1", stage=0, inputs_json=request["ciphertexts"],
+                        inputs=[Ciphertext.from_json(c) for c in request["ciphertexts"]],
+                        public_key=bytes.fromhex(request["public_key"]),
+                        context=bytes.fromhex(request["context"])).rejected_as is None
+    with pytest.raises(mixer.Silent):
+        mixer.mix(request, cheat="silent")
+
+
+def test_the_cli_knows_every_cheat_mode():
+    from mixscope.cli import MIXER_CHEATS
+
+    assert tuple(MIXER_CHEATS) == mixer.CHEATS
 
 
 def test_replace_keeps_the_list_length_and_adds_a_valid_choice():

@@ -147,7 +147,8 @@ def _answer_mixes(node: ScriptedNode, stop: threading.Event) -> None:
         outputs, proof = shuffle.shuffle_and_prove(bytes.fromhex(message["public_key"]), inputs,
                                                    bytes.fromhex(message["context"]))
         reply = node.signed({"type": "mix.response", "election_id": message["election_id"], "stage": message["stage"],
-                             "outputs": [o.to_json() for o in outputs], "proof": proof.to_json(), "list_hash": ""})
+                             "input_hash": message["list_hash"], "outputs": [o.to_json() for o in outputs],
+                             "proof": proof.to_json(), "list_hash": protocol.list_hash(outputs)})
         for frame in chunks.split(protocol.encode(reply)) or [reply]:
             node.send(frame)
 

@@ -177,5 +177,5 @@ def _mix_reply(node: ScriptedNode, message: dict) -> dict:
     outputs, proof = shuffle.shuffle_and_prove(bytes.fromhex(message["public_key"]), inputs,
                                                bytes.fromhex(message["context"]))
     return node.signed({"type": "mix.response", "election_id": message["election_id"], "stage": message["stage"],
-                        "outputs": [o.to_json() for o in outputs], "proof": proof.to_json(),
-                        "list_hash": message["list_hash"]})
+                        "input_hash": message["list_hash"], "outputs": [o.to_json() for o in outputs],
+                        "proof": proof.to_json(), "list_hash": protocol.list_hash(outputs)})

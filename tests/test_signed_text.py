@@ -157,7 +157,7 @@ def test_long_messages_forged_replayed_unsigned_or_unjoined_are_refused_as_short
     send_long(node, good)  # the same message again
     reply = node.recv()
     assert reply["reason"] == "replayed" and reply["ref"] == "mix.response"
-    send_long(node, {k: v for k, v in good.items() if k != "stage"})
+    send_long(node, {k: v for k, v in good.items() if k != "election_id"})
     reply = node.recv()
     assert (reply["reason"], reply["ref"]) == (protocol.BAD_SHAPE, "chunk")
     logged = server.board.signed_messages(sender_key=node.public)

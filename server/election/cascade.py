@@ -71,7 +71,7 @@ async def run_stage(coord: "Coordinator", election: board_mod.Election, node: No
     envelope, stored_outputs, stored_proof = split_response(response)
     await coord.on_io(coord.board.add_mix_stage, eid, index, node.name, status, input_hash=input_hash,
                       output=stored_outputs, proof=stored_proof,
-                      reason=None if reason is None else f"{rejected_as}: {reason}"[:MAX_REASON],
+                      reason=None if reason is None else reason[:MAX_REASON],
                       mixer_key=node.public_key, rejected_as=rejected_as, envelope=envelope)
     coord.hub.log("info", f"election {eid} stage {position}: stored in {time.perf_counter() - storing:.2f} s "
                   f"(prepared in {sent - started:.2f} s)")

@@ -42,7 +42,7 @@ def build_record(board: Board, election_id: str) -> dict[str, Any]:
         builder.add_ballot(stored.voter_id, ballots.Ballot.from_json(stored.ballot))
     for stage in board.mix_stages(election_id):
         builder.add_stage(stage.mixer_key, stage.response(), None if stage.status == "accepted" else stage.rejected_as,
-                          _reason_text(stage.reason, stage.rejected_as))
+                          stage.reason)
         keys.add(stage.mixer_key)
     for share in board.decryption_shares(election_id).values():
         builder.add_partial(share)
@@ -59,10 +59,3 @@ def build_record(board: Board, election_id: str) -> dict[str, Any]:
         builder.set_result(result["plaintexts"], result["counts"], result["invalid"])
     return builder.to_json()
 
-
-def _reason_text(reason: str | None, rejected_as: str | None) -> str | None:
-    """The board keeps "class: reason"; the record has the class in its own field."""
-    if reason is None or rejected_as is None:
-        return reason
-    prefix = f"{rejected_as}: "
-    return reason[len(prefix):] if reason.startswith(prefix) else reason
