@@ -3,6 +3,9 @@ The board (its SQLite files, WAL included) never holds it, and the hello stored 
 
 from __future__ import annotations
 
+import sys
+import time
+
 import nacl.signing
 
 from server import signing
@@ -48,3 +51,32 @@ def test_the_board_never_contains_the_join_token(server):
     finally:
         for node in nodes:
             node.close()
+
+
+def test_a_name_registered_to_another_key_is_refused_and_the_node_exits_saying_why(server, tmp_path, monkeypatch):
+    """Names label keys in the record: a second node holding the join token cannot take an honest node's name."""
+    from conftest import NodeProcess
+
+    monkeypatch.setenv("MIXSCOPE_JOIN_TOKEN", server.join_token)
+
+    def node(data_dir: str) -> NodeProcess:
+        return NodeProcess([sys.executable, "-u", "-m", "mixscope", "node", "--url", server.ws_url, "--name",
+                            "mixer-1", "--role", "mixer", "--data-dir", str(tmp_path / data_dir)])
+
+    honest = node("honest")
+    try:
+        honest.wait_for("welcomed")
+        impostor = node("impostor")  # same name, its own key
+        try:
+            assert impostor.proc.wait(30) == 3
+            refused = impostor.wait_for("error", reason="name_taken")
+            assert "registered to another key" in refused["detail"]
+            deadline = time.monotonic() + 10  # the stderr reader thread drains the last line
+            while not impostor.errors and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert any("refused 'mixer-1'" in line and "name_taken" in line for line in impostor.errors)
+        finally:
+            impostor.terminate()
+        assert [n.name for n in server.board.nodes("mixer")] == ["mixer-1"]
+    finally:
+        honest.terminate()
