@@ -11,6 +11,7 @@ from typing import Any, Callable
 import nacl.signing
 
 from client import mixer, progress
+from mixnet import record, submission
 from client.mixer import RequestError
 from client.trustee import TrusteeRole
 from engine import LocalEngine, open_engine
@@ -19,7 +20,7 @@ from server import protocol
 # (election_id, task, phase, done, total) -> None: the node turns it into a signed `progress` message.
 ProgressSink = Callable[[str, str, str, int, int], None]
 
-_ROLE_OF = {"mix.request": "mixer", "keygen.request": "trustee", "keygen.shares": "trustee",
+_ROLE_OF = {"seat.request": None, "mix.request": "mixer", "keygen.request": "trustee", "keygen.shares": "trustee",
             "decrypt.request": "trustee"}
 _TASK_OF = {"mix.request": "mix", "decrypt.request": "decrypt"}
 
@@ -35,6 +36,7 @@ class Roles:
         # Obey a server's `lab_cheat` in a mix.request (the lab's per-election cheater). Off by default: a
         # server must not be able to make an ordinary node sign a spoiled stage.
         self.lab_cheats = lab_cheats
+        self.public_key = signing_key.verify_key.encode().hex()
         self.trustee = TrusteeRole(name, signing_key, data_dir) if role == "trustee" else None
         self._pool = progress.make_pool(workers)
         self.stop = stop or threading.Event()
@@ -71,6 +73,8 @@ class Roles:
     def _dispatch(self, kind: str, message: dict[str, Any], on_progress: ProgressSink) -> dict[str, Any]:
         if kind == "mix":  # the skeleton's plain mix: acknowledge
             return {"type": "mixed", "request_id": message["request_id"], "name": self.name, "role": self.role}
+        if kind == "seat.request":
+            return self.take_seat(message)
         wanted = _ROLE_OF.get(kind)
         if wanted is None:
             raise RequestError(f"node cannot handle {kind!r}", protocol.UNKNOWN_TYPE)
@@ -94,6 +98,23 @@ class Roles:
         if cheat not in mixer.CHEATS:
             raise RequestError(f"lab_cheat must be one of {list(mixer.CHEATS)}")
         return cheat
+
+    def take_seat(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Sign the election manifest's hash if it lists this node, under its key and in its role."""
+        manifest = message["manifest"]
+        listed = manifest.get("listed_trustees" if self.role == "trustee" else "listed_mixers")
+        if self.role not in ("mixer", "trustee") or not isinstance(listed, list):
+            raise RequestError(f"a {self.role} takes no seat in an election", "wrong_role")
+        if not any(isinstance(e, dict) and e.get("key") == self.public_key and e.get("name") == self.name
+                   for e in listed):
+            raise RequestError("the manifest does not list this node under its name and key", "not_listed")
+        if manifest.get("election_id") != message["election_id"]:
+            raise RequestError("the manifest is for another election")
+        try:
+            digest = record.manifest_hash(manifest)
+        except submission.SubmissionError as exc:
+            raise RequestError(f"manifest cannot be signed: {exc}") from None
+        return {"type": "seat", "election_id": message["election_id"], "manifest_hash": digest}
 
     def _progress_map(self, task: str, message: dict[str, Any], on_progress: ProgressSink) -> progress.ProgressMap:
         election_id = message.get("election_id", "")

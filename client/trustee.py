@@ -90,7 +90,8 @@ class TrusteeRole:
                 return self._ceremonies[election_id].reply
             if path.exists():
                 raise RequestError(f"already holds a key share for election {election_id}", "already_done")
-            trustee = trustees.Trustee(index, threshold, len(roster), proofs.election_context(election_id),
+            trustee = trustees.Trustee(index, threshold, len(roster),
+                                       proofs.election_context(election_id, _nonce(request["nonce"])),
                                        _labels(request))
             dealing, shares = trustee.deal()
             sealed = {str(j): seal_share(roster[j], election_id, index, j, s) for j, s in shares.items()}
@@ -138,11 +139,8 @@ class TrusteeRole:
                 dealing = _dealing(i, commitments[str(i)])
                 if i == me and dealing.commitments != ceremony.trustee.dealing.commitments:
                     raise RequestError("the server changed this trustee's own commitments", "tampered")
-                if dealing.proof is not None:
-                    trustees.verify_dealing(dealing, ceremony.trustee.threshold, ceremony.trustee.election_context,
-                                            ceremony.trustee.labels)
-                elif len(dealing.commitments) != ceremony.trustee.threshold:
-                    raise ProofError(f"trustee {i} committed to {len(dealing.commitments)} coefficients")
+                trustees.verify_dealing(dealing, ceremony.trustee.threshold, ceremony.trustee.election_context,
+                                        ceremony.trustee.labels)
                 share = open_share(self._box, sealed[str(i)], election_id, i, me)
                 trustees.verify_share(dealing, me, share)
             except ProofError as exc:
@@ -157,6 +155,7 @@ class TrusteeRole:
             "key_share": group.scalar_hex(key_share),
             "verification_key": trustees.verification_key(dealings, me).hex(),
             "public_key": trustees.joint_public_key(dealings).hex(), "decrypted": None,
+            "nonce": ceremony.request["nonce"],  # the manifest's: this trustee's decryption proofs carry it
         }
         if group.base_mul(key_share).hex() != stored["verification_key"]:  # cannot happen if the checks hold
             raise RequestError("key share does not match the verification key", "internal_error")
@@ -184,8 +183,8 @@ class TrusteeRole:
             stored["decrypted"] = message["list_hash"]
             self._store(stored)
         key_share, index = group.decode_scalar(stored["key_share"]), stored["index"]
-        partial = trustees.partial_decrypt(key_share, index, [ct[0] for ct in cts], proofs.election_context(election_id),
-                                           map_fn)
+        context = proofs.election_context(election_id, _nonce(stored.get("nonce", "")))
+        partial = trustees.partial_decrypt(key_share, index, [ct[0] for ct in cts], context, map_fn)
         return {"type": "decrypt.response", "election_id": election_id, "index": index,
                 "partials": [f.hex() for f in partial.factors], "proof": partial.proof.to_json()}
 
@@ -206,6 +205,15 @@ class TrusteeRole:
         return stored
 
 
+def _nonce(value: str) -> bytes:
+    """The election manifest's nonce (64 lowercase hex characters; empty only in a share file from before it)."""
+    if value == "":
+        return b""
+    if not group.is_hex(value, 64):
+        raise RequestError("nonce must be 64 lowercase hex characters")
+    return bytes.fromhex(value)
+
+
 def _labels(request: dict[str, Any]) -> bytes:
     """The question and candidate names this trustee's key proof attests (trustees.labels_digest)."""
     names = request["candidates"]
@@ -215,15 +223,11 @@ def _labels(request: dict[str, Any]) -> bytes:
 
 
 def _dealing(index: int, value: Any) -> trustees.Dealing:
-    """A dealer's public commitments: a whole dealing {index, commitments, proof} or a bare commitment list."""
-    if isinstance(value, dict):
-        dealing = trustees.Dealing.from_json(value)
-        if dealing.index != index:
-            raise ProofError(f"dealing for trustee {index} names trustee {dealing.index}")
-        return dealing
-    if not isinstance(value, list) or not value:
-        raise ProofError(f"trustee {index} commitments must be a non-empty list")
-    try:
-        return trustees.Dealing(index, tuple(group.decode(c) for c in value), None)  # type: ignore[arg-type]
-    except (group.InvalidElement, TypeError) as exc:
-        raise ProofError(f"trustee {index} commitment: {exc}") from None
+    """A dealer's whole dealing {index, commitments, proof}: a bare commitment list (no proof of knowledge) is
+    refused, since nothing would then bind the dealer to its constant term."""
+    if not isinstance(value, dict):
+        raise ProofError(f"trustee {index} sent no dealing with its proof of knowledge")
+    dealing = trustees.Dealing.from_json({k: value[k] for k in ("index", "commitments", "proof") if k in value})
+    if dealing.index != index:
+        raise ProofError(f"dealing for trustee {index} names trustee {dealing.index}")
+    return dealing

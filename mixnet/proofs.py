@@ -43,8 +43,13 @@ def context_bytes(*parts: str | bytes | int) -> bytes:
     return b"".join(chunks)
 
 
-def election_context(election_id: str) -> bytes:
-    """The context every proof of one election starts from."""
+def election_context(election_id: str, nonce: bytes = b"") -> bytes:
+    """The context every proof of one election starts from. `nonce`: the manifest's random nonce (record
+    version 3), which enters the nodes' proof contexts (key proofs, mix stages, decryption shares) so that none
+    can be replayed into another election with the same id. Ballot contexts use the id alone (they bind the
+    election's public key, which the nonce-bound key proofs fix)."""
+    if nonce:
+        return context_bytes("mixscope/v1/election", election_id, bytes(nonce))
     return context_bytes("mixscope/v1/election", election_id)
 
 

@@ -7,25 +7,44 @@ server over websockets) feeds each accepted or rejected artefact to a `RecordBui
 
 from __future__ import annotations
 
+import hashlib
 from typing import Sequence
 
-from mixnet import group, proofs
+from mixnet import group, proofs, submission
 from mixnet.ballots import Ballot
 from mixnet.elgamal import Ciphertext
 from mixnet.trustees import Dealing, PartialDecryption, check_parameters
 
 FORMAT = "mixscope-election-record"
-VERSION = 3  # 3: nodes listed with their keys; dealings, stages and decryption shares are the nodes' signed
-# messages; a rejected stage states its class (mixnet/stages.py); mix contexts name the mixer's key
+VERSION = 3  # 3: a signed manifest (nonce, listed nodes) opens it; nodes listed with their keys; dealings,
+# stages and decryption shares are the nodes' signed messages; a rejected stage states its class (mixnet/stages.py); mix contexts name the mixer's key
 ACCEPTED = "accepted"
 REJECTED = "rejected"
 NODE_ROLES = ("mixer", "trustee")
 
 
-def mix_context(election_id: str, stage: int, mixer_key: str) -> bytes:
+def mix_context(election_id: str, stage: int, mixer_key: str, nonce: bytes = b"") -> bytes:
     """The `context` of stage `stage` (0-based position in the record's mix list) run by the mixer whose
-    Ed25519 key is `mixer_key` (64 lowercase hex characters)."""
-    return proofs.context_bytes(proofs.election_context(election_id), "mix", stage, mixer_key)
+    Ed25519 key is `mixer_key` (64 lowercase hex characters), in the election with this manifest nonce."""
+    return proofs.context_bytes(proofs.election_context(election_id, nonce), "mix", stage, mixer_key)
+
+
+MANIFEST_FIELDS = frozenset({"election_id", "question", "candidates", "threshold", "trustees", "mixers", "nonce",
+                             "listed_trustees", "listed_mixers"})
+
+
+def make_manifest(election_id: str, question: str, candidates: Sequence[str], threshold: int, trustees: int,
+                  mixers: int, nonce: str, listed_trustees: Sequence[dict], listed_mixers: Sequence[dict]) -> dict:
+    """The election manifest that opens the record: what is asked, the random nonce every node proof context
+    carries, and the nodes expected to take part ({index, name, key} trustees; {name, key} mixers)."""
+    return {"election_id": election_id, "question": question, "candidates": list(candidates),
+            "threshold": threshold, "trustees": trustees, "mixers": mixers, "nonce": nonce,
+            "listed_trustees": [dict(t) for t in listed_trustees], "listed_mixers": [dict(m) for m in listed_mixers]}
+
+
+def manifest_hash(manifest: dict) -> str:
+    """SHA-256 hex of the manifest's canonical JSON (mixnet/submission.py): what each node signs to take its seat."""
+    return hashlib.sha256(submission.canonical(manifest)).hexdigest()
 
 
 def ciphertexts_json(cts: Sequence[Ciphertext]) -> list[list[str]]:
@@ -57,6 +76,8 @@ class RecordBuilder:
             "trustees": trustees,
         }
         self.nodes: dict[str, dict] = {}
+        self.manifest: dict | None = None
+        self.seats: list[dict] = []
         self.dealings: list[dict] = []
         self.public_key: bytes | None = None
         self.ballots: list[dict] = []
@@ -72,6 +93,17 @@ class RecordBuilder:
     @property
     def election_id(self) -> str:
         return self.election["id"]
+
+    @property
+    def nonce(self) -> bytes:
+        return bytes.fromhex(self.manifest["nonce"]) if self.manifest else b""
+
+    def set_manifest(self, manifest: dict) -> None:
+        self.manifest = dict(manifest)
+
+    def add_seat(self, message: dict) -> None:
+        """A listed node's signed `seat` message: it signed the manifest's hash when it took its seat."""
+        self.seats.append(dict(message))
 
     def add_node(self, key: str, name: str, role: str) -> None:
         """A node registered at join: its Ed25519 key (hex), its name (a label) and its role."""
@@ -96,7 +128,7 @@ class RecordBuilder:
         return list(self._ballot_cts if self._current is None else self._current)
 
     def next_stage_context(self, mixer_key: str) -> bytes:
-        return mix_context(self.election_id, len(self.stages), mixer_key)
+        return mix_context(self.election_id, len(self.stages), mixer_key, self.nonce)
 
     def add_stage(self, mixer_key: str, response: dict | None, rejected_as: str | None = None,
                   reason: str | None = None) -> None:
@@ -130,6 +162,8 @@ class RecordBuilder:
             "version": VERSION,
             "group": {"name": group.GROUP_NAME, "generator": group.GENERATOR.hex()},
             "election": dict(self.election),
+            "manifest": self.manifest,
+            "seats": list(self.seats),
             "nodes": sorted(self.nodes.values(), key=lambda n: (n["role"], n["name"], n["key"])),
             "trustees": list(self.dealings),
             "public_key": self.public_key.hex() if self.public_key else None,

@@ -25,7 +25,7 @@ from typing import Sequence
 
 from mixnet import ballots, elgamal, group, proofs, shuffle, stages, submission, tally
 from mixnet import trustees as dkg  # the parameter `trustees` is the count
-from mixnet.record import RecordBuilder, partial_of
+from mixnet.record import RecordBuilder, make_manifest, manifest_hash, partial_of
 
 CHEATS = ("drop", "replace", "swap", "duplicate", "wrong_stage", "identity", "silent")
 _AFTER_PROOF = ("drop", "replace", "swap", "duplicate")
@@ -96,8 +96,19 @@ def run_election(
     for node in trustee_nodes + mixer_nodes:
         builder.add_node(node.key, node.name, node.role)
 
+    # The manifest, and each listed node taking its seat by signing it.
+    nonce = secrets.token_hex(32)
+    manifest = make_manifest(election_id, question, names, threshold, trustees, len(mixer_nodes), nonce,
+                             [{"index": i, "name": n.name, "key": n.key} for i, n in enumerate(trustee_nodes, 1)],
+                             [{"name": n.name, "key": n.key} for n in mixer_nodes])
+    builder.set_manifest(manifest)
+    for node in trustee_nodes + mixer_nodes:
+        builder.add_seat(node.sign({"type": "seat", "election_id": election_id,
+                                    "manifest_hash": manifest_hash(manifest)}))
+    election_context = proofs.election_context(election_id, bytes.fromhex(nonce))
+
     # Key ceremony.
-    parties, dealings, public_key = dkg.run_key_generation(threshold, trustees, proofs.election_context(election_id),
+    parties, dealings, public_key = dkg.run_key_generation(threshold, trustees, election_context,
                                                            dkg.labels_digest(question, names))
     for node, dealing in zip(trustee_nodes, dealings):
         builder.add_dealing(node.sign({"type": "keygen.commitment", "election_id": election_id, "shares": {},
@@ -140,7 +151,6 @@ def run_election(
     final = builder.mix_input()
     chosen = [p for p in parties if decrypting is None or p.index in decrypting]
     partials = []
-    election_context = proofs.election_context(election_id)
     for party in chosen:
         partial = party.partial_decrypt(final)
         message = trustee_nodes[party.index - 1].sign({

@@ -16,14 +16,16 @@ from typing import Callable, NamedTuple
 
 from mixnet import ballots, group, proofs, stages, submission, tally, trustees
 from mixnet.elgamal import Ciphertext
-from mixnet.record import ACCEPTED, FORMAT, NODE_ROLES, REJECTED, VERSION, dealing_of, mix_context, partial_of
+from mixnet.record import (ACCEPTED, FORMAT, MANIFEST_FIELDS, NODE_ROLES, REJECTED, VERSION, dealing_of, manifest_hash,
+                           mix_context, partial_of)
 
 
 _BATCH = 64  # ballots per map_fn job
 
 # The closed field sets of docs/verifier.md §2 (one byte form: an extra field fails the check reading it).
-RECORD_FIELDS = {"format", "version", "group", "election", "nodes", "trustees", "public_key", "ballots", "mix",
-                 "decryption", "plaintexts", "result"}
+RECORD_FIELDS = {"format", "version", "group", "election", "manifest", "seats", "nodes", "trustees", "public_key",
+                 "ballots", "mix", "decryption", "plaintexts", "result"}
+SEAT_FIELDS = {"type", "election_id", "manifest_hash", "signed"}
 ELECTION_FIELDS = {"id", "question", "candidates", "threshold", "trustees"}
 NODE_FIELDS = {"key", "name", "role"}
 DEALING_FIELDS = {"type", "election_id", "index", "commitments", "proof", "shares", "signed"}
@@ -126,7 +128,7 @@ def _ballot_batch(jobs: list[tuple]) -> list[Check]:
     return [_ballot_check(job) for job in jobs]
 
 
-def _share_check(position: int, entry, vks, keys, final, context: bytes, election_id, map_fn,
+def _share_check(position: int, entry, vks, keys, final, context: bytes | None, election_id, map_fn,
                  on_arrival: bool = False) -> tuple[Check, object]:
     """One trustee's signed decryption share: its signer and its batched proof, folded over map_fn.
     (check, parsed share or None)."""
@@ -137,6 +139,8 @@ def _share_check(position: int, entry, vks, keys, final, context: bytes, electio
             raise _Missing("no usable list to decrypt")
         if vks is None:
             raise _Missing("no valid trustee commitments to derive verification keys from")
+        if context is None:
+            raise _Missing("the manifest is unusable: no nonce for the proof contexts")
         message = _closed(entry, PARTIAL_FIELDS, "decryption share")
         if message["type"] != "decrypt.response" or message["election_id"] != election_id:
             raise ValueError("not a decrypt.response for this election")
@@ -167,6 +171,10 @@ class _Verifier:
         self.checks: list[Check] = []
         self.election: dict | None = None
         self.nodes: dict[str, dict] | None = None  # key -> {key, name, role}
+        self.nonce: bytes | None = None  # the manifest's nonce, once the manifest is usable
+        self.listed_trustees: dict[int, str] = {}  # index -> key, from the manifest
+        self.listed_mixers: dict[str, str] = {}  # key -> name, from the manifest
+        self.mixer_fates: dict[str, list[str]] = {}  # listed mixer key -> what became of its stages
         self.dealings: list[trustees.Dealing] | None = None
         self.trustee_keys: dict[int, str] = {}  # trustee index -> the key that signed its dealing
         self.public_key: bytes | None = None
@@ -199,6 +207,8 @@ class _Verifier:
         self.add("group", self.check_group)
         self.add("election parameters", self.check_election)
         self.add("nodes", self.check_nodes)
+        self.add("manifest", self.check_manifest)
+        self.add("every listed node signed the manifest", self.check_seats)
         self.check_trustees()
         self.add("public key matches commitments", self.check_public_key)
         self.check_ballots()
@@ -250,7 +260,88 @@ class _Verifier:
 
     @property
     def context(self) -> bytes:
-        return proofs.election_context(self._election()["id"])
+        """The node proofs' election context: the id and the manifest's nonce."""
+        if self.nonce is None:
+            raise _Missing("the manifest is unusable: no nonce for the proof contexts")
+        return proofs.election_context(self._election()["id"], self.nonce)
+
+    def check_manifest(self):
+        e = self._election()
+        m = _closed(self.doc.get("manifest"), set(MANIFEST_FIELDS), "manifest")
+        for field, value in (("election_id", e["id"]), ("question", e["question"]), ("candidates", e["candidates"]),
+                             ("threshold", e["threshold"]), ("trustees", e["trustees"])):
+            if m[field] != value or type(m[field]) is not type(value):
+                raise ValueError(f"manifest {field} differs from the election's")
+        if not _is_int(m["mixers"]) or m["mixers"] < 1:
+            raise ValueError("manifest mixers must be a positive integer")
+        if not group.is_hex(m["nonce"], 64):
+            raise ValueError("manifest nonce must be 64 lowercase hex characters")
+        if self.nodes is None:
+            raise _Missing("the node list is unusable")
+        trustees_listed = m["listed_trustees"]
+        if not isinstance(trustees_listed, list) or len(trustees_listed) != e["trustees"]:
+            raise ValueError(f"manifest must list {e['trustees']} trustees")
+        listed_t: dict[int, str] = {}
+        for i, entry in enumerate(trustees_listed, 1):
+            entry = _closed(entry, {"index", "name", "key"}, f"listed_trustees[{i - 1}]")
+            if entry["index"] != i or not _is_int(entry["index"]):
+                raise ValueError(f"listed_trustees[{i - 1}] must have index {i}")
+            self._listed_node(entry, "trustee")
+            listed_t[i] = entry["key"]
+        mixers_listed = m["listed_mixers"]
+        if not isinstance(mixers_listed, list) or not mixers_listed:
+            raise ValueError("manifest must list the expected mixers")
+        listed_m: dict[str, str] = {}
+        for i, entry in enumerate(mixers_listed):
+            entry = _closed(entry, {"name", "key"}, f"listed_mixers[{i}]")
+            self._listed_node(entry, "mixer")
+            listed_m[entry["key"]] = entry["name"]
+        if len(set(listed_t.values()) | set(listed_m)) != len(listed_t) + len(listed_m):
+            raise ValueError("a key is listed twice in the manifest")
+        self.nonce, self.listed_trustees, self.listed_mixers = bytes.fromhex(m["nonce"]), listed_t, listed_m
+        return f"nonce {m['nonce'][:16]}…; {len(listed_t)} trustees and {len(listed_m)} mixers listed"
+
+    def _listed_node(self, entry: dict, role: str) -> None:
+        if not isinstance(entry["key"], str) or not isinstance(entry["name"], str):
+            raise ValueError("a listed node has a string name and key")
+        node = self._node(entry["key"], role)
+        if node["name"] != entry["name"]:
+            raise ValueError(f"listed {role} {entry['name']!r} is registered as {node['name']!r}")
+
+    def check_seats(self):
+        if self.nonce is None:
+            raise _Missing("the manifest is unusable")
+        seats = self.doc.get("seats")
+        if not isinstance(seats, list):
+            raise ValueError("seats must be a list")
+        expected = manifest_hash(self.doc["manifest"])
+        signed: set[str] = set()
+        for i, entry in enumerate(seats):
+            seat = _closed(entry, SEAT_FIELDS, f"seats[{i}]")
+            if seat["type"] != "seat" or seat["election_id"] != self._election()["id"]:
+                raise ValueError(f"seats[{i}] is not a seat in this election")
+            if seat["manifest_hash"] != expected:
+                raise ValueError(f"seats[{i}] signs another manifest")
+            key = submission.verify(seat)
+            if key not in self.listed_mixers and key not in self.listed_trustees.values():
+                raise ValueError(f"seats[{i}] is signed by a node the manifest does not list")
+            if key in signed:
+                raise ValueError(f"seats[{i}]: a node took its seat twice")
+            signed.add(key)
+        missing = (set(self.listed_mixers) | set(self.listed_trustees.values())) - signed
+        if missing:
+            names = sorted(self.nodes[k]["name"] for k in missing)
+            raise ValueError(f"listed node(s) {', '.join(names)} did not sign the manifest")
+        return f"{len(signed)} seats signed"
+
+    def check_mixer_fates(self):
+        if self.nonce is None:
+            raise _Missing("the manifest is unusable")
+        said = []
+        for key, name in self.listed_mixers.items():
+            fates = self.mixer_fates.get(key)
+            said.append(f"{name}: {', '.join(fates) if fates else 'silent (never asked)'}")
+        return "; ".join(said)
 
     def check_nodes(self):
         entries = self.doc.get("nodes")
@@ -308,6 +399,8 @@ class _Verifier:
                                         trustees.labels_digest(e["question"], e["candidates"]))
                 signer = submission.verify(message)  # binds every commitment, not only C_i0, to the trustee
                 node = self._node(signer, "trustee")
+                if self.listed_trustees.get(dealing.index) != signer:
+                    raise ValueError(f"dealing {dealing.index} is not signed by the trustee the manifest lists")
                 if signer in self.trustee_keys.values():
                     raise ValueError(f"{node['name']!r} signed two dealings")
                 parsed[dealing.index] = dealing
@@ -431,6 +524,7 @@ class _Verifier:
 
         self.add("mix cascade has an accepted stage", cascade)
         self.final, self.final_json = current, current_json
+        self.add("listed mixers accepted, rejected or silent", self.check_mixer_fates)
 
     def _judge(self, k: int, stage: dict, parsed: dict) -> stages.Verdict:
         """The stage's signer checked and the stage judged exactly as the server judged it (mixnet/stages.py)."""
@@ -439,14 +533,18 @@ class _Verifier:
         mixer = stage.get("mixer")
         if not isinstance(mixer, str):
             raise ValueError("stage mixer must be a key")
-        self._node(mixer, "mixer")
+        node = self._node(mixer, "mixer")
+        if self.nonce is None:
+            raise _Missing("the manifest is unusable")
+        if mixer not in self.listed_mixers:
+            raise ValueError(f"stage run by {node['name']!r}, a mixer the manifest does not list")
         response = stage.get("response")
         if response is not None:
             if submission.verify(response) != mixer:
                 raise ValueError("the response is signed by another key than the stage's mixer")
         return stages.judge(response, election_id=self._election()["id"], stage=k, inputs_json=parsed["inputs_json"],
                             inputs=parsed["inputs"], public_key=self.public_key,
-                            context=mix_context(self._election()["id"], k, mixer), map_fn=self.map_fn,
+                            context=mix_context(self._election()["id"], k, mixer, self.nonce), map_fn=self.map_fn,
                             check_proof=not self.on_arrival)
 
     def _verify_stage(self, k: int, stage: dict, parsed: dict) -> str | None:
@@ -457,6 +555,7 @@ class _Verifier:
         if verdict.rejected_as is not None:
             raise ValueError(f"accepted stage is {verdict.rejected_as}: {verdict.reason}")
         parsed["outputs"] = verdict.outputs
+        self.mixer_fates.setdefault(stage["mixer"], []).append(f"accepted at stage {k}")
         name = self.nodes[stage["mixer"]]["name"]
         return f"signed by mixer {name!r}; {ON_ARRIVAL}" if self.on_arrival else f"signed by mixer {name!r}; proof verifies"
 
@@ -471,6 +570,7 @@ class _Verifier:
             raise ValueError("a no_answer stage must have no response (a signed response exists)")
         if claimed == stages.PROOF_FAILS and self.on_arrival:
             self._judge(k, stage, {**parsed})  # signer and statement still checked
+            self.mixer_fates.setdefault(stage["mixer"], []).append(f"rejected ({claimed}, signed evidence) at stage {k}")
             return f"{claimed} ({reason}); {ON_ARRIVAL}"
         if self.public_key is None and claimed == stages.PROOF_FAILS:
             raise _Missing("no valid public key")
@@ -480,6 +580,8 @@ class _Verifier:
         if verdict.rejected_as != claimed:
             raise ValueError(f"stage is recorded as {claimed} but is {verdict.rejected_as}: {verdict.reason}")
         mixer = self.nodes[stage["mixer"]]["name"]
+        fate = "silent (no answer)" if claimed == stages.NO_ANSWER else f"rejected ({claimed}, signed evidence)"
+        self.mixer_fates.setdefault(stage["mixer"], []).append(f"{fate} at stage {k}")
         return f"{claimed} ({reason}); mixer {mixer!r}; re-verified: {verdict.reason}"
 
     def check_mixed_apart(self):
@@ -514,7 +616,7 @@ class _Verifier:
         vks = None
         if self.dealings is not None:
             vks = {d.index: trustees.verification_key(self.dealings, d.index) for d in self.dealings}
-        context = self.context if self.election is not None else b""
+        context = self.context if self.election is not None and self.nonce is not None else None
         election_id = self.election["id"] if self.election is not None else None
         valid: dict[int, tuple[bytes, ...]] = {}
         dupes = []

@@ -31,7 +31,7 @@ MAX_NAME_CHARS = 64
 CHUNK_FIELDS: dict[str, type] = {"transfer": str, "index": int, "count": int, "sha256": str, "data": str}
 # Node messages that must carry a valid signature; `signed` is checked by server/signing.py.
 SIGNED_NODE_TYPES = frozenset(
-    {"progress", "keygen.commitment", "keygen.done", "keygen.complaint", "mix.response", "decrypt.response"}
+    {"progress", "seat", "keygen.commitment", "keygen.done", "keygen.complaint", "mix.response", "decrypt.response"}
 )
 NODE_TYPES: dict[str, dict[str, type]] = {
     "hello": {"name": str, "role": str},  # mixers/trustees add public_key, join_token, signed
@@ -39,6 +39,7 @@ NODE_TYPES: dict[str, dict[str, type]] = {
     "error": {"reason": str},
     "chunk": CHUNK_FIELDS,
     "progress": {"election_id": str, "task": str, "phase": str, "done": int, "total": int, "signed": dict},
+    "seat": {"election_id": str, "manifest_hash": str, "signed": dict},
     "keygen.commitment": {"election_id": str, "index": int, "commitments": list, "proof": dict, "shares": dict,
                           "signed": dict},
     "keygen.done": {"election_id": str, "index": int, "verification_key": str, "signed": dict},
@@ -53,8 +54,9 @@ SERVER_TYPES: dict[str, dict[str, type]] = {
     "mix": {"request_id": str},
     "error": {"reason": str},
     "chunk": CHUNK_FIELDS,
+    "seat.request": {"election_id": str, "manifest": dict},
     "keygen.request": {"election_id": str, "index": int, "threshold": int, "trustees": list, "question": str,
-                       "candidates": list},
+                       "candidates": list, "nonce": str},
     "keygen.shares": {"election_id": str, "commitments": dict, "shares": dict},
     "mix.request": {"election_id": str, "stage": int, "public_key": str, "context": str, "ciphertexts": list,
                     "list_hash": str},

@@ -28,10 +28,14 @@ def _roles(tmp_path, n: int) -> list[TrusteeRole]:
     return [TrusteeRole(f"trustee-{i}", nacl.signing.SigningKey.generate(), tmp_path / f"t{i}") for i in range(1, n + 1)]
 
 
+NONCE = "5a" * 32  # the election manifest's nonce, as keygen.request carries it
+
+
 def _keygen_requests(roles: list[TrusteeRole], threshold: int, election_id: str = "e1") -> list[dict]:
     roster = [{"index": i, "name": r.name, "public_key": r.public_key} for i, r in enumerate(roles, 1)]
     return [{"type": "keygen.request", "election_id": election_id, "index": i, "threshold": threshold,
-             "trustees": roster, "question": "Q?", "candidates": list(NAMES)} for i in range(1, len(roles) + 1)]
+             "trustees": roster, "question": "Q?", "candidates": list(NAMES), "nonce": NONCE}
+            for i in range(1, len(roles) + 1)]
 
 
 def _shares_for(commitment_replies: list[dict], j: int, whole_dealings: bool = True) -> dict:
@@ -65,14 +69,22 @@ def _combine(cts, responses, threshold) -> list[int]:
     return [elgamal.decode_choice(m, CANDIDATES) for m in trustees.combine(cts, partials, threshold)]
 
 
-@pytest.mark.parametrize("threshold,n,whole", [(2, 3, True), (1, 1, True), (3, 3, False)])
+def test_a_dealing_without_its_proof_of_knowledge_is_a_complaint(tmp_path):
+    """A bare commitment list binds the dealer to nothing: refused (it was accepted from older servers once)."""
+    roles = _roles(tmp_path, 2)
+    replies = [role.keygen_request(req) for role, req in zip(roles, _keygen_requests(roles, 2))]
+    complaint = roles[0].keygen_shares(_shares_for(replies, 1, whole_dealings=False))
+    assert complaint["type"] == "keygen.complaint" and "proof of knowledge" in complaint["reason"]
+
+
+@pytest.mark.parametrize("threshold,n,whole", [(2, 3, True), (1, 1, True), (3, 3, True)])
 def test_ceremony_and_threshold_decryption(tmp_path, threshold, n, whole):
     roles = _roles(tmp_path, n)
     replies, done = _ceremony(roles, threshold, whole)
     assert [d["type"] for d in done] == ["keygen.done"] * n
     dealings = [trustees.Dealing.from_json({k: r[k] for k in ("index", "commitments", "proof")}) for r in replies]
     for dealing in dealings:  # what the server checks before relaying
-        trustees.verify_dealing(dealing, threshold, proofs.election_context("e1"),
+        trustees.verify_dealing(dealing, threshold, proofs.election_context("e1", bytes.fromhex(NONCE)),
                                 trustees.labels_digest("Q?", list(NAMES)))
     public = trustees.joint_public_key(dealings)
     assert {d["public_key"] for d in done} == {public.hex()}
@@ -86,7 +98,7 @@ def test_ceremony_and_threshold_decryption(tmp_path, threshold, n, whole):
         partial = trustees.PartialDecryption.from_json({"trustee": r["index"], "factors": r["partials"],
                                                         "proof": r["proof"]})
         trustees.verify_partial(bytes.fromhex(done[r["index"] - 1]["verification_key"]), cts, partial,
-                                proofs.election_context("e1"))
+                                proofs.election_context("e1", bytes.fromhex(NONCE)))
     assert _combine(cts, responses, threshold) == choices
 
 
@@ -130,8 +142,8 @@ def test_a_forged_dealing_proof_is_a_complaint(tmp_path):
 def test_the_server_cannot_change_a_trustees_own_commitments(tmp_path):
     roles = _roles(tmp_path, 2)
     replies = [role.keygen_request(req) for role, req in zip(roles, _keygen_requests(roles, 1))]
-    message = _shares_for(replies, 1, whole_dealings=False)
-    message["commitments"]["1"] = replies[1]["commitments"]
+    message = _shares_for(replies, 1)
+    message["commitments"]["1"]["commitments"] = replies[1]["commitments"]
     with pytest.raises(RequestError, match="own commitments"):
         roles[0].keygen_shares(message)
 

@@ -25,10 +25,10 @@ MIX_TIMEOUT_BASE, MIX_TIMEOUT_PER_BALLOT = 30.0, 0.01  # shuffle+prove is ~0.5 m
 
 
 async def run_stage(coord: "Coordinator", election: board_mod.Election, node: NodeRef, position: int, index: int,
-                    inputs: list) -> list | None:
+                    inputs: list, nonce: bytes = b"") -> list | None:
     """One mixer's turn: its accepted outputs, or None when the stage was rejected (reason recorded)."""
     eid, started = election.id, time.perf_counter()
-    context = mix_context(eid, position, node.public_key)
+    context = mix_context(eid, position, node.public_key, nonce)
     timeout = MIX_TIMEOUT_BASE + MIX_TIMEOUT_PER_BALLOT * len(inputs)
     event = {"election_id": eid, "stage": position, "mixer": node.name, "count": len(inputs)}
     coord.emit("election.stage", {**event, "status": "running", "reason": None, "seconds": 0.0})

@@ -4,9 +4,11 @@ every dealing's proof and records it, forwards the sealed shares, and each trust
 from __future__ import annotations
 
 import asyncio
+import secrets
 from typing import TYPE_CHECKING
 
 from mixnet import proofs
+from mixnet.record import make_manifest, manifest_hash
 from mixnet import trustees as dkg
 from server import board as board_mod
 from server.election import records
@@ -18,9 +20,35 @@ if TYPE_CHECKING:
 KEYGEN_TIMEOUT = 30.0
 
 
-async def exchange(coord: "Coordinator", election: board_mod.Election, chosen: list[NodeRef]) -> str:
+async def seat(coord: "Coordinator", election: board_mod.Election, trustees: list[NodeRef],
+               mixers: list[NodeRef]) -> dict:
+    """Write the election manifest (fresh nonce, the listed trustees and mixers with their keys), have every
+    listed node sign it to take its seat, and store both; return the manifest. A node that refuses or does not
+    answer fails the ceremony: the manifest lists only nodes that took their seats."""
+    manifest = make_manifest(
+        election.id, election.question, election.candidates, election.threshold, election.trustees,
+        election.mixers, secrets.token_hex(32),
+        [{"index": i, "name": n.name, "key": n.public_key} for i, n in enumerate(trustees, 1)],
+        [{"name": n.name, "key": n.public_key} for n in mixers])
+    digest = manifest_hash(manifest)
+    nodes = [*trustees, *mixers]
+    waits = {n.name: coord.inbox.expect(n.client_id, "seat", election.id) for n in nodes}
+    for node in nodes:
+        coord.send(node, {"type": "seat.request", "election_id": election.id, "manifest": manifest})
+    seats = await asyncio.wait_for(gather_named(waits), KEYGEN_TIMEOUT)
+    for name, message in seats.items():
+        if message["manifest_hash"] != digest:
+            raise ElectionError(f"{name} signed another manifest")
+    await coord.on_io(coord.board.add_trustee_message, election.id, records.MANIFEST_HOLDER, records.MANIFEST,
+                      manifest)
+    for name, message in seats.items():
+        await coord.on_io(coord.board.add_trustee_message, election.id, name, records.SEAT, dict(message))
+    return manifest
+
+
+async def exchange(coord: "Coordinator", election: board_mod.Election, chosen: list[NodeRef], nonce: str) -> str:
     """Run the ceremony with `chosen` as trustees 1..n; return the joint public key (hex)."""
-    eid, context = election.id, proofs.election_context(election.id)
+    eid, context = election.id, proofs.election_context(election.id, bytes.fromhex(nonce))
     labels = dkg.labels_digest(election.question, election.candidates)
     roster = [{"index": i, "name": n.name, "public_key": n.public_key} for i, n in enumerate(chosen, 1)]
     waits = {n.name: coord.inbox.expect(n.client_id, "keygen.commitment", eid) for n in chosen}
@@ -28,7 +56,7 @@ async def exchange(coord: "Coordinator", election: board_mod.Election, chosen: l
         coord.progress("keygen", eid, node.name, "request", 0, len(chosen))
         coord.send(node, {"type": "keygen.request", "election_id": eid, "index": entry["index"],
                           "threshold": election.threshold, "trustees": roster, "question": election.question,
-                          "candidates": list(election.candidates)})
+                          "candidates": list(election.candidates), "nonce": nonce})
     replies = await asyncio.wait_for(gather_named(waits), KEYGEN_TIMEOUT)
     dealings: dict[int, dkg.Dealing] = {}
     for entry in roster:

@@ -177,9 +177,14 @@ class Coordinator:
         if len(nodes) < election.trustees:
             raise ElectionError(f"the ceremony needs {election.trustees} connected trustees, {len(nodes)} connected")
         chosen = nodes[:election.trustees]
-        await self._set_state(election.id, states.KEY_CEREMONY)
+        mixers = sorted(self.hub.election_nodes("mixer"), key=lambda n: lab.natural_key(n.name))  # the manifest lists these
+        if len(mixers) < election.mixers:
+            self.hub.log("warning", f"election {election.id}: the manifest lists the {len(mixers)} mixers connected "
+                         f"now; only listed mixers may mix ({election.mixers} wanted)")
+        await self._set_state(election.id, "key_ceremony")
         try:
-            public_key = await ceremony.exchange(self, election, chosen)
+            manifest = await ceremony.seat(self, election, chosen, mixers)
+            public_key = await ceremony.exchange(self, election, chosen, manifest["nonce"])
         except (ElectionError, asyncio.TimeoutError, NodeGone, NodeRefused, KeyError, TypeError, ValueError) as exc:
             if self.closing:
                 raise ElectionError("server stopping: run the key ceremony again after the restart") from None
@@ -213,15 +218,18 @@ class Coordinator:
             raise await self.fail(eid, f"{len(current)} ballot(s): a mix needs at least two")
         accepted = sum(s.status == "accepted" for s in stages)
         used = {s.mixer for s in stages}
+        manifest = await self.on_io(records.manifest, self.board, eid)
+        listed = None if manifest is None else {m["key"] for m in manifest["listed_mixers"]}
         queue = [n for n in sorted(self.hub.election_nodes("mixer"), key=lambda n: lab.natural_key(n.name))
-                 if n.name not in used]
+                 if n.name not in used and (listed is None or n.public_key in listed)]  # only listed mixers count
         if accepted == 0 and not queue:
             raise ElectionError(f"no mixer connected that has not mixed election {eid} yet; connect one and retry")
         position = len(stages)
         for node in queue:
             if accepted >= election.mixers:
                 break
-            outcome = await cascade.run_stage(self, election, node, position, accepted, current)
+            outcome = await cascade.run_stage(self, election, node, position, accepted, current,
+                                              b"" if manifest is None else bytes.fromhex(manifest["nonce"]))
             position += 1
             if outcome is not None:
                 current, accepted = outcome, accepted + 1

@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from mixnet import trustees as dkg
-from server.election import work
+from server.election import records, work
 from server.election.common import ElectionError, named
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ async def collect_partials(coord: "Coordinator", election, final: list, index_of
     nodes.sort(key=lambda n: index_of[n.name])
     keys = {n.name: dkg.verification_key(dealings, index_of[n.name]).hex() for n in nodes}
     hashed = await coord.on_worker(work.list_hash, final)
+    nonce = await coord.on_io(records.nonce, coord.board, eid)
     loop = asyncio.get_running_loop()
     sent = time.perf_counter()
     deadline = loop.time() + DECRYPT_TIMEOUT_BASE + DECRYPT_TIMEOUT_PER_BALLOT * len(final)
@@ -69,7 +70,8 @@ async def collect_partials(coord: "Coordinator", election, final: list, index_of
                 partial = {"trustee": index_of[name], "factors": message["partials"], "proof": message["proof"]}
                 arrived = time.perf_counter()
                 reason = (f"answered as trustee {message['index']}" if message["index"] != index_of[name] else
-                          await coord.on_worker(work.verify_partial, eid, keys[name], final, partial, coord.map_fn()))
+                          await coord.on_worker(work.verify_partial, eid, keys[name], final, partial, coord.map_fn(),
+                                                nonce))
                 coord.hub.log("info", f"election {eid}: partial decryption of {name} arrived after "
                              f"{arrived - sent:.2f} s, checked in {time.perf_counter() - arrived:.2f} s")
                 if reason:

@@ -14,6 +14,8 @@ from mixnet.record import RecordBuilder
 from server.board import Board
 
 DEALING = "dealing"  # the trustee's whole signed keygen.commitment message
+MANIFEST, MANIFEST_HOLDER = "manifest", "manifest"  # the election manifest, under a pseudo-trustee name
+SEAT = "seat"  # a listed node's signed seat message (kept under the node's name)
 REFUSAL = "decrypt.refusal"  # {trustee: key, reason}: a trustee that would not decrypt the list it was given
 KEY_CONFIRMED = "keygen.done"
 
@@ -28,11 +30,29 @@ def ballot_ciphertexts(board: Board, election_id: str) -> list[list[str]]:
     return [stored.ballot["ciphertext"] for stored in board.ballots(election_id)]
 
 
+def manifest(board: Board, election_id: str) -> dict[str, Any] | None:
+    """The election manifest written at the key ceremony, or None for an election that has none."""
+    found = board.trustee_messages(election_id, MANIFEST)
+    return found[0].body if found else None
+
+
+def nonce(board: Board, election_id: str) -> bytes:
+    found = manifest(board, election_id)
+    return bytes.fromhex(found["nonce"]) if found else b""
+
+
 def build_record(board: Board, election_id: str) -> dict[str, Any]:
     election = board.get_election(election_id)
     builder = RecordBuilder(election_id, election.question, election.candidates, election.threshold,
                             election.trustees)
     keys: set[str] = set()
+    listed = manifest(board, election_id)
+    if listed is not None:
+        builder.set_manifest(listed)
+        keys.update(t["key"] for t in listed["listed_trustees"])
+        keys.update(m["key"] for m in listed["listed_mixers"])
+    for seat in board.trustee_messages(election_id, SEAT):
+        builder.add_seat(seat.body)
     for body in dealings(board, election_id).values():
         builder.add_dealing(body)
         keys.add(body["signed"]["key"])

@@ -53,13 +53,14 @@ def verify_stage(public_key: str, inputs: list, outputs: Any, proof: Any, contex
 
 
 def verify_partial(election_id: str, verification_key: str, ciphertexts: list, partial: dict,
-                   map_fn: MapFn = map) -> str | None:
+                   map_fn: MapFn = map, nonce: bytes = b"") -> str | None:
     """None if this partial decryption's batched proof covers every factor, else why not. The factors are
     decoded and folded by span jobs on `map_fn`, not here."""
     try:
         parsed = dkg.PartialDecryption.from_json(partial, validate=False)
         first_parts = [bytes.fromhex(ct[0]) for ct in ciphertexts]  # the final list: validated when mixed
-        dkg.verify_factors(bytes.fromhex(verification_key), first_parts, parsed, proofs.election_context(election_id),
+        dkg.verify_factors(bytes.fromhex(verification_key), first_parts, parsed,
+                           proofs.election_context(election_id, nonce),
                            map_fn)
     except ProofError as exc:
         return str(exc)
