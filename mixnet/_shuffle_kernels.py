@@ -1,8 +1,9 @@
 """The hot loops of the shuffle and its proof, one function per pass, each working on a chunk of indices.
 
-They are module-level so a caller's `map_fn` can ship them to a process pool, and they call libsodium's
-ctypes functions directly with reused output buffers: per scalar multiplication (~50 µs) the Python-side
-work is one int→bytes conversion and one copy of the result.
+They are module-level so a caller's `map_fn` can ship them to a process pool, and they call mixnet.group's
+buffer functions (`mul_into`, `base_into`, `add_into`: libsodium with reused output buffers, and only
+mixnet/group.py touches the binding): per scalar multiplication (~50 µs) the Python-side work is one int→bytes
+conversion and one copy of the result.
 
 Every element handed in here is used by a libsodium call that decodes it; a non-zero return code is turned
 into InvalidElement, so no separate validation pass is needed (scalar multiplication also returns -1 for an
@@ -15,12 +16,8 @@ import ctypes
 
 from mixnet import group
 
-_sodium = group._sodium
-_mul = _sodium.crypto_scalarmult_ristretto255
-_base = _sodium.crypto_scalarmult_ristretto255_base
-_add = _sodium.crypto_core_ristretto255_add
-_sub = _sodium.crypto_core_ristretto255_sub
-_is_valid = _sodium.crypto_core_ristretto255_is_valid_point
+from mixnet.group import add_into as _add_into, base_into as _base_into, mul_into as _mul_into
+
 _ORDER = group.ORDER
 
 
@@ -33,28 +30,10 @@ class _Acc:
         self.buf = ctypes.create_string_buffer(32)  # zeros: the identity
 
     def add(self, point) -> None:
-        if _add(self.buf, self.buf, point) != 0:
-            raise group.InvalidElement("not a ristretto255 element")
+        _add_into(self.buf, self.buf, point)
 
     def value(self) -> bytes:
         return self.buf.raw
-
-
-def _mul_into(out, k: int, point: bytes) -> None:
-    """out = k·point (k in [0, ORDER)); the identity is a valid result, an undecodable point is not."""
-    if _mul(out, k.to_bytes(32, "little"), point) != 0:
-        if not _is_valid(point):
-            raise group.InvalidElement("not a ristretto255 element")
-        ctypes.memset(out, 0, 32)
-
-
-def _base_into(out, k: int) -> None:
-    _base(out, k.to_bytes(32, "little"))  # -1 only for k ≡ 0, and then out already holds the identity
-
-
-def _add_into(out, p, q) -> None:
-    if _add(out, p, q) != 0:
-        raise group.InvalidElement("not a ristretto255 element")
 
 
 def reencrypt_chunk(job) -> list[tuple[bytes, bytes]]:

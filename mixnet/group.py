@@ -127,25 +127,46 @@ def _scalar_bytes(k: int) -> bytes:
     return (k % ORDER).to_bytes(32, "little")
 
 
+# Buffer-level calls (the shuffle kernels' hot loops reuse their output buffers). libsodium returns -1 both for
+# an input that is no element and, in scalar multiplication, for an identity result (k ≡ 0 or P the identity):
+# the first raises InvalidElement, the second is the identity, as docs/verifier.md §1 defines k·P.
+
+def mul_into(out, k: int, point: bytes) -> None:
+    """out = k·point, k in [0, ORDER); raises InvalidElement if `point` is no element (never a silent identity)."""
+    if _sodium.crypto_scalarmult_ristretto255(out, k.to_bytes(32, "little"), point) != 0:
+        if not _sodium.crypto_core_ristretto255_is_valid_point(point):
+            raise InvalidElement("not a ristretto255 element")
+        ctypes.memset(out, 0, 32)
+
+
+def base_into(out, k: int) -> None:
+    """out = k·G, k in [0, ORDER)."""
+    if _sodium.crypto_scalarmult_ristretto255_base(out, k.to_bytes(32, "little")) != 0:
+        ctypes.memset(out, 0, 32)  # -1 only for k ≡ 0: the identity
+
+
+def add_into(out, p, q) -> None:
+    if _sodium.crypto_core_ristretto255_add(out, p, q) != 0:
+        raise InvalidElement("not a ristretto255 element")
+
+
 def mul(k: int, element: bytes) -> bytes:
-    """k·P for a variable base P."""
+    """k·P for a variable base P; InvalidElement if P is no element."""
     out = ctypes.create_string_buffer(32)
-    # libsodium returns -1 (and writes zeros) when the result is the identity: k ≡ 0 or P = identity.
-    _sodium.crypto_scalarmult_ristretto255(out, _scalar_bytes(k), element)
+    mul_into(out, k % ORDER, element)
     return out.raw
 
 
 def base_mul(k: int) -> bytes:
     """k·G for the standard generator."""
     out = ctypes.create_string_buffer(32)
-    _sodium.crypto_scalarmult_ristretto255_base(out, _scalar_bytes(k))
+    base_into(out, k % ORDER)
     return out.raw
 
 
 def add(a: bytes, b: bytes) -> bytes:
     out = ctypes.create_string_buffer(32)
-    if _sodium.crypto_core_ristretto255_add(out, a, b) != 0:
-        raise InvalidElement("not a ristretto255 element")
+    add_into(out, a, b)
     return out.raw
 
 
@@ -162,8 +183,12 @@ def neg(a: bytes) -> bytes:
 
 def from_uniform(data64: bytes) -> bytes:
     """The RFC 9496 one-way map from 64 uniform bytes to an element (libsodium's `from_hash`)."""
+    data64 = bytes(data64)
+    if len(data64) != 64:
+        raise ValueError("from_uniform needs 64 bytes")
     out = ctypes.create_string_buffer(32)
-    _sodium.crypto_core_ristretto255_from_hash(out, bytes(data64))
+    if _sodium.crypto_core_ristretto255_from_hash(out, data64) != 0:
+        raise InvalidElement("libsodium refused to map the bytes to an element")
     return out.raw
 
 

@@ -66,8 +66,6 @@ def test_altered_record_fails(tmp_path, record, alteration):
 
 @pytest.mark.parametrize("content, message", [
     ("{not json", "is not JSON"),
-    ('["a", "list"]', "not a Mixscope election record"),
-    ('{"format": "something-else"}', "not a Mixscope election record"),
     (b"\xff\xfe\x00garbage", "is not JSON"),
 ])
 def test_malformed_file_is_one_line_exit_2(tmp_path, content, message):
@@ -77,6 +75,15 @@ def test_malformed_file_is_one_line_exit_2(tmp_path, content, message):
     assert done.returncode == 2
     assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1 and message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("content", ['["a", "list"]', '{"format": "something-else"}', '{"format": "mixscope-election-record"}'])
+def test_json_that_is_no_record_gets_a_report_and_exit_1(tmp_path, content):
+    path = tmp_path / "record.json"
+    path.write_text(content)
+    done = verify(path)
+    assert done.returncode == 1 and done.stderr == ""
+    assert done.stdout.strip().splitlines()[-1].startswith("NOT VERIFIED")
 
 
 def test_missing_file_is_one_line_exit_2(tmp_path):

@@ -206,6 +206,9 @@ def test_election_actions_refuse_wrong_states_with_reasons(server):
         server.call("election.mix", {}).result(10)
     with pytest.raises(Exception, match="needs 2 connected trustees, 0 connected"):
         server.call("election.keygen", created).result(10)
+    for names, says in ((["a", "a"], "distinct"), (["a", " "], "non-empty"), (["", "b"], "non-empty")):
+        with pytest.raises(Exception, match=says):
+            server.call("election.create", {"candidates": names}).result(10)
     with pytest.raises(Exception, match="threshold 3 exceeds"):
         server.call("election.create", {"candidates": ["a", "b"], "threshold": 3, "trustees": 2}).result(10)
     status = server.call("election.current", {}).result(10)

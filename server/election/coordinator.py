@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from mixnet import trustees as dkg
+from mixnet.record import check_candidates
 from server import board as board_mod
 from server.board import Board
 from server.election import cascade, ceremony, decryption, lab, publishing, records, states, work
@@ -157,6 +158,11 @@ class Coordinator:
         numbers = {k: args.get(k, d) for k, d in (("threshold", 1), ("trustees", 1), ("mixers", 1))}
         if any(isinstance(v, bool) or not isinstance(v, int) for v in numbers.values()):
             raise ElectionError("threshold, trustees and mixers must be integers")
+        if isinstance(candidates, list):  # the board refuses what is no list of strings
+            try:
+                check_candidates(candidates)  # duplicate or empty names would make the tally ambiguous
+            except ValueError as exc:
+                raise ElectionError(str(exc)) from None
         settings = lab.from_args(args, numbers["mixers"]) if numbers["mixers"] >= 1 else lab.LabSettings()
         election_id = _new_election_id()
         try:
