@@ -1,5 +1,5 @@
 """The public, deterministic parts of the shuffle proof that prover and verifier must agree on: domain tags,
-the independent generators, and the Fiat–Shamir hashes. docs/verifier.md specifies exactly these bytes.
+the independent generators, and the Fiat–Shamir hashes (the tags themselves live in mixnet/transcript.py). docs/verifier.md specifies exactly these bytes.
 
 Nothing here touches a witness; the verifier shares these functions with the prover because they ARE the
 specification, not because they carry any of the prover's intermediate values.
@@ -11,11 +11,7 @@ import hashlib
 import secrets
 
 from mixnet import group
-
-GENERATORS_TAG = "mixscope/tw-shuffle/v1/generators"
-STATEMENT_TAG = "mixscope/tw-shuffle/v1/statement"
-U_TAG = "mixscope/tw-shuffle/v1/u"
-CHALLENGE_TAG = "mixscope/tw-shuffle/v1/challenge"
+from mixnet.transcript import CHALLENGE_TAG, GENERATORS_TAG, STATEMENT_TAG, U_TAG, framed, hash_to_element, hash_to_scalar
 
 _CHUNK = 512
 
@@ -55,7 +51,7 @@ def sum_chunk(points: list[bytes]) -> bytes:
 
 def generator_chunk(span: tuple[int, int]) -> list[bytes]:
     lo, hi = span
-    return [group.hash_to_element(GENERATORS_TAG, i.to_bytes(4, "big")) for i in range(lo, hi)]
+    return [hash_to_element(GENERATORS_TAG, i.to_bytes(4, "big")) for i in range(lo, hi)]
 
 
 def known_generators() -> list[bytes]:
@@ -92,7 +88,7 @@ def statement_digest(public: bytes, inputs, outputs, commitments: list[bytes], c
     """SHA-512 over the whole statement and the permutation commitment (what the u_i may depend on)."""
     n = len(inputs)
     return hashlib.sha512(
-        group._framed(
+        framed(
             STATEMENT_TAG,
             (
                 group.GROUP_NAME.encode(),
@@ -111,11 +107,11 @@ def statement_digest(public: bytes, inputs, outputs, commitments: list[bytes], c
 
 def challenges(digest: bytes, count: int) -> list[int]:
     """u_1..u_N (returned 0-based): u_i = hash_to_scalar(U_TAG, digest, i as 4-byte big-endian), i from 1."""
-    prefix = group._framed(U_TAG, (digest,)) + (4).to_bytes(4, "big")
+    prefix = framed(U_TAG, (digest,)) + (4).to_bytes(4, "big")
     sha, order = hashlib.sha512, group.ORDER
     return [int.from_bytes(sha(prefix + i.to_bytes(4, "big")).digest(), "little") % order for i in range(1, count + 1)]
 
 
 def challenge(digest: bytes, chain: list[bytes], t1, t2, t3, t4a, t4b, t_hat: list[bytes]) -> int:
     """The final challenge c, binding the statement digest, the commitment chain and every t."""
-    return group.hash_to_scalar(CHALLENGE_TAG, digest, b"".join(chain), t1, t2, t3, t4a, t4b, b"".join(t_hat))
+    return hash_to_scalar(CHALLENGE_TAG, digest, b"".join(chain), t1, t2, t3, t4a, t4b, b"".join(t_hat))

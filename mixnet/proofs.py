@@ -5,7 +5,7 @@
 * Disjunctive Chaum–Pedersen (Cramer–Damgård–Schoenmakers OR-proof): an ElGamal ciphertext (a, b) under Y
   encrypts one of the listed elements M_i, without saying which.
 
-Every challenge is `group.hash_to_scalar(tag, context, <whole statement>, <all commitments>)`: the statement
+Every challenge is `hash_to_scalar(tag, context, <whole statement>, <all commitments>)`: the statement
 (bases, public values, ciphertext, every candidate message) is hashed in full, never a subset, and the
 caller's `context` (election id, voter id, ...) binds the proof to one place in one election. The exact
 hash inputs are specified in docs/verifier.md. Proofs store their commitments, so every field a verifier
@@ -20,9 +20,7 @@ from typing import NamedTuple, Sequence
 from mixnet import group
 from mixnet.errors import ProofError
 
-SCHNORR_TAG = "mixscope/v1/schnorr"
-CHAUM_PEDERSEN_TAG = "mixscope/v1/chaum-pedersen"
-DISJUNCTIVE_TAG = "mixscope/v1/disjunctive"
+from mixnet.transcript import CHAUM_PEDERSEN_TAG, DISJUNCTIVE_TAG, ELECTION_TAG, SCHNORR_TAG, hash_to_scalar
 
 
 def context_bytes(*parts: str | bytes | int) -> bytes:
@@ -49,8 +47,8 @@ def election_context(election_id: str, nonce: bytes = b"") -> bytes:
     can be replayed into another election with the same id. Ballot contexts use the id alone (they bind the
     election's public key, which the nonce-bound key proofs fix)."""
     if nonce:
-        return context_bytes("mixscope/v1/election", election_id, bytes(nonce))
-    return context_bytes("mixscope/v1/election", election_id)
+        return context_bytes(ELECTION_TAG, election_id, bytes(nonce))
+    return context_bytes(ELECTION_TAG, election_id)
 
 
 def _decode_element(value, field: str) -> bytes:
@@ -103,7 +101,7 @@ class SchnorrProof(NamedTuple):
 
 
 def _schnorr_challenge(base: bytes, public: bytes, commitment: bytes, context: bytes) -> int:
-    return group.hash_to_scalar(SCHNORR_TAG, context, base, public, commitment)
+    return hash_to_scalar(SCHNORR_TAG, context, base, public, commitment)
 
 
 def schnorr_prove(secret: int, context: bytes, base: bytes = group.GENERATOR) -> SchnorrProof:
@@ -178,7 +176,7 @@ class ChaumPedersenProof(NamedTuple):
 
 
 def _cp_challenge(b1: bytes, y1: bytes, b2: bytes, y2: bytes, t1: bytes, t2: bytes, context: bytes) -> int:
-    return group.hash_to_scalar(CHAUM_PEDERSEN_TAG, context, b1, y1, b2, y2, t1, t2)
+    return hash_to_scalar(CHAUM_PEDERSEN_TAG, context, b1, y1, b2, y2, t1, t2)
 
 
 def chaum_pedersen_prove(secret: int, b1: bytes, b2: bytes, context: bytes) -> ChaumPedersenProof:
@@ -241,7 +239,7 @@ class DisjunctiveProof(NamedTuple):
 
 def _disjunctive_challenge(public: bytes, a: bytes, b: bytes, messages: Sequence[bytes], commitments, context: bytes) -> int:
     flat = [x for pair in commitments for x in pair]
-    return group.hash_to_scalar(
+    return hash_to_scalar(
         DISJUNCTIVE_TAG, context, group.GENERATOR, public, a, b, len(messages).to_bytes(4, "big"), *messages, *flat
     )
 

@@ -26,12 +26,10 @@ from typing import Iterable, Mapping, Sequence
 from mixnet import group, proofs
 from mixnet.elgamal import Ciphertext
 from mixnet.errors import ProofError
+from mixnet.transcript import BATCH_TAG, LABELS_TAG, WEIGHT_TAG, hash_bytes, hash_to_scalar
 
 DKG_LABEL = "dkg"
-LABELS_TAG = "mixscope/v1/labels"
 DECRYPT_LABEL = "decrypt"
-BATCH_TAG = "mixscope/v1/decryption-batch"
-WEIGHT_TAG = "mixscope/v1/decryption-weight"
 SPAN_MIN, SPANS = 16, 32  # map_fn jobs per list: enough to balance a pool and to report progress
 
 
@@ -47,7 +45,7 @@ def check_parameters(threshold: int, trustees: int) -> None:
 def labels_digest(question: str, candidates: Sequence[str]) -> bytes:
     """SHA-512 over the question and the candidate names: each trustee's key proof covers it, so the trustees
     attest which name each choice index stands for (a relabelled record fails their proofs)."""
-    return group.hash_bytes(LABELS_TAG, question.encode(), *(name.encode() for name in candidates))
+    return hash_bytes(LABELS_TAG, question.encode(), *(name.encode() for name in candidates))
 
 
 def dkg_context(election_context: bytes, index: int, labels: bytes) -> bytes:
@@ -153,11 +151,11 @@ class PartialDecryption:
 
 def batch_seed(context: bytes, verification_key_j: bytes, first_parts: Sequence[bytes], factors: Sequence[bytes]) -> bytes:
     """The hash every weight e_p derives from: it covers the key, the whole list and every factor."""
-    return group.hash_bytes(BATCH_TAG, context, verification_key_j, b"".join(first_parts), b"".join(factors))
+    return hash_bytes(BATCH_TAG, context, verification_key_j, b"".join(first_parts), b"".join(factors))
 
 
 def batch_weight(seed: bytes, position: int) -> int:
-    return group.hash_to_scalar(WEIGHT_TAG, seed, position.to_bytes(8, "big"))
+    return hash_to_scalar(WEIGHT_TAG, seed, position.to_bytes(8, "big"))
 
 
 def decrypt_chunk(job: tuple) -> list[bytes]:

@@ -5,7 +5,7 @@ import hashlib
 
 import pytest
 
-from mixnet import group
+from mixnet import group, transcript
 
 # RFC 9496 A.1: encodings of 0·B .. 15·B.
 MULTIPLES = [
@@ -167,20 +167,20 @@ def test_random_scalars_are_nonzero_and_distinct():
 
 
 def test_hash_domain_separation():
-    assert group.hash_to_scalar("a", b"x") != group.hash_to_scalar("b", b"x")
-    assert group.hash_to_element("a", b"x") != group.hash_to_element("b", b"x")
+    assert transcript.hash_to_scalar("a", b"x") != transcript.hash_to_scalar("b", b"x")
+    assert transcript.hash_to_element("a", b"x") != transcript.hash_to_element("b", b"x")
     # Length framing: moving bytes between parts, or between the tag and a part, changes the hash.
-    assert group.hash_to_scalar("d", b"ab", b"c") != group.hash_to_scalar("d", b"a", b"bc")
-    assert group.hash_to_scalar("d", b"abc") != group.hash_to_scalar("d", b"ab", b"c")
-    assert group.hash_to_scalar("dx", b"y") != group.hash_to_scalar("d", b"xy")
-    assert group.hash_to_scalar("d") != group.hash_to_scalar("d", b"")
-    assert group.hash_to_scalar("d", b"x") == group.hash_to_scalar("d", b"x")  # and deterministic
-    assert 0 <= group.hash_to_scalar("d", b"x") < group.ORDER
+    assert transcript.hash_to_scalar("d", b"ab", b"c") != transcript.hash_to_scalar("d", b"a", b"bc")
+    assert transcript.hash_to_scalar("d", b"abc") != transcript.hash_to_scalar("d", b"ab", b"c")
+    assert transcript.hash_to_scalar("dx", b"y") != transcript.hash_to_scalar("d", b"xy")
+    assert transcript.hash_to_scalar("d") != transcript.hash_to_scalar("d", b"")
+    assert transcript.hash_to_scalar("d", b"x") == transcript.hash_to_scalar("d", b"x")  # and deterministic
+    assert 0 <= transcript.hash_to_scalar("d", b"x") < group.ORDER
 
 
 def test_generators_are_distinct_valid_and_domain_bound():
-    gs = group.generators("test/gens", 20)
+    gs = transcript.generators("test/gens", 20)
     assert len(set(gs)) == 20
     assert all(group.decode(g) == g and g not in (group.IDENTITY, group.GENERATOR) for g in gs)
-    assert gs[:5] == group.generators("test/gens", 5)  # a prefix does not depend on the count
-    assert set(gs).isdisjoint(group.generators("test/other", 20))
+    assert gs[:5] == transcript.generators("test/gens", 5)  # a prefix does not depend on the count
+    assert set(gs).isdisjoint(transcript.generators("test/other", 20))

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mixnet import elgamal, group, proofs
+from mixnet import elgamal, group, proofs, transcript
 from mixnet.errors import ProofError
 
 # Every test here runs under both backends of group.multi_mul (tests/conftest.py).
@@ -65,7 +65,7 @@ def test_schnorr_rejects_other_context_key_and_base():
         proofs.schnorr_verify(group.base_mul(x), proof, b"ctx2")
     with pytest.raises(ProofError):
         proofs.schnorr_verify(group.base_mul(x + 1), proof, b"ctx")
-    h = group.hash_to_element("test/base", b"")
+    h = transcript.hash_to_element("test/base", b"")
     with pytest.raises(ProofError):
         proofs.schnorr_verify(group.mul(x, h), proof, b"ctx", base=h)
     proofs.schnorr_verify(group.mul(x, h), proofs.schnorr_prove(x, b"ctx", base=h), b"ctx", base=h)
