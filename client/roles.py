@@ -114,6 +114,8 @@ class Roles:
             digest = record.manifest_hash(manifest)
         except submission.SubmissionError as exc:
             raise RequestError(f"manifest cannot be signed: {exc}") from None
+        if self.trustee is not None:
+            self.trustee.seated(message["election_id"], digest)
         return {"type": "seat", "election_id": message["election_id"], "manifest_hash": digest}
 
     def _progress_map(self, task: str, message: dict[str, Any], on_progress: ProgressSink) -> progress.ProgressMap:

@@ -30,6 +30,7 @@ import nacl.signing
 from client.identity import ensure_private_dir, check_name, read_private, replace_private, IdentityError
 from client.mixer import RequestError, decode_ciphertexts
 from mixnet import group, proofs, trustees
+from mixnet.cascade_check import CascadeRefused, check_cascade
 from mixnet.errors import ProofError
 
 
@@ -77,7 +78,13 @@ class TrusteeRole:
         self.public_key = signing_key.verify_key.encode().hex()
         self._box = nacl.public.SealedBox(signing_key.to_curve25519_private_key())
         self._ceremonies: dict[str, _Ceremony] = {}
+        self._seats: dict[str, str] = {}  # election id -> the manifest hash this trustee signed
         self._lock = threading.Lock()
+
+    def seated(self, election_id: str, manifest_hash: str) -> None:
+        """This trustee signed that manifest: it decrypts only what ends the cascade that manifest frames."""
+        with self._lock:
+            self._seats[election_id] = manifest_hash
 
     # --- key ceremony -------------------------------------------------------------------------------------
 
@@ -156,6 +163,7 @@ class TrusteeRole:
             "verification_key": trustees.verification_key(dealings, me).hex(),
             "public_key": trustees.joint_public_key(dealings).hex(), "decrypted": None,
             "nonce": ceremony.request["nonce"],  # the manifest's: this trustee's decryption proofs carry it
+            "manifest_hash": self._seats.get(election_id),  # the cascade it will decrypt must be framed by it
         }
         if group.base_mul(key_share).hex() != stored["verification_key"]:  # cannot happen if the checks hold
             raise RequestError("key share does not match the verification key", "internal_error")
@@ -179,6 +187,13 @@ class TrusteeRole:
         if stored["decrypted"] not in (None, message["list_hash"]):
             raise RequestError("this trustee already decrypted a different list for this election", "refused")
         cts = decode_ciphertexts(message["ciphertexts"], message["list_hash"])
+        if stored.get("manifest_hash") is None:
+            raise RequestError("this trustee took no seat in the election's manifest", "refused_cascade")
+        try:  # before anything is remembered or decrypted: the list must end the signed cascade
+            check_cascade(election_id, message["cascade"], message["ciphertexts"],
+                          group.decode(stored["public_key"]), stored["manifest_hash"], map_fn)
+        except CascadeRefused as exc:
+            raise RequestError(str(exc), "refused_cascade") from None
         if stored["decrypted"] is None:  # remember before answering: a crash must not allow a second list
             stored["decrypted"] = message["list_hash"]
             self._store(stored)

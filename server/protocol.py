@@ -60,7 +60,7 @@ SERVER_TYPES: dict[str, dict[str, type]] = {
     "keygen.shares": {"election_id": str, "commitments": dict, "shares": dict},
     "mix.request": {"election_id": str, "stage": int, "public_key": str, "context": str, "ciphertexts": list,
                     "list_hash": str},
-    "decrypt.request": {"election_id": str, "ciphertexts": list, "list_hash": str},
+    "decrypt.request": {"election_id": str, "ciphertexts": list, "list_hash": str, "cascade": dict},
 }
 
 # Error reasons a reply can carry.

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 from mixnet import trustees as dkg
 from server.election import records, work
-from server.election.common import ElectionError, named
+from server import board as board_mod
+from server.election.common import MAX_REASON, ElectionError, named
+from server.election.inbox import NodeRefused
 
 if TYPE_CHECKING:
     from server.election.coordinator import Coordinator
@@ -34,6 +36,8 @@ async def collect_partials(coord: "Coordinator", election, final: list, index_of
     keys = {n.name: dkg.verification_key(dealings, index_of[n.name]).hex() for n in nodes}
     hashed = await coord.on_worker(work.list_hash, final)
     nonce = await coord.on_io(records.nonce, coord.board, eid)
+    cascade = await coord.on_io(records.cascade_evidence, coord.board, eid)  # what each trustee checks first
+    asked: dict[asyncio.Future, object] = {}
     loop = asyncio.get_running_loop()
     sent = time.perf_counter()
     deadline = loop.time() + DECRYPT_TIMEOUT_BASE + DECRYPT_TIMEOUT_PER_BALLOT * len(final)
@@ -43,8 +47,11 @@ async def collect_partials(coord: "Coordinator", election, final: list, index_of
     def ask(count: int) -> None:
         for node in spares[:count]:
             wait = coord.inbox.expect(node.client_id, "decrypt.response", eid)
-            coord.send(node, {"type": "decrypt.request", "election_id": eid, "ciphertexts": final, "list_hash": hashed})
-            pending.add(asyncio.ensure_future(named(node.name, wait)))
+            coord.send(node, {"type": "decrypt.request", "election_id": eid, "ciphertexts": final, "list_hash": hashed,
+                              "cascade": cascade})
+            task = asyncio.ensure_future(named(node.name, wait))
+            asked[task] = node
+            pending.add(task)
         del spares[:count]
 
     ask(t - len(verified))
@@ -64,7 +71,10 @@ async def collect_partials(coord: "Coordinator", election, final: list, index_of
                 if len(verified) >= t:
                     break  # enough: the remaining answers need no checking
                 if task.exception() is not None:
-                    ask(1)  # that trustee left: a spare takes its place
+                    refusal = task.exception()
+                    if isinstance(refusal, NodeRefused) and str(refusal).startswith("refused_cascade"):
+                        await record_refusal(coord, eid, asked[task], str(refusal))
+                    ask(1)  # that trustee left or refused: a spare takes its place
                     continue
                 name, message = task.result()
                 partial = {"trustee": index_of[name], "factors": message["partials"], "proof": message["proof"]}
@@ -93,3 +103,15 @@ async def collect_partials(coord: "Coordinator", election, final: list, index_of
             task.cancel()
     if len(verified) < t:
         raise ElectionError(f"only {len(verified)} valid partial decryptions arrived; {t} needed")
+
+
+async def record_refusal(coord: "Coordinator", election_id: str, node, reason: str) -> None:
+    """A trustee refused to decrypt the list it was given (it is not the end of the signed cascade): on the
+    board, and so in the record, with its reason."""
+    coord.hub.log("warning", f"election {election_id}: trustee {node.name} refused to decrypt: {reason[:200]}")
+    coord.emit("election.refusal", {"election_id": election_id, "trustee": node.name, "reason": reason[:MAX_REASON]})
+    try:
+        await coord.on_io(coord.board.add_trustee_message, election_id, node.name, records.REFUSAL,
+                          {"trustee": node.public_key, "reason": reason[:MAX_REASON]})
+    except board_mod.BoardError:
+        pass  # one refusal per trustee is kept

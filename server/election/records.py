@@ -41,6 +41,13 @@ def nonce(board: Board, election_id: str) -> bytes:
     return bytes.fromhex(found["nonce"]) if found else b""
 
 
+def cascade_evidence(board: Board, election_id: str) -> dict[str, Any]:
+    """What a trustee checks before decrypting (mixnet/cascade_check.py): the manifest, the cast ciphertexts and
+    every accepted stage's signed response, in order."""
+    return {"manifest": manifest(board, election_id), "cast": ballot_ciphertexts(board, election_id),
+            "stages": [stage.response() for stage in board.mix_stages(election_id, accepted_only=True)]}
+
+
 def build_record(board: Board, election_id: str) -> dict[str, Any]:
     election = board.get_election(election_id)
     builder = RecordBuilder(election_id, election.question, election.candidates, election.threshold,
