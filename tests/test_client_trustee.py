@@ -16,8 +16,10 @@ from client.mixer import RequestError
 from client.roles import Roles
 from client.trustee import TrusteeRole, share_path
 from conftest import NodeProcess
-from mixnet import elgamal, proofs, trustees
+from mixnet import elgamal, group, proofs, shuffle, submission, trustees
 from mixnet.elgamal import Ciphertext
+from mixnet.record import make_manifest, manifest_hash, mix_context
+from mixnet.stages import list_digest
 from server import protocol
 
 CANDIDATES = 3
@@ -31,7 +33,19 @@ def _roles(tmp_path, n: int) -> list[TrusteeRole]:
 NONCE = "5a" * 32  # the election manifest's nonce, as keygen.request carries it
 
 
+MIXER_SEED = b"\x09" * 32  # the one listed mixer of these tests' manifests
+MIXER_KEY = group.ed25519_sign(MIXER_SEED, b"")[0].hex()
+_MANIFESTS: dict[str, dict] = {}  # election id -> the manifest the trustees of the running test took seats in
+
+
 def _keygen_requests(roles: list[TrusteeRole], threshold: int, election_id: str = "e1") -> list[dict]:
+    """...after each trustee took its seat in the election's manifest (as the server asks before the ceremony)."""
+    manifest = make_manifest(election_id, "Q?", NAMES, 1, len(roles), 1, NONCE,
+                             [{"index": i, "name": r.name, "key": r.public_key} for i, r in enumerate(roles, 1)],
+                             [{"name": "mixer-1", "key": MIXER_KEY}])
+    _MANIFESTS[election_id] = manifest
+    for role in roles:
+        role.seated(election_id, manifest_hash(manifest))
     roster = [{"index": i, "name": r.name, "public_key": r.public_key} for i, r in enumerate(roles, 1)]
     return [{"type": "keygen.request", "election_id": election_id, "index": i, "threshold": threshold,
              "trustees": roster, "question": "Q?", "candidates": list(NAMES), "nonce": NONCE}
@@ -54,13 +68,50 @@ def _ceremony(roles, threshold, whole_dealings=True, election_id="e1"):
     return replies, done
 
 
+class _Ballots(list):
+    public: bytes
+
+
 def _ballots(public: bytes, choices: list[int]) -> list[Ciphertext]:
-    return [elgamal.encrypt(public, elgamal.encode_choice(c)) for c in choices]
+    out = _Ballots(elgamal.encrypt(public, elgamal.encode_choice(c)) for c in choices)
+    out.public = public
+    return out
+
+
+def _cascade(cts, election_id: str) -> dict:
+    """A signed cascade ending in `cts`: one honest stage by the listed mixer (order kept, every ciphertext
+    re-randomised), built backwards from its outputs. A trustee checks this before it decrypts."""
+    if election_id not in _MANIFESTS:
+        return {}
+    rs = [group.random_scalar() for _ in cts]
+    inputs = [Ciphertext(group.sub(ct.a, group.base_mul(r)), group.sub(ct.b, group.mul(r, cts.public)))
+              for ct, r in zip(cts, rs)]
+    context = mix_context(election_id, 0, MIXER_KEY, bytes.fromhex(NONCE))
+    proof = shuffle.prove(cts.public, inputs, list(cts), shuffle.ShuffleWitness(list(range(len(cts))), rs), context)
+    inputs_json, outputs_json = [ct.to_json() for ct in inputs], [ct.to_json() for ct in cts]
+    response = submission.sign({"type": "mix.response", "election_id": election_id, "stage": 0,
+                                "input_hash": list_digest(inputs_json), "outputs": outputs_json,
+                                "proof": proof.to_json(), "list_hash": list_digest(outputs_json)}, MIXER_SEED, 1)
+    return {"manifest": _MANIFESTS[election_id], "cast": inputs_json, "stages": [response]}
 
 
 def _decrypt_request(cts, election_id="e1") -> dict:
     return {"type": "decrypt.request", "election_id": election_id, "ciphertexts": [ct.to_json() for ct in cts],
-            "list_hash": protocol.list_hash(cts)}
+            "list_hash": protocol.list_hash(cts), "cascade": _cascade(cts, election_id)}
+
+
+def test_a_list_that_does_not_end_the_signed_cascade_is_refused(tmp_path):
+    roles = _roles(tmp_path, 1)
+    _, done = _ceremony(roles, 1)
+    cts = _ballots(bytes.fromhex(done[0]["public_key"]), [0, 1, 2])
+    request = _decrypt_request(cts)
+    request["cascade"]["stages"] = []
+    with pytest.raises(RequestError, match="no accepted mix stage"):
+        roles[0].decrypt_request(request)
+    other = _ballots(cts.public, [0, 1, 2])
+    with pytest.raises(RequestError, match="not the last accepted stage's outputs"):
+        roles[0].decrypt_request({**_decrypt_request(other), "cascade": _decrypt_request(cts)["cascade"]})
+    assert roles[0].decrypt_request(_decrypt_request(cts))["type"] == "decrypt.response"  # the real end: decrypted
 
 
 def _combine(cts, responses, threshold) -> list[int]:
@@ -245,7 +296,9 @@ def test_decryption_reports_progress(tmp_path):
     seen = []
     response = roles.handle(_decrypt_request(_ballots(public, [0] * 100)), lambda *p: seen.append(p))
     assert response["type"] == "decrypt.response" and len(response["partials"]) == 100
-    assert seen and seen[0][:3] == ("e1", "decrypt", "decrypt") and seen[0][3] == 0
+    # the cascade check reports first (decoding, the shuffle proof), then the decryption from 0
+    decrypting = [p for p in seen if p[:3] == ("e1", "decrypt", "decrypt")]
+    assert decrypting and decrypting[0][3] == 0
 
 
 # --- real trustee processes through the real server --------------------------------------------------------

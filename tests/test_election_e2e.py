@@ -182,3 +182,34 @@ def test_the_election_fails_with_a_reason_when_no_honest_mixer_is_left(server, t
         assert [s.status for s in server.board.mix_stages(eid)] == ["rejected"]
     finally:
         nodes.stop()
+
+
+def test_trustees_refuse_a_list_that_does_not_end_the_signed_cascade(server, tmp_path, monkeypatch):
+    """A server that hides the accepted stages from the trustees (as one decrypting a list of its own making would
+    have to): every real trustee node refuses with its reason, the refusals are on the board, nothing is
+    decrypted."""
+    from client.voters import simulate_voters
+    from server.election import records
+
+    nodes = DemoNodes(server.ws_url, server.join_token, tmp_path)
+    try:
+        nodes.spawn("mixer", "mixer-1")
+        for i in (1, 2):
+            nodes.spawn("trustee", f"trustee-{i}")
+        wait_for_nodes(server, {"mixer": 1, "trustee": 2})
+        eid = server.call("election.create", {"candidates": ["a", "b"], "threshold": 1, "trustees": 2}).result(10)[
+            "election_id"]
+        server.call("election.keygen", {}).result(60)
+        simulate_voters(server.url, eid, [0, 1, 1])
+        server.call("election.close", {}).result(10)
+        server.call("election.mix", {}).result(60)
+        honest = records.cascade_evidence
+        monkeypatch.setattr(records, "cascade_evidence", lambda board, e: {**honest(board, e), "stages": []})
+        with pytest.raises(Exception, match="valid partial decryptions arrived"):
+            server.call("election.decrypt", {}).result(60)
+        refusals = server.board.trustee_messages(eid, records.REFUSAL)
+        assert sorted(m.trustee for m in refusals) == ["trustee-1", "trustee-2"]
+        assert all("no accepted mix stage" in m.body["reason"] for m in refusals)
+        assert server.board.decryption_shares(eid) == {}
+    finally:
+        nodes.stop()
