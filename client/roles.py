@@ -28,8 +28,7 @@ _TASK_OF = {"mix.request": "mix", "decrypt.request": "decrypt"}
 class Roles:
     def __init__(self, name: str, role: str, signing_key: nacl.signing.SigningKey,
                  data_dir: str | os.PathLike[str] | None, cheat: str | None = None, workers: int = 1,
-                 stop: threading.Event | None = None, lab_cheats: bool = False, cluster: str | None = None,
-                 on_cluster: Callable[[str, dict], None] | None = None):
+                 stop: threading.Event | None = None, lab_cheats: bool = False, check_stage_proofs: bool = True):
         if cheat is not None and role != "mixer":
             raise ValueError("--cheat is for mixers only")
         self.name, self.role, self.cheat, self.data_dir = name, role, cheat, data_dir
@@ -37,7 +36,7 @@ class Roles:
         # server must not be able to make an ordinary node sign a spoiled stage.
         self.lab_cheats = lab_cheats
         self.public_key = signing_key.verify_key.encode().hex()
-        self.trustee = TrusteeRole(name, signing_key, data_dir) if role == "trustee" else None
+        self.trustee = TrusteeRole(name, signing_key, data_dir, check_stage_proofs) if role == "trustee" else None
         self._pool = progress.make_pool(workers)
         self.stop = stop or threading.Event()
         # --cluster: proving and decrypting run on a Dask cluster (engine/cluster.py), this pool its fallback.

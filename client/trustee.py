@@ -73,8 +73,12 @@ class _Ceremony:
 class TrusteeRole:
     """One trustee node's ceremonies and key shares. Methods take a parsed request, return an unsigned reply."""
 
-    def __init__(self, name: str, signing_key: nacl.signing.SigningKey, data_dir: str | os.PathLike[str] | None):
+    def __init__(self, name: str, signing_key: nacl.signing.SigningKey, data_dir: str | os.PathLike[str] | None,
+                 check_stage_proofs: bool = True):
         self.name, self.data_dir = check_name(name), data_dir
+        # False (lab only, `--skip-stage-proofs`): trust the server's check of each accepted stage's proof; the
+        # signatures, the listing, the chaining and each stage's statement are still checked
+        self.check_stage_proofs = check_stage_proofs
         self.public_key = signing_key.verify_key.encode().hex()
         self._box = nacl.public.SealedBox(signing_key.to_curve25519_private_key())
         self._ceremonies: dict[str, _Ceremony] = {}
@@ -191,7 +195,8 @@ class TrusteeRole:
             raise RequestError("this trustee took no seat in the election's manifest", "refused_cascade")
         try:  # before anything is remembered or decrypted: the list must end the signed cascade
             check_cascade(election_id, message["cascade"], message["ciphertexts"],
-                          group.decode(stored["public_key"]), stored["manifest_hash"], map_fn)
+                          group.decode(stored["public_key"]), stored["manifest_hash"], map_fn,
+                          check_proofs=self.check_stage_proofs)
         except CascadeRefused as exc:
             raise RequestError(str(exc), "refused_cascade") from None
         if stored["decrypted"] is None:  # remember before answering: a crash must not allow a second list

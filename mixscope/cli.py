@@ -139,6 +139,9 @@ def _add_node(sub) -> None:
     node.add_argument("--lab-cheats", action="store_true",
                       help="mixers: spoil a stage when the server's election says so (lab demos; off by default)")
     node.add_argument("--workers", type=int, default=1, help="processes for proof work (default 1: in-process)")
+    node.add_argument("--skip-stage-proofs", action="store_true",
+                      help="trustees, lab only: before decrypting, trust the server's check of each mix stage's proof "
+                           "(signatures, listing, chaining and statements are still checked)")
     node.add_argument("--nice", type=int, default=0, help="raise the node's niceness by N, 0..19 (labs sharing one machine: 10)")
     node.add_argument("--cafile", help="CA certificate (PEM) to trust for a wss:// server (e.g. its self-signed cert)")
     _cluster_flag(node)

@@ -62,3 +62,17 @@ def test_a_stage_with_a_failing_proof_is_refused(record):
     cascade["stages"], cascade["cast"] = [rejected["response"]], rejected["inputs"]
     with pytest.raises(CascadeRefused, match="proof_fails"):
         _check(record, cascade, ciphertexts=rejected["response"]["outputs"])
+
+
+def test_the_lab_shortcut_skips_only_the_proofs(record):
+    """`mixscope node --skip-stage-proofs`: the failing proof is not re-checked, but an unlisted signer still is."""
+    cascade = copy.deepcopy(_cascade(record))
+    rejected = next(s for s in record["mix"] if s["status"] == "rejected")
+    cascade["stages"], cascade["cast"] = [rejected["response"]], rejected["inputs"]
+    assert check_cascade(record["election"]["id"], cascade, rejected["response"]["outputs"],
+                         group.decode(record["public_key"]), manifest_hash(record["manifest"]), check_proofs=False) == 1
+    forged = {k: v for k, v in rejected["response"].items() if k != "signed"}
+    cascade["stages"] = [submission.sign(forged, b"\x01" * 32, 1)]
+    with pytest.raises(CascadeRefused, match="does not list"):
+        check_cascade(record["election"]["id"], cascade, forged["outputs"], group.decode(record["public_key"]),
+                      manifest_hash(record["manifest"]), check_proofs=False)
