@@ -11,7 +11,7 @@ from flask import redirect, render_template, request, session, url_for
 
 from mixnet import ballots
 from server import board as board_mod
-from server.election import states
+from server.election import records
 from server.ratelimit import ballot_limiter
 from server.page_errors import error_page, html_errors
 from server.views import HttpError
@@ -112,8 +112,12 @@ def board_page(election_id: str):
     board = current_board()
     election = election_or_404(board, election_id)
     stages = board.mix_stages(election_id)
+    refusals = [m.body for m in board.trustee_messages(election_id, records.REFUSAL)]
+    names = {n.public_key: n.name for n in board.nodes("trustee")}
     return _page("board.html", election=election, ballots=board.ballots(election_id), stages=stages,
-                 shares=sorted(board.decryption_shares(election_id)))
+                 shares=sorted(board.decryption_shares(election_id)),
+                 refusals=[{"trustee": names.get(r["trustee"], r["trustee"][:16]), "reason": r["reason"]}
+                           for r in refusals])
 
 
 @html_errors
@@ -127,7 +131,8 @@ def results_page(election_id: str):
         total = sum(counts)  # shares are of the valid votes
         rows = [(name, n, 100.0 * n / total if total else 0.0) for name, n in zip(election.candidates, counts)]
     published = board.record(election_id) is not None
-    return _page("results.html", election=election, rows=rows, invalid=invalid, published=published,
+    refused = [s for s in board.mix_stage_summaries(election_id) if s["status"] == "rejected"]
+    return _page("results.html", election=election, rows=rows, invalid=invalid, published=published, refused=refused,
                  record_url=url_for("get_record", election_id=election_id, download=1))
 
 

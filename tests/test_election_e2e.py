@@ -211,5 +211,9 @@ def test_trustees_refuse_a_list_that_does_not_end_the_signed_cascade(server, tmp
         assert sorted(m.trustee for m in refusals) == ["trustee-1", "trustee-2"]
         assert all("no accepted mix stage" in m.body["reason"] for m in refusals)
         assert server.board.decryption_shares(eid) == {}
+        import urllib.request
+        with urllib.request.urlopen(f"{server.url}/elections/{eid}/board", timeout=10) as page:
+            html = page.read().decode()
+        assert "Trustee refusals" in html and "trustee-1: " in html and "no accepted mix stage" in html
     finally:
         nodes.stop()

@@ -191,8 +191,13 @@ def test_mixer_disconnecting_mid_stage_is_excluded_and_the_cascade_completes(ser
     recorded = server.board.mix_stages("e-drop")
     assert [(s.mixer, s.status) for s in recorded] == [
         ("a-quitter", "rejected"), ("b-honest", "accepted"), ("c-honest", "accepted")]
-    assert "disconnected" in recorded[0].reason
+    assert "disconnected" in recorded[0].reason and recorded[0].rejected_as == "no_answer"
+    assert recorded[0].response() is None  # nothing signed arrived: nothing to publish as evidence
     assert server.board.get_election("e-drop").state == "decrypting"
+    import urllib.request
+    for page in ("board", "results"):
+        with urllib.request.urlopen(f"{server.url}/elections/e-drop/{page}", timeout=10) as reply:
+            assert "no_answer" in reply.read().decode(), page
     seen = [(e.data["mixer"], e.data["status"]) for e in stages.drain()]
     assert ("a-quitter", "rejected") in seen and ("c-honest", "accepted") in seen
 

@@ -244,3 +244,20 @@ def test_status_reply_fills_in_the_question_and_placeholder_mixers(lab):
     publish("election.stage", stage=0, mixer="mixer-7", count=5, status="running", reason=None, seconds=0.0)
     settle()
     assert panel.cascade.card(0).title.text() == "Mixer 1: mixer-7"
+
+
+def test_a_rejected_stage_shows_its_class_live_and_from_a_record(lab, qtbot):
+    """Record version 3: the cascade card says what kind of refusal it was (docs/verifier.md §4.1)."""
+    from mixnet.simulate import run_election
+
+    _, tracker, panel, publish, settle = lab
+    publish("election.state", state="mixing", reason=None)
+    publish("election.stage", stage=0, mixer="mixer-1", count=4, status="rejected", reason="answered for stage 1, not 0",
+            seconds=1.0, **{"class": "malformed"})
+    settle()
+    assert tracker.info.stages[0].reason == "malformed: answered for stage 1, not 0"
+    record = run_election([0, 1, 1], ["yes", "no"], 1, 1, 2, cheat={0: "identity"})
+    fresh = type(tracker)()
+    fresh.load_record(record)
+    assert fresh.info.stages[0].name == "mixer-1" and fresh.info.stages[0].reason.startswith("not_rerandomised: ")
+    assert fresh.info.stages[1].state == "verified" and fresh.info.stages[1].count == 3

@@ -172,7 +172,9 @@ class ElectionTracker(QObject):
             stage.started = time.monotonic()
         if status == "verifying":
             stage.phase, stage.done, stage.total, stage.phase_started = "verify", 0, 0, None
-        stage.reason = str(data.get("reason") or "") if status == "rejected" else stage.reason
+        if status == "rejected":  # the rejection class (docs/verifier.md §4.1) first: what kind of refusal
+            reason, klass = str(data.get("reason") or ""), str(data.get("class") or "")
+            stage.reason = f"{klass}: {reason}" if klass and not reason.startswith(klass) else reason
         if isinstance(data.get("seconds"), (int, float)):
             stage.seconds = float(data["seconds"])
         if _int(data.get("count")):
@@ -237,7 +239,8 @@ class ElectionTracker(QObject):
             if isinstance(stage, dict):
                 self._apply_stage({"stage": _int(stage.get("stage", stage.get("index")), position),
                                    "mixer": stage.get("mixer"), "status": stage.get("status"),
-                                   "reason": stage.get("reason"), "seconds": stage.get("seconds"),
+                                   "reason": stage.get("reason"), "class": stage.get("class"),
+                                   "seconds": stage.get("seconds"),
                                    "count": stage.get("count")})
         result = status.get("result")
         if isinstance(result, dict) and isinstance(result.get("counts"), list):
@@ -258,14 +261,17 @@ class ElectionTracker(QObject):
                             state=states.PUBLISHED)
         ballots = record.get("ballots")
         info.ballots = len(ballots) if isinstance(ballots, list) else 0
+        names = {n.get("key"): n.get("name") for n in record.get("nodes") or [] if isinstance(n, dict)}
         for position, stage in enumerate(record.get("mix") or []):
             if not isinstance(stage, dict):
                 continue
-            outputs = stage.get("outputs")
+            response = stage.get("response") if isinstance(stage.get("response"), dict) else {}
+            outputs = response.get("outputs")
+            klass, reason = str(stage.get("class") or ""), str(stage.get("reason") or "")
             info.stages.append(StageInfo(
-                position, str(stage.get("mixer") or f"stage {position + 1}"),
+                position, str(names.get(stage.get("mixer")) or stage.get("mixer") or f"stage {position + 1}"),
                 "verified" if stage.get("status") == "accepted" else "rejected",
-                reason=str(stage.get("reason") or ""), count=len(outputs) if isinstance(outputs, list) else 0))
+                reason=f"{klass}: {reason}" if klass else reason, count=len(outputs) if isinstance(outputs, list) else 0))
         info.mixers = [s.name for s in info.stages]
         partials = (record.get("decryption") or {}).get("partials") if isinstance(record.get("decryption"), dict) else None
         if isinstance(partials, list) and partials:
