@@ -184,3 +184,30 @@ def test_generators_are_distinct_valid_and_domain_bound():
     assert all(group.decode(g) == g and g not in (group.IDENTITY, group.GENERATOR) for g in gs)
     assert gs[:5] == transcript.generators("test/gens", 5)  # a prefix does not depend on the count
     assert set(gs).isdisjoint(transcript.generators("test/other", 20))
+
+
+def test_mul_raises_on_an_invalid_point_but_gives_the_identity_for_an_identity_result():
+    """libsodium's -1 means either; only the identity result is a value (docs/verifier.md §1: k·P)."""
+    invalid = bytes.fromhex("ff" * 32)
+    with pytest.raises(group.InvalidElement):
+        group.mul(3, invalid)
+    assert group.mul(0, group.GENERATOR) == group.IDENTITY and group.mul(5, group.IDENTITY) == group.IDENTITY
+    assert group.base_mul(0) == group.IDENTITY
+
+
+def test_hex_has_one_form_only():
+    good = group.GENERATOR.hex()
+    assert group.decode(good) == group.GENERATOR
+    for bad in (good.upper(), good[:32] + " " + good[32:], "0x" + good[2:], good + "00"):
+        with pytest.raises(group.InvalidElement):
+            group.decode(bad)
+    for bad in ("0A" * 32, "0a" * 31 + " a"):
+        with pytest.raises(group.InvalidScalar):
+            group.decode_scalar(bad)
+
+
+def test_a_key_pair_never_shows_its_secret():
+    from mixnet import elgamal
+
+    keys = elgamal.KeyPair.generate()
+    assert str(keys.secret) not in repr(keys) and "secret" not in repr(keys)
