@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 DECRYPT_TIMEOUT_BASE, DECRYPT_TIMEOUT_PER_BALLOT = 30.0, 0.005
 SPARES_AFTER_BASE, SPARES_AFTER_PER_BALLOT = 10.0, 0.002  # ask every spare if the asked have not all answered
+# Before decrypting, each trustee re-checks every accepted stage (mixnet/cascade_check.py): ~0.6 ms per ciphertext
+# and stage on a quiet core, so both bounds grow with that work (with room for a loaded machine).
+CHECK_PER_BALLOT_STAGE, SPARES_PER_BALLOT_STAGE = 0.01, 0.004
 STRAGGLER_FACTOR = 2.0  # ...or once the first valid share is in and the rest take this much longer again
 
 
@@ -40,8 +43,9 @@ async def collect_partials(coord: "Coordinator", election, final: list, index_of
     asked: dict[asyncio.Future, object] = {}
     loop = asyncio.get_running_loop()
     sent = time.perf_counter()
-    deadline = loop.time() + DECRYPT_TIMEOUT_BASE + DECRYPT_TIMEOUT_PER_BALLOT * len(final)
-    spares_at = loop.time() + SPARES_AFTER_BASE + SPARES_AFTER_PER_BALLOT * len(final)
+    checked = len(final) * len(cascade["stages"])  # ciphertexts × accepted stages each trustee re-checks
+    deadline = loop.time() + DECRYPT_TIMEOUT_BASE + DECRYPT_TIMEOUT_PER_BALLOT * len(final) + CHECK_PER_BALLOT_STAGE * checked
+    spares_at = loop.time() + SPARES_AFTER_BASE + SPARES_AFTER_PER_BALLOT * len(final) + SPARES_PER_BALLOT_STAGE * checked
     spares, pending = list(nodes), set()
 
     def ask(count: int) -> None:
