@@ -164,3 +164,16 @@ def test_the_verifier_always_reports_every_check(cheated):
                        "tally matches decrypted plaintexts", "listed mixers accepted, rejected or silent"):
             assert always in got and always in names
         assert not all_passed(verify_record(doc))
+
+
+def test_trustee_refusals_are_reported_and_must_name_a_trustee(cheated):
+    trustee_key = cheated["manifest"]["listed_trustees"][0]["key"]
+    doc = copy.deepcopy(cheated)
+    doc["decryption"]["refusals"] = [{"trustee": trustee_key, "reason": "no accepted mix stage"}]
+    checks = {c.name: c for c in verify_record(doc)}
+    assert checks["trustee refusals"].ok and "trustee-1" in checks["trustee refusals"].reason
+    mixer_key = cheated["manifest"]["listed_mixers"][0]["key"]
+    fails = tamper(cheated, lambda d: d["decryption"]["refusals"].append({"trustee": mixer_key, "reason": "x"}))
+    assert "not a trustee" in fails["trustee refusals"]
+    fails = tamper(cheated, lambda d: d["decryption"]["refusals"].append({"trustee": trustee_key, "reason": ""}))
+    assert "states its reason" in fails["trustee refusals"]
