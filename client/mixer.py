@@ -93,8 +93,14 @@ def mix(request: dict[str, Any], cheat: str | None = None, map_fn: Callable = ma
         raise RequestError("stage must be >= 0")
     public = decode_public_key(request["public_key"])
     context = decode_context(request["context"])
-    inputs = decode_ciphertexts(request["ciphertexts"], request["list_hash"])
-    outputs, proof = shuffle.shuffle_and_prove(public, inputs, context, map_fn)
+    inputs = decode_ciphertexts(request["ciphertexts"], request["list_hash"], validate=False)
+    on_disk = generator_cache.load(generator_dir) if generator_dir is not False else None
+    try:
+        outputs, proof = shuffle.shuffle_and_prove(public, inputs, context, map_fn)
+    except group.InvalidElement as exc:  # an input point that libsodium's addition refused
+        raise RequestError(f"bad ciphertext: {exc}") from None
+    if on_disk is not None:
+        generator_cache.store(generator_dir, on_disk)
     if cheat in SPOILS:
         outputs = spoil(cheat, public, outputs)
     elif cheat == "identity":

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import hashlib
 import os
 import secrets
 import tempfile
@@ -195,6 +194,146 @@ def from_uniform(data64: bytes) -> bytes:
 def random_scalar() -> int:
     """A uniform non-zero scalar from the OS CSPRNG."""
     return 1 + secrets.randbelow(ORDER - 1)
+
+
+# --- products of many powers of public values ----------------------------------------------------------
+
+_MULTI_MUL_MIN_PART = 4096  # terms per map_fn job: below this, shipping a part costs more than it saves
+_MULTI_MUL_PARTS = 4  # few parts: Pippenger's cost per term grows as a product is split
+
+
+def native_available() -> bool:
+    return _native is not None
+
+
+def _initial_backend() -> str:
+    wanted = os.environ.get("MIXSCOPE_BACKEND", "").strip().lower()
+    if wanted not in ("", *BACKENDS):
+        raise ValueError(f"MIXSCOPE_BACKEND must be one of {', '.join(BACKENDS)}, not {wanted!r}")
+    if wanted == "sodium" or _native is None:
+        return "sodium"  # native asked for but not built: libsodium, and backend() says so
+    return "native"
+
+
+_backend = _initial_backend()
+
+
+def backend() -> str:
+    """The backend `multi_mul` runs on: "native" or "sodium"."""
+    return _backend
+
+
+def use_backend(name: str) -> None:
+    """Switch `multi_mul`'s backend in this process (pool workers get the name with each job)."""
+    global _backend
+    if name not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {name!r}")
+    if name == "native" and _native is None:
+        raise ValueError("the native backend is not built in this install (no C compiler at install time?)")
+    _backend = name
+
+
+def multi_mul(scalars: Sequence[int], points: Sequence[bytes], map_fn: Callable[..., Any] | None = None) -> bytes:
+    """Σ k_i·P_i for PUBLIC scalars and points only (proof checks): the native backend is variable-time.
+
+    Every point is decoded and validated (InvalidElement, with `.index` the first bad position, exactly as
+    `decode` would refuse it); scalars are any ints, taken mod ORDER. map_fn, if given, spreads long
+    products over a pool in parts."""
+    if len(scalars) != len(points):
+        raise ValueError("multi_mul needs as many scalars as points")
+    n = len(points)
+    if map_fn is not None and map_fn is not map and n >= 2 * _MULTI_MUL_MIN_PART:
+        size = max(_MULTI_MUL_MIN_PART, -(-n // _MULTI_MUL_PARTS))
+        jobs = [(_backend, lo, scalars[lo:lo + size], points[lo:lo + size]) for lo in range(0, n, size)]
+        total = IDENTITY
+        for part in map_fn(multi_mul_part, jobs):
+            total = add(total, part)
+        return total
+    return multi_mul_part((_backend, 0, scalars, points))
+
+
+def multi_mul_rows(scalars: Sequence[int], rows: Sequence[Sequence[bytes]]) -> list[bytes]:
+    """[Σ_j k_j·P_ij for every row i]: one product of powers per row with the SAME public scalars (the
+    combination b − Σ λ_j·D_j of decryption shares). Points are validated as in multi_mul (`.index` counts
+    across the rows). The native backend encodes all the rows with one field inversion."""
+    width = len(scalars)
+    if any(len(row) != width for row in rows):
+        raise ValueError("every row needs one point per scalar")
+    if _backend == "native" and _native is not None and rows:
+        if all(isinstance(p, bytes) and len(p) == ELEMENT_BYTES for row in rows for p in row):
+            flat = b"".join(p for row in rows for p in row)  # (a malformed point: the sodium path names it)
+            halves = b"".join((k * _HALF % ORDER).to_bytes(32, "little") for k in scalars)
+            try:
+                raw = _native.double_rows(halves, flat)
+            except _native.InvalidPoint as exc:
+                raise _invalid(exc.args[1]) from None
+            return [raw[i : i + 32] for i in range(0, len(raw), 32)]
+    return [_sodium_multi_mul(i * width, scalars, row) for i, row in enumerate(rows)]
+
+
+_HALF = pow(2, -1, ORDER)  # the native rows are computed halved, then doubled as they are encoded
+
+
+def multi_mul_part(job: tuple[str, int, Sequence[int], Sequence[bytes]]) -> bytes:
+    """Pool job: (backend, offset of the first term, scalars, points) -> their Σ k_i·P_i."""
+    name, offset, scalars, points = job
+    if name == "native" and _native is not None:
+        return _native_multi_mul(offset, scalars, points)
+    return _sodium_multi_mul(offset, scalars, points)
+
+
+def _invalid(index: int) -> InvalidElement:
+    exc = InvalidElement("not a canonical ristretto255 encoding")
+    exc.index = index
+    return exc
+
+
+_NATIVE_MAX_TERMS = 1 << 18  # per call: bounds the extension's working memory (about 300 bytes a term)
+
+
+def _native_multi_mul(offset: int, scalars: Sequence[int], points: Sequence[bytes]) -> bytes:
+    if len(points) > _NATIVE_MAX_TERMS:
+        total = IDENTITY
+        for lo in range(0, len(points), _NATIVE_MAX_TERMS):
+            hi = lo + _NATIVE_MAX_TERMS
+            total = add(total, _native_multi_mul(offset + lo, scalars[lo:hi], points[lo:hi]))
+        return total
+    order = ORDER
+    try:
+        return _native.msm(b"".join([(k % order).to_bytes(32, "little") for k in scalars]), b"".join(points))
+    except _native.InvalidPoint as exc:
+        raise _invalid(offset + exc.args[1]) from None
+    except (TypeError, ValueError):
+        # a point of the wrong type or length: find it the way the sodium path would
+        for i, p in enumerate(points):
+            if not isinstance(p, (bytes, bytearray)) or len(p) != ELEMENT_BYTES:
+                raise _invalid(offset + i) from None
+        raise
+
+
+def _sodium_multi_mul(offset: int, scalars: Sequence[int], points: Sequence[bytes]) -> bytes:
+    """The same sum from libsodium calls, in order, so the first invalid point is the one reported."""
+    order, minus_one = ORDER, ORDER - 1
+    acc = ctypes.create_string_buffer(IDENTITY, 32)
+    term = ctypes.create_string_buffer(32)
+    for i, (k, p) in enumerate(zip(scalars, points)):
+        if not isinstance(p, (bytes, bytearray)) or len(p) != ELEMENT_BYTES or p[31] >= 0x80:
+            raise _invalid(offset + i)  # (libsodium would read a set top bit as if it were clear)
+        k %= order
+        if k == 1 or k == minus_one:  # ±P: one addition, which also validates P
+            step = _sodium.crypto_core_ristretto255_add if k == 1 else _sodium.crypto_core_ristretto255_sub
+            if step(acc, acc, bytes(p)) != 0:
+                raise _invalid(offset + i)
+            continue
+        if p == GENERATOR:
+            _sodium.crypto_scalarmult_ristretto255_base(term, k.to_bytes(32, "little"))  # -1 only for k = 0
+        elif k == 0 or _sodium.crypto_scalarmult_ristretto255(term, k.to_bytes(32, "little"), bytes(p)) != 0:
+            # -1: an undecodable P, or the identity as result
+            if not _sodium_valid(bytes(p)):
+                raise _invalid(offset + i)
+            continue
+        _sodium.crypto_core_ristretto255_add(acc, acc, term)
+    return acc.raw
 
 
 # --- Ed25519 (RFC 8032), the nodes' signatures: the record's verifier checks them through these two --------

@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import sys
 
+from mixnet import group
 from mixnet.verifier import all_passed, verify_record
 
 POOL_FROM = 200  # ballots

@@ -11,6 +11,7 @@ from flask import redirect, render_template, request, session, url_for
 
 from mixnet import ballots
 from server import board as board_mod
+from server.election import states
 from server.election import records
 from server.ratelimit import ballot_limiter
 from server.page_errors import error_page, html_errors

@@ -187,7 +187,7 @@ class Coordinator:
         if len(mixers) < election.mixers:
             self.hub.log("warning", f"election {election.id}: the manifest lists the {len(mixers)} mixers connected "
                          f"now; only listed mixers may mix ({election.mixers} wanted)")
-        await self._set_state(election.id, "key_ceremony")
+        await self._set_state(election.id, states.KEY_CEREMONY)
         try:
             manifest = await ceremony.seat(self, election, chosen, mixers)
             public_key = await ceremony.exchange(self, election, chosen, manifest["nonce"])
