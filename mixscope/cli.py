@@ -155,7 +155,7 @@ def _add_demo(sub) -> None:
     demo.add_argument("--threshold", type=int, default=2, help="trustees needed to decrypt")
     demo.add_argument("--candidates", nargs="+", help="candidate names (default: alice bob carol)")
     demo.add_argument("--cheat", choices=list(MIXER_CHEATS), help="mixer-1 spoils its stage")
-    demo.add_argument("--data-dir", help="board and record directory (default: a new temporary one)")
+    demo.add_argument("--data-dir", help="board and record directory (default: a new folder under the per-user data directory)")
     demo.add_argument("--full-verify", action="store_true",
                       help="re-verify every proof when publishing, as `mixscope verify` does (default: the ballot, "
                            "stage and share proofs the server checked on arrival are not checked twice)")
