@@ -233,6 +233,8 @@ def run(args) -> int:
     join_token = getattr(args, "join_token", None) or os.environ.get(JOIN_TOKEN_ENV) or None
     roles = Roles(args.name, args.role, key, getattr(args, "data_dir", None), cheat=cheat, workers=workers,
                   lab_cheats=bool(getattr(args, "lab_cheats", False)),
+                  cluster=getattr(args, "cluster", None),
+                  on_cluster=lambda kind, data: status(kind.replace(".", "_"), **data),
                   check_stage_proofs=not getattr(args, "skip_stage_proofs", False))
     node = Node(args.url, args.name, args.role, status, signer=signer, join_token=join_token, roles=roles,
                 sslopt=sslopt)

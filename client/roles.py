@@ -28,7 +28,8 @@ _TASK_OF = {"mix.request": "mix", "decrypt.request": "decrypt"}
 class Roles:
     def __init__(self, name: str, role: str, signing_key: nacl.signing.SigningKey,
                  data_dir: str | os.PathLike[str] | None, cheat: str | None = None, workers: int = 1,
-                 stop: threading.Event | None = None, lab_cheats: bool = False, check_stage_proofs: bool = True):
+                 stop: threading.Event | None = None, lab_cheats: bool = False, cluster: str | None = None,
+                 on_cluster: Callable[[str, dict], None] | None = None, check_stage_proofs: bool = True):
         if cheat is not None and role != "mixer":
             raise ValueError("--cheat is for mixers only")
         self.name, self.role, self.cheat, self.data_dir = name, role, cheat, data_dir

@@ -199,8 +199,11 @@ def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates
         for k in range(1, mixers + 1):
             nodes.spawn("mixer", f"mixer-{k}", "--workers", workers, *on_cluster,
                         *(["--cheat", cheat] if cheat and k == 1 else []))
-        for i in range(1, trustees + 1):  # a trustee re-checks every accepted stage's proof before decrypting
-            nodes.spawn("trustee", f"trustee-{i}", "--workers", workers)
+        for i in range(1, trustees + 1):
+            nodes.spawn("trustee", f"trustee-{i}", "--workers", workers, *on_cluster)  # for the cascade check
+        wait_for_engine(runner)
+        for event in logs.drain():
+            say(event.data["text"])
         wait_for_nodes(runner, {"mixer": mixers, "trustee": trustees})
         phases["nodes"] = round(time.perf_counter() - started, 3)
 

@@ -2,7 +2,9 @@
 
 Prints one line per check (`PASS name: note` / `FAIL name: reason`) and exits 0 when all pass, 1 when any
 fails (a wrong `format` string or a JSON value that is no record included: the report says which check). Only a
-file that cannot be read or is not JSON at all is one line on stderr and exit 2. Ballot and shuffle proofs are checked on a process pool (`--workers`, default: every core).
+file that cannot be read or is not JSON at all is one line on stderr and exit 2.
+Ballot and shuffle proofs are checked on a process pool (`--workers`, default: every core), or on a
+Dask cluster (`--cluster`, engine/cluster.py), which falls back to that pool if it cannot be reached.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import multiprocessing
 import os
 import sys
 
+from engine import LocalEngine, open_engine
 from mixnet import group
 from mixnet.verifier import all_passed, verify_record
 
@@ -40,6 +43,8 @@ def verify_file(path: str, workers: int | None = None, cluster: str | None = Non
     doc = load_record(path)
     if workers is None:
         workers = os.cpu_count() or 1
+    if cluster:
+        return _verify_on_cluster(doc, cluster, workers, log)
     ballots = doc.get("ballots") if isinstance(doc, dict) else None
     if workers <= 1 or not isinstance(ballots, list) or len(ballots) < POOL_FROM:
         return verify_record(doc)  # small records: starting a pool would cost more than it saves
