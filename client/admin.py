@@ -20,7 +20,7 @@ import websocket
 
 from client.backoff import Backoff
 from client.vote import ApiError
-from server import tls
+from wire import tls
 
 URL_ENV, TOKEN_ENV, CAFILE_ENV = "MIXSCOPE_URL", "MIXSCOPE_TOKEN", "MIXSCOPE_CAFILE"
 TIMEOUT = 30.0

@@ -1,6 +1,6 @@
 """A node's Ed25519 identity: a 32-byte seed in <data-dir>/node-<name>.key (mode 0600), made once, reused.
 
-`Signer` signs the node's protocol messages (server/signing.py) with a sequence number that keeps rising
+`Signer` signs the node's protocol messages (wire/signing.py) with a sequence number that keeps rising
 across restarts (time.time_ns(), bumped past the last one used), as docs/protocol.md asks.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 import nacl.signing
 import platformdirs
 
-from server import signing
+from wire import signing
 
 SEED_BYTES = 32
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

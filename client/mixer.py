@@ -21,9 +21,8 @@ import secrets
 from typing import Any, Callable
 
 from client import generator_cache
-from mixnet import elgamal, group, shuffle
+from mixnet import elgamal, group, shuffle, stages
 from mixnet.elgamal import Ciphertext
-from server import protocol
 
 SPOILS = ("drop", "replace", "swap")
 CHEATS = (*SPOILS, "wrong_stage", "identity", "malformed", "silent")
@@ -57,7 +56,7 @@ def decode_ciphertexts(value: Any, list_hash: str | None = None, validate: bool 
         raise RequestError(f"bad ciphertext: {exc}") from None
     if not validate and any(ct.a[31] >= 0x80 or ct.b[31] >= 0x80 for ct in decoded):
         raise RequestError("bad ciphertext: not a canonical ristretto255 encoding")  # libsodium would ignore the bit
-    if list_hash is not None and protocol.list_hash(decoded) != list_hash:
+    if list_hash is not None and stages.list_hash(decoded) != list_hash:
         raise RequestError("list_hash does not match the ciphertexts")
     return decoded
 
@@ -114,7 +113,7 @@ def mix(request: dict[str, Any], cheat: str | None = None, map_fn: Callable = ma
         "input_hash": request["list_hash"],  # checked above: the stage says which list it shuffled
         "outputs": [ct.to_json() for ct in outputs],
         "proof": proof.to_json(),
-        "list_hash": protocol.list_hash(outputs),
+        "list_hash": stages.list_hash(outputs),
     }
 
 

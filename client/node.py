@@ -4,7 +4,7 @@ with back-off when the server goes away, and reports every step as a JSON status
 The websocket runs on its own thread (websocket-client's WebSocketApp), which also answers the server's
 pings; request work runs on a separate worker thread, so pings are answered while a node computes.
 Mixers and trustees sign their messages with the node's Ed25519 key (client/identity.py) and present the
-join token in hello; long messages travel as chunks both ways (server/chunks.py). The role logic is in
+join token in hello; long messages travel as chunks both ways (wire/chunks.py). The role logic is in
 client/roles.py, client/mixer.py and client/trustee.py.
 """
 
@@ -24,7 +24,7 @@ from client import identity
 from client.backoff import Backoff
 from client.roles import Roles
 from client.status import StatusWriter
-from server import chunks, protocol, tls
+from wire import chunks, protocol, tls
 
 JOIN_TOKEN_ENV = "MIXSCOPE_JOIN_TOKEN"
 
@@ -38,7 +38,7 @@ class Node:
                  signer: identity.Signer | None = None, join_token: str | None = None, roles: Roles | None = None,
                  sslopt: dict | None = None):
         self.url, self.name, self.role = url, name, role
-        self.sslopt = sslopt  # wss: server/tls.client_sslopt(--cafile)
+        self.sslopt = sslopt  # wss: wire/tls.client_sslopt(--cafile)
         self.status = status
         self.backoff = backoff or Backoff()
         self.signer, self.join_token, self.roles = signer, join_token, roles
@@ -101,7 +101,7 @@ class Node:
         hello = {"type": "hello", "name": self.name, "role": self.role}
         if self.signer is not None and self.join_token:  # without a token: a plain hello, the server's observer
             hello["public_key"] = self.signer.public_key
-            hello["join_token"] = self.join_token  # sent beside the signature, not signed (server/signing.py)
+            hello["join_token"] = self.join_token  # sent beside the signature, not signed (wire/signing.py)
         self._send(app, hello)
         self.status("hello_sent", public_key=hello.get("public_key"))
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from client.admin import AdminClient, EventStream
 from client.vote import ApiError
-from server.events import Event, EventChannel
+from wire.events import Event, EventChannel
 
 CALL_WORKERS = 4
 CONNECT_TIMEOUT = 10.0

@@ -11,11 +11,11 @@ from typing import Any, Callable
 import nacl.signing
 
 from client import mixer, progress
-from mixnet import record, submission
 from client.mixer import RequestError
 from client.trustee import TrusteeRole
 from engine import LocalEngine, open_engine
-from server import protocol
+from mixnet import record, submission
+from wire import protocol
 
 # (election_id, task, phase, done, total) -> None: the node turns it into a signed `progress` message.
 ProgressSink = Callable[[str, str, str, int, int], None]

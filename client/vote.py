@@ -16,7 +16,7 @@ import urllib.parse
 from typing import Any
 
 from mixnet import ballots, group
-from server import tls
+from wire import tls
 
 TIMEOUT = 30.0
 RATE_LIMIT_RETRIES, MAX_RETRY_WAIT = 5, 5.0  # a 429 (server/ratelimit.py) is waited out this often, this long

@@ -34,7 +34,7 @@ def run(args) -> int:
         print(f"mixscope: {NO_DISPLAY_HELP}", file=sys.stderr)
         return 2
     from server.runner import ServerRunner  # imported here so `mixscope --help` stays light
-    from server import tls
+    from wire import tls
 
     certfile = getattr(args, "certfile", None)
     try:
@@ -100,7 +100,7 @@ def _remote(url: str, token: str | None, cafile: str | None):
 
     from client.admin import CAFILE_ENV, TOKEN_ENV
     from client.remote import RemoteServer
-    from server.tls import TlsError
+    from wire.tls import TlsError
 
     token = token or os.environ.get(TOKEN_ENV)
     cafile = cafile or os.environ.get(CAFILE_ENV) or None

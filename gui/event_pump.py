@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from server.events import EventChannel, Subscription
+from wire.events import EventChannel, Subscription
 
 
 class EventPump(QObject):
-    batch = Signal(list)  # list[server.events.Event], oldest first; never emitted empty
+    batch = Signal(list)  # list[wire.events.Event], oldest first; never emitted empty
 
     def __init__(self, channel: EventChannel, hz: float = 25.0, maxlen: int = 200_000, parent=None):
         super().__init__(parent)

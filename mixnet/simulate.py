@@ -140,8 +140,8 @@ def run_election(
             outputs_json = [ct.to_json() for ct in outputs]
             response = node.sign({"type": "mix.response", "election_id": election_id,
                                   "stage": len(builder.stages) + (mode == "wrong_stage"),
-                                  "input_hash": stages.list_digest(inputs_json), "outputs": outputs_json,
-                                  "proof": proof.to_json(), "list_hash": stages.list_digest(outputs_json)})
+                                  "input_hash": stages.list_hash(inputs_json), "outputs": outputs_json,
+                                  "proof": proof.to_json(), "list_hash": stages.list_hash(outputs_json)})
         verdict = stages.judge(response, election_id=election_id, stage=len(builder.stages), inputs_json=inputs_json,
                                inputs=inputs, public_key=public_key, context=context, map_fn=map_fn)
         builder.add_stage(node.key, response, verdict.rejected_as,

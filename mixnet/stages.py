@@ -17,7 +17,7 @@ Pure; the proof check fans out over `map_fn` like the rest of the verifier.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Sequence
 
 from mixnet import group, shuffle
 from mixnet.elgamal import Ciphertext
@@ -42,12 +42,22 @@ class Verdict(NamedTuple):
     outputs: list[Ciphertext] | None = None  # decoded, when the statement was right
 
 
-def list_digest(ciphertexts: list) -> str:
-    """SHA-256 hex of the concatenated 64-byte a‖b encodings of a JSON ciphertext list (protocol `list_hash`)."""
+def list_hash(ciphertexts: Sequence[Sequence[str | bytes]]) -> str:
+    """docs/protocol.md's `list_hash`: SHA-256 hex of the concatenated 64-byte a‖b encodings of a ciphertext list.
+
+    The one definition: the server (mix and decrypt requests), the mixers, the trustees and this module's judgement
+    of a stage all call it. Takes pairs of 32-byte values as bytes (a mixnet Ciphertext) or as hex text (the wire
+    form); raises ValueError for anything else.
+    """
     digest = hashlib.sha256()
-    for a, b in ciphertexts:
-        digest.update(bytes.fromhex(a))
-        digest.update(bytes.fromhex(b))
+    for pair in ciphertexts:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ValueError("a ciphertext is a pair [a, b]")
+        for part in pair:
+            raw = bytes.fromhex(part) if isinstance(part, str) else part
+            if not isinstance(raw, bytes) or len(raw) != 32:
+                raise ValueError("each half of a ciphertext is 32 bytes (64 hex digits)")
+            digest.update(raw)
     return digest.hexdigest()
 
 
@@ -90,7 +100,7 @@ def statement_fault(response: dict, election_id: str, stage: int, inputs_json: l
         return f"answered for election {str(response['election_id'])[:40]!r}, not {election_id!r}", None
     if type(response["stage"]) is not int or response["stage"] != stage:
         return f"answered for stage {str(response['stage'])[:20]}, not {stage}", None
-    if response["input_hash"] != list_digest(inputs_json):
+    if response["input_hash"] != list_hash(inputs_json):
         return "input_hash is not the hash of this stage's input list", None
     try:
         outputs = decode_list(response["outputs"], "outputs", map_fn)
@@ -98,7 +108,7 @@ def statement_fault(response: dict, election_id: str, stage: int, inputs_json: l
         return str(exc), None
     if len(outputs) != len(inputs_json):
         return f"{len(outputs)} outputs for {len(inputs_json)} inputs", None
-    if response["list_hash"] != list_digest(response["outputs"]):
+    if response["list_hash"] != list_hash(response["outputs"]):
         return "list_hash is not the hash of the outputs", None
     return None, outputs
 

@@ -20,14 +20,13 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
 import psutil
 import websocket
 
 from mixnet import ballots, elgamal, proofs, trustees
-from server import chunks
 from server.board import Board
+from wire import chunks
 
 DEEP = "[" * 100_000 + "]" * 100_000
 MB = 1024 * 1024

@@ -15,10 +15,10 @@ import sys
 import tempfile
 import time
 
-from mixnet import elgamal, shuffle
-from mixnet.record import mix_context
-from server import chunks, protocol
+from mixnet import elgamal, shuffle, stages
 from mixnet.group import backend
+from mixnet.record import mix_context
+from wire import chunks, protocol
 
 
 def _request(n: int) -> dict:
@@ -27,7 +27,7 @@ def _request(n: int) -> dict:
     cts = [distinct[i % len(distinct)] for i in range(n)]  # repeats cost the mixer the same as distinct ones
     return {"type": "mix.request", "election_id": "bench", "stage": 0, "public_key": keys.public.hex(),
             "context": mix_context("bench", 0, "bench-mixer").hex(), "ciphertexts": [ct.to_json() for ct in cts],
-            "list_hash": protocol.list_hash(cts)}
+            "list_hash": stages.list_hash(cts)}
 
 
 def _node_round_trip(runner, request: dict, workers: int, data_dir: str) -> dict:

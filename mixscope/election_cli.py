@@ -46,7 +46,7 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from client.admin import CAFILE_ENV, TOKEN_ENV, URL_ENV, AdminClient
     from client.vote import ApiError
-    from server.tls import TlsError
+    from wire.tls import TlsError
 
     prog = f"mixscope election {args.election_command}"
     url = args.server or os.environ.get(URL_ENV)

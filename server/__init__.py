@@ -1,1 +1,1 @@
-"""The Tornado + Flask server. Never imports Qt; reports what it sees through `server.events`."""
+"""The Tornado + Flask server. Never imports Qt; reports what it sees through `wire.events`."""

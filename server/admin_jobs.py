@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.bridge import BridgeError
-from server.events import EventChannel
+from wire.events import EventChannel
 
 MAX_FINISHED = 200  # finished jobs kept for pollers; older ones are forgotten
 PROGRESS_KINDS = ("election.progress", "election.stage")

@@ -41,6 +41,7 @@ import platformdirs
 from server import board_schema
 from server.board_schema import BoardError, SchemaError  # noqa: F401  (re-exported)
 from server.election import states
+from wire.canonical import canonical_json
 
 DB_FILENAME = "board.sqlite3"
 
@@ -101,13 +102,13 @@ class ReplayError(ConflictError):
     code = "board.replay"
 
 
-# ---- canonical JSON ------------------------------------------------------------------------------------
+# ---- canonical JSON (the one form: wire/canonical.py) -------------------------------------------------------
 
 
-def canonical_json(value: Any) -> str:
-    """The one text form hashes are taken over: sorted keys, no spaces, UTF-8, no NaN/Infinity."""
+def _json_text(value: Any) -> str:
+    """canonical_json(value) (wire/canonical.py), with the board's error for a value that has no JSON form."""
     try:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return canonical_json(value)
     except (TypeError, ValueError) as exc:
         raise BoardInputError(f"not JSON-serialisable: {exc}") from None
 
@@ -121,12 +122,12 @@ def content_hash(value: Any) -> str:
     A long list is canonicalised a span of items at a time (the same text: "[" + items joined by "," + "]"), so
     hashing 10,000 ciphertexts never holds the GIL, which the panel's GUI thread shares, in one long call."""
     if not isinstance(value, list) or len(value) <= HASH_SPAN:
-        return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+        return hashlib.sha256(_json_text(value).encode("utf-8")).hexdigest()
     digest = hashlib.sha256(b"[")
     for start in range(0, len(value), HASH_SPAN):
         if start:
             digest.update(b",")
-        digest.update(canonical_json(value[start:start + HASH_SPAN])[1:-1].encode("utf-8"))
+        digest.update(_json_text(value[start:start + HASH_SPAN])[1:-1].encode("utf-8"))
     digest.update(b"]")
     return digest.hexdigest()
 
@@ -151,7 +152,7 @@ def _json_and_text(value: Any, what: str) -> tuple[Any, str]:
     if isinstance(value, CanonicalJSON):
         return value, str(value)
     value = _as_json_value(value, what)
-    return value, canonical_json(value)
+    return value, _json_text(value)
 
 
 def _ballot_entry(voter_id: Any, ballot: Any) -> tuple[str, str, str]:
@@ -160,7 +161,7 @@ def _ballot_entry(voter_id: Any, ballot: Any) -> tuple[str, str, str]:
     ballot = _as_json_value(ballot, "ballot")
     if not isinstance(ballot, dict):
         raise BoardInputError("a ballot must be a JSON object")
-    text = canonical_json(ballot)
+    text = _json_text(ballot)
     return voter_id, text, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -481,7 +482,7 @@ class Board:
         if threshold > trustees:
             raise BoardInputError(f"threshold {threshold} exceeds the number of trustees {trustees}")
         now = time.time()
-        params = (question, canonical_json(list(candidates)), threshold, trustees, mixers)
+        params = (question, _json_text(list(candidates)), threshold, trustees, mixers)
         with self._write() as db:
             row = db.execute(
                 "SELECT question, candidates_json, threshold, trustees, mixers FROM elections WHERE id = ?",
@@ -808,7 +809,7 @@ class Board:
         in `kind` (e.g. "share:3") when a trustee sends one message of a kind to each of several peers."""
         _check_text(trustee, "trustee", 256)
         _check_text(kind, "message kind", 200)
-        text = canonical_json(_as_json_value(body, "message body"))
+        text = _json_text(_as_json_value(body, "message body"))
         with self._write() as db:
             self._state_of(db, election_id)
             row = db.execute(
@@ -844,7 +845,7 @@ class Board:
     def add_decryption_share(self, election_id: str, trustee: str, share: Any) -> None:
         """Store a trustee's decryption share with its proofs (election in state "decrypting"); one per trustee."""
         _check_text(trustee, "trustee", 256)
-        text = canonical_json(_as_json_value(share, "decryption share"))
+        text = _json_text(_as_json_value(share, "decryption share"))
         with self._write() as db:
             self._require_state(db, election_id, states.DECRYPTING)
             row = db.execute(
@@ -884,7 +885,7 @@ class Board:
     def set_result(self, election_id: str, result: Any) -> Election:
         """Store the tally and move "decrypting" -> "tallied" in the same transaction (no window in which
         a crash leaves a result without its state). The identical result again is a no-op."""
-        text = canonical_json(_as_json_value(result, "result"))
+        text = _json_text(_as_json_value(result, "result"))
         with self._write() as db:
             state = self._require_state(db, election_id, states.DECRYPTING, states.TALLIED, states.PUBLISHED)
             row = db.execute("SELECT result_json FROM results WHERE election_id = ?", (election_id,)).fetchone()
@@ -913,7 +914,7 @@ class Board:
         value = _as_json_value(record, "record")
         if not isinstance(value, dict):
             raise BoardInputError("an election record must be a JSON object")
-        text = canonical_json(value)
+        text = _json_text(value)
         record_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
         with self._write() as db:
             state = self._require_state(db, election_id, states.TALLIED, states.PUBLISHED)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import concurrent.futures
 from typing import Any, Awaitable, Callable
 
-from server import protocol
 from server.election.coordinator import ElectionError
 from server.hub import Hub
+from wire import protocol
 
 MAX_MIX_TIMEOUT = 300.0
 

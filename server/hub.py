@@ -21,10 +21,11 @@ from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.websocket import WebSocketClosedError
 
 from server import board as board_mod
-from server import chunks, protocol, signed_text, signing
+from server import signed_text
 from server.election.coordinator import Coordinator, NodeRef
-from server.events import EventChannel
 from server.registry import ClientInfo, ClientRegistry
+from wire import chunks, protocol, signing
+from wire.events import EventChannel
 
 if TYPE_CHECKING:
     from server.ratelimit import TokenBucketLimiter  # imported by the runner (it imports Flask views)
@@ -363,7 +364,7 @@ class Hub:
         return True
 
     def send_large(self, client_id: str, message: dict[str, Any]) -> bool:
-        """Send a message of any size: as chunk frames (server/chunks.py) when it is too long for one."""
+        """Send a message of any size: as chunk frames (wire/chunks.py) when it is too long for one."""
         frames = chunks.split(protocol.encode(message))
         if not frames:
             return self.send(client_id, message)

@@ -14,7 +14,7 @@ from server.admin_events import AdminEvents
 from server.ws import NodeSocket
 
 TORNADO_ROUTES = [
-    (r"/ws", NodeSocket),  # nodes: JSON messages, see server/protocol.py
+    (r"/ws", NodeSocket),  # nodes: JSON messages, see wire/protocol.py
     (r"/api/admin/events", AdminEvents),  # admin: the event stream (Bearer admin token), server/admin_events.py
 ]
 

@@ -11,7 +11,6 @@ import concurrent.futures
 import ipaddress
 import multiprocessing
 import os
-import secrets
 import ssl
 import threading
 from typing import Any
@@ -24,16 +23,16 @@ from engine import LocalEngine, open_engine
 from server import bridge, token_file
 from server.admin_jobs import close_jobs
 from server.board import Board
-from server.chunks import STALL_SECONDS
 from server.bridge import BridgeError
 from server.election.coordinator import MAP_BATCHES
-from server.events import EventChannel
 from server.hosts import HostPolicy
 from server.hub import Hub
 from server.ratelimit import BallotLimits, TokenBucketLimiter
 from server.registry import ClientRegistry
 from server.views import WebContext
 from server.webapp import create_flask_app, create_tornado_app
+from wire.chunks import STALL_SECONDS
+from wire.events import EventChannel
 
 FLASK_WORKERS = 4
 POOL_NICE = 10  # the pool's proof checks yield the CPU to this process's loop, Flask and (in the panel) GUI threads
@@ -68,12 +67,12 @@ class ServerRunner:
         self.engine = None
         self.hosts = HostPolicy(host, allowed_hosts)  # Host/Origin allow-list (server/hosts.py)
         self.idle_seconds = idle_seconds
-        self.stall_seconds = stall_seconds  # a chunk transfer with no chunk this long is dropped (server/chunks.py)
+        self.stall_seconds = stall_seconds  # a chunk transfer with no chunk this long is dropped (wire/chunks.py)
         self.port = port
         self.channel = channel or EventChannel()
         self.data_dir = data_dir
         self.ballot_limits = ballot_limits  # per-address / per-voter ballot rate limits (server/ratelimit.py)
-        self.tls = tls  # server/tls.server_context(): https and wss instead of http and ws
+        self.tls = tls  # wire/tls.server_context(): https and wss instead of http and ws
         self.message_rate, self.message_burst = message_rate, message_burst  # per websocket client; rate 0: none
         self._board: Board | None = None
         self._board_lock = threading.Lock()

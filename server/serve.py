@@ -7,9 +7,10 @@ import signal
 import sys
 import threading
 
-from server import tls, token_file
+from server import token_file
 from server.hosts import is_loopback
 from server.runner import ServerRunner
+from wire import tls
 
 
 def run(args) -> int:

@@ -3,7 +3,7 @@
 A mixer's mix.response is megabytes of JSON. In the server process, canonicalising it to check its signature,
 serialising its body again for the board's signed-message log and its outputs and proof again for the mix stage
 would each hold the GIL, which the panel's GUI thread shares, for tens of ms. So the hub hands the reassembled
-text (a str: pickling it is one copy) to `check`, which parses it, checks the signature with server/signing.py
+text (a str: pickling it is one copy) to `check`, which parses it, checks the signature with wire/signing.py
 and returns texts: the canonical body the board logs and the canonical JSON of the fields the board stores. The
 server still parses the text once for the coordinator, and serialises none of it.
 
@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from server import board, chunks, protocol, signing
+from server import board
+from wire import chunks, protocol, signing
+from wire.canonical import canonical_json
 
 POOL_ABOVE = 256 * 1024  # characters: a reassembled text longer than this is checked in the pool
 STORED_FIELDS = {"mix.response": ("outputs", "proof")}  # fields the board stores on their own, as canonical JSON
@@ -51,8 +53,8 @@ def check(text: str, key: str | None) -> Checked:
 
 def _canonical(value: Any) -> str | None:
     try:
-        return board.canonical_json(value)
-    except board.BoardInputError:
+        return canonical_json(value)
+    except (TypeError, ValueError):  # the board refuses it too, with its own error, when the message is stored
         return None
 
 

@@ -17,7 +17,7 @@ from flask import current_app, jsonify, render_template, request, send_from_dire
 from server.board import Board
 from server.bridge import MAX_MIX_TIMEOUT, BridgeError
 from server.election import states
-from server.events import EventChannel
+from wire.events import EventChannel
 
 
 @dataclass(frozen=True)

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import functools
 import secrets
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import tornado.web
 from flask import Flask, jsonify, request
 from tornado.wsgi import WSGIContainer
 from werkzeug.exceptions import HTTPException
 
-from server import page_errors, protocol, ratelimit
+from server import page_errors, ratelimit
 from server.admin_auth import ADMIN_PATHS, UNAUTHORIZED, AdminGate, bearer_ok
 from server.hosts import SECURITY_HEADERS, HostPolicy
 from server.hub import Hub
 from server.ratelimit import BallotLimits
 from server.routes import FLASK_ROUTES, TORNADO_ROUTES
 from server.views import HttpError, WebContext, context
+from wire import protocol
 
 
 def create_flask_app(web_context: WebContext, ballot_limits: BallotLimits | None = None) -> Flask:

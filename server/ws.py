@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from tornado.websocket import WebSocketHandler
 
-from server import protocol
 from server.hub import Hub
 from server.registry import ClientInfo
+from wire import protocol
 
 
 class NodeSocket(WebSocketHandler):

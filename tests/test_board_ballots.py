@@ -16,8 +16,8 @@ from server.board import (
     DuplicateBallotError,
     NotFoundError,
     StateError,
-    canonical_json,
 )
+from wire.canonical import canonical_json
 
 
 def voting_board(path) -> Board:

@@ -14,8 +14,8 @@ from server.board import (
     ConflictError,
     NotFoundError,
     ReplayError,
-    canonical_json,
 )
+from wire.canonical import canonical_json
 
 
 @pytest.fixture

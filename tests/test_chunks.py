@@ -1,4 +1,4 @@
-"""server/chunks.py: long texts round-trip through chunk frames; every broken transfer is refused."""
+"""wire/chunks.py: long texts round-trip through chunk frames; every broken transfer is refused."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server import chunks, protocol
+from wire import chunks, protocol
 
 
 def _text(n: int) -> str:

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from client import identity
-from server import signing
+from wire import signing
 
 
 def test_key_file_is_created_0600_and_reused(tmp_path):

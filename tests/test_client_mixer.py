@@ -19,7 +19,8 @@ from mixnet import elgamal, shuffle
 from mixnet.elgamal import Ciphertext
 from mixnet.errors import ProofError
 from mixnet.record import mix_context
-from server import chunks, protocol
+from mixnet.stages import list_hash
+from wire import chunks, protocol
 
 CANDIDATES = 3
 
@@ -29,7 +30,7 @@ def _request(n: int, election_id: str = "e1", stage: int = 0, name: str = "mixer
     cts = [elgamal.encrypt(keys.public, elgamal.encode_choice(i % CANDIDATES)) for i in range(n)]
     request = {"type": "mix.request", "election_id": election_id, "stage": stage, "public_key": keys.public.hex(),
                "context": mix_context(election_id, stage, name).hex(), "ciphertexts": [ct.to_json() for ct in cts],
-               "list_hash": protocol.list_hash(cts)}
+               "list_hash": list_hash(cts)}
     return request, keys.secret
 
 
@@ -52,7 +53,7 @@ def test_honest_mix_verifies_and_keeps_the_votes():
     reply = mixer.mix(request)
     assert reply["type"] == "mix.response" and reply["stage"] == 0 and reply["election_id"] == "e1"
     _verify(request, reply)
-    assert reply["list_hash"] == protocol.list_hash(reply["outputs"])
+    assert reply["list_hash"] == list_hash(reply["outputs"])
     assert sorted(map(tuple, reply["outputs"])) != sorted(map(tuple, request["ciphertexts"]))  # re-encrypted
     assert _tally(secret, reply["outputs"]) == _tally(secret, request["ciphertexts"]) == [4, 4, 4]
 
@@ -62,7 +63,7 @@ def test_honest_mix_verifies_and_keeps_the_votes():
 def test_every_cheat_mode_is_caught_by_the_proof(cheat, n):
     request, _ = _request(n)
     reply = mixer.mix(request, cheat=cheat)
-    assert reply["list_hash"] == protocol.list_hash(reply["outputs"])  # a consistent-looking, lying reply
+    assert reply["list_hash"] == list_hash(reply["outputs"])  # a consistent-looking, lying reply
     with pytest.raises(ProofError):
         _verify(request, reply)
 
@@ -145,7 +146,7 @@ def test_an_invalid_input_point_with_a_matching_list_hash_is_a_bad_ciphertext(ba
     cts[2][component] = bad_point
     parsed = [Ciphertext(bytes.fromhex(a), bytes.fromhex(b)) for a, b in cts]
     with pytest.raises(RequestError, match="bad ciphertext"):
-        mixer.mix(_bad(request, ciphertexts=cts, list_hash=protocol.list_hash(parsed)))
+        mixer.mix(_bad(request, ciphertexts=cts, list_hash=list_hash(parsed)))
 
 
 def test_roles_turn_bad_requests_into_error_replies_and_carry_on():
@@ -304,7 +305,7 @@ def test_sigterm_during_a_long_mix_stops_the_node_cleanly_without_finishing(serv
     client_id = node.wait_for("welcomed", timeout=20)["client_id"]
     small, _ = _request(100)
     cts = small["ciphertexts"] * 200  # 20,000 ciphertexts (repeats are fine): tens of seconds of work here
-    request = {**small, "ciphertexts": cts, "list_hash": protocol.list_hash(cts)}
+    request = {**small, "ciphertexts": cts, "list_hash": list_hash(cts)}
     for frame in chunks.split(protocol.encode(request)):
         server.call("send", {"client_id": client_id, "message": frame}).result(10)
     node.wait_for("progress", timeout=60, phase="reencrypt")  # the work has begun

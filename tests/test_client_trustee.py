@@ -19,8 +19,7 @@ from conftest import NodeProcess
 from mixnet import elgamal, group, proofs, shuffle, submission, trustees
 from mixnet.elgamal import Ciphertext
 from mixnet.record import make_manifest, manifest_hash, mix_context
-from mixnet.stages import list_digest
-from server import protocol
+from mixnet.stages import list_hash
 
 CANDIDATES = 3
 NAMES = ["a", "b", "c"]  # the labels the trustees attest in the key ceremony
@@ -90,14 +89,14 @@ def _cascade(cts, election_id: str) -> dict:
     proof = shuffle.prove(cts.public, inputs, list(cts), shuffle.ShuffleWitness(list(range(len(cts))), rs), context)
     inputs_json, outputs_json = [ct.to_json() for ct in inputs], [ct.to_json() for ct in cts]
     response = submission.sign({"type": "mix.response", "election_id": election_id, "stage": 0,
-                                "input_hash": list_digest(inputs_json), "outputs": outputs_json,
-                                "proof": proof.to_json(), "list_hash": list_digest(outputs_json)}, MIXER_SEED, 1)
+                                "input_hash": list_hash(inputs_json), "outputs": outputs_json,
+                                "proof": proof.to_json(), "list_hash": list_hash(outputs_json)}, MIXER_SEED, 1)
     return {"manifest": _MANIFESTS[election_id], "cast": inputs_json, "stages": [response]}
 
 
 def _decrypt_request(cts, election_id="e1") -> dict:
     return {"type": "decrypt.request", "election_id": election_id, "ciphertexts": [ct.to_json() for ct in cts],
-            "list_hash": protocol.list_hash(cts), "cascade": _cascade(cts, election_id)}
+            "list_hash": list_hash(cts), "cascade": _cascade(cts, election_id)}
 
 
 def test_a_list_that_does_not_end_the_signed_cascade_is_refused(tmp_path):

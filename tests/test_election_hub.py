@@ -12,7 +12,8 @@ import nacl.signing
 import pytest
 import websocket
 
-from server import chunks, protocol, signing
+from mixnet.stages import list_hash
+from wire import chunks, protocol, signing
 
 
 class ScriptedNode:
@@ -148,7 +149,7 @@ def _answer_mixes(node: ScriptedNode, stop: threading.Event) -> None:
                                                    bytes.fromhex(message["context"]))
         reply = node.signed({"type": "mix.response", "election_id": message["election_id"], "stage": message["stage"],
                              "input_hash": message["list_hash"], "outputs": [o.to_json() for o in outputs],
-                             "proof": proof.to_json(), "list_hash": protocol.list_hash(outputs)})
+                             "proof": proof.to_json(), "list_hash": list_hash(outputs)})
         for frame in chunks.split(protocol.encode(reply)) or [reply]:
             node.send(frame)
 

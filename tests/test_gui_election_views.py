@@ -4,17 +4,16 @@ panel through the real EventPump, the panel's only input path."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMainWindow
 
+from gui.actions import install_actions
 from gui.election.dialogs import ElectionSpec, NewElectionDialog
 from gui.election.enabling import enabled_actions
 from gui.election.graphs import RateCounter
 from gui.election.panel import ElectionPanel
 from gui.election.tracker import ElectionTracker
 from gui.event_pump import EventPump
-from server.events import Event, EventChannel
-from gui.actions import install_actions
-from PySide6.QtWidgets import QMainWindow
+from wire.events import Event, EventChannel
 
 EID = "abc123"
 

@@ -11,7 +11,7 @@ from gui.models.clients import ClientsModel
 from gui.models.processes import ProcessesModel
 from gui.models.traffic import ROW_ROLE, TrafficFilter, TrafficModel
 from gui.process_manager import ProcessManager
-from server.events import EventChannel
+from wire.events import EventChannel
 
 
 def snapshot(client_id: str, name: str, state: str = "connected", **extra) -> dict:

@@ -14,7 +14,7 @@ from gui.election.tracker import ElectionTracker
 from gui.event_pump import EventPump
 from gui.main_window import MainWindow
 from gui.models.traffic import TrafficRow
-from server.events import EventChannel
+from wire.events import EventChannel
 
 HOSTILE = '<b style="color:green">verified</b>'
 REASON = '<img src="x"><a href="http://evil.example">complaint</a>'
@@ -52,6 +52,7 @@ def test_every_label_of_the_election_panel_is_plain_text_after_hostile_names(qtb
 
 def test_every_label_of_the_main_window_is_plain_text(qtbot, tmp_path):
     from PySide6.QtCore import QSettings
+
     from server.runner import ServerRunner
 
     window = MainWindow(ServerRunner(port=0, data_dir=str(tmp_path / "data")),

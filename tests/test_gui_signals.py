@@ -12,7 +12,7 @@ import pytest
 from gui.bridge import GuiBridge
 from gui.event_pump import EventPump
 from gui.models.traffic import TrafficFilter, TrafficModel
-from server.events import Event, EventChannel
+from wire.events import Event, EventChannel
 
 EMITS = 100_000
 

@@ -18,8 +18,9 @@ import time
 import pytest
 
 from conftest import NodeProcess
-from server import chunks, protocol
+from mixnet.stages import list_hash
 from test_election_hub import ScriptedNode, _answer_mixes, _closed_election_with_ballots
+from wire import chunks, protocol
 
 pytestmark = pytest.mark.slow  # whole elections and real node processes: `-m "not slow"` skips them
 
@@ -178,4 +179,4 @@ def _mix_reply(node: ScriptedNode, message: dict) -> dict:
                                                bytes.fromhex(message["context"]))
     return node.signed({"type": "mix.response", "election_id": message["election_id"], "stage": message["stage"],
                         "input_hash": message["list_hash"], "outputs": [o.to_json() for o in outputs],
-                        "proof": proof.to_json(), "list_hash": protocol.list_hash(outputs)})
+                        "proof": proof.to_json(), "list_hash": list_hash(outputs)})

@@ -6,15 +6,15 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-import time
 
 import pytest
 import websocket
 
 from conftest import running_server
 from mixnet import ballots, elgamal, proofs
-from server import chunks, hub as hub_module
+from server import hub as hub_module
 from web_election import request, voting_election
+from wire import chunks
 
 DEEP = "[" * 100_000 + "]" * 100_000
 

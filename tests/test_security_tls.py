@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from conftest import ROOT, NodeProcess
-from server import tls
 from server.runner import ServerRunner
+from wire import tls
 
 
 def make_self_signed(folder: Path) -> tuple[Path, Path]:

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from server import protocol
-from server.protocol import ProtocolError, parse_message
+from wire import protocol
+from wire.protocol import ProtocolError, parse_message
 
 
 def reason_of(frame, **kw):

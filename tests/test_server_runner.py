@@ -8,8 +8,8 @@ import pytest
 import websocket
 
 from server.bridge import BridgeError
-from server.events import EventChannel
 from server.runner import ServerRunner
+from wire.events import EventChannel
 
 
 def port_is_free(port: int) -> bool:

@@ -6,7 +6,7 @@ import time
 import pytest
 import websocket
 
-from server import protocol
+from wire import protocol
 
 
 def recv_json(ws) -> dict:

@@ -13,8 +13,10 @@ import nacl.signing
 import pytest
 
 from server import board as board_mod
-from server import chunks, protocol, signed_text, signing
+from server import signed_text
 from test_election_hub import ScriptedNode, _closed_election_with_ballots
+from wire import chunks, protocol, signing
+from wire.canonical import canonical_json
 
 LONG_OUTPUTS = 2200  # fake ciphertexts: a mix.response of ~300,000 characters, over signed_text.POOL_ABOVE
 
@@ -58,7 +60,7 @@ def joined(server):
 @pytest.mark.parametrize("count", [board_mod.HASH_SPAN, board_mod.HASH_SPAN + 1, 3 * board_mod.HASH_SPAN + 7])
 def test_content_hash_of_a_long_list_is_the_hash_of_its_whole_canonical_text(count):
     items = [{"b": [i, "é"], "a": None} if i % 3 else [secrets.token_hex(4), i] for i in range(count)]
-    whole = board_mod.canonical_json(items).encode("utf-8")
+    whole = canonical_json(items).encode("utf-8")
     assert board_mod.content_hash(items) == hashlib.sha256(whole).hexdigest()
 
 
@@ -67,7 +69,7 @@ def test_the_board_stores_canonical_text_as_it_is(tmp_path):
         _closed_election_with_ballots(board, "e1", voters=2)
         board.set_state("e1", "mixing")
         outputs, proof = fake_ciphertexts(3), {"b": 1, "a": [2]}
-        as_text = [board_mod.CanonicalJSON(board_mod.canonical_json(v)) for v in (outputs, proof)]
+        as_text = [board_mod.CanonicalJSON(canonical_json(v)) for v in (outputs, proof)]
         stage = board.add_mix_stage("e1", 0, "m", "accepted", input_hash="ab" * 32, output=as_text[0],
                                     proof=as_text[1])
         assert stage.output_hash == board_mod.content_hash(outputs)
@@ -85,9 +87,9 @@ def test_check_returns_the_canonical_body_and_fields_of_a_well_signed_message():
     checked = signed_text.check(json.dumps(message), signing.public_key_hex(key))
     assert checked.signature_error is None
     body = signing.signed_body(message)
-    assert checked.body == board_mod.canonical_json(body) and "secret" not in checked.body
-    assert checked.fields == {"outputs": board_mod.canonical_json(message["outputs"]),
-                              "proof": board_mod.canonical_json(message["proof"])}
+    assert checked.body == canonical_json(body) and "secret" not in checked.body
+    assert checked.fields == {"outputs": canonical_json(message["outputs"]),
+                              "proof": canonical_json(message["proof"])}
 
 
 def test_check_reports_a_bad_signature_and_checks_nothing_it_cannot():
@@ -133,9 +135,9 @@ def test_a_long_mix_response_is_stored_as_the_in_process_path_stores_it(server, 
     with sqlite3.connect(server.board.path) as db:  # the exact texts, not just equal values
         output_json, proof_json = db.execute("SELECT output_json, proof_json FROM mix_stages").fetchone()
         (body_json,) = db.execute("SELECT body_json FROM signed_messages WHERE type = 'mix.response'").fetchone()
-    assert output_json.encode() == signing.canonical_json(parsed["outputs"])
-    assert proof_json.encode() == signing.canonical_json(parsed["proof"])
-    assert body_json.encode() == signing.canonical_json(signing.signed_body(parsed))
+    assert output_json.encode() == canonical_json(parsed["outputs"]).encode()
+    assert proof_json.encode() == canonical_json(parsed["proof"]).encode()
+    assert body_json.encode() == canonical_json(signing.signed_body(parsed)).encode()
 
 
 def test_long_messages_forged_replayed_unsigned_or_unjoined_are_refused_as_short_ones(server, joined):

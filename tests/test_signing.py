@@ -1,4 +1,4 @@
-"""server/signing.py: signed node messages round-trip; any change, another key or a replay is refused."""
+"""wire/signing.py: signed node messages round-trip; any change, another key or a replay is refused."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import copy
 import nacl.signing
 import pytest
 
-from server import signing
+from wire import signing
+from wire.canonical import canonical_json
 
 
 @pytest.fixture
@@ -32,9 +33,9 @@ def test_signature_matches_the_documented_bytes(key):
     # docs/protocol.md: sig over domain + canonical JSON of the message with signed = {key, seq}.
     signed = signing.sign(_message(), key, 7)
     body = dict(_message(), signed={"key": signing.public_key_hex(key), "seq": 7})
-    data = b"mixscope-node-message/1\x00" + signing.canonical_json(body)
+    data = b"mixscope-node-message/1\x00" + canonical_json(body).encode()
     key.verify_key.verify(data, bytes.fromhex(signed["signed"]["sig"]))
-    assert signing.canonical_json({"b": 1, "a": "é"}) == '{"a":"é","b":1}'.encode()
+    assert canonical_json({"b": 1, "a": "é"}).encode() == '{"a":"é","b":1}'.encode()
 
 
 @pytest.mark.parametrize("path,value", [

@@ -9,9 +9,9 @@ import pytest
 
 from mixnet import ballots, elgamal, group
 from server.board import content_hash
-from server.events import EventChannel
 from server.views_ballots import BallotCounter
 from web_election import CANDIDATES, request, voting_election
+from wire.events import EventChannel
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from PySide6.QtCore import QObject, Signal
 
 from server.election import states
-from server.events import Event
+from wire.events import Event
 
 FINAL_STATES = states.FINAL  # the election lifecycle is server/election/states.py
 

@@ -12,7 +12,7 @@ from typing import Any, Iterable
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from gui.models.table import ColumnsModel
-from server.events import Event
+from wire.events import Event
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 

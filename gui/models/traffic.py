@@ -13,11 +13,10 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRegularExpression, \
-    QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRegularExpression, QSortFilterProxyModel, Qt
 
 from gui.models.table import ColumnsModel
-from server.events import Event
+from wire.events import Event
 
 # Role that returns the searchable text of a row (client, type, direction and the frame itself).
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 1

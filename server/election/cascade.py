@@ -14,7 +14,7 @@ from mixnet.record import mix_context
 from server import board as board_mod
 from server import signed_text
 from server.board import content_hash
-from server.election import lab, work
+from server.election import lab
 from server.election.common import MAX_REASON, ElectionError, NodeRef
 from server.election.inbox import NodeGone, NodeRefused
 
@@ -34,7 +34,7 @@ async def run_stage(coord: "Coordinator", election: board_mod.Election, node: No
     coord.emit("election.stage", {**event, "status": "running", "reason": None, "seconds": 0.0})
     reply = coord.inbox.expect(node.client_id, "mix.response", eid)
     coord.mixing_stage[node.client_id] = position
-    hashed = await coord.on_worker(work.list_hash, inputs)
+    hashed = await coord.on_worker(stages.list_hash, inputs)
     cheat = lab.cheat_field(await coord.on_io(lab.load, coord.data_dir, eid), position)  # lab demos only
     coord.send(node, {"type": "mix.request", "election_id": eid, "stage": position,
                       "public_key": election.public_key, "context": context.hex(), "ciphertexts": inputs,

@@ -10,9 +10,10 @@ import asyncio
 import time
 from typing import TYPE_CHECKING
 
+from mixnet import stages
 from mixnet import trustees as dkg
-from server.election import records, work
 from server import board as board_mod
+from server.election import records, work
 from server.election.common import MAX_REASON, ElectionError, named
 from server.election.inbox import NodeRefused
 
@@ -37,7 +38,7 @@ async def collect_partials(coord: "Coordinator", election, final: list, index_of
                             "trustees are connected")
     nodes.sort(key=lambda n: index_of[n.name])
     keys = {n.name: dkg.verification_key(dealings, index_of[n.name]).hex() for n in nodes}
-    hashed = await coord.on_worker(work.list_hash, final)
+    hashed = await coord.on_worker(stages.list_hash, final)
     nonce = await coord.on_io(records.nonce, coord.board, eid)
     cascade = await coord.on_io(records.cascade_evidence, coord.board, eid)  # what each trustee checks first
     asked: dict[asyncio.Future, object] = {}

@@ -7,8 +7,7 @@ own kernels out over the pool through `map_fn`. Neither kind ever runs on the se
 
 from __future__ import annotations
 
-import hashlib
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from mixnet import group, proofs, shuffle, tally, verifier
 from mixnet import trustees as dkg
@@ -17,15 +16,6 @@ from mixnet.errors import ProofError
 
 MapFn = Callable[..., Any]
 PARTIAL_SPAN = 500  # ciphertexts per combine job
-
-
-def list_hash(ciphertexts: Sequence[Sequence[str]]) -> str:
-    """docs/protocol.md's `list_hash`: SHA-256 hex of the concatenated 64-byte a‖b encodings."""
-    digest = hashlib.sha256()
-    for a, b in ciphertexts:
-        digest.update(bytes.fromhex(a))
-        digest.update(bytes.fromhex(b))
-    return digest.hexdigest()
 
 
 def _ciphertexts(value: Any, what: str) -> list[Ciphertext]:

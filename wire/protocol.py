@@ -4,15 +4,14 @@ Pure Python (no Tornado, no Flask): the client imports this module too, and the 
 forbids the client reaching Tornado or Flask even indirectly.
 
 Node -> server: hello {name, role}, mixed {request_id, ...}, error {reason}, and the election messages of
-docs/protocol.md (progress, keygen.*, mix.response, decrypt.response), signed (server/signing.py).
+docs/protocol.md (progress, keygen.*, mix.response, decrypt.response), signed (wire/signing.py).
 Server -> node: welcome {client_id}, mix {request_id}, error {reason, detail}, keygen.request,
 keygen.shares, mix.request, decrypt.request. Either side may send a long message as `chunk` frames
-(server/chunks.py); the reassembled text is parsed again as one message.
+(wire/chunks.py); the reassembled text is parsed again as one message.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from typing import Any, Iterable
@@ -29,7 +28,7 @@ MAX_NAME_CHARS = 64
 # What each side may send, and the fields each type requires (name -> type).
 # A chunk frame (docs/protocol.md, Transport); both sides send them.
 CHUNK_FIELDS: dict[str, type] = {"transfer": str, "index": int, "count": int, "sha256": str, "data": str}
-# Node messages that must carry a valid signature; `signed` is checked by server/signing.py.
+# Node messages that must carry a valid signature; `signed` is checked by wire/signing.py.
 SIGNED_NODE_TYPES = frozenset(
     {"progress", "seat", "keygen.commitment", "keygen.done", "keygen.complaint", "mix.response", "decrypt.response"}
 )
@@ -91,7 +90,7 @@ def parse_message(
 ) -> dict[str, Any]:
     """Decode and validate one frame against `allowed` types; raise ProtocolError saying what is wrong.
 
-    `max_bytes`: a text reassembled from chunks (server/chunks.py) is parsed with that module's larger limit.
+    `max_bytes`: a text reassembled from chunks (wire/chunks.py) is parsed with that module's larger limit.
     """
     if isinstance(frame, bytes):
         raise ProtocolError(BINARY, f"binary frames are not part of the protocol; {PROTOCOL_HINT}")
@@ -131,24 +130,6 @@ def error_reply(reason: str, detail: str = "", ref: str | None = None) -> dict[s
     if ref is not None:
         reply["ref"] = ref
     return reply
-
-
-def list_hash(ciphertexts: list) -> str:
-    """docs/protocol.md `list_hash`: SHA-256 hex of the concatenated 64-byte a‖b encodings.
-
-    Takes pairs of 32-byte values as bytes (mixnet Ciphertext) or as hex text (the wire form);
-    raises ValueError for anything else.
-    """
-    digest = hashlib.sha256()
-    for pair in ciphertexts:
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise ValueError("a ciphertext is a pair [a, b]")
-        for part in pair:
-            raw = bytes.fromhex(part) if isinstance(part, str) else part
-            if not isinstance(raw, bytes) or len(raw) != 32:
-                raise ValueError("each half of a ciphertext is 32 bytes (64 hex digits)")
-            digest.update(raw)
-    return digest.hexdigest()
 
 
 ENCODE_SPAN = 500  # items of a long list field encoded per json.dumps call

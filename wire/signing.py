@@ -1,9 +1,9 @@
 """Signed node messages (docs/protocol.md, "Node identity and signatures"). Pure: PyNaCl, no I/O.
 
 A node signs the whole message object with its Ed25519 key: the signature covers
-b"mixscope-node-message/1\\x00" + canonical_json(message with "signed" = {"key", "seq"}), so no field,
-not even the key or the sequence number, can be changed without breaking it. `seq` rises with every
-message (time.time_ns()); `ReplayGuard` is the receiving side's check that it really does.
+b"mixscope-node-message/1\\x00" + canonical_json(message with "signed" = {"key", "seq"}) (wire/canonical.py: the
+form the board stores), so no field, not even the key or the sequence number, can be changed without breaking
+it. `seq` rises with every message (time.time_ns()); `ReplayGuard` is the receiving side's check that it does.
 
 The one exception is `join_token` (UNSIGNED_FIELDS): a secret that travels next to the signed body, not in
 it, so the server can store a node's signed hello on the board (without the token) and it still verifies.
@@ -11,12 +11,13 @@ it, so the server can store a node's signed hello on the board (without the toke
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import Any
 
 import nacl.exceptions
 import nacl.signing
+
+from wire.canonical import canonical_json
 
 SIGNING_DOMAIN = b"mixscope-node-message/1\x00"
 KEY_HEX_CHARS = 64
@@ -32,11 +33,6 @@ class SignatureError(ValueError):
         self.reason = reason
 
 
-def canonical_json(obj: Any) -> bytes:
-    """The one byte string a JSON value signs as: sorted keys, no spaces, UTF-8."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
 def signed_body(message: dict[str, Any]) -> dict[str, Any]:
     """The part of a message the signature covers (and the board stores): everything but UNSIGNED_FIELDS."""
     return {k: v for k, v in message.items() if k not in UNSIGNED_FIELDS}
@@ -45,7 +41,7 @@ def signed_body(message: dict[str, Any]) -> dict[str, Any]:
 def _signed_bytes(message: dict[str, Any], key_hex: str, seq: int) -> bytes:
     body = signed_body(message)
     body["signed"] = {"key": key_hex, "seq": seq}
-    return SIGNING_DOMAIN + canonical_json(body)
+    return SIGNING_DOMAIN + canonical_json(body).encode("utf-8")
 
 
 def public_key_hex(signing_key: nacl.signing.SigningKey) -> str:
@@ -89,7 +85,7 @@ def verify(message: dict[str, Any]) -> str:
         verify_key.verify(_signed_bytes(message, key_hex, seq), bytes.fromhex(message["signed"]["sig"]))
     except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, nacl.exceptions.TypeError):
         raise SignatureError("bad signature") from None
-    except (TypeError, ValueError):  # a value canonical_json cannot encode (a lone surrogate, ...)
+    except (TypeError, ValueError):  # no canonical form (NaN, a lone surrogate, ...)
         raise SignatureError("message cannot be canonicalised for signing") from None
     return key_hex
 

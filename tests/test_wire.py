@@ -1,0 +1,63 @@
+"""The wire package's one canonical JSON and one list hash: what a node signs is what the board stores, and every
+side hashes a ciphertext list the same way."""
+
+import math
+
+import nacl.signing
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mixnet import elgamal, group, submission
+from mixnet.stages import list_hash
+from server.board import BoardInputError, content_hash
+from wire import signing
+from wire.canonical import canonical_json
+
+# The values mixnet.submission.canonical (the record verifier's RFC 8785 subset) accepts.
+subset = st.recursive(
+    st.one_of(st.text(), st.integers(-2**80, 2**80)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(st.text(alphabet=st.characters(max_codepoint=127)), inner, max_size=4)),
+    max_leaves=20,
+)
+
+
+@given(subset)
+def test_the_verifiers_subset_has_the_same_bytes(value):
+    try:
+        expected = canonical_json(value).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 form either way
+        with pytest.raises(submission.SubmissionError):
+            submission.canonical(value)
+        return
+    assert submission.canonical(value) == expected
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_nan_and_infinity_have_no_canonical_form_anywhere(bad):
+    with pytest.raises(ValueError):
+        canonical_json({"x": bad})
+    with pytest.raises(ValueError):  # a node cannot sign it ...
+        signing.sign({"type": "progress", "x": bad}, nacl.signing.SigningKey.generate(), 1)
+    with pytest.raises(BoardInputError):  # ... nor the board store or hash it
+        content_hash({"x": bad})
+
+
+def test_a_signed_body_is_the_text_the_board_stores():
+    key = nacl.signing.SigningKey.generate()
+    message = signing.sign({"type": "seat", "election_id": "e", "manifest_hash": "ab", "note": ["é", 1]}, key, 7)
+    signed_bytes = signing.SIGNING_DOMAIN + canonical_json({**message, "signed": {"key": message["signed"]["key"],
+                                                                                   "seq": 7}}).encode()
+    key.verify_key.verify(signed_bytes, bytes.fromhex(message["signed"]["sig"]))
+    assert submission.verify(message) == signing.verify(message)  # the record's check agrees with the server's
+
+
+def test_list_hash_reads_bytes_and_hex_alike_and_refuses_anything_else():
+    public = group.base_mul(group.random_scalar())
+    cts = [elgamal.encrypt(public, group.base_mul(group.random_scalar())) for _ in range(3)]
+    as_hex = [[ct.a.hex(), ct.b.hex()] for ct in cts]
+    assert list_hash(cts) == list_hash(as_hex) == list_hash([tuple(bytes.fromhex(h) for h in p) for p in as_hex])
+    for bad in ([["aa", "bb"]], [[as_hex[0][0]]], ["x"], [[1, 2]]):
+        with pytest.raises(ValueError):
+            list_hash(bad)
