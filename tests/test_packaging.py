@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
-SOURCE_PACKAGES = ("mixnet", "engine", "server", "client", "gui", "mixscope")
+SOURCE_PACKAGES = ("mixnet", "engine", "wire", "server", "client", "gui", "mixscope")
 
 
 def tree_packages() -> set[str]:
