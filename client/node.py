@@ -124,7 +124,8 @@ class Node:
                 text = self._reassembler.feed(message)
                 if text is None:
                     return
-                message = protocol.parse_message(text, allowed=protocol.SERVER_TYPES, max_bytes=chunks.MAX_TRANSFER_BYTES)
+                message = protocol.parse_message(text, allowed=protocol.SERVER_TYPES,
+                                                 max_bytes=chunks.MAX_TRANSFER_BYTES)
                 if message["type"] == "chunk":
                     raise protocol.ProtocolError(chunks.BAD_CHUNK, "a chunked message may not be a chunk itself")
         except protocol.ProtocolError as exc:
@@ -161,7 +162,8 @@ class Node:
         try:
             reply = handle_request(self, message, lambda *p: self._progress(app, *p))
         except Exception as exc:  # never lose the worker thread to a bug; the next request still gets served
-            reply = protocol.error_reply("internal_error", f"{type(exc).__name__}: {str(exc)[:300]}", ref=message["type"])
+            reply = protocol.error_reply("internal_error", f"{type(exc).__name__}: {str(exc)[:300]}",
+                                         ref=message["type"])
         if reply is None:
             self.status("silent", type=message["type"], election_id=message.get("election_id"))
             return
@@ -195,8 +197,8 @@ def handle_request(node: Node, message: dict[str, Any], on_progress=lambda *_: N
     """The reply to one server request (an `error` reply for one this node cannot act on)."""
     if node.roles is not None:
         return node.roles.handle(message, on_progress)
-    if message["type"] == "mix":
-        return {"type": "mixed", "request_id": message["request_id"], "name": node.name, "role": node.role}
+    if message["type"] == "roll_call":
+        return {"type": "roll_call.reply", "request_id": message["request_id"], "name": node.name, "role": node.role}
     return protocol.error_reply(protocol.UNKNOWN_TYPE, f"node cannot handle {message['type']!r}", ref=message["type"])
 
 

@@ -27,7 +27,7 @@ from wire.events import Event, EventChannel
 CALL_WORKERS = 4
 CONNECT_TIMEOUT = 10.0
 # Panel actions that are plain admin routes (POST /api/admin/<action>, body = args).
-PLAIN_ACTIONS = ("send", "broadcast", "disconnect", "mix")
+PLAIN_ACTIONS = ("send", "broadcast", "disconnect", "roll_call")
 
 
 class RemoteServer:

@@ -71,8 +71,9 @@ class Roles:
             return _error("internal_error", f"{type(exc).__name__}: {str(exc)[:300]}", message)
 
     def _dispatch(self, kind: str, message: dict[str, Any], on_progress: ProgressSink) -> dict[str, Any]:
-        if kind == "mix":  # the skeleton's plain mix: acknowledge
-            return {"type": "mixed", "request_id": message["request_id"], "name": self.name, "role": self.role}
+        if kind == "roll_call":  # docs/protocol.md, Roll call: answer who is here
+            return {"type": "roll_call.reply", "request_id": message["request_id"], "name": self.name,
+                    "role": self.role}
         if kind == "seat.request":
             return self.take_seat(message)
         wanted = _ROLE_OF.get(kind)

@@ -34,7 +34,7 @@ ACTIONS = (
                "Copy the admin token (Bearer) to the clipboard", toolbar=False),
     ActionSpec("action_quit", "&Quit", "Ctrl+Q", "&Server",
                "Stop the server and every node, then quit", toolbar=False),
-    ActionSpec("action_mix", "&Mix", "Ctrl+M", "&Nodes", "Ask every connected node to mix (bridge call)"),
+    ActionSpec("action_mix", "&Roll call", "Ctrl+M", "&Nodes", "Ask every connected mixer to answer (bridge call)"),
     ActionSpec("action_send_to_client", "&Send to client…", "Ctrl+E", "&Nodes", "Send a JSON message to the selected client"),
     ActionSpec("action_broadcast", "&Broadcast…", "Ctrl+B", "&Nodes", "Send a JSON message to every client"),
     ActionSpec("action_disconnect_client", "&Disconnect client", "Ctrl+D", "&Nodes", "Close the selected client's websocket"),

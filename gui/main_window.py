@@ -297,16 +297,16 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{action} failed: {error}", 10000)
             return
         result = future.result()
-        if action == "mix":
+        if action == "roll_call":
             replies, sent = result.get("replies") or {}, result.get("sent_to") or []
             missing = result.get("missing") or [c for c in sent if c not in replies]
-            text = f"Mix: {len(replies)}/{len(sent)} nodes replied"
+            text = f"Roll call: {len(replies)}/{len(sent)} nodes replied"
             self.statusBar().showMessage(text + (f", missing {', '.join(map(str, missing))}" if missing else ""), 10000)
         else:
             self.statusBar().showMessage(f"{action}: done", 5000)
 
     def mix(self) -> None:
-        self.call("mix")
+        self.call("roll_call")
 
     def selected_client_ids(self) -> list[str]:
         rows = self.clients_view.selectionModel().selectedRows()

@@ -41,12 +41,12 @@ def main(path: str) -> int:
                                    for c in window.clients.clients()) == 3)
         _spin(app, 1.5)  # a ping round trip, so RTT and CPU/memory columns are filled
         window.actions_by_name["action_mix"].trigger()
-        _spin(app, 10, lambda: sum(window.traffic.row_at(i).type == "mixed"
+        _spin(app, 10, lambda: sum(window.traffic.row_at(i).type == "roll_call.reply"
                                    for i in range(window.traffic.rowCount())) == 3)
         _spin(app, 1.2)
         flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
         window.processes_view.selectionModel().select(window.processes_model.index(0, 0), flags)
-        rows = [i for i in range(window.traffic.rowCount()) if window.traffic.row_at(i).type == "mixed"]
+        rows = [i for i in range(window.traffic.rowCount()) if window.traffic.row_at(i).type == "roll_call.reply"]
         window.traffic_view.selectionModel().select(window.traffic_filter.index(rows[0], 0), flags)
         _spin(app, 0.3)
         ok = window.grab().save(path)

@@ -129,7 +129,7 @@ def _stalled_transfers(server: _Server, hello: bool, transfers: int, size: int) 
             ws.send(json.dumps({"type": "hello", "name": "attacker", "role": "voter"}))
             ws.recv()
         for _ in range(transfers):
-            frames = chunks.split(json.dumps({"type": "mixed", "request_id": "x" * size}))
+            frames = chunks.split(json.dumps({"type": "roll_call.reply", "request_id": "x" * size}))
             for frame in frames[:-1]:  # never the last chunk
                 text = json.dumps(frame)
                 ws.send(text)
@@ -201,7 +201,7 @@ def _silent_tcp(server: _Server, wait: float) -> str:
 
 def _small_attacks(server: _Server, election_id: str, public_key: bytes) -> list[dict]:
     ballots_path = f"/api/elections/{election_id}/ballots"
-    chunked_deep = chunks.split('{"type": "mixed", "request_id": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    chunked_deep = chunks.split('{"type": "roll_call.reply", "request_id": ' + "[" * 200_000 + "]" * 200_000 + "}")
     rows = [
         ("100,000-deep JSON, single-ballot route", lambda: _http(server, "POST", ballots_path, DEEP.encode(),
                                                                  _admin(server))),

@@ -37,7 +37,7 @@ def _mix_latency(runner, nodes: int, rounds: int) -> dict:
     times = []
     for _ in range(rounds):
         started = time.perf_counter()
-        result = runner.call("mix", {"timeout": 10}).result(20)
+        result = runner.call("roll_call", {"timeout": 10}).result(20)
         times.append((time.perf_counter() - started) * 1000)
         if len(result["replies"]) != nodes:
             raise RuntimeError(f"bench: a mix got {len(result['replies'])} of {nodes} replies")

@@ -1,7 +1,7 @@
 """`mixscope bench traffic --json`: can the panel's traffic log keep up with a busy server?
 
 Real parts only: a ServerRunner on an ephemeral loopback port, the panel's MainWindow (shown; offscreen when
-there is no display), and websocket-client senders in a separate process pushing "mixed" frames at rising
+there is no display), and websocket-client senders in a separate process pushing "roll_call.reply" frames at rising
 rates. For each rate we count the messages that reach the panel's traffic model and measure GUI event-loop
 lateness with a timer that expects to fire every PROBE_MS (ticks missed during a stall count as late too). A rate is "sustained" when at least 95 % of the
 frames arrive in the window, nothing is dropped, and lateness p99 stays under 50 ms.
@@ -37,7 +37,7 @@ def _send(ws_url: str, rate: int, seconds: float, name: str) -> None:
     while (elapsed := time.perf_counter() - start) < seconds:
         due = int(rate * elapsed)
         while sent < due:
-            ws.send(f'{{"type":"mixed","request_id":"bench-{sent}","stage":{rate}}}')
+            ws.send(f'{{"type":"roll_call.reply","request_id":"bench-{sent}","stage":{rate}}}')
             sent += 1
         time.sleep(0.005)
     ws.close()

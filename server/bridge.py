@@ -10,11 +10,11 @@ from __future__ import annotations
 import concurrent.futures
 from typing import Any, Awaitable, Callable
 
-from server.election.coordinator import ElectionError
+from server.election.common import ElectionError
 from server.hub import Hub
 from wire import protocol
 
-MAX_MIX_TIMEOUT = 300.0
+MAX_TIMEOUT = 300.0  # seconds an admin may ask a roll call (or /over) to wait
 
 
 class BridgeError(Exception):
@@ -25,8 +25,8 @@ class BridgeError(Exception):
         self.reason = reason
 
 
-async def mix(hub: Hub, args: dict[str, Any]) -> dict[str, Any]:
-    return await hub.mix(_timeout(args))
+async def roll_call(hub: Hub, args: dict[str, Any]) -> dict[str, Any]:
+    return await hub.roll_call(_timeout(args))
 
 
 async def send(hub: Hub, args: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def _election_action(step_name: str | None):
 
 
 ACTIONS: dict[str, Callable[[Hub, dict[str, Any]], Awaitable[dict[str, Any]]]] = {
-    "mix": mix, "send": send, "broadcast": broadcast, "disconnect": disconnect, "clients": clients,
+    "roll_call": roll_call, "send": send, "broadcast": broadcast, "disconnect": disconnect, "clients": clients,
     "election.create": _election_action(None),  # {question, candidates, threshold, trustees, mixers, voters, tally,
                                                 # cheat, cheat_mixer} (server/election/lab.py)
     "election.keygen": _election_action("keygen"),  # the key ceremony with the connected trustees; opens voting
@@ -138,8 +138,8 @@ def _settle(future: concurrent.futures.Future, outcome: Any) -> None:
 
 def _timeout(args: dict[str, Any]) -> float:
     timeout = args.get("timeout", 10.0)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_MIX_TIMEOUT:
-        raise BridgeError(f"timeout must be a number of seconds in (0, {MAX_MIX_TIMEOUT:g}]")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT:
+        raise BridgeError(f"timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}]")
     return float(timeout)
 
 

@@ -1,7 +1,9 @@
-"""The websocket side of the server: live connections, the registry, traffic events and requests to nodes.
+"""The websocket side of the server: live connections, the registry, dispatch, traffic events, requests to nodes.
 
 Everything here runs on the server's own loop thread. Other threads reach it only through the bridge
-(`server.bridge`), which schedules work here with that loop's `add_callback`.
+(`server.bridge`), which schedules work here with that loop's `add_callback`. Who may join as a node and which
+signed messages count is server/node_auth.py; pings and dropping silent clients, server/liveness.py. The runner
+attaches the election coordinator (`election`); the hub hands it what joined nodes say.
 """
 
 from __future__ import annotations
@@ -9,31 +11,55 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
-import hmac
 import json
 import secrets
-import struct
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable, Protocol
 
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.websocket import WebSocketClosedError
 
 from server import board as board_mod
-from server import signed_text
-from server.election.coordinator import Coordinator, NodeRef
+from server import node_auth, signed_text
+from server.election.common import NodeRef
+from server.liveness import Liveness, Socket
 from server.registry import ClientInfo, ClientRegistry
-from wire import chunks, protocol, signing
+from wire import chunks, protocol
 from wire.events import EventChannel
-
-if TYPE_CHECKING:
-    from server.ratelimit import TokenBucketLimiter  # imported by the runner (it imports Flask views)
-    from server.ws import NodeSocket
 
 STATS_EVENT_INTERVAL = 1.0  # at most one "client.updated" per client per second for counters and rtt
 DISCONNECT_GRACE = 2.0  # seconds a disconnected client gets to answer the close frame before it is cut
-_RTT_PING = b"rtt:"  # our pings carry "rtt:" + send time; Tornado's keep-alive pings are empty
+
+
+class Election(Protocol):
+    """What the hub asks of the election coordinator the runner attaches (server/election/coordinator.py)."""
+
+    pool: concurrent.futures.Executor | None
+
+    async def load(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def node_gone(self, client_id: str) -> None: ...
+
+    def node_message(self, node: NodeRef, message: dict[str, Any]) -> None: ...
+
+    def node_error(self, node: NodeRef, message: dict[str, Any]) -> None: ...
+
+    async def on_io(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
+
+    async def on_worker(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
+
+
+class MessageLimit(Protocol):
+    """A per-client frame budget (server/ratelimit.py's TokenBucketLimiter)."""
+
+    rate: float
+
+    def take(self, key: str) -> float: ...
+
+
+Handler = Callable[[ClientInfo, dict[str, Any]], None]
 
 
 class PendingRequest:
@@ -58,11 +84,6 @@ class PendingRequest:
             self.done.set_result(None)
 
 
-JOIN_ROLES = ("mixer", "trustee")  # roles that must present the join token and sign their messages
-NOT_SIGNED, BAD_SIGNATURE, REPLAYED, NOT_JOINED = "not_signed", "bad_signature", "replayed", "not_joined"
-BAD_JOIN = "bad_join"
-NAME_TAKEN = "name_taken"  # a hello whose name is registered to another key: the node must not retry
-
 # Reassembly memory (docs/protocol.md, Transport). A client that has not said hello may send no chunks; one that
 # said a plain hello (voter, observer) gets one small transfer; a node that joined with the token and a signed
 # hello gets the full per-connection budget. All connections together hold at most SERVER_CHUNK_BYTES.
@@ -75,8 +96,7 @@ STALL_CHECK_SECONDS = 5.0  # how often stalled transfers are looked for (each ex
 class Hub:
     def __init__(self, channel: EventChannel, registry: ClientRegistry, ping_interval: float, *,
                  ping_timeout: float | None = None, board: board_mod.Board | None = None, join_token: str | None = None,
-                 pool: concurrent.futures.Executor | None = None, data_dir: Path | None = None,
-                 message_limit: TokenBucketLimiter | None = None, hello_timeout: float | None = None,
+                 message_limit: MessageLimit | None = None, hello_timeout: float | None = None,
                  stall_seconds: float = chunks.STALL_SECONDS):
         self.channel = channel
         self.hello_timeout = hello_timeout  # a websocket silent this long without a hello is closed
@@ -87,26 +107,28 @@ class Hub:
         self.message_limit = message_limit
         self._limited_notice: dict[str, float] = {}
         self.registry = registry
-        self.sockets: dict[str, "NodeSocket"] = {}
+        self.sockets: dict[str, Socket] = {}
         self.board, self.join_token = board, join_token
         self.secrets: tuple[str, ...] = (join_token,) if join_token else ()  # masked in every event and log line
-        self.identities: dict[str, NodeRef] = {}  # client id -> proven identity (join token + signed hello)
+        self.auth = node_auth.NodeAuth(board, join_token)
         self._reassemblers: dict[str, chunks.Reassembler] = {}
-        self.election = None if board is None else Coordinator(self, board, pool, data_dir or board.path.parent)
+        self.election: Election | None = None  # the runner attaches the coordinator when there is a board
         self._loop = IOLoop.current()
         self._pending: dict[str, PendingRequest] = {}
         self._stats_published: dict[str, float] = {}
         self._stats_scheduled: set[str] = set()
-        self._pinger = PeriodicCallback(self._ping_all, ping_interval * 1000) if ping_interval > 0 else None
-        # A client silent this long is cut at once, so a dead one leaves within ~2 intervals + timeout
-        # (Tornado's own pinger is off: server/webapp.py).
-        self._silent_after = ping_interval + (ping_interval if ping_timeout is None else ping_timeout)
-        self._last_pong: dict[str, float] = {}
+        self.liveness = Liveness(self.sockets, ping_interval, ping_timeout, self.log)
+        # What each unsigned message type does; signed election messages and joining hellos go through node_auth.
+        self.handlers: dict[str, Handler] = {
+            "hello": self._on_hello,
+            "roll_call.reply": self._on_roll_call_reply,
+            "error": self._on_error,
+            "chunk": self._on_chunk,
+        }
         self._stall_check = PeriodicCallback(self._expire_transfers, min(STALL_CHECK_SECONDS, stall_seconds) * 1000)
 
     def start(self) -> None:
-        if self._pinger:
-            self._pinger.start()
+        self.liveness.start()
         self._stall_check.start()
         if self.election is not None:
             asyncio.ensure_future(self.election.load())
@@ -116,41 +138,41 @@ class Hub:
 
     # --- connection lifecycle (called by NodeSocket) -------------------------------------------------------
 
-    def connected(self, sock: "NodeSocket") -> ClientInfo:
+    def connected(self, sock: Socket) -> ClientInfo:
         info = self.registry.add(peer=sock.request.remote_ip or "?")
         self.sockets[info.id] = sock
-        self._last_pong[info.id] = self._loop.time()
         self.channel.publish("client.connected", {"client": info.snapshot()}, info.id)
-        self._ping(sock)
+        self.liveness.watch(info.id, sock)
         if self.hello_timeout:
             self._loop.call_later(self.hello_timeout, self._hello_deadline, info, sock)
         return info
 
-    def _hello_deadline(self, info: ClientInfo, sock: "NodeSocket") -> None:
+    def _hello_deadline(self, info: ClientInfo, sock: Socket) -> None:
         if self.sockets.get(info.id) is sock and info.role is None:
             self.log("warning", f"{info.id} said no hello in {self.hello_timeout:g} s: closed", info.id)
             self.disconnect(info.id, "no hello")
 
-    def disconnected(self, sock: "NodeSocket", code: int | None, reason: str | None) -> None:
+    def disconnected(self, sock: Socket, code: int | None, reason: str | None) -> None:
         info = sock.client
         if info is None or self.sockets.get(info.id) is not sock:
             return
         del self.sockets[info.id]
         self.registry.remove(info.id)
-        self.identities.pop(info.id, None)
+        self.auth.forget(info.id)
         reassembler = self._reassemblers.pop(info.id, None)
         if reassembler is not None:
             reassembler.clear()
         if self.election is not None:
             self.election.node_gone(info.id)
         self._stats_published.pop(info.id, None)
-        self._last_pong.pop(info.id, None)
+        self.liveness.forget(info.id)
         self._limited_notice.pop(info.id, None)
         for pending in list(self._pending.values()):
             pending.settle(info.id, None)
-        self.channel.publish("client.disconnected", {"client": info.snapshot(), "code": code, "reason": reason}, info.id)
+        self.channel.publish("client.disconnected", {"client": info.snapshot(), "code": code, "reason": reason},
+                             info.id)
 
-    def received(self, sock: "NodeSocket", frame: str | bytes) -> None:
+    def received(self, sock: Socket, frame: str | bytes) -> None:
         info = sock.client
         size = len(frame) if isinstance(frame, bytes) else len(frame.encode("utf-8"))
         info.count_in(size)
@@ -169,15 +191,12 @@ class Hub:
 
     def _handle(self, info: ClientInfo, message: dict[str, Any], checked: signed_text.Checked | None = None) -> None:
         kind = message["type"]
-        if kind == "chunk":
-            self._on_chunk(info, message)
-        elif kind in protocol.SIGNED_NODE_TYPES:
+        if kind in protocol.SIGNED_NODE_TYPES:
             asyncio.ensure_future(self._on_signed(info, message, checked))
-        elif kind == "hello" and ("join_token" in message or "signed" in message or message["role"] in JOIN_ROLES
-                                  and "public_key" in message):
+        elif kind == "hello" and node_auth.wants_join(message):
             asyncio.ensure_future(self._on_join(info, message))
-        else:
-            getattr(self, f"_on_{kind}")(info, message)
+        else:  # parse_message admits only NODE_TYPES: each unsigned one has its handler
+            self.handlers[kind](info, message)
 
     def _rate_limited(self, info: ClientInfo) -> None:
         now = self._loop.time()
@@ -199,7 +218,7 @@ class Hub:
         reassembler = self._reassemblers.get(info.id)
         if reassembler is None:
             reassembler = self._reassemblers[info.id] = chunks.Reassembler(self.stall_seconds, budget=self.chunk_budget)
-        joined = info.id in self.identities
+        joined = self.auth.node(info.id) is not None
         reassembler.max_bytes = NODE_CHUNK_BYTES if joined else GUEST_CHUNK_BYTES
         reassembler.max_open = NODE_OPEN_TRANSFERS if joined else GUEST_OPEN_TRANSFERS
         try:
@@ -219,7 +238,7 @@ class Hub:
         checked = None
         try:
             if pool is not None and len(text) > signed_text.POOL_ABOVE:
-                node = self.identities.get(info.id)
+                node = self.auth.node(info.id)
                 checked = await asyncio.get_running_loop().run_in_executor(
                     pool, signed_text.check, text, None if node is None else node.public_key)
                 whole = await self.election.on_worker(json.loads, text)  # the pool found it a valid message
@@ -240,74 +259,33 @@ class Hub:
 
     async def _on_join(self, info: ClientInfo, message: dict[str, Any]) -> None:
         """A hello with an identity: join token, public key and signature, then the board records the node."""
-        token, key = message.get("join_token"), message.get("public_key")
-        if self.board is None or not self.join_token:
-            return self._refuse(info, BAD_JOIN, "this server takes no signed nodes", "hello")
-        if not isinstance(token, str) or not hmac.compare_digest(token.encode(), self.join_token.encode()):
-            return self._refuse(info, BAD_JOIN, "wrong or missing join token", "hello")
         try:
-            signer = signing.verify(message)
-            if signer != key:
-                raise signing.SignatureError("hello is signed by another key than its public_key")
-            await self.election.on_io(self._record_join, message, signer)
-        except signing.SignatureError as exc:
-            return self._refuse(info, BAD_SIGNATURE, exc.reason, "hello")
-        except board_mod.NameTakenError as exc:
-            return self._refuse(info, NAME_TAKEN, str(exc), "hello")
-        except board_mod.ReplayError as exc:
-            return self._refuse(info, REPLAYED, str(exc), "hello")
-        except board_mod.BoardError as exc:
-            return self._refuse(info, BAD_JOIN, str(exc), "hello")
+            signer = await self.auth.join(message, None if self.election is None else self.election.on_io)
+        except node_auth.Refused as exc:
+            return self._refuse(info, exc.reason, exc.detail, "hello")
         if info.id not in self.sockets:
             return
         info.name, info.role = message["name"], message["role"]
-        self.identities[info.id] = NodeRef(info.id, info.name, info.role, signer)
+        self.auth.admit(info.id, message, signer)
         self.send(info.id, {"type": "welcome", "client_id": info.id})
         self._publish_update(info)
-
-    def _record_join(self, message: dict[str, Any], key: str) -> None:
-        self.board.record_node(message["name"], message["role"], key)
-        self._log_signed(message, key)
-
-    def _log_signed(self, message: dict[str, Any], key: str, body: str | None = None) -> None:
-        """Log `message` on the board without its join token (the board is public, the token a secret).
-        `body`: that signed body as canonical JSON text, when the pool made it already."""
-        body = signing.signed_body(message) if body is None else board_mod.CanonicalJSON(body)
-        self.board.log_signed_message(key, message["signed"]["seq"], message["type"], body,
-                                      message["signed"]["sig"], message.get("election_id"))
 
     async def _on_signed(self, info: ClientInfo, message: dict[str, Any],
                          checked: signed_text.Checked | None = None) -> None:
         """Election messages: a joined node's valid signature, not seen before, logged on the board first.
         `checked`: what the pool found checking a long message's text (None for a short one)."""
-        kind, node = message["type"], self.identities.get(info.id)
+        kind, node = message["type"], self.auth.node(info.id)
         if node is None or self.election is None:
-            return self._refuse(info, NOT_JOINED, f"{kind} needs a hello with join token and signature first", kind)
-        if "sig" not in message["signed"]:
-            return self._refuse(info, NOT_SIGNED, f"{kind} must be signed (signed.sig is missing)", kind)
-        if checked is not None and checked.key != node.public_key:
-            checked = None  # not checked against this node's key after all: check it here
+            return self._refuse(info, node_auth.NOT_JOINED, f"{kind} needs a hello with join token and signature "
+                                "first", kind)
         try:
-            await self.election.on_io(self._check_and_log, message, node.public_key, checked)
-        except signing.SignatureError as exc:
-            return self._refuse(info, NOT_SIGNED if "not signed" in exc.reason else BAD_SIGNATURE, exc.reason, kind)
-        except board_mod.ReplayError as exc:
-            return self._refuse(info, REPLAYED, str(exc), kind)
-        except board_mod.BoardError as exc:
-            return self._refuse(info, protocol.BAD_SHAPE, str(exc), kind)
-        if checked is not None and checked.fields:
-            message = signed_text.Received(message, checked.fields)  # the board stores these texts as they are
+            message = await self.auth.check_signed(node, message, checked, self.election.on_io)
+        except node_auth.Refused as exc:
+            return self._refuse(info, exc.reason, exc.detail, kind)
         try:
             self.election.node_message(node, message)
         except Exception as exc:  # a coordinator bug must not kill the connection's handling silently
             self.log("error", f"election message {kind} from {node.name} failed: {exc!r}", info.id)
-
-    def _check_and_log(self, message: dict[str, Any], key: str, checked: signed_text.Checked | None) -> None:
-        if checked is None:
-            signing.verify_signed_by(message, key)
-        elif checked.signature_error is not None:
-            raise signing.SignatureError(checked.signature_error)
-        self._log_signed(message, key, None if checked is None else checked.body)
 
     def _expire_transfers(self) -> None:
         """Drop transfers with no chunk for the stall time, even from a client that sends nothing more."""
@@ -317,13 +295,12 @@ class Hub:
                 self.log("warning", f"{client_id}: {detail}", client_id)
                 self.send(client_id, {**protocol.error_reply(chunks.BAD_CHUNK, detail), "ref": "chunk"})
 
-    def ponged(self, sock: "NodeSocket", data: bytes) -> None:
+    def ponged(self, sock: Socket, data: bytes) -> None:
         info = sock.client
         info.last_seen = time.time()
-        self._last_pong[info.id] = self._loop.time()
-        if data.startswith(_RTT_PING) and len(data) == len(_RTT_PING) + 8:
-            (sent,) = struct.unpack("!d", data[len(_RTT_PING):])
-            info.rtt_ms = round((self._loop.time() - sent) * 1000, 3)
+        rtt_ms = self.liveness.ponged(info.id, data)
+        if rtt_ms is not None:
+            info.rtt_ms = rtt_ms
             self._stats_changed(info)
 
     # --- what nodes say -----------------------------------------------------------------------------------
@@ -333,16 +310,17 @@ class Hub:
         self.send(info.id, {"type": "welcome", "client_id": info.id})
         self._publish_update(info)
 
-    def _on_mixed(self, info: ClientInfo, message: dict[str, Any]) -> None:
+    def _on_roll_call_reply(self, info: ClientInfo, message: dict[str, Any]) -> None:
         pending = self._pending.get(message["request_id"])
         if pending is None or info.id not in pending.waiting:
-            self.log("warning", f"{info.id} answered unknown or settled request {message['request_id'][:40]!r}", info.id)
+            self.log("warning", f"{info.id} answered unknown or settled request {message['request_id'][:40]!r}",
+                     info.id)
             return
         pending.settle(info.id, message)
 
     def _on_error(self, info: ClientInfo, message: dict[str, Any]) -> None:
         self.log("warning", f"{info.id} reported an error: {message['reason'][:200]}", info.id)
-        node = self.identities.get(info.id)
+        node = self.auth.node(info.id)
         if node is not None and self.election is not None:
             self.election.node_error(node, message)
 
@@ -372,7 +350,7 @@ class Hub:
 
     def election_nodes(self, role: str) -> list[NodeRef]:
         """Connected nodes of `role` that joined with the token and a signed hello."""
-        return [node for cid, node in self.identities.items() if node.role == role and cid in self.sockets]
+        return [node for cid, node in self.auth.identities.items() if node.role == role and cid in self.sockets]
 
     def broadcast(self, message: dict[str, Any], client_ids: list[str] | None = None) -> list[str]:
         targets = list(self.sockets) if client_ids is None else client_ids
@@ -391,13 +369,14 @@ class Hub:
     def mixers(self) -> list[str]:
         return [info.id for info in self.registry if info.role == "mixer"]
 
-    async def mix(self, timeout: float) -> dict[str, Any]:
-        """Ask every mixer to mix; wait for all replies or the timeout, and say who did not answer."""
+    async def roll_call(self, timeout: float) -> dict[str, Any]:
+        """Ask every connected mixer to answer (docs/protocol.md, Roll call); wait for all replies or the timeout,
+        and say who did not answer. Nothing is mixed: the election cascade is `election.mix`."""
         request_id = secrets.token_hex(8)
         pending = PendingRequest(request_id, [])
         self._pending[request_id] = pending
         try:
-            sent_to = self.broadcast({"type": "mix", "request_id": request_id}, self.mixers())
+            sent_to = self.broadcast({"type": "roll_call", "request_id": request_id}, self.mixers())
             pending.waiting = set(sent_to)
             if sent_to:
                 try:
@@ -415,8 +394,7 @@ class Hub:
 
     async def close_all(self, grace: float = 1.0) -> None:
         """Close every websocket (1001 going away); cut the ones that do not finish the handshake in time."""
-        if self._pinger:
-            self._pinger.stop()
+        self.liveness.stop()
         self._stall_check.stop()
         if self.election is not None:
             self.election.close()
@@ -435,23 +413,7 @@ class Hub:
         while self.sockets and self._loop.time() < deadline + grace:
             await asyncio.sleep(0.02)
 
-    # --- pings, round-trip time, throttled stats events ----------------------------------------------------
-
-    def _ping(self, sock: "NodeSocket") -> None:
-        try:
-            sock.ping(_RTT_PING + struct.pack("!d", self._loop.time()))
-        except WebSocketClosedError:
-            pass
-
-    def _ping_all(self) -> None:
-        now = self._loop.time()
-        for client_id, sock in list(self.sockets.items()):
-            silent = now - self._last_pong.get(client_id, now)
-            if silent > self._silent_after and sock.ws_connection is not None:
-                self.log("warning", f"{client_id} answered no ping for {silent:.1f} s: dropped", client_id)
-                sock.ws_connection.stream.close()  # on_close follows, with no close code
-            else:
-                self._ping(sock)
+    # --- traffic events and throttled stats events ----------------------------------------------------
 
     def _publish_message(self, info: ClientInfo, direction: str, kind: str | None, size: int, frame) -> None:
         data = {"direction": direction, "type": kind, "size": size, "text": protocol.loggable(frame, self.secrets)}

@@ -24,7 +24,7 @@ from server import bridge, token_file
 from server.admin_jobs import close_jobs
 from server.board import Board
 from server.bridge import BridgeError
-from server.election.coordinator import MAP_BATCHES
+from server.election.coordinator import MAP_BATCHES, Coordinator
 from server.hosts import HostPolicy
 from server.hub import Hub
 from server.ratelimit import BallotLimits, TokenBucketLimiter
@@ -255,12 +255,14 @@ class ServerRunner:
         self._loop = IOLoop.current()
         self._stop_requested = asyncio.Event()
         self._hub = Hub(self.channel, self.registry, self.ping_interval, ping_timeout=self.ping_timeout,
-                        board=self.board, join_token=self.join_token, pool=pool, data_dir=self.board.path.parent,
-                        hello_timeout=self.idle_seconds, stall_seconds=self.stall_seconds,
+                        board=self.board, join_token=self.join_token, hello_timeout=self.idle_seconds,
+                        stall_seconds=self.stall_seconds,
                         message_limit=TokenBucketLimiter(self.message_rate, self.message_burst)
                         if self.message_rate else None)
-        if self._hub.election is not None:
-            self._hub.election.engine = self.engine
+        # The runner builds the coordinator and attaches it: the hub never imports the election package's driver.
+        election = Coordinator(self._hub, self.board, pool, self.board.path.parent)
+        election.engine = self.engine
+        self._hub.election = election
         self._hub.secrets += (self.admin_token,)  # never shown in traffic or logs, even inside a bad frame
         self._hub.admin_token = self.admin_token  # the admin event stream's check (server/admin_events.py)
         web = WebContext(call=self.call, admin_token=self.admin_token, board=self.board, channel=self.channel,

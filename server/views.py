@@ -15,7 +15,7 @@ from typing import Any, Callable
 from flask import current_app, jsonify, render_template, request, send_from_directory
 
 from server.board import Board
-from server.bridge import MAX_MIX_TIMEOUT, BridgeError
+from server.bridge import MAX_TIMEOUT, BridgeError
 from server.election import states
 from wire.events import EventChannel
 
@@ -54,13 +54,13 @@ def static_file(filename: str):
 
 def over():
     """The seed's `/over`: run the mix cascade of the latest election when it is closed (or resume one that
-    is mixing); otherwise ask every mixer to mix, as the skeleton did, and return what they answered."""
+    is mixing); with no such election, a roll call of the connected mixers (docs/protocol.md, Roll call)."""
     body = request.get_json(silent=True) if request.method == "POST" else None
     timeout = seconds((body if isinstance(body, dict) else {}).get("timeout", request.args.get("timeout", 10.0)))
     elections = context().board.list_elections()
     if elections and states.may_run(states.MIX, elections[-1].state):
         return jsonify(call_bridge("election.mix", {"election_id": elections[-1].id}, wait=max(timeout, 3600)))
-    return jsonify(call_bridge("mix", {"timeout": timeout}, wait=timeout + 5))
+    return jsonify(call_bridge("roll_call", {"timeout": timeout}, wait=timeout + 5))
 
 
 def clients():
@@ -68,7 +68,7 @@ def clients():
 
 
 # What POST /api/admin/<action> may run: the panel's client actions, for scripts and curl.
-ADMIN_ACTIONS = ("send", "broadcast", "disconnect", "mix")
+ADMIN_ACTIONS = ("send", "broadcast", "disconnect", "roll_call")
 
 
 def admin_action(action: str):
@@ -80,18 +80,18 @@ def admin_action(action: str):
         raise HttpError(400, "the body must be a JSON object")
     if not isinstance(args or {}, dict):
         raise HttpError(400, "the body must be a JSON object")
-    wait = seconds(args["timeout"]) if action == "mix" and "timeout" in (args or {}) else 10.0
+    wait = seconds(args["timeout"]) if action == "roll_call" and "timeout" in (args or {}) else 10.0
     return jsonify(call_bridge(action, args or {}, wait=wait + 5))
 
 
 def seconds(value: Any) -> float:
-    """An admin's timeout argument (number or numeric text): finite, in (0, MAX_MIX_TIMEOUT]; else 400."""
+    """An admin's timeout argument (number or numeric text): finite, in (0, MAX_TIMEOUT]; else 400."""
     try:
         number = float(value) if not isinstance(value, bool) else math.nan
     except (TypeError, ValueError, OverflowError):
         number = math.nan
-    if not 0 < number <= MAX_MIX_TIMEOUT:  # NaN fails every comparison; inf and 1e309 are over the bound
-        raise HttpError(400, f"timeout must be a number of seconds in (0, {MAX_MIX_TIMEOUT:g}]")
+    if not 0 < number <= MAX_TIMEOUT:  # NaN fails every comparison; inf and 1e309 are over the bound
+        raise HttpError(400, f"timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}]")
     return number
 
 

@@ -37,7 +37,7 @@ def test_node_rejects_a_message_it_does_not_understand(server, spawn_node):
     assert line["reason"] == "unknown_type"
     assert events.wait_for(lambda e: e.client_id == client_id and "reported an error" in e.data["text"])
     # and it still answers the next request
-    result = server.call("mix", {"timeout": 5}).result(10)
+    result = server.call("roll_call", {"timeout": 5}).result(10)
     assert list(result["replies"]) == [client_id]
 
 
@@ -55,7 +55,7 @@ def test_nodes_reconnect_after_a_restart_on_the_same_port(server, spawn_node):
     assert server.port == port
     second_ids = {node.wait_for("welcomed", timeout=15)["client_id"] for node in nodes}
     assert second_ids.isdisjoint(first_ids)
-    result = server.call("mix", {"timeout": 5}).result(10)
+    result = server.call("roll_call", {"timeout": 5}).result(10)
     assert set(result["replies"]) == second_ids
 
 

@@ -42,9 +42,9 @@ def send_traffic(ws_client, qtbot, win):
     alice = ws_client(hello=("alice", "observer"))
     bob = ws_client(hello=("bob", "observer"))
     for i in range(3):
-        alice.send(json.dumps({"type": "mixed", "request_id": f"r{i}"}))
+        alice.send(json.dumps({"type": "roll_call.reply", "request_id": f"r{i}"}))
     bob.send(json.dumps({"type": "error", "reason": "just saying"}))
-    qtbot.waitUntil(lambda: sum(r.client == "alice" and r.type == "mixed" for r in shown_rows(win)) == 3
+    qtbot.waitUntil(lambda: sum(r.client == "alice" and r.type == "roll_call.reply" for r in shown_rows(win)) == 3
                     and any(r.client == "bob" and r.type == "error" and r.direction == "in" for r in shown_rows(win)), timeout=WAIT_MS)
     win._update_traffic_count()  # the 1 Hz refresh of the combo boxes, now
 
@@ -55,8 +55,8 @@ def test_quick_filters_by_client_and_type(window, ws_client, qtbot, qtmodelteste
     assert {"alice", "bob"} <= set(clients) and clients[0] == "all clients"
     window.client_combo.setCurrentText("alice")
     assert shown_rows(window) and {r.client for r in shown_rows(window)} == {"alice"}
-    window.type_combo.setCurrentText("mixed")
-    assert [r.type for r in shown_rows(window)] == ["mixed"] * 3
+    window.type_combo.setCurrentText("roll_call.reply")
+    assert [r.type for r in shown_rows(window)] == ["roll_call.reply"] * 3
     window.client_combo.setCurrentIndex(0)
     window.type_combo.setCurrentText("hello")
     assert sorted(r.client for r in shown_rows(window)) == ["alice", "bob"]

@@ -99,17 +99,17 @@ def test_mix_reaches_every_node_and_their_replies_are_logged(qtbot, window):
     names = spawn(window, qtbot, 3)
     trigger(window, "action_mix")
 
-    def mixed_from() -> set[str]:
-        return {r.client for r in traffic_rows(window) if r.type == "mixed" and r.direction == "in"}
+    def answered_from() -> set[str]:
+        return {r.client for r in traffic_rows(window) if r.type == "roll_call.reply" and r.direction == "in"}
 
-    qtbot.waitUntil(lambda: mixed_from() == set(names), timeout=WAIT_MS)
-    sent = [r for r in traffic_rows(window) if r.type == "mix" and r.direction == "out"]
+    qtbot.waitUntil(lambda: answered_from() == set(names), timeout=WAIT_MS)
+    sent = [r for r in traffic_rows(window) if r.type == "roll_call" and r.direction == "out"]
     assert {r.client for r in sent} == set(names)
-    qtbot.waitUntil(lambda: "Mix: 3/3" in window.statusBar().currentMessage(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "Roll call: 3/3" in window.statusBar().currentMessage(), timeout=WAIT_MS)
     # The detail pane shows the selected frame as pretty JSON.
-    window.filter_edit.setText("mixed")
+    window.filter_edit.setText("roll_call.reply")
     select_row(window.traffic_view, 0)
-    assert '"type": "mixed"' in window.traffic_detail.toPlainText()
+    assert '"type": "roll_call.reply"' in window.traffic_detail.toPlainText()
 
 
 def test_server_stop_marks_nodes_disconnected_and_they_reconnect_after_start(qtbot, window, server):
@@ -172,7 +172,7 @@ def test_traffic_filter_pause_and_clear(qtbot, window):
     trigger(window, "action_pause_traffic")
     before = window.traffic.rowCount()
     trigger(window, "action_mix")
-    qtbot.waitUntil(lambda: window.traffic.held >= 4, timeout=WAIT_MS)  # 2 mix out + 2 mixed in, held
+    qtbot.waitUntil(lambda: window.traffic.held >= 4, timeout=WAIT_MS)  # 2 roll calls out + 2 replies in, held
     assert window.traffic.rowCount() == before
     trigger(window, "action_pause_traffic")  # resume
     assert window.traffic.held == 0 and window.traffic.rowCount() >= before + 4

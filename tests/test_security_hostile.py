@@ -50,7 +50,7 @@ def test_deep_json_on_the_ballot_routes_is_400(server, path, body):
     assert "error" in json.loads(raw)
 
 
-@pytest.mark.parametrize("path", ["/over", "/api/admin/broadcast", "/api/admin/mix"])
+@pytest.mark.parametrize("path", ["/over", "/api/admin/broadcast", "/api/admin/roll_call"])
 def test_deep_json_on_admin_routes_is_400(server, path):
     status, _, raw = _raw(server, "POST", path, DEEP.encode(), {
         "Content-Type": "application/json", "Authorization": f"Bearer {server.admin_token}"})
@@ -63,7 +63,7 @@ def test_deep_json_on_the_websocket_is_a_typed_not_json_error_also_inside_a_chun
     ws.send(DEEP)
     reply = _reply(ws)
     assert (reply["type"], reply["reason"]) == ("error", "not_json")
-    frames = chunks.split('{"type": "mixed", "request_id": ' + "[" * 200_000 + "]" * 200_000 + "}", limit=64 * 1024)
+    frames = chunks.split('{"type": "roll_call.reply", "request_id": ' + "[" * 200_000 + "]" * 200_000 + "}", limit=64 * 1024)
     assert len(frames) > 1
     ws.send(json.dumps(frames[0]))
     for frame in frames[1:]:
@@ -83,7 +83,7 @@ def test_over_timeout_must_be_a_finite_number_in_range(server, value):
     status, _, raw = _raw(server, "POST", "/over", body, {
         "Authorization": f"Bearer {server.admin_token}", "Content-Type": "application/json"})
     assert status == 400 and "timeout" in json.loads(raw)["error"]
-    status, _, raw = _raw(server, "POST", "/api/admin/mix", b'{"timeout": 1e309}', {
+    status, _, raw = _raw(server, "POST", "/api/admin/roll_call", b'{"timeout": 1e309}', {
         "Authorization": f"Bearer {server.admin_token}", "Content-Type": "application/json"})
     assert status == 400
 
@@ -153,7 +153,7 @@ def test_every_page_sends_security_headers_and_the_session_cookie_is_samesite(se
 # --- chunk budgets and stalls --------------------------------------------------------------------------------
 
 def _half_transfer(size: int) -> list[dict]:
-    return chunks.split(json.dumps({"type": "mixed", "request_id": "x" * size}), limit=64 * 1024)[:-1]
+    return chunks.split(json.dumps({"type": "roll_call.reply", "request_id": "x" * size}), limit=64 * 1024)[:-1]
 
 
 def test_a_client_without_hello_may_send_no_chunks(server, ws_client):

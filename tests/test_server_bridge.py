@@ -36,17 +36,17 @@ def test_bridge_mix_reaches_every_node_and_replies_come_back_as_events(server, s
     nodes, ids = start_nodes(spawn_node, "m1", "m2", "m3")
     voter = spawn_node("v1", role="voter")
     voter.wait_for("welcomed")
-    result = server.call("mix", {"timeout": 10}).result(15)
+    result = server.call("roll_call", {"timeout": 10}).result(15)
     assert sorted(result["sent_to"]) == sorted(ids.values())  # mixers only, not the voter
     assert result["missing"] == []
     for name, client_id in ids.items():
         reply = result["replies"][client_id]
-        assert reply == {"type": "mixed", "request_id": result["request_id"], "name": name, "role": "mixer"}
+        assert reply == {"type": "roll_call.reply", "request_id": result["request_id"], "name": name, "role": "mixer"}
         nodes[name].wait_for("replied", request_id=result["request_id"])
     seen = events.drain()
-    mixed_in = {e.client_id for e in seen if e.kind == "message" and e.data["type"] == "mixed"}
-    assert mixed_in == set(ids.values())
-    assert any(e.kind == "bridge.called" and e.data["action"] == "mix" for e in seen)
+    answered = {e.client_id for e in seen if e.kind == "message" and e.data["type"] == "roll_call.reply"}
+    assert answered == set(ids.values())
+    assert any(e.kind == "bridge.called" and e.data["action"] == "roll_call" for e in seen)
     assert any(e.kind == "bridge.result" and e.data["ok"] and e.data["result"] == result for e in seen)
 
 
@@ -70,7 +70,7 @@ def test_over_without_the_token_is_401_and_sends_nothing(server, spawn_node, tok
     # prove the channel is live, then that no mix was ever sent
     assert server.call("clients").result(5)
     assert events.wait_for(lambda e: e.kind == "bridge.called" and e.data["action"] == "clients")
-    leaked = [e for e in events.drain() if e.kind == "message" and e.data["type"] == "mix"]
+    leaked = [e for e in events.drain() if e.kind == "message" and e.data["type"] == "roll_call"]
     assert leaked == []
     assert not any(line["event"] == "request" for line in node.lines)
 
@@ -80,9 +80,9 @@ def test_a_node_that_does_not_answer_is_listed_as_missing(server, ws_client, spa
     answer_id = node.wait_for("welcomed")["client_id"]
     silent = ws_client(hello=("silent", "mixer"))
     silent_id = next(c["id"] for c in server.call("clients").result(5)["clients"] if c["name"] == "silent")
-    result = server.call("mix", {"timeout": 0.5}).result(5)
+    result = server.call("roll_call", {"timeout": 0.5}).result(5)
     assert list(result["replies"]) == [answer_id] and result["missing"] == [silent_id]
-    assert json.loads(silent.recv())["type"] == "mix"  # it was asked
+    assert json.loads(silent.recv())["type"] == "roll_call"  # it was asked
 
 
 def test_api_clients_needs_the_token(server, spawn_node):
@@ -127,7 +127,7 @@ def test_send_broadcast_disconnect_actions(server, ws_client):
     with pytest.raises(BridgeError, match="message"):
         server.call("broadcast", {"message": "not a dict"}).result(5)
     with pytest.raises(BridgeError, match="timeout"):
-        server.call("mix", {"timeout": "soon"}).result(5)
+        server.call("roll_call", {"timeout": "soon"}).result(5)
     with pytest.raises(BridgeError, match="full must be true or false"):
         server.call("election.publish", {"full": "yes"}).result(5)
 

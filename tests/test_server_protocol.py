@@ -16,7 +16,7 @@ def reason_of(frame, **kw):
 
 def test_valid_node_messages_parse():
     assert parse_message('{"type": "hello", "name": "m1", "role": "mixer"}')["name"] == "m1"
-    assert parse_message('{"type": "mixed", "request_id": "ab"}')["request_id"] == "ab"
+    assert parse_message('{"type": "roll_call.reply", "request_id": "ab"}')["request_id"] == "ab"
 
 
 @pytest.mark.parametrize("frame, reason", [
@@ -28,7 +28,7 @@ def test_valid_node_messages_parse():
     ('{"type": "hello", "name": "x"}', protocol.BAD_SHAPE),
     ('{"type": "hello", "name": "x", "role": "king"}', protocol.BAD_SHAPE),
     ('{"type": "hello", "name": "", "role": "mixer"}', protocol.BAD_SHAPE),
-    ('{"type": "mixed", "request_id": 7}', protocol.BAD_SHAPE),
+    ('{"type": "roll_call.reply", "request_id": 7}', protocol.BAD_SHAPE),
     (b"\x00\x01", protocol.BINARY),
 ])
 def test_bad_frames_get_typed_reasons(frame, reason):
@@ -45,7 +45,7 @@ def test_size_limit_counts_utf8_bytes():
 
 
 def test_server_types_are_a_separate_vocabulary():
-    assert parse_message('{"type": "mix", "request_id": "r"}', allowed=protocol.SERVER_TYPES)["type"] == "mix"
+    assert parse_message('{"type": "roll_call", "request_id": "r"}', allowed=protocol.SERVER_TYPES)["type"] == "roll_call"
     assert reason_of('{"type": "mix", "request_id": "r"}') == protocol.UNKNOWN_TYPE  # nodes don't send mix
 
 

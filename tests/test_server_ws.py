@@ -126,7 +126,7 @@ def test_bad_input_gets_a_typed_error_and_nobody_else_notices(server, ws_client,
     assert recv_json(offender)["type"] == "welcome"
     bystander.send("again not json")
     assert recv_json(bystander)["reason"] == protocol.NOT_JSON
-    future = server.call("mix", {"timeout": 0.2})
+    future = server.call("roll_call", {"timeout": 0.2})
     assert len(future.result(5)["sent_to"]) == 2
 
 
@@ -146,18 +146,17 @@ def test_a_frame_beyond_the_transport_limit_closes_only_that_connection(server, 
 
 
 def test_a_server_bug_on_one_frame_is_an_error_reply_not_a_dead_connection(server, ws_client, monkeypatch):
-    from server.hub import Hub
-
     events = server.channel.subscribe(kinds=["log"])
     ws = ws_client(hello=("victim", "mixer"))
-    original = Hub._on_error
+    original = server._hub.handlers["error"]
 
-    def broken(self, info, message):
+    def broken(info, message):
         if message["reason"] == "trigger":
             raise RuntimeError("simulated bug")
-        return original(self, info, message)
+        return original(info, message)
 
-    monkeypatch.setattr(Hub, "_on_error", broken)  # a stand-in for a bug in a handler; nothing else is faked
+    # a stand-in for a bug in a handler of the hub's dispatch table; nothing else is faked
+    monkeypatch.setitem(server._hub.handlers, "error", broken)
     ws.send('{"type": "error", "reason": "trigger"}')
     assert recv_json(ws) == {"type": "error", "reason": "internal_error", "detail": "the server failed on this frame"}
     assert events.wait_for(lambda e: e.data["level"] == "error" and "simulated bug" in e.data["text"])

@@ -3,9 +3,9 @@
 Pure Python (no Tornado, no Flask): the client imports this module too, and the import-linter contract
 forbids the client reaching Tornado or Flask even indirectly.
 
-Node -> server: hello {name, role}, mixed {request_id, ...}, error {reason}, and the election messages of
+Node -> server: hello {name, role}, roll_call.reply {request_id, ...}, error {reason}, and the election messages of
 docs/protocol.md (progress, keygen.*, mix.response, decrypt.response), signed (wire/signing.py).
-Server -> node: welcome {client_id}, mix {request_id}, error {reason, detail}, keygen.request,
+Server -> node: welcome {client_id}, roll_call {request_id}, error {reason, detail}, keygen.request,
 keygen.shares, mix.request, decrypt.request. Either side may send a long message as `chunk` frames
 (wire/chunks.py); the reassembled text is parsed again as one message.
 """
@@ -34,7 +34,7 @@ SIGNED_NODE_TYPES = frozenset(
 )
 NODE_TYPES: dict[str, dict[str, type]] = {
     "hello": {"name": str, "role": str},  # mixers/trustees add public_key, join_token, signed
-    "mixed": {"request_id": str},
+    "roll_call.reply": {"request_id": str},
     "error": {"reason": str},
     "chunk": CHUNK_FIELDS,
     "progress": {"election_id": str, "task": str, "phase": str, "done": int, "total": int, "signed": dict},
@@ -50,7 +50,7 @@ NODE_TYPES: dict[str, dict[str, type]] = {
 }
 SERVER_TYPES: dict[str, dict[str, type]] = {
     "welcome": {"client_id": str},
-    "mix": {"request_id": str},
+    "roll_call": {"request_id": str},
     "error": {"reason": str},
     "chunk": CHUNK_FIELDS,
     "seat.request": {"election_id": str, "manifest": dict},
