@@ -166,7 +166,8 @@ class EventStream:
             self.on_state("connecting", self.client.url)
             refused: list[str] = []
             self._app = websocket.WebSocketApp(
-                self.client.events_url + (f"?kinds={self.kinds}" if self.kinds else ""), header=[f"Authorization: Bearer {self.client.token}"],
+                self.client.events_url + (f"?kinds={self.kinds}" if self.kinds else ""),
+                header=[f"Authorization: Bearer {self.client.token}"],
                 on_message=lambda _app, frame: self._message(frame),
                 on_error=lambda _app, error: refused.append(str(error)))
             self._app.run_forever(sslopt=sslopt, ping_interval=10, ping_timeout=5)

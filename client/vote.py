@@ -1,8 +1,8 @@
 """`mixscope vote`: encrypt one choice on this machine and cast it through the server's JSON API.
 
 The server never sees the choice: the ballot (ElGamal ciphertext + proof of its randomness,
-mixnet.ballots.cast) is made here with the election's public key, and the server only verifies and stores it. `BallotApi` is the small
-keep-alive HTTP client the voter simulator (client/voters.py) shares.
+mixnet.ballots.cast) is made here with the election's public key, and the server only verifies and stores it.
+`BallotApi` is the small keep-alive HTTP client the voter simulator (client/voters.py) shares.
 """
 
 from __future__ import annotations

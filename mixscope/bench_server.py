@@ -17,8 +17,8 @@ import time
 
 import websocket
 
-from server.runner import ServerRunner
 from mixnet.group import backend
+from server.runner import ServerRunner
 
 
 def _wait(predicate, timeout: float, what: str) -> None:

@@ -3,8 +3,9 @@
 Real parts only: a ServerRunner on an ephemeral loopback port, the panel's MainWindow (shown; offscreen when
 there is no display), and websocket-client senders in a separate process pushing "roll_call.reply" frames at rising
 rates. For each rate we count the messages that reach the panel's traffic model and measure GUI event-loop
-lateness with a timer that expects to fire every PROBE_MS (ticks missed during a stall count as late too). A rate is "sustained" when at least 95 % of the
-frames arrive in the window, nothing is dropped, and lateness p99 stays under 50 ms.
+lateness with a timer that expects to fire every PROBE_MS (ticks missed during a stall count as late too). A rate
+is "sustained" when at least 95 % of the frames arrive in the window, nothing is dropped, and lateness p99 stays
+under 50 ms.
 """
 
 from __future__ import annotations

@@ -45,7 +45,8 @@ def send_traffic(ws_client, qtbot, win):
         alice.send(json.dumps({"type": "roll_call.reply", "request_id": f"r{i}"}))
     bob.send(json.dumps({"type": "error", "reason": "just saying"}))
     qtbot.waitUntil(lambda: sum(r.client == "alice" and r.type == "roll_call.reply" for r in shown_rows(win)) == 3
-                    and any(r.client == "bob" and r.type == "error" and r.direction == "in" for r in shown_rows(win)), timeout=WAIT_MS)
+                    and any(r.client == "bob" and r.type == "error" and r.direction == "in" for r in shown_rows(win)),
+                    timeout=WAIT_MS)
     win._update_traffic_count()  # the 1 Hz refresh of the combo boxes, now
 
 

@@ -63,7 +63,8 @@ def test_deep_json_on_the_websocket_is_a_typed_not_json_error_also_inside_a_chun
     ws.send(DEEP)
     reply = _reply(ws)
     assert (reply["type"], reply["reason"]) == ("error", "not_json")
-    frames = chunks.split('{"type": "roll_call.reply", "request_id": ' + "[" * 200_000 + "]" * 200_000 + "}", limit=64 * 1024)
+    deep = '{"type": "roll_call.reply", "request_id": ' + "[" * 200_000 + "]" * 200_000 + "}"
+    frames = chunks.split(deep, limit=64 * 1024)
     assert len(frames) > 1
     ws.send(json.dumps(frames[0]))
     for frame in frames[1:]:

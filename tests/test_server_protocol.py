@@ -45,7 +45,8 @@ def test_size_limit_counts_utf8_bytes():
 
 
 def test_server_types_are_a_separate_vocabulary():
-    assert parse_message('{"type": "roll_call", "request_id": "r"}', allowed=protocol.SERVER_TYPES)["type"] == "roll_call"
+    roll_call = parse_message('{"type": "roll_call", "request_id": "r"}', allowed=protocol.SERVER_TYPES)
+    assert roll_call["type"] == "roll_call"
     assert reason_of('{"type": "mix", "request_id": "r"}') == protocol.UNKNOWN_TYPE  # nodes don't send mix
 
 
