@@ -15,7 +15,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from wire.protocol import ProtocolError
 
@@ -91,7 +91,8 @@ class Reassembler:
     `max_bytes` and `max_open` may be changed between frames (the server raises them once a node has joined)."""
 
     def __init__(self, stall_seconds: float = STALL_SECONDS, max_bytes: int = MAX_TRANSFER_BYTES,
-                 clock=time.monotonic, *, max_open: int = MAX_OPEN_TRANSFERS, budget: Budget | None = None):
+                 clock: Callable[[], float] = time.monotonic, *, max_open: int = MAX_OPEN_TRANSFERS,
+                 budget: Budget | None = None):
         self.stall_seconds, self.max_bytes, self._clock = stall_seconds, max_bytes, clock
         self.max_open, self.budget = max_open, budget
         self._open: dict[str, _Transfer] = {}

@@ -12,7 +12,7 @@ import itertools
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +81,7 @@ class Subscription:
                 events = [self._queue.popleft() for _ in range(limit)]
         return events
 
-    def wait_for(self, predicate, timeout: float = 5.0) -> Event | None:
+    def wait_for(self, predicate: Callable[[Event], bool], timeout: float = 5.0) -> Event | None:
         """Block until an event matching `predicate` arrives (consuming events up to it); None on timeout."""
         deadline = time.monotonic() + timeout
         with self._lock:

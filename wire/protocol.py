@@ -81,7 +81,8 @@ class ProtocolError(ValueError):
         self.reason = reason
         self.detail = detail
 
-    def __reduce__(self):  # picklable, so a pool job (server/signed_text.py) can raise it to the server
+    def __reduce__(self) -> tuple[type[ProtocolError], tuple[str, str]]:
+        # picklable, so a pool job (server/signed_text.py) can raise it to the server
         return type(self), (self.reason, self.detail)
 
 

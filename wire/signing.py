@@ -66,7 +66,7 @@ def signer(message: dict[str, Any]) -> tuple[str, int]:
     if not isinstance(signed, dict):
         raise SignatureError("message is not signed (no 'signed' object)")
     key, seq, sig = signed.get("key"), signed.get("seq"), signed.get("sig")
-    if not _is_hex(key, KEY_HEX_CHARS):
+    if not isinstance(key, str) or not _is_hex(key, KEY_HEX_CHARS):
         raise SignatureError("signed.key must be 64 lowercase hex digits")
     if type(seq) is not int or seq < 0:
         raise SignatureError("signed.seq must be a non-negative integer")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
+from typing import Any
 
 
 class TlsError(ValueError):
@@ -43,7 +44,7 @@ def client_context(cafile: str | None) -> ssl.SSLContext:
         raise TlsError(f"cannot use CA file {cafile}: {exc}") from None
 
 
-def client_sslopt(cafile: str | None) -> dict:
+def client_sslopt(cafile: str | None) -> dict[str, Any]:
     """websocket-client `sslopt` for a wss:// URL: verify against `cafile` (None: the system's CAs)."""
     if cafile is None:
         return {}
