@@ -11,6 +11,7 @@ import concurrent.futures
 from typing import Any, Awaitable, Callable
 
 from server.election.common import ElectionError
+from server.election.coordinator import Coordinator
 from server.hub import Hub
 from wire import protocol
 
@@ -51,10 +52,16 @@ async def clients(hub: Hub, args: dict[str, Any]) -> dict[str, Any]:
     return {"clients": hub.registry.snapshots()}
 
 
-async def election_list(hub: Hub, args: dict[str, Any]) -> dict[str, Any]:
+def _coordinator(hub: Hub) -> Coordinator:
+    """The election coordinator the runner attached to the hub."""
     coordinator = hub.election
-    if coordinator is None:
+    if not isinstance(coordinator, Coordinator):
         raise BridgeError("this server has no bulletin board")
+    return coordinator
+
+
+async def election_list(hub: Hub, args: dict[str, Any]) -> dict[str, Any]:
+    coordinator = _coordinator(hub)
     elections = await coordinator.on_io(coordinator.board.list_elections)
     return {"elections": [e.to_json() for e in elections]}
 
@@ -63,9 +70,7 @@ def _election_action(step_name: str | None):
     """A bridge action running one coordinator step; `election_id` defaults to the latest election."""
 
     async def action(hub: Hub, args: dict[str, Any]) -> dict[str, Any]:
-        coordinator = hub.election
-        if coordinator is None:
-            raise BridgeError("this server has no bulletin board")
+        coordinator = _coordinator(hub)
         try:
             if step_name is None:
                 return await coordinator.create(args)

@@ -203,7 +203,8 @@ class Hub:
         if now - self._limited_notice.get(info.id, float("-inf")) < 1.0:
             return
         self._limited_notice[info.id] = now
-        detail = f"more than {self.message_limit.rate:g} messages/s: frames are being dropped"
+        rate = 0.0 if self.message_limit is None else self.message_limit.rate
+        detail = f"more than {rate:g} messages/s: frames are being dropped"
         self.log("warning", f"{info.id} rate limited: {detail}", info.id)
         self.send(info.id, protocol.error_reply(protocol.RATE_LIMITED, detail))
 
@@ -234,17 +235,17 @@ class Hub:
         # A long one is checked in the process pool first (server/signed_text.py): there it is parsed,
         # canonicalised and its signature checked, and the texts the board stores are made, so this process
         # only parses it once more (json.loads) for the coordinator.
-        pool = None if self.election is None else self.election.pool
+        election = self.election
         checked = None
         try:
-            if pool is not None and len(text) > signed_text.POOL_ABOVE:
+            if election is not None and election.pool is not None and len(text) > signed_text.POOL_ABOVE:
                 node = self.auth.node(info.id)
                 checked = await asyncio.get_running_loop().run_in_executor(
-                    pool, signed_text.check, text, None if node is None else node.public_key)
-                whole = await self.election.on_worker(json.loads, text)  # the pool found it a valid message
+                    election.pool, signed_text.check, text, None if node is None else node.public_key)
+                whole = await election.on_worker(json.loads, text)  # the pool found it a valid message
             else:
                 parse = functools.partial(protocol.parse_message, text, max_bytes=chunks.MAX_TRANSFER_BYTES)
-                whole = parse() if self.election is None else await self.election.on_worker(parse)
+                whole = parse() if election is None else await election.on_worker(parse)
         except protocol.ProtocolError as exc:
             self._refuse(info, exc.reason, exc.detail, "chunk")
             return

@@ -102,6 +102,7 @@ class NodeAuth:
     # --- on the board's thread ------------------------------------------------------------------------------
 
     def _record_join(self, message: dict[str, Any], key: str) -> None:
+        assert self.board is not None  # join() refuses every hello when there is no board
         self.board.record_node(message["name"], message["role"], key)
         self._log_signed(message, key)
 
@@ -115,6 +116,7 @@ class NodeAuth:
     def _log_signed(self, message: dict[str, Any], key: str, body: str | None = None) -> None:
         """Log `message` on the board without its join token (the board is public, the token a secret).
         `body`: that signed body as canonical JSON text, when the pool made it already."""
-        body = signing.signed_body(message) if body is None else board_mod.CanonicalJSON(body)
-        self.board.log_signed_message(key, message["signed"]["seq"], message["type"], body,
+        assert self.board is not None  # nothing is admitted or checked without a board
+        stored = signing.signed_body(message) if body is None else board_mod.CanonicalJSON(body)
+        self.board.log_signed_message(key, message["signed"]["seq"], message["type"], stored,
                                       message["signed"]["sig"], message.get("election_id"))
