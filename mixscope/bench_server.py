@@ -1,6 +1,6 @@
 """`mixscope bench server`: the server, bridge and node layer on loopback, in one run.
 
-- bridge "mix" round trip to N real `mixscope node` processes (p50 / p99 ms), the Mix button's path;
+- bridge "roll_call" round trip to N real `mixscope node` processes (p50 / p99 ms), the Roll call action's path;
 - inbound frames/s one websocket client gets through the server (parse, count, one event each);
 - how long SIGTERM takes to end every node, and how long stop() takes with nodes still connected.
 """
@@ -33,17 +33,17 @@ def _mixers(runner) -> int:
     return sum(c["role"] == "mixer" for c in runner.call("clients").result(10)["clients"])
 
 
-def _mix_latency(runner, nodes: int, rounds: int) -> dict:
+def _roll_call_latency(runner, nodes: int, rounds: int) -> dict:
     times = []
     for _ in range(rounds):
         started = time.perf_counter()
         result = runner.call("roll_call", {"timeout": 10}).result(20)
         times.append((time.perf_counter() - started) * 1000)
         if len(result["replies"]) != nodes:
-            raise RuntimeError(f"bench: a mix got {len(result['replies'])} of {nodes} replies")
+            raise RuntimeError(f"bench: a roll call got {len(result['replies'])} of {nodes} replies")
     times.sort()
-    return {"mix_rounds": rounds, "mix_ms_p50": round(statistics.median(times), 2),
-            "mix_ms_p99": round(times[max(0, int(0.99 * rounds) - 1)], 2)}
+    return {"roll_call_rounds": rounds, "roll_call_ms_p50": round(statistics.median(times), 2),
+            "roll_call_ms_p99": round(times[max(0, int(0.99 * rounds) - 1)], 2)}
 
 
 def _inbound_rate(runner, frames: int) -> float:
@@ -76,7 +76,7 @@ def run(args) -> int:
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(args.nodes)]
         try:
             _wait(lambda: _mixers(runner) == args.nodes, 60, f"{args.nodes} nodes connecting")
-            report = {"bench": "server", "nodes": args.nodes, **_mix_latency(runner, args.nodes, args.rounds)}
+            report = {"bench": "server", "nodes": args.nodes, **_roll_call_latency(runner, args.nodes, args.rounds)}
             report["inbound_frames"] = args.frames
             report["inbound_frames_per_s"] = round(_inbound_rate(runner, args.frames))
             started = time.perf_counter()

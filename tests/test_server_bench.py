@@ -13,6 +13,6 @@ def test_bench_server_smoke():
                              "--frames", "200", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["nodes"] == 2 and report["mix_rounds"] == 5
-    assert 0 < report["mix_ms_p50"] <= report["mix_ms_p99"]
+    assert report["nodes"] == 2 and report["roll_call_rounds"] == 5
+    assert 0 < report["roll_call_ms_p50"] <= report["roll_call_ms_p99"]
     assert report["inbound_frames_per_s"] > 0 and report["nodes_exit_codes"] == [0]
