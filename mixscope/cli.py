@@ -180,7 +180,8 @@ def _add_bench(sub) -> None:
     nodes = bench_sub.add_parser("nodes", help="a real mixer node's round trip (chunks, signatures) vs the proof work")
     nodes.add_argument("--n", type=count, default=2000, help="number of ciphertexts")
     _json_flag(nodes)
-    server_bench = bench_sub.add_parser("server", help="bridge roll call round trips to real nodes, inbound frames/s, stop")
+    server_bench = bench_sub.add_parser("server",
+                                        help="bridge roll call round trips to real nodes, inbound frames/s, stop")
     server_bench.add_argument("--nodes", type=count, default=4, help="node processes")
     server_bench.add_argument("--rounds", type=count, default=300, help="roll call round trips")
     server_bench.add_argument("--frames", type=count, default=20000, help="frames sent by one client")
