@@ -152,7 +152,7 @@ def test_malformed_chunk_frames_are_refused(bad):
 
 def test_reassembled_text_larger_than_a_frame_parses_with_the_chunk_limit():
     text = protocol.encode({"type": "decrypt.request", "election_id": "e", "ciphertexts": [["ab" * 32] * 2] * 9000,
-                            "list_hash": "0" * 64})
+                            "list_hash": "0" * 64, "cascade": {}})
     assert len(text) > protocol.MAX_MESSAGE_BYTES
     with pytest.raises(protocol.ProtocolError, match="over"):
         protocol.parse_message(text, protocol.SERVER_TYPES)

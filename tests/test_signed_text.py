@@ -165,8 +165,16 @@ def test_long_messages_forged_replayed_unsigned_or_unjoined_are_refused_as_short
     logged = server.board.signed_messages(sender_key=node.public)
     assert [m.type for m in logged] == ["hello", "mix.response"]  # only the good one, once
     assert logged[1].body == signing.signed_body(good)
-    stranger = ScriptedNode(server.ws_url, "stranger")
+    silent = ScriptedNode(server.ws_url, "silent")  # no hello at all: no transfer budget
     try:
+        send_long(silent, silent.signed(mix_response("e1")))
+        assert silent.recv()["reason"] == "bad_chunk"
+    finally:
+        silent.close()
+    stranger = ScriptedNode(server.ws_url, "stranger")  # a plain hello: a small budget, but not a joined node
+    try:
+        stranger.send({"type": "hello", "name": "stranger", "role": "mixer"})
+        assert stranger.recv()["type"] == "welcome"
         send_long(stranger, stranger.signed(mix_response("e1")))
         assert stranger.recv()["reason"] == "not_joined"
     finally:
