@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QScrollArea, QSizePolicy, QVBoxLayout, \
     QWidget
 
-from gui.election.tracker import ElectionInfo, StageInfo
+from gui.election.tracker_state import ElectionInfo, StageInfo
 from gui.views import PlainLabel, plain_tooltip
 
 _STYLE = """

@@ -9,7 +9,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from gui.models.table import ColumnsModel
-from gui.election.tracker import ElectionInfo
+from gui.election.tracker_state import ElectionInfo
 
 PASS_COLOR, FAIL_COLOR = QColor("#16a34a"), QColor("#dc2626")
 
