@@ -11,18 +11,16 @@ import concurrent.futures
 import os
 import secrets
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from gui.election import session
 from gui.election.dialogs import ElectionSpec
 from gui.election.enabling import ELECTION_ACTIONS, enabled_actions
+from gui.election.host import ElectionHost
 from gui.election.tracker import ElectionTracker
 from server.election.lab import natural_key
-
-if TYPE_CHECKING:
-    from gui.main_window import MainWindow
 
 # action objectName -> bridge action
 _STEPS = {
@@ -40,9 +38,9 @@ class ElectionController(QObject):
     step_finished = Signal(str, bool, str)  # bridge action, ok, message
     session_loaded = Signal(str)          # folder
 
-    def __init__(self, window: "MainWindow", tracker: ElectionTracker):
-        super().__init__(window)
-        self.window, self.tracker = window, tracker
+    def __init__(self, host: ElectionHost, tracker: ElectionTracker, parent: QObject | None = None):
+        super().__init__(parent)
+        self.host, self.tracker = host, tracker
         self.spec: ElectionSpec | None = None
         self.busy: set[str] = set()
         self.cast: list[int] = []           # choices the simulator cast (so tests and the demo can compare)
@@ -50,7 +48,7 @@ class ElectionController(QObject):
         self.record_path: str | None = None  # the file the server published
         self.nodes: list[str] = []          # names of the nodes spawned for the current election
         tracker.changed.connect(self.update_enabled)
-        a = window.actions_by_name
+        a = host.actions
         a["action_election_new"].triggered.connect(self.new_election)
         a["action_election_spawn"].triggered.connect(self.spawn_nodes)
         a["action_election_voters"].triggered.connect(lambda _=False: self.simulate_voters())
@@ -68,10 +66,10 @@ class ElectionController(QObject):
         return self.tracker.info.election_id
 
     def update_enabled(self, *_: Any) -> None:
-        enabled = enabled_actions(self.tracker.info.state, server_up=self.window.server_up, busy=bool(self.busy),
+        enabled = enabled_actions(self.tracker.info.state, server_up=self.host.server_up(), busy=bool(self.busy),
                                   read_only=self.tracker.read_only, has_record=self.has_record)
         for name in ELECTION_ACTIONS:
-            self.window.actions_by_name[name].setEnabled(name in enabled)
+            self.host.actions[name].setEnabled(name in enabled)
 
     def _begin(self, what: str) -> None:
         self.busy.add(what)
@@ -83,12 +81,12 @@ class ElectionController(QObject):
 
     # --- steps ---------------------------------------------------------------------------------------------
     def new_election(self) -> None:
-        spec = self.window.ask_election_spec(self.spec)
+        spec = self.host.ask_spec(self.spec)
         if spec is None:
             return
         problems = spec.problems()
         if problems:
-            self.window.statusBar().showMessage("New election: " + "; ".join(problems), 8000)
+            self.host.report("New election: " + "; ".join(problems), 8000)
             return
         self.spec, self.cast, self.record, self.record_path, self.nodes = spec, [], None, None, []
         self._call("election.create", spec.create_args())
@@ -98,15 +96,14 @@ class ElectionController(QObject):
 
     def _call(self, action: str, args: dict) -> None:
         self._begin(action)
-        future = self.window.runner.call(action, args)
-        self.window.bridge.watch(future, lambda f: self._done(action, f))
+        self.host.call(action, args, lambda f: self._done(action, f))
 
     def _done(self, action: str, future: concurrent.futures.Future) -> None:
         self._end(action)
         error = future.exception()
         if error is not None:
             message = f"{action} failed: {getattr(error, 'reason', error)}"
-            self.window.statusBar().showMessage(message, 15000)
+            self.host.report(message, 15000)
             self.step_finished.emit(action, False, message)
         else:
             result = future.result() or {}
@@ -118,15 +115,14 @@ class ElectionController(QObject):
                 # panel) for nothing; export copies the file.
                 self.record_path, self.record = str(result["record"]), None
             message = f"{action}: done" + (f" ({_summary(result)})" if _summary(result) else "")
-            self.window.statusBar().showMessage(message, 8000)
+            self.host.report(message, 8000)
             self.step_finished.emit(action, True, message)
         self.refresh_status()
 
     def refresh_status(self) -> None:
-        if not self.window.server_up or self.tracker.read_only or not self.election_id:
+        if not self.host.server_up() or self.tracker.read_only or not self.election_id:
             return
-        future = self.window.runner.call("election.status", {"election_id": self.election_id})
-        self.window.bridge.watch(future, self._status_arrived)
+        self.host.call("election.status", {"election_id": self.election_id}, self._status_arrived)
 
     def _status_arrived(self, future: concurrent.futures.Future) -> None:
         if future.exception() is None and not self.tracker.read_only:
@@ -139,17 +135,17 @@ class ElectionController(QObject):
         reused (elections come and go, the nodes stay); one started for another server, token or flags is
         restarted with this election's, and only missing ones are spawned. Mixers run with --lab-cheats: the
         cheater is an election setting (election.create's cheat, cheat_mixer), not a node's."""
-        spec, runner = self.spec, self.window.runner
+        spec, runner = self.spec, self.host.runner
         if spec is None:
-            self.window.statusBar().showMessage("Create an election first (its dialog says how many nodes)", 8000)
+            self.host.report("Create an election first (its dialog says how many nodes)", 8000)
             return
         data_dir = os.path.join(runner.data_dir, "nodes") if getattr(runner, "data_dir", None) else None
         common = ("--data-dir", data_dir) if data_dir else ()
         workers = ("--workers", str(max(1, os.cpu_count() or 1)))
         wanted = {**{f"trustee-{k}": ("trustee", common) for k in range(1, spec.trustees + 1)},
                   **{f"mixer-{k}": ("mixer", (*common, *workers, "--lab-cheats")) for k in range(1, spec.mixers + 1)}}
-        url, token = self.window.server_bar.ws_edit.text() or runner.ws_url, runner.join_token
-        processes = self.window.processes
+        url, token = self.host.node_url() or runner.ws_url, runner.join_token
+        processes = self.host.processes
         existing = {entry.name: entry for entry in processes.processes}
         new: dict[str, list[str]] = {"trustee": [], "mixer": []}
         flags: dict[str, tuple[str, ...]] = {}
@@ -173,23 +169,23 @@ class ElectionController(QObject):
         self.nodes = sorted(wanted, key=natural_key)
         cheat = f"; mixer-{spec.cheat_mixer + 1} cheats ({spec.cheat})" if spec.cheat_mixer is not None else ""
         spawned = len(new["trustee"]) + len(new["mixer"])
-        self.window.statusBar().showMessage(f"Election nodes: {spawned} spawned, {reused} reused, {replaced} "
-                                            f"restarted ({spec.trustees} trustees, {spec.mixers} mixers){cheat}", 8000)
+        self.host.report(f"Election nodes: {spawned} spawned, {reused} reused, {replaced} "
+                         f"restarted ({spec.trustees} trustees, {spec.mixers} mixers){cheat}", 8000)
 
     def nodes_joined(self) -> bool:
         """Every node spawned for this election is connected (with its hello)."""
-        connected = {c.get("name") for c in self.window.clients.clients() if c.get("state") == "connected"}
+        connected = {c.get("name") for c in self.host.clients.clients() if c.get("state") == "connected"}
         return bool(self.nodes) and set(self.nodes) <= connected
 
     # --- voters --------------------------------------------------------------------------------------------
     def simulate_voters(self, count: int | None = None) -> None:
         info = self.tracker.info
-        count = count if count is not None else self.window.ask_voter_count()
+        count = count if count is not None else self.host.ask_voter_count()
         if not count:
             return
         choices = [secrets.randbelow(max(1, len(info.candidates) or 2)) for _ in range(count)]
-        base_url, election_id = self.window.runner.url, info.election_id
-        admin = getattr(self.window.runner, "admin", None)  # a remote server's https CA (gui --connect --cafile)
+        base_url, election_id = self.host.runner.url, info.election_id
+        admin = getattr(self.host.runner, "admin", None)  # a remote server's https CA (gui --connect --cafile)
         cafile = getattr(admin, "cafile", None)
         last = [0.0]
 
@@ -197,7 +193,7 @@ class ElectionController(QObject):
             now = time.monotonic()
             if done == total or now - last[0] >= VOTER_PROGRESS_EVERY:
                 last[0] = now
-                self.window.bridge.post(self._voter_progress, (done, total))
+                self.host.bridge.post(self._voter_progress, (done, total))
 
         def work() -> list:
             # A child process: the voters' HTTP and JSON work must not take this process's GIL, which the
@@ -207,7 +203,7 @@ class ElectionController(QObject):
 
         self._begin("voters")
         self.voters_progress.emit(0, count)
-        self.window.bridge.run_in_thread(work, lambda f: self._voters_done(choices, f), "voter-simulator")
+        self.host.bridge.run_in_thread(work, lambda f: self._voters_done(choices, f), "voter-simulator")
 
     def _voter_progress(self, value: tuple[int, int]) -> None:
         self.voters_progress.emit(*value)
@@ -221,63 +217,63 @@ class ElectionController(QObject):
             message = f"{len(choices)} simulated voters cast their ballots"
         else:
             message = f"voter simulation failed: {error}"
-        self.window.statusBar().showMessage(message, 10000)
+        self.host.report(message, 10000)
         self.step_finished.emit("voters", error is None, message)
         self.refresh_status()
 
     # --- sessions ------------------------------------------------------------------------------------------
     def export_session(self, folder: str | None = None) -> None:
-        folder = folder or self.window.ask_folder("Export session to folder", save=True)
+        folder = folder or self.host.ask_folder("Export session to folder", True)
         if not folder:
             return
-        rows, record = self.window.traffic.all_rows(), self.record if self.record is not None else self.record_path
+        rows, record = self.host.traffic.all_rows(), self.record if self.record is not None else self.record_path
 
         def work() -> str:
             return session.export_session(folder, rows, record)
 
         self._begin("export")
-        self.window.bridge.run_in_thread(work, self._exported, "export-session")
+        self.host.bridge.run_in_thread(work, self._exported, "export-session")
 
     def _exported(self, future: concurrent.futures.Future) -> None:
         self._end("export")
         error = future.exception()
         message = f"Session exported to {future.result()}" if error is None else f"Export failed: {error}"
-        self.window.statusBar().showMessage(message, 10000)
+        self.host.report(message, 10000)
         self.step_finished.emit("export", error is None, message)
 
     def open_session(self, folder: str) -> None:
         """Show a saved session read-only: its traffic in the traffic view, its record in the panel; the
         verification report is computed from the record by mixnet.verifier on a worker thread."""
         self._begin("open")
-        self.window.bridge.run_in_thread(lambda: session.load_session(folder),
-                                         lambda f: self._opened(folder, f), "open-session")
+        self.host.bridge.run_in_thread(lambda: session.load_session(folder),
+                                       lambda f: self._opened(folder, f), "open-session")
 
     def _opened(self, folder: str, future: concurrent.futures.Future) -> None:
         self._end("open")
         error = future.exception()
         if error is not None:
-            self.window.statusBar().showMessage(f"Cannot open {folder}: {error}", 15000)
+            self.host.report(f"Cannot open {folder}: {error}", 15000)
             self.step_finished.emit("open", False, str(error))
             return
         loaded: session.Session = future.result()
-        self.window.traffic.load_rows(loaded.rows)
+        self.host.traffic.load_rows(loaded.rows)
         if loaded.record is not None:
             self.record = loaded.record
             self.tracker.load_record(loaded.record)
             self._begin("verify record")
-            self.window.bridge.run_in_thread(lambda: session.verify(loaded.record_path), self._verified,
-                                             "verify-record")
+            self.host.bridge.run_in_thread(lambda: session.verify(loaded.record_path), self._verified,
+                                           "verify-record")
         else:
             self.tracker.read_only = True
         self.update_enabled()
-        self.window.statusBar().showMessage(f"Opened {folder}: {len(loaded.rows)} messages"
-                                            + (", record" if loaded.record is not None else ", no record"), 10000)
+        self.host.report(f"Opened {folder}: {len(loaded.rows)} messages"
+                         + (", record" if loaded.record is not None else ", no record"), 10000)
         self.session_loaded.emit(folder)
 
     def _verified(self, future: concurrent.futures.Future) -> None:
         self._end("verify record")
         if future.exception() is not None:
-            self.window.statusBar().showMessage(f"Verification failed to run: {future.exception()}", 15000)
+            self.host.report(f"Verification failed to run: {future.exception()}", 15000)
             return
         self.tracker.set_checks(future.result())
 
