@@ -19,7 +19,7 @@ COMMANDS = {
     "node": ("client.node:run", "run a websocket node (mixer, trustee, voter) against a server"),
     "bench": ("mixscope.bench:run", "run a benchmark and print JSON"),
     "vote": ("client.vote:run", "encrypt a choice here and cast it through a server's JSON API"),
-    "verify": ("mixscope.verify:run", "check a published election record, one line per check"),
+    "verify": ("client.verify:run", "check a published election record, one line per check"),
     "demo": ("mixscope.demo:run", "a whole election with real node processes, timed; exit 0 if it verifies"),
     "election": ("mixscope.election_cli:run", "run an election on a server through its admin API"),
 }

@@ -92,7 +92,7 @@ def test_missing_file_is_one_line_exit_2(tmp_path):
 
 
 def test_process_pool_gives_the_same_checks(tmp_path, record, monkeypatch):
-    from mixscope import verify as verify_module
+    from client import verify as verify_module
 
     path = write(tmp_path, record)
     monkeypatch.setattr(verify_module, "POOL_FROM", 1)  # use the pool even for this small record

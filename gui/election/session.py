@@ -105,7 +105,7 @@ def load_session(folder: str | os.PathLike) -> Session:
 
 def verify(record_path: str) -> list[dict[str, Any]]:
     """Every check of mixnet.verifier over the saved record (a process pool for big records)."""
-    from mixscope.verify import NotARecord, verify_file
+    from client.verify import NotARecord, verify_file
 
     try:
         checks = verify_file(record_path)

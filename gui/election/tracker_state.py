@@ -269,7 +269,8 @@ class ElectionState:
                 "verified" if stage.get("status") == "accepted" else "rejected",
                 reason=f"{klass}: {reason}" if klass else reason, count=len(outputs) if isinstance(outputs, list) else 0))
         info.mixers = [s.name for s in info.stages]
-        partials = (record.get("decryption") or {}).get("partials") if isinstance(record.get("decryption"), dict) else None
+        decryption = record.get("decryption")
+        partials = decryption.get("partials") if isinstance(decryption, dict) else None
         if isinstance(partials, list) and partials:
             info.decrypt.state = "verified"
         info.keygen.state = "verified" if record.get("trustees") else "waiting"
