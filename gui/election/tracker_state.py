@@ -267,7 +267,8 @@ class ElectionState:
             info.stages.append(StageInfo(
                 position, str(names.get(stage.get("mixer")) or stage.get("mixer") or f"stage {position + 1}"),
                 "verified" if stage.get("status") == "accepted" else "rejected",
-                reason=f"{klass}: {reason}" if klass else reason, count=len(outputs) if isinstance(outputs, list) else 0))
+                reason=f"{klass}: {reason}" if klass else reason,
+                count=len(outputs) if isinstance(outputs, list) else 0))
         info.mixers = [s.name for s in info.stages]
         decryption = record.get("decryption")
         partials = decryption.get("partials") if isinstance(decryption, dict) else None
