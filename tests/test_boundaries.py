@@ -23,8 +23,6 @@ KNOWN_CYCLES = [
     # The coordinator's steps take the whole coordinator; a narrow node-link interface ends it.
     {"server.election.cascade", "server.election.ceremony", "server.election.coordinator",
      "server.election.decryption"},
-    # The election controller reads the window's widgets; an interface of its own ends it.
-    {"gui.election.controller", "gui.main_window"},
 ]
 
 
