@@ -11,8 +11,7 @@ from typing import Any, Iterable
 
 from PySide6.QtCore import QObject, Signal
 
-from gui.election.tracker_state import (FINAL_STATES, STAGE_STATES, ElectionInfo, ElectionState, StageInfo,
-                                        checks_json)
+from gui.election.tracker_state import FINAL_STATES, STAGE_STATES, ElectionInfo, ElectionState, StageInfo, checks_json
 from wire.events import Event
 
 __all__ = ["FINAL_STATES", "STAGE_STATES", "ElectionInfo", "ElectionState", "ElectionTracker", "StageInfo",
