@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.bridge import BridgeError
+from server.errors import BridgeError
 from wire.events import EventChannel
 
 MAX_FINISHED = 200  # finished jobs kept for pollers; older ones are forgotten

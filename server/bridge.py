@@ -10,20 +10,13 @@ from __future__ import annotations
 import concurrent.futures
 from typing import Any, Awaitable, Callable
 
-from server.election.common import ElectionError
+from server.election.common import ElectionError, ElectionNotFound
 from server.election.coordinator import Coordinator
+from server.errors import BridgeError, UnknownElection
 from server.hub import Hub
 from wire import protocol
 
 MAX_TIMEOUT = 300.0  # seconds an admin may ask a roll call (or /over) to wait
-
-
-class BridgeError(Exception):
-    """An action that cannot run: unknown name, bad arguments, unknown client, server not running."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 async def roll_call(hub: Hub, args: dict[str, Any]) -> dict[str, Any]:
@@ -83,7 +76,7 @@ def _election_action(step_name: str | None):
                     raise BridgeError("full must be true or false")
             return await coordinator.run_exclusive(args, getattr(coordinator, step_name), **options)
         except ElectionError as exc:
-            raise BridgeError(exc.reason) from None
+            raise (UnknownElection if isinstance(exc, ElectionNotFound) else BridgeError)(exc.reason) from None
 
     action.__name__ = f"election_{step_name or 'create'}"
     return action

@@ -9,7 +9,6 @@ attaches the election coordinator (`election`); the hub hands it what joined nod
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import functools
 import json
 import secrets
@@ -22,6 +21,8 @@ from tornado.websocket import WebSocketClosedError
 from server import board as board_mod
 from server import node_auth, signed_text
 from server.election.common import NodeRef
+from server.election.link import Election
+from server.executors import Executors
 from server.liveness import Liveness, Socket
 from server.registry import ClientInfo, ClientRegistry
 from wire import chunks, protocol
@@ -29,26 +30,6 @@ from wire.events import EventChannel
 
 STATS_EVENT_INTERVAL = 1.0  # at most one "client.updated" per client per second for counters and rtt
 DISCONNECT_GRACE = 2.0  # seconds a disconnected client gets to answer the close frame before it is cut
-
-
-class Election(Protocol):
-    """What the hub asks of the election coordinator the runner attaches (server/election/coordinator.py)."""
-
-    pool: concurrent.futures.Executor | None
-
-    async def load(self) -> None: ...
-
-    def close(self) -> None: ...
-
-    def node_gone(self, client_id: str) -> None: ...
-
-    def node_message(self, node: NodeRef, message: dict[str, Any]) -> None: ...
-
-    def node_error(self, node: NodeRef, message: dict[str, Any]) -> None: ...
-
-    async def on_io(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
-
-    async def on_worker(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
 
 
 class MessageLimit(Protocol):
@@ -96,7 +77,8 @@ STALL_CHECK_SECONDS = 5.0  # how often stalled transfers are looked for (each ex
 class Hub:
     def __init__(self, channel: EventChannel, registry: ClientRegistry, ping_interval: float, *,
                  ping_timeout: float | None = None, board: board_mod.Board | None = None, join_token: str | None = None,
-                 message_limit: MessageLimit | None = None, hello_timeout: float | None = None,
+                 executors: Executors | None = None, message_limit: MessageLimit | None = None,
+                 hello_timeout: float | None = None,
                  stall_seconds: float = chunks.STALL_SECONDS):
         self.channel = channel
         self.hello_timeout = hello_timeout  # a websocket silent this long without a hello is closed
@@ -112,6 +94,7 @@ class Hub:
         self.secrets: tuple[str, ...] = (join_token,) if join_token else ()  # masked in every event and log line
         self.auth = node_auth.NodeAuth(board, join_token)
         self._reassemblers: dict[str, chunks.Reassembler] = {}
+        self.executors = executors  # the runner's threads and pools (None: everything on the loop thread)
         self.election: Election | None = None  # the runner attaches the coordinator when there is a board
         self._loop = IOLoop.current()
         self._pending: dict[str, PendingRequest] = {}
@@ -135,6 +118,9 @@ class Hub:
 
     def log(self, level: str, text: str, client_id: str | None = None) -> None:
         self.channel.publish("log", {"level": level, "text": protocol.redact(text, self.secrets)}, client_id)
+
+    def emit(self, kind: str, data: dict[str, Any]) -> None:
+        self.channel.publish(kind, data)
 
     # --- connection lifecycle (called by NodeSocket) -------------------------------------------------------
 
@@ -235,17 +221,17 @@ class Hub:
         # A long one is checked in the process pool first (server/signed_text.py): there it is parsed,
         # canonicalised and its signature checked, and the texts the board stores are made, so this process
         # only parses it once more (json.loads) for the coordinator.
-        election = self.election
+        executors = self.executors
         checked = None
         try:
-            if election is not None and election.pool is not None and len(text) > signed_text.POOL_ABOVE:
+            if executors is not None and executors.pool is not None and len(text) > signed_text.POOL_ABOVE:
                 node = self.auth.node(info.id)
                 checked = await asyncio.get_running_loop().run_in_executor(
-                    election.pool, signed_text.check, text, None if node is None else node.public_key)
-                whole = await election.on_worker(json.loads, text)  # the pool found it a valid message
+                    executors.pool, signed_text.check, text, None if node is None else node.public_key)
+                whole = await executors.on_worker(json.loads, text)  # the pool found it a valid message
             else:
                 parse = functools.partial(protocol.parse_message, text, max_bytes=chunks.MAX_TRANSFER_BYTES)
-                whole = parse() if election is None else await election.on_worker(parse)
+                whole = parse() if executors is None else await executors.on_worker(parse)
         except protocol.ProtocolError as exc:
             self._refuse(info, exc.reason, exc.detail, "chunk")
             return
@@ -261,7 +247,7 @@ class Hub:
     async def _on_join(self, info: ClientInfo, message: dict[str, Any]) -> None:
         """A hello with an identity: join token, public key and signature, then the board records the node."""
         try:
-            signer = await self.auth.join(message, None if self.election is None else self.election.on_io)
+            signer = await self.auth.join(message, None if self.election is None else self._on_board_thread)
         except node_auth.Refused as exc:
             return self._refuse(info, exc.reason, exc.detail, "hello")
         if info.id not in self.sockets:
@@ -280,13 +266,19 @@ class Hub:
             return self._refuse(info, node_auth.NOT_JOINED, f"{kind} needs a hello with join token and signature "
                                 "first", kind)
         try:
-            message = await self.auth.check_signed(node, message, checked, self.election.on_io)
+            message = await self.auth.check_signed(node, message, checked, self._on_board_thread)
         except node_auth.Refused as exc:
             return self._refuse(info, exc.reason, exc.detail, kind)
         try:
             self.election.node_message(node, message)
         except Exception as exc:  # a coordinator bug must not kill the connection's handling silently
             self.log("error", f"election message {kind} from {node.name} failed: {exc!r}", info.id)
+
+    async def _on_board_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Board writes fsync: on the executors' one board thread, in order with the coordinator's."""
+        if self.executors is None:
+            return fn(*args)
+        return await self.executors.on_io(fn, *args)
 
     def _expire_transfers(self) -> None:
         """Drop transfers with no chunk for the stall time, even from a client that sends nothing more."""
@@ -397,8 +389,6 @@ class Hub:
         """Close every websocket (1001 going away); cut the ones that do not finish the handshake in time."""
         self.liveness.stop()
         self._stall_check.stop()
-        if self.election is not None:
-            self.election.close()
         for pending in self._pending.values():
             for client_id in list(pending.waiting):
                 pending.settle(client_id, None)

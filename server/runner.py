@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import ipaddress
-import multiprocessing
-import os
 import ssl
 import threading
 from typing import Any
@@ -23,8 +21,9 @@ from engine import LocalEngine, open_engine
 from server import bridge, token_file
 from server.admin_jobs import close_jobs
 from server.board import Board
-from server.bridge import BridgeError
-from server.election.coordinator import MAP_BATCHES, Coordinator
+from server.election.coordinator import Coordinator
+from server.errors import BridgeError, ServerUnavailable
+from server.executors import MAP_BATCHES, Executors, process_pool
 from server.hosts import HostPolicy
 from server.hub import Hub
 from server.ratelimit import BallotLimits, TokenBucketLimiter
@@ -33,19 +32,6 @@ from server.views import WebContext
 from server.webapp import create_flask_app, create_tornado_app
 from wire.chunks import STALL_SECONDS
 from wire.events import EventChannel
-
-FLASK_WORKERS = 4
-POOL_NICE = 10  # the pool's proof checks yield the CPU to this process's loop, Flask and (in the panel) GUI threads
-
-
-def background_priority() -> None:
-    """Pool worker initializer: run at lower CPU priority. On 2 busy cores a worker at the same priority keeps
-    the thread that holds this process's GIL (or the panel's GUI thread) waiting for a time slice."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), POOL_NICE))
-    except (AttributeError, OSError):  # not on this platform, or not allowed: run at normal priority
-        pass
-
 
 # Inbound websocket frames per client: far above any node (a 10,000-ciphertext answer is ~20 chunk frames;
 # progress is a few per second) and the seed's clients, far below a flood.
@@ -206,7 +192,7 @@ class ServerRunner:
             return future
         with self._calls_lock:
             if not self.running:
-                future.set_exception(BridgeError("server not running"))
+                future.set_exception(ServerUnavailable("server not running"))
                 return future
             self._calls.add(future)
         future.add_done_callback(self._forget_call)
@@ -220,16 +206,15 @@ class ServerRunner:
     # --- the worker thread --------------------------------------------------------------------------------
 
     def _run(self, sockets, ready: threading.Event, failure: list[BaseException]) -> None:
-        executor = concurrent.futures.ThreadPoolExecutor(FLASK_WORKERS, thread_name_prefix="mixscope-flask")
-        # Proof checks, decryption and record verification: never on the loop. forkserver, not fork: this
-        # process has threads (the loop, Flask workers, Qt) that a forked child would inherit half-stopped.
-        pool = concurrent.futures.ProcessPoolExecutor(
-            max(1, os.cpu_count() or 1), mp_context=multiprocessing.get_context("forkserver"),
-            initializer=background_priority)
-        self.engine = open_engine(self.cluster, LocalEngine(pool, batches=MAP_BATCHES), self.channel.publish,
-                                  self._log, background=True) if self.cluster else None
+        # Proof checks, decryption and record verification: never on the loop. One Executors object per start
+        # (server/executors.py): the hub, the coordinator, publishing and the Flask views all use these.
+        pool = process_pool()
+        engine = open_engine(self.cluster, LocalEngine(pool, batches=MAP_BATCHES), self.channel.publish,
+                             self._log, background=True) if self.cluster else None
+        self.engine = engine
+        executors = Executors(pool, engine)
         try:
-            asyncio.run(self._serve(sockets, executor, pool, ready))
+            asyncio.run(self._serve(sockets, executors, ready))
         except BaseException as exc:  # startup failure: hand it to start(); later failures are logged
             if not ready.is_set():
                 failure.append(exc)
@@ -243,32 +228,29 @@ class ServerRunner:
                 orphans, self._calls = list(self._calls), set()
             for future in orphans:
                 if not future.done():
-                    future.set_exception(BridgeError("server stopped"))
-            executor.shutdown(wait=True)
-            if self.engine is not None:
-                self.engine.close()
-            pool.shutdown(wait=True, cancel_futures=True)
+                    future.set_exception(ServerUnavailable("server stopped"))
+            executors.shutdown()
             self._loop = self._hub = self._stop_requested = None
             self.channel.publish("server.stopped", {})
 
-    async def _serve(self, sockets, executor, pool, ready: threading.Event) -> None:
+    async def _serve(self, sockets, executors: Executors, ready: threading.Event) -> None:
         self._loop = IOLoop.current()
         self._stop_requested = asyncio.Event()
         self._hub = Hub(self.channel, self.registry, self.ping_interval, ping_timeout=self.ping_timeout,
-                        board=self.board, join_token=self.join_token, hello_timeout=self.idle_seconds,
-                        stall_seconds=self.stall_seconds,
+                        board=self.board, join_token=self.join_token, executors=executors,
+                        hello_timeout=self.idle_seconds, stall_seconds=self.stall_seconds,
                         message_limit=TokenBucketLimiter(self.message_rate, self.message_burst)
                         if self.message_rate else None)
         # The runner builds the coordinator and attaches it: the hub never imports the election package's driver.
-        election = Coordinator(self._hub, self.board, pool, self.board.path.parent)
-        election.engine = self.engine
+        # The coordinator reaches the nodes through the hub's narrow link (server/election/link.py).
+        election = Coordinator(self._hub, self.board, executors, self.board.path.parent)
         self._hub.election = election
         self._hub.secrets += (self.admin_token,)  # never shown in traffic or logs, even inside a bad frame
         self._hub.admin_token = self.admin_token  # the admin event stream's check (server/admin_events.py)
         web = WebContext(call=self.call, admin_token=self.admin_token, board=self.board, channel=self.channel,
-                         pool=pool, join_token=self.join_token)
+                         pool=executors.pool, join_token=self.join_token)
         flask_app = create_flask_app(web, self.ballot_limits)
-        app = create_tornado_app(self._hub, flask_app, executor, self.hosts)
+        app = create_tornado_app(self._hub, flask_app, executors.web, self.hosts)
         # idle_connection_timeout also bounds the wait for a request's head; body_timeout the wait for its body
         http = HTTPServer(app, xheaders=False, ssl_options=self.tls, idle_connection_timeout=self.idle_seconds,
                           body_timeout=max(self.idle_seconds, 60.0))
@@ -282,5 +264,7 @@ class ServerRunner:
         await self._stop_requested.wait()
         close_jobs(flask_app.extensions)  # its progress subscription: the channel outlives this start
         http.stop()
+        election.close()  # a step cut short now records nothing more, and resumes after a restart
+        executors.stop_election_work()  # never wait for a long proof check here
         await self._hub.close_all()
         await http.close_all_connections()

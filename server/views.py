@@ -15,8 +15,9 @@ from typing import Any, Callable
 from flask import current_app, jsonify, render_template, request, send_from_directory
 
 from server.board import Board
-from server.bridge import MAX_TIMEOUT, BridgeError
+from server.bridge import MAX_TIMEOUT
 from server.election import states
+from server.errors import BridgeError, HttpError  # noqa: F401  (HttpError: re-exported for the views)
 from wire.events import EventChannel
 
 
@@ -28,12 +29,6 @@ class WebContext:
     channel: EventChannel  # publish events (e.g. "election.ballot") from Flask threads
     pool: concurrent.futures.Executor | None = None  # the runner's process pool, for CPU-bound checks off the GIL
     join_token: str = ""  # handed to admins (GET /api/admin/server) so a remote panel can spawn nodes
-
-
-class HttpError(Exception):
-    def __init__(self, status: int, error: str):
-        super().__init__(error)
-        self.status, self.error = status, error
 
 
 def context() -> WebContext:
@@ -99,7 +94,6 @@ def call_bridge(action: str, args: dict[str, Any], wait: float) -> dict[str, Any
     try:
         return context().call(action, args).result(timeout=wait)
     except BridgeError as exc:
-        status = 503 if "not running" in exc.reason or "stopped" in exc.reason else 400
-        raise HttpError(status, exc.reason) from None
+        raise HttpError(exc.status or 400, exc.reason) from None
     except concurrent.futures.TimeoutError:
         raise HttpError(504, f"{action} did not finish in {wait:g} s") from None

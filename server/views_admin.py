@@ -17,8 +17,8 @@ from flask import current_app, jsonify, request
 
 from server import board as board_mod
 from server.admin_jobs import jobs_for
-from server.bridge import BridgeError
 from server.election import lab, states
+from server.errors import BridgeError
 from server.views import HttpError, context
 
 # step -> the states it may start from (checked here so a wrong state is a 409 at once, with the reason)
@@ -57,7 +57,7 @@ def election_action(step: str):
         job = jobs.start(action, election_id, future)
         return jsonify(job.to_json()), 202, {"Location": f"/api/admin/jobs/{job.id}"}
     except BridgeError as exc:
-        raise HttpError(_status_of(action, exc.reason), exc.reason) from None
+        raise HttpError(status_of(action, exc), exc.reason) from None
     if action in ("election.status", "election.current"):
         eid = result.get("election_id")
         result = {**result, "progress": jobs.progress(eid), "jobs": jobs.running(eid), "nodes": _nodes()}
@@ -155,11 +155,10 @@ def _check_state(action: str, args: dict[str, Any]) -> str:
     return election_id
 
 
-def _status_of(action: str, reason: str) -> int:
-    if "not running" in reason or "server stopped" in reason:
-        return 503
-    if reason.startswith("no election"):
-        return 404
+def status_of(action: str, exc: BridgeError) -> int:
+    """By the failure's type: 503 server unavailable, 404 unknown election; else by the action."""
+    if exc.status is not None:
+        return exc.status
     if action == "election.create" or action in READS:
         return 400
     return 409  # the state was right a moment ago: nodes missing, a step running, the state moved on

@@ -13,7 +13,7 @@ from flask import jsonify, request
 
 from server import board as board_mod
 from server.ratelimit import ballot_limiter
-from server.views import HttpError
+from server.errors import HttpError
 from server.views_ballots import (NotABatchError, current_board, election_or_404, receipt_json, submit_ballot,
                                   submit_batch)
 

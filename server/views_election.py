@@ -15,7 +15,7 @@ from server.election import states
 from server.election import records
 from server.ratelimit import ballot_limiter
 from server.page_errors import error_page, html_errors
-from server.views import HttpError
+from server.errors import HttpError
 from server.views_ballots import (MAX_VOTER_ID, check_voter_id, current_board, election_or_404, public_key_of,
                                   submit_ballot)
 from server.views_csrf import CSRF_REASON, CsrfError, check_csrf, csrf_token

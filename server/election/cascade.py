@@ -19,12 +19,12 @@ from server.election.common import MAX_REASON, ElectionError, NodeRef
 from server.election.inbox import NodeGone, NodeRefused
 
 if TYPE_CHECKING:
-    from server.election.coordinator import Coordinator
+    from server.election.link import StepContext
 
 MIX_TIMEOUT_BASE, MIX_TIMEOUT_PER_BALLOT = 30.0, 0.01  # shuffle+prove is ~0.5 ms per ciphertext on one core
 
 
-async def run_stage(coord: "Coordinator", election: board_mod.Election, node: NodeRef, position: int, index: int,
+async def run_stage(coord: StepContext, election: board_mod.Election, node: NodeRef, position: int, index: int,
                     inputs: list, nonce: bytes = b"") -> list | None:
     """One mixer's turn: its accepted outputs, or None when the stage was rejected (reason recorded)."""
     eid, started = election.id, time.perf_counter()
@@ -58,7 +58,7 @@ async def run_stage(coord: "Coordinator", election: board_mod.Election, node: No
         rejected_as, reason = verdict.rejected_as, None if verdict.rejected_as is None else verdict.reason
         if verdict.rejected_as == stages.NO_ANSWER:
             response = None  # signed, but not in the form the record can carry: nothing signed to publish
-        coord.hub.log("info", f"election {eid} stage {position}: {node.name} answered in "
+        coord.log("info", f"election {eid} stage {position}: {node.name} answered in "
                       f"{answered - sent:.2f} s, judged in {time.perf_counter() - answered:.2f} s")
     else:
         rejected_as = stages.NO_ANSWER
@@ -73,10 +73,10 @@ async def run_stage(coord: "Coordinator", election: board_mod.Election, node: No
                       output=stored_outputs, proof=stored_proof,
                       reason=None if reason is None else reason[:MAX_REASON],
                       mixer_key=node.public_key, rejected_as=rejected_as, envelope=envelope)
-    coord.hub.log("info", f"election {eid} stage {position}: stored in {time.perf_counter() - storing:.2f} s "
+    coord.log("info", f"election {eid} stage {position}: stored in {time.perf_counter() - storing:.2f} s "
                   f"(prepared in {sent - started:.2f} s)")
     if reason is not None:
-        coord.hub.log("warning", f"election {eid}: stage {position} by {node.name} rejected ({rejected_as}): "
+        coord.log("warning", f"election {eid}: stage {position} by {node.name} rejected ({rejected_as}): "
                       f"{reason[:200]}")
     coord.emit("election.stage", {**event, "status": status, "class": rejected_as, "reason": reason,
                                   "seconds": round(time.perf_counter() - started, 3)})

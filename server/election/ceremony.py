@@ -15,12 +15,12 @@ from server.election import records
 from server.election.common import ElectionError, NodeRef, gather_named
 
 if TYPE_CHECKING:
-    from server.election.coordinator import Coordinator
+    from server.election.link import StepContext
 
 KEYGEN_TIMEOUT = 30.0
 
 
-async def seat(coord: "Coordinator", election: board_mod.Election, trustees: list[NodeRef],
+async def seat(coord: StepContext, election: board_mod.Election, trustees: list[NodeRef],
                mixers: list[NodeRef]) -> dict:
     """Write the election manifest (fresh nonce, the listed trustees and mixers with their keys), have every
     listed node sign it to take its seat, and store both; return the manifest. A node that refuses or does not
@@ -46,7 +46,7 @@ async def seat(coord: "Coordinator", election: board_mod.Election, trustees: lis
     return manifest
 
 
-async def exchange(coord: "Coordinator", election: board_mod.Election, chosen: list[NodeRef], nonce: str) -> str:
+async def exchange(coord: StepContext, election: board_mod.Election, chosen: list[NodeRef], nonce: str) -> str:
     """Run the ceremony with `chosen` as trustees 1..n; return the joint public key (hex)."""
     eid, context = election.id, proofs.election_context(election.id, bytes.fromhex(nonce))
     labels = dkg.labels_digest(election.question, election.candidates)

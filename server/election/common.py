@@ -17,6 +17,10 @@ class ElectionError(Exception):
         self.reason = reason
 
 
+class ElectionNotFound(ElectionError):
+    """The step names an election the board does not hold, or none was created yet."""
+
+
 @dataclass(frozen=True)
 class NodeRef:
     """A connected node that proved its identity (join token + signed hello)."""

@@ -14,77 +14,53 @@ thread only routes messages and awaits.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import functools
-import os
 import secrets
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from mixnet import trustees as dkg
 from mixnet.record import check_candidates
 from server import board as board_mod
 from server.board import Board
 from server.election import cascade, ceremony, decryption, lab, publishing, records, states, work
-from server.election.common import MAX_REASON, ElectionError, NodeRef  # noqa: F401  (re-exported)
+from server.election.common import MAX_REASON, ElectionError, ElectionNotFound, NodeRef  # noqa: F401  (re-exported)
 from server.election.inbox import Inbox, NodeGone, NodeRefused
-
-if TYPE_CHECKING:
-    from server.hub import Hub
-
-MAP_BATCHES = 16  # pool jobs per map call: enough to keep every core busy to the end
-
-
-
-
+from server.election.link import NodeLink, StepContext
+from server.executors import Executors
 
 
 class Coordinator:
-    def __init__(self, hub: "Hub", board: Board, pool: concurrent.futures.Executor | None, data_dir: Path):
-        self.hub, self.board, self.pool, self.data_dir = hub, board, pool, data_dir
-        self.inbox = Inbox()
-        self._io = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="election-board")
-        self._work = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="election-work")
+    def __init__(self, link: NodeLink, board: Board, executors: Executors, data_dir: Path):
+        self.link, self.board, self.executors, self.data_dir = link, board, executors, data_dir
+        self.steps = StepContext(link, Inbox(), board, executors, data_dir)  # what the node exchanges use
+        self.inbox, self.mixing_stage = self.steps.inbox, self.steps.mixing_stage
         self._busy: set[str] = set()
         self.phases: dict[str, dict[str, float]] = {}
         self.verification: dict[str, dict[str, Any]] = {}
-        self.closing = False
-        self.mixing_stage: dict[str, int] = {}  # client id -> the cascade position it is mixing now
-        self.engine = None  # engine/cluster.py when the server was given --cluster (set by the runner)
+
+    @property
+    def closing(self) -> bool:
+        return self.steps.closing
 
     def close(self) -> None:
-        # Called on the loop while stopping: never wait here for a long proof check to end. A step cut short
+        # Called on the loop while stopping, before the runner stops the election's threads: a step cut short
         # records nothing more (a node dropped by the shutdown is no evidence against it) and resumes later.
-        self.closing = True
-        self._io.shutdown(wait=False)
-        self._work.shutdown(wait=False, cancel_futures=True)
+        self.steps.closing = True
 
     # --- helpers ------------------------------------------------------------------------------------------
 
     async def on_io(self, fn: Callable, *args, **kwargs):
-        return await asyncio.get_running_loop().run_in_executor(self._io, functools.partial(fn, *args, **kwargs))
+        return await self.executors.on_io(fn, *args, **kwargs)
 
     async def on_worker(self, fn: Callable, *args, **kwargs):
-        return await asyncio.get_running_loop().run_in_executor(self._work, functools.partial(fn, *args, **kwargs))
-
-    def pool_size(self) -> int:
-        return max(1, os.cpu_count() or 1) if self.pool is not None else 1  # the runner's pool has one per core
+        return await self.executors.on_worker(fn, *args, **kwargs)
 
     def map_fn(self):
-        if self.engine is not None:  # a cluster: one stage's map (its tasks share the stage's scattered data)
-            return self.engine.map_fn()
-        if self.pool is None:
-            return map
-
-        def pool_map(fn, jobs):
-            jobs = list(jobs)  # the verifier sends one job per ballot: batch them, or IPC costs more than the work
-            return self.pool.map(fn, jobs, chunksize=max(1, len(jobs) // MAP_BATCHES))
-
-        return pool_map
+        return self.executors.map_fn()
 
     def emit(self, kind: str, data: dict[str, Any]) -> None:
-        self.hub.channel.publish(kind, data)
+        self.link.emit(kind, data)
 
     async def _set_state(self, election_id: str, state: str, reason: str | None = None) -> board_mod.Election:
         election = await self.on_io(self.board.set_state, election_id, state, reason)
@@ -97,7 +73,7 @@ class Coordinator:
             await self._set_state(election_id, board_mod.FAILED, reason)
         except board_mod.BoardError:
             pass
-        self.hub.log("error", f"election {election_id} failed: {reason}")
+        self.link.log("error", f"election {election_id} failed: {reason}")
         return ElectionError(reason)
 
     async def find(self, args: dict[str, Any]) -> board_mod.Election:
@@ -105,12 +81,14 @@ class Coordinator:
         if election_id is None:
             elections = await self.on_io(self.board.list_elections)
             if not elections:
-                raise ElectionError("no election yet: create one first")
+                raise ElectionNotFound("no election yet: create one first")
             return elections[-1]
         if not isinstance(election_id, str):
             raise ElectionError("election_id must be a string")
         try:
             return await self.on_io(self.board.get_election, election_id)
+        except board_mod.NotFoundError as exc:
+            raise ElectionNotFound(str(exc)) from None
         except board_mod.BoardError as exc:
             raise ElectionError(str(exc)) from None
 
@@ -129,7 +107,7 @@ class Coordinator:
         return {"election_id": election.id, **result}
 
     def send(self, node: NodeRef, message: dict[str, Any]) -> bool:
-        return self.hub.send_large(node.client_id, message)
+        return self.steps.send(node, message)
 
     # --- start-up -----------------------------------------------------------------------------------------
 
@@ -139,13 +117,13 @@ class Coordinator:
         try:
             elections = await self.on_io(self.board.list_elections)
         except (board_mod.BoardError, RuntimeError) as exc:
-            self.hub.log("error", f"cannot read the elections on the board: {exc}")
+            self.link.log("error", f"cannot read the elections on the board: {exc}")
             return
         resume = {state: f"election.{step}" for state, step in states.RESUMED_BY.items()}
         for election in elections:
             if election.state in resume:
                 done = await self.on_io(self.board.next_mix_index, election.id)
-                self.hub.log("info", f"election {election.id} was {election.state} ({done} accepted mix stages): "
+                self.link.log("info", f"election {election.id} was {election.state} ({done} accepted mix stages): "
                              f"{resume[election.state]} resumes it")
             self.emit("election.state", {"election_id": election.id, "state": election.state,
                                              "reason": election.reason})
@@ -179,18 +157,18 @@ class Coordinator:
     async def keygen(self, election: board_mod.Election) -> dict[str, Any]:
         if not states.may_run(states.KEYGEN, election.state):
             raise ElectionError(f"election {election.id} is {election.state}; the key ceremony is over")
-        nodes = sorted(self.hub.election_nodes("trustee"), key=lambda n: lab.natural_key(n.name))
+        nodes = sorted(self.link.election_nodes("trustee"), key=lambda n: lab.natural_key(n.name))
         if len(nodes) < election.trustees:
             raise ElectionError(f"the ceremony needs {election.trustees} connected trustees, {len(nodes)} connected")
         chosen = nodes[:election.trustees]
-        mixers = sorted(self.hub.election_nodes("mixer"), key=lambda n: lab.natural_key(n.name))  # the manifest lists these
+        mixers = sorted(self.link.election_nodes("mixer"), key=lambda n: lab.natural_key(n.name))  # the manifest lists these
         if len(mixers) < election.mixers:
-            self.hub.log("warning", f"election {election.id}: the manifest lists the {len(mixers)} mixers connected "
+            self.link.log("warning", f"election {election.id}: the manifest lists the {len(mixers)} mixers connected "
                          f"now; only listed mixers may mix ({election.mixers} wanted)")
         await self._set_state(election.id, states.KEY_CEREMONY)
         try:
-            manifest = await ceremony.seat(self, election, chosen, mixers)
-            public_key = await ceremony.exchange(self, election, chosen, manifest["nonce"])
+            manifest = await ceremony.seat(self.steps, election, chosen, mixers)
+            public_key = await ceremony.exchange(self.steps, election, chosen, manifest["nonce"])
         except (ElectionError, asyncio.TimeoutError, NodeGone, NodeRefused, KeyError, TypeError, ValueError) as exc:
             if self.closing:
                 raise ElectionError("server stopping: run the key ceremony again after the restart") from None
@@ -226,7 +204,7 @@ class Coordinator:
         used = {s.mixer for s in stages}
         manifest = await self.on_io(records.manifest, self.board, eid)
         listed = None if manifest is None else {m["key"] for m in manifest["listed_mixers"]}
-        queue = [n for n in sorted(self.hub.election_nodes("mixer"), key=lambda n: lab.natural_key(n.name))
+        queue = [n for n in sorted(self.link.election_nodes("mixer"), key=lambda n: lab.natural_key(n.name))
                  if n.name not in used and (listed is None or n.public_key in listed)]  # only listed mixers count
         if accepted == 0 and not queue:
             raise ElectionError(f"no mixer connected that has not mixed election {eid} yet; connect one and retry")
@@ -234,7 +212,7 @@ class Coordinator:
         for node in queue:
             if accepted >= election.mixers:
                 break
-            outcome = await cascade.run_stage(self, election, node, position, accepted, current,
+            outcome = await cascade.run_stage(self.steps, election, node, position, accepted, current,
                                               b"" if manifest is None else bytes.fromhex(manifest["nonce"]))
             position += 1
             if outcome is not None:
@@ -256,12 +234,12 @@ class Coordinator:
         parsed = [dkg.Dealing.from_json(body) for body in dealt.values()]
         verified: dict[str, Any] = dict(await self.on_io(self.board.decryption_shares, eid))
         if len(verified) < election.threshold:
-            await decryption.collect_partials(self, election, final, index_of, parsed, verified)
+            await decryption.collect_partials(self.steps, election, final, index_of, parsed, verified)
         partials = [{"trustee": m["index"], "factors": m["partials"]} for m in list(verified.values())[:election.threshold]]
         started = time.perf_counter()
         result = await self.on_worker(work.combine_and_count, final, partials, election.threshold,
                                       len(election.candidates), self.map_fn())
-        self.hub.log("info", f"election {eid}: combined and counted in {time.perf_counter() - started:.2f} s")
+        self.link.log("info", f"election {eid}: combined and counted in {time.perf_counter() - started:.2f} s")
         result["candidates"] = list(election.candidates)
         await self.on_io(self.board.set_result, eid, result)
         self.emit("election.state", {"election_id": eid, "state": states.TALLIED, "reason": None})
@@ -278,13 +256,9 @@ class Coordinator:
         if not states.may_run(states.PUBLISH, election.state):
             raise ElectionError(f"election {eid} is {election.state}; only a tallied election can be published")
         started = time.perf_counter()
-        job = (str(self.board.path), eid, str(self.data_dir / f"record-{eid}.json"), self.pool_size(), full,
-               self.engine.address if getattr(self.engine, "state", None) == "connected" else None)
-        if self.pool is None:
-            verdict = await self.on_worker(publishing.publish_job, job)
-        else:  # build, verify, store and write it in a pool worker: the server process never holds the record
-            verdict = await asyncio.get_running_loop().run_in_executor(self.pool, publishing.publish_job, job)
-        self.hub.log("info", f"election {eid}: record built, verified and stored in "
+        verdict = await publishing.publish(self.executors, self.board.path, eid, self.data_dir / f"record-{eid}.json",
+                                           full)
+        self.link.log("info", f"election {eid}: record built, verified and stored in "
                      f"{time.perf_counter() - started:.2f} s")
         record_hash, path = verdict.pop("record_hash", None), verdict.pop("record", None)
         self.verification[eid] = verdict
@@ -330,20 +304,19 @@ class Coordinator:
             self.progress(message["task"], message["election_id"], node.name, message["phase"],
                           message["done"], message["total"], stage)
         elif not self.inbox.deliver(node.client_id, message):
-            self.hub.log("warning", f"{node.name} sent an unexpected {message['type']}", node.client_id)
+            self.link.log("warning", f"{node.name} sent an unexpected {message['type']}", node.client_id)
 
     def node_error(self, node: NodeRef, error: dict[str, Any]) -> None:
         """A joined node answered a request with an error: fail the step waiting for it now, not at its timeout."""
         if self.inbox.refused(node.client_id, error):
-            self.hub.log("warning", f"{node.name} refused {error.get('ref')}: {str(error['reason'])[:200]}",
+            self.link.log("warning", f"{node.name} refused {error.get('ref')}: {str(error['reason'])[:200]}",
                          node.client_id)
 
     def node_gone(self, client_id: str) -> None:
         self.inbox.gone(client_id)
 
     def progress(self, task, election_id, node, phase, done, total, stage=None) -> None:
-        self.emit("election.progress", {"election_id": election_id, "task": task, "stage": stage, "node": node,
-                                            "phase": phase, "done": done, "total": total})
+        self.steps.progress(task, election_id, node, phase, done, total, stage)
 
 
 def _new_election_id() -> str:

@@ -18,7 +18,7 @@ from server.election.common import MAX_REASON, ElectionError, named
 from server.election.inbox import NodeRefused
 
 if TYPE_CHECKING:
-    from server.election.coordinator import Coordinator
+    from server.election.link import StepContext
 
 DECRYPT_TIMEOUT_BASE, DECRYPT_TIMEOUT_PER_BALLOT = 30.0, 0.005
 SPARES_AFTER_BASE, SPARES_AFTER_PER_BALLOT = 10.0, 0.002  # ask every spare if the asked have not all answered
@@ -28,11 +28,11 @@ CHECK_PER_BALLOT_STAGE, SPARES_PER_BALLOT_STAGE = 0.01, 0.004
 STRAGGLER_FACTOR = 2.0  # ...or once the first valid share is in and the rest take this much longer again
 
 
-async def collect_partials(coord: "Coordinator", election, final: list, index_of: dict[str, int], dealings,
+async def collect_partials(coord: StepContext, election, final: list, index_of: dict[str, int], dealings,
                            verified: dict) -> None:
     """Fill `verified` (trustee name -> partial) up to the threshold; ElectionError when it cannot be reached."""
     eid, t = election.id, election.threshold
-    nodes = [n for n in coord.hub.election_nodes("trustee") if n.name in index_of and n.name not in verified]
+    nodes = [n for n in coord.link.election_nodes("trustee") if n.name in index_of and n.name not in verified]
     if len(nodes) + len(verified) < t:
         raise ElectionError(f"decryption needs {t} trustees; {len(nodes) + len(verified)} of the election's "
                             "trustees are connected")
@@ -67,7 +67,7 @@ async def collect_partials(coord: "Coordinator", election, final: list, index_of
                                                return_when=asyncio.FIRST_COMPLETED)
             if not done:
                 if spares and loop.time() >= spares_at:
-                    coord.hub.log("info", f"election {eid}: trustees slow to decrypt; asking the "
+                    coord.log("info", f"election {eid}: trustees slow to decrypt; asking the "
                                   f"{len(spares)} spare(s) too")
                     ask(len(spares))
                     continue
@@ -87,10 +87,10 @@ async def collect_partials(coord: "Coordinator", election, final: list, index_of
                 reason = (f"answered as trustee {message['index']}" if message["index"] != index_of[name] else
                           await coord.on_worker(work.verify_partial, eid, keys[name], final, partial, coord.map_fn(),
                                                 nonce))
-                coord.hub.log("info", f"election {eid}: partial decryption of {name} arrived after "
+                coord.log("info", f"election {eid}: partial decryption of {name} arrived after "
                              f"{arrived - sent:.2f} s, checked in {time.perf_counter() - arrived:.2f} s")
                 if reason:
-                    coord.hub.log("warning", f"election {eid}: partial decryption of {name} refused: {reason[:200]}")
+                    coord.log("warning", f"election {eid}: partial decryption of {name} refused: {reason[:200]}")
                     ask(1)
                     continue
                 if len(verified) < t:
@@ -110,10 +110,10 @@ async def collect_partials(coord: "Coordinator", election, final: list, index_of
         raise ElectionError(f"only {len(verified)} valid partial decryptions arrived; {t} needed")
 
 
-async def record_refusal(coord: "Coordinator", election_id: str, node, reason: str) -> None:
+async def record_refusal(coord: StepContext, election_id: str, node, reason: str) -> None:
     """A trustee refused to decrypt the list it was given (it is not the end of the signed cascade): on the
     board, and so in the record, with its reason."""
-    coord.hub.log("warning", f"election {election_id}: trustee {node.name} refused to decrypt: {reason[:200]}")
+    coord.log("warning", f"election {election_id}: trustee {node.name} refused to decrypt: {reason[:200]}")
     coord.emit("election.refusal", {"election_id": election_id, "trustee": node.name, "reason": reason[:MAX_REASON]})
     try:
         await coord.on_io(coord.board.add_trustee_message, election_id, node.name, records.REFUSAL,

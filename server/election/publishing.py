@@ -23,8 +23,15 @@ from typing import Any
 
 from server.board import Board
 from server.election import records, work
+from server.executors import Executors, batched_map
 
-MAP_BATCHES = 16  # pool jobs per map call, as the coordinator's map_fn
+
+async def publish(executors: Executors, board_path: Path, election_id: str, record_path: Path,
+                  full: bool) -> dict[str, Any]:
+    """Build, verify, store and write the record in a pool worker (a helper thread without a pool): the server
+    process never holds the record. A connected cluster verifies it on its workers."""
+    job = (str(board_path), election_id, str(record_path), executors.pool_size(), full, executors.cluster_address())
+    return await executors.in_pool(publish_job, job)
 
 
 def publish_job(job: tuple) -> dict[str, Any]:
@@ -65,8 +72,4 @@ def _verify(doc: dict, workers: int, full: bool) -> dict[str, Any]:
         return work.verify_record_doc(doc, map, not full)
     # fork: this worker is single-threaded, and its children start in milliseconds with the modules loaded.
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        def pool_map(fn, jobs):
-            jobs = list(jobs)
-            return pool.map(fn, jobs, chunksize=max(1, len(jobs) // MAP_BATCHES))
-
-        return work.verify_record_doc(doc, pool_map, not full)
+        return work.verify_record_doc(doc, batched_map(pool), not full)
