@@ -10,12 +10,14 @@ client/roles.py, client/mixer.py and client/trustee.py.
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import websocket
@@ -202,18 +204,42 @@ def handle_request(node: Node, message: dict[str, Any], on_progress=lambda *_: N
     return protocol.error_reply(protocol.UNKNOWN_TYPE, f"node cannot handle {message['type']!r}", ref=message["type"])
 
 
-def run(args) -> int:
-    if not args.url.startswith(("ws://", "wss://")):
-        print(f"mixscope node: --url must be a ws:// or wss:// URL, not {args.url!r}", file=sys.stderr)
+@dataclass(frozen=True)
+class NodeSettings:
+    """`mixscope node`'s options (mixscope/cli.py builds them once from the command line)."""
+
+    url: str
+    name: str
+    role: str = "mixer"
+    join_token: str | None = None  # None: $MIXSCOPE_JOIN_TOKEN
+    data_dir: str | None = None
+    cheat: str | None = None
+    lab_cheats: bool = False
+    workers: int = 1
+    skip_stage_proofs: bool = False
+    nice: int = 0
+    cafile: str | None = None
+    cluster: str | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> "NodeSettings":
+        return cls(url=args.url, name=args.name, role=args.role, join_token=args.join_token, data_dir=args.data_dir,
+                   cheat=args.cheat, lab_cheats=args.lab_cheats, workers=args.workers,
+                   skip_stage_proofs=args.skip_stage_proofs, nice=args.nice, cafile=args.cafile, cluster=args.cluster)
+
+
+def run(settings: NodeSettings) -> int:
+    if not settings.url.startswith(("ws://", "wss://")):
+        print(f"mixscope node: --url must be a ws:// or wss:// URL, not {settings.url!r}", file=sys.stderr)
         return 2
-    workers, cheat = getattr(args, "workers", 1), getattr(args, "cheat", None)
+    workers, cheat = settings.workers, settings.cheat
     if workers < 1:
         print("mixscope node: --workers must be at least 1", file=sys.stderr)
         return 2
-    if cheat is not None and args.role != "mixer":
+    if cheat is not None and settings.role != "mixer":
         print("mixscope node: --cheat is for mixers only", file=sys.stderr)
         return 2
-    nice = getattr(args, "nice", 0)
+    nice = settings.nice
     if not 0 <= nice <= 19:
         print(f"mixscope node: --nice must be 0..19, not {nice}", file=sys.stderr)
         return 2
@@ -221,24 +247,24 @@ def run(args) -> int:
         # A lab node sharing the panel's machine yields the CPU to the GUI thread; its worker pool inherits it.
         os.nice(nice)
     try:
-        sslopt = tls.client_sslopt(getattr(args, "cafile", None))
+        sslopt = tls.client_sslopt(settings.cafile)
     except tls.TlsError as exc:
         print(f"mixscope node: {exc}", file=sys.stderr)
         return 2
     status = StatusWriter()
     try:
-        key, _created = identity.load_or_create(getattr(args, "data_dir", None), args.name)
+        key, _created = identity.load_or_create(settings.data_dir, settings.name)
     except (identity.IdentityError, OSError) as exc:
         print(f"mixscope node: {exc}", file=sys.stderr)
         return 2
     signer = identity.Signer(key)
-    join_token = getattr(args, "join_token", None) or os.environ.get(JOIN_TOKEN_ENV) or None
-    roles = Roles(args.name, args.role, key, getattr(args, "data_dir", None), cheat=cheat, workers=workers,
-                  lab_cheats=bool(getattr(args, "lab_cheats", False)),
-                  cluster=getattr(args, "cluster", None),
+    join_token = settings.join_token or os.environ.get(JOIN_TOKEN_ENV) or None
+    roles = Roles(settings.name, settings.role, key, settings.data_dir, cheat=cheat, workers=workers,
+                  lab_cheats=settings.lab_cheats,
+                  cluster=settings.cluster,
                   on_cluster=lambda kind, data: status(kind.replace(".", "_"), **data),
-                  check_stage_proofs=not getattr(args, "skip_stage_proofs", False))
-    node = Node(args.url, args.name, args.role, status, signer=signer, join_token=join_token, roles=roles,
+                  check_stage_proofs=not settings.skip_stage_proofs)
+    node = Node(settings.url, settings.name, settings.role, status, signer=signer, join_token=join_token, roles=roles,
                 sslopt=sslopt)
     roles.stop = node.stopping  # a stopping node abandons long work between two jobs
     stop = threading.Event()
@@ -251,6 +277,6 @@ def run(args) -> int:
     node.stop()
     worker.join(10)
     if node.refused is not None:
-        print(f"mixscope node: the server refused {args.name!r}: {node.refused}", file=sys.stderr)
+        print(f"mixscope node: the server refused {settings.name!r}: {node.refused}", file=sys.stderr)
         return EXIT_REFUSED
     return 0

@@ -65,7 +65,7 @@ def _verify_on_cluster(doc: dict, cluster: str, workers: int, log) -> list:
 
 
 def run(args) -> int:
-    cluster = getattr(args, "cluster", None)
+    cluster = args.cluster
     log = lambda level, text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     try:
         checks = verify_file(args.record, args.workers, cluster, log)

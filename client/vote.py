@@ -130,7 +130,7 @@ def cast_vote(base_url: str, election_id: str, voter_id: str, choice: str, cafil
 
 def run(args) -> int:
     try:
-        receipt = cast_vote(args.server, args.election, args.voter, args.choice, getattr(args, "cafile", None))
+        receipt = cast_vote(args.server, args.election, args.voter, args.choice, args.cafile)
     except ApiError as exc:
         print(f"mixscope vote: refused: {exc}", file=sys.stderr)
         return 1

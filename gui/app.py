@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import gc
 import signal
 import sys
+from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
@@ -29,23 +31,48 @@ def settle_interpreter() -> None:
     gc.freeze()
 
 
-def run(args) -> int:
+@dataclass(frozen=True)
+class PanelSettings:
+    """`mixscope gui`'s options (mixscope/cli.py builds them once from the command line)."""
+
+    port: int = 0
+    demo: bool = False
+    demo_voters: int = 40
+    demo_quit: bool = False
+    demo_delay: float = 4.0
+    open: str | None = None  # a saved session's folder, shown read-only
+    certfile: str | None = None
+    keyfile: str | None = None
+    connect: str | None = None  # a running `mixscope serve` to attach to
+    token: str | None = None
+    cafile: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> "PanelSettings":
+        return cls(port=args.port or 0, demo=args.demo, demo_voters=args.demo_voters or 40, demo_quit=args.demo_quit,
+                   demo_delay=args.demo_delay, open=args.open, certfile=args.certfile, keyfile=args.keyfile,
+                   connect=args.connect, token=args.token, cafile=args.cafile,
+                   allowed_hosts=tuple(args.allowed_host or ()))
+
+
+def run(settings: PanelSettings) -> int:
     if not has_display():  # QApplication would abort the process with Qt's plugin error
         print(f"mixscope: {NO_DISPLAY_HELP}", file=sys.stderr)
         return 2
     from server.runner import ServerRunner  # imported here so `mixscope --help` stays light
     from wire import tls
 
-    certfile = getattr(args, "certfile", None)
+    certfile = settings.certfile
     try:
-        context = tls.server_context(certfile, getattr(args, "keyfile", None)) if certfile else None
+        context = tls.server_context(certfile, settings.keyfile) if certfile else None
     except tls.TlsError as exc:
         print(f"mixscope gui: {exc}", file=sys.stderr)
         return 2
 
-    connect = getattr(args, "connect", None)
+    connect = settings.connect
     if connect:
-        runner = _remote(connect, getattr(args, "token", None), getattr(args, "cafile", None))  # env: client.admin
+        runner = _remote(connect, settings.token, settings.cafile)  # env: client.admin
         if runner is None:
             return 2
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -53,8 +80,8 @@ def run(args) -> int:
     app.setApplicationName("Mixscope")
     app.setDesktopFileName("mixscope")  # resources/mixscope.desktop: the desktop matches the window to it
     if not connect:
-        runner = ServerRunner(port=getattr(args, "port", 0) or 0, tls=context,  # TLS: https and wss
-                              allowed_hosts=tuple(getattr(args, "allowed_host", None) or ()))
+        runner = ServerRunner(port=settings.port, tls=context,  # TLS: https and wss
+                              allowed_hosts=settings.allowed_hosts)
     window = MainWindow(runner, QSettings())
     fit_to_screen(window, *DEFAULT_SIZE)  # never larger than the screen (a 1280×720 projector)
     if connect:
@@ -63,16 +90,15 @@ def run(args) -> int:
         RemoteAttachment(window)
         window.setWindowTitle(f"Mixscope — {runner.url}")
     demo = None
-    if getattr(args, "demo", False):
+    if settings.demo:
         from gui.election.demo import DemoDirector
 
-        demo = DemoDirector(window, voters=getattr(args, "demo_voters", 40) or 40,
-                            delay=getattr(args, "demo_delay", 4.0))
-        if getattr(args, "demo_quit", False):  # unattended runs (tests, CI): exit when the demo ends
+        demo = DemoDirector(window, voters=settings.demo_voters, delay=settings.demo_delay)
+        if settings.demo_quit:  # unattended runs (tests, CI): exit when the demo ends
             demo.finished.connect(lambda ok, _caption: app.exit(0 if ok else 1))
     window.show()
     settle_interpreter()
-    folder = getattr(args, "open", None)
+    folder = settings.open
     if folder:  # a saved session is read-only: no server needed to look at it
         window.open_session(folder)
     else:

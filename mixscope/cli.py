@@ -25,6 +25,16 @@ COMMANDS = {
 }
 
 
+# subcommand -> its typed settings ("module:Class" with a `from_args(args)` classmethod): built once here from
+# the parsed command line and handed to the subcommand instead of the argparse namespace.
+SETTINGS = {
+    "gui": "gui.app:PanelSettings",
+    "serve": "server.serve:ServeSettings",
+    "node": "client.node:NodeSettings",
+    "demo": "mixscope.demo:DemoSettings",
+}
+
+
 class UsageError(Exception):
     """A mistake in what the user asked for: printed as one line, exit code 2."""
 
@@ -240,22 +250,32 @@ def _backend_flag(parser) -> None:
 def _choose_backend(args) -> None:
     """Apply --backend (or check MIXSCOPE_BACKEND) before anything imports the crypto core; the environment
     carries the choice to pool workers and node processes."""
-    wanted = getattr(args, "backend", None) or os.environ.get("MIXSCOPE_BACKEND", "").strip().lower()
+    chosen = getattr(args, "backend", None)  # only `bench crypto` and `verify` take --backend
+    wanted = chosen or os.environ.get("MIXSCOPE_BACKEND", "").strip().lower()
     if not wanted:
         return
     if wanted not in BACKENDS:
         raise UsageError(f"MIXSCOPE_BACKEND must be one of {', '.join(BACKENDS)}, not {wanted!r}")
     os.environ["MIXSCOPE_BACKEND"] = wanted
-    if getattr(args, "backend", None) == "native":
+    if chosen == "native":
         from mixnet import group
 
         if not group.native_available():
             raise UsageError("the native backend is not built in this install (it needs a C compiler at install time)")
         group.use_backend("native")
-    elif getattr(args, "backend", None) == "sodium":
+    elif chosen == "sodium":
         from mixnet import group
 
         group.use_backend("sodium")
+
+
+def _settings(args: argparse.Namespace):
+    """The subcommand's typed settings, or the namespace itself for the commands that read it directly."""
+    target = SETTINGS.get(args.command)
+    if target is None:
+        return args
+    module_name, class_name = target.split(":")
+    return getattr(importlib.import_module(module_name), class_name).from_args(args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -268,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _choose_backend(args)
         func = getattr(importlib.import_module(module_name), func_name)
-        return int(func(args) or 0)
+        return int(func(_settings(args)) or 0)
     except UsageError as exc:
         print(f"mixscope {args.command}: {exc}", file=sys.stderr)
         return 2

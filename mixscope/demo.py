@@ -12,6 +12,7 @@ report's "cluster" says how many tasks it ran. Every child is stopped at the end
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import secrets
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -254,25 +256,47 @@ def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates
     }
 
 
-def run(args) -> int:
-    if args.voters < 2:
+@dataclass(frozen=True)
+class DemoSettings:
+    """`mixscope demo`'s options (mixscope/cli.py builds them once from the command line)."""
+
+    voters: int = 50
+    mixers: int = 3
+    trustees: int = 3
+    threshold: int = 2
+    candidates: tuple[str, ...] = ()  # empty: alice, bob, carol
+    cheat: str | None = None
+    data_dir: str | None = None
+    full_verify: bool = False
+    json: bool = False
+    cluster: str | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> "DemoSettings":
+        return cls(voters=args.voters, mixers=args.mixers, trustees=args.trustees, threshold=args.threshold,
+                   candidates=tuple(args.candidates or ()), cheat=args.cheat, data_dir=args.data_dir,
+                   full_verify=args.full_verify, json=args.json, cluster=args.cluster)
+
+
+def run(settings: DemoSettings) -> int:
+    if settings.voters < 2:
         raise UsageError("--voters must be at least 2 (a mix needs two ballots)")
-    if args.mixers < 1 or args.trustees < 1 or not 1 <= args.threshold <= args.trustees:
+    if settings.mixers < 1 or settings.trustees < 1 or not 1 <= settings.threshold <= settings.trustees:
         raise UsageError("need --mixers >= 1 and 1 <= --threshold <= --trustees")
-    if args.cheat and args.mixers < 2:
+    if settings.cheat and settings.mixers < 2:
         raise UsageError("--cheat spoils mixer-1's stage: give --mixers 2 or more so an honest one is left")
-    candidates = args.candidates or ["alice", "bob", "carol"]
+    candidates = list(settings.candidates) or ["alice", "bob", "carol"]
     if len(set(candidates)) != len(candidates) or len(candidates) < 2:
         raise UsageError("--candidates needs at least two distinct names")
-    progress = None if args.json else (lambda text: print(text, file=sys.stderr, flush=True))
-    cluster = getattr(args, "cluster", None)
+    progress = None if settings.json else (lambda text: print(text, file=sys.stderr, flush=True))
+    cluster = settings.cluster
     if cluster and progress is None:  # cluster messages (a fall back above all) go to stderr even with --json
         progress = lambda text: text.startswith("cluster") and print(text, file=sys.stderr, flush=True)  # noqa: E731
-    report = run_demo(args.voters, args.mixers, args.trustees, args.threshold, candidates, args.cheat,
-                      args.data_dir, progress, args.full_verify, cluster)
+    report = run_demo(settings.voters, settings.mixers, settings.trustees, settings.threshold, candidates,
+                      settings.cheat, settings.data_dir, progress, settings.full_verify, cluster)
     ok = report["verified"] and report["tally_matches"]
     report["backend"] = backend()
-    if args.json:
+    if settings.json:
         print(json.dumps(report, indent=2))
     else:
         for stage in report["stages"]:

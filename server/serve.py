@@ -3,9 +3,11 @@ SIGINT/SIGTERM, then stops cleanly. Log events go to stderr, one line each."""
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 import threading
+from dataclasses import dataclass
 
 from server import token_file
 from server.hosts import is_loopback
@@ -13,8 +15,26 @@ from server.runner import ServerRunner
 from wire import tls
 
 
-def run(args) -> int:
-    certfile, keyfile = getattr(args, "certfile", None), getattr(args, "keyfile", None)
+@dataclass(frozen=True)
+class ServeSettings:
+    """`mixscope serve`'s options (mixscope/cli.py builds them once from the command line)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: str | None = None
+    certfile: str | None = None
+    keyfile: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    cluster: str | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> "ServeSettings":
+        return cls(host=args.host, port=args.port, data_dir=args.data_dir, certfile=args.certfile,
+                   keyfile=args.keyfile, allowed_hosts=tuple(args.allowed_host or ()), cluster=args.cluster)
+
+
+def run(settings: ServeSettings) -> int:
+    certfile, keyfile = settings.certfile, settings.keyfile
     if keyfile and not certfile:
         print("mixscope serve: --keyfile needs --certfile", file=sys.stderr)
         return 2
@@ -23,13 +43,12 @@ def run(args) -> int:
     except tls.TlsError as exc:
         print(f"mixscope serve: {exc}", file=sys.stderr)
         return 2
-    if not is_loopback(args.host) and context is None:
-        print(f"warning: binding {args.host} without TLS exposes the server beyond this machine in clear text "
+    if not is_loopback(settings.host) and context is None:
+        print(f"warning: binding {settings.host} without TLS exposes the server beyond this machine in clear text "
               "(tokens and ballots readable on the network); pass --certfile/--keyfile, use a firewall or keep "
               "the default 127.0.0.1.", file=sys.stderr, flush=True)
-    runner = ServerRunner(host=args.host, port=args.port, data_dir=getattr(args, "data_dir", None), tls=context,
-                          allowed_hosts=tuple(getattr(args, "allowed_host", None) or ()),
-                          cluster=getattr(args, "cluster", None))
+    runner = ServerRunner(host=settings.host, port=settings.port, data_dir=settings.data_dir, tls=context,
+                          allowed_hosts=settings.allowed_hosts, cluster=settings.cluster)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -161,7 +161,7 @@ class Coordinator:
         if len(nodes) < election.trustees:
             raise ElectionError(f"the ceremony needs {election.trustees} connected trustees, {len(nodes)} connected")
         chosen = nodes[:election.trustees]
-        mixers = sorted(self.link.election_nodes("mixer"), key=lambda n: lab.natural_key(n.name))  # the manifest lists these
+        mixers = sorted(self.link.election_nodes("mixer"), key=lambda n: lab.natural_key(n.name))  # the manifest lists them
         if len(mixers) < election.mixers:
             self.link.log("warning", f"election {election.id}: the manifest lists the {len(mixers)} mixers connected "
                          f"now; only listed mixers may mix ({election.mixers} wanted)")
