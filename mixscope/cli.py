@@ -269,7 +269,7 @@ def _choose_backend(args) -> None:
         group.use_backend("sodium")
 
 
-def _settings(args: argparse.Namespace):
+def settings_for(args: argparse.Namespace):
     """The subcommand's typed settings, or the namespace itself for the commands that read it directly."""
     target = SETTINGS.get(args.command)
     if target is None:
@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _choose_backend(args)
         func = getattr(importlib.import_module(module_name), func_name)
-        return int(func(_settings(args)) or 0)
+        return int(func(settings_for(args)) or 0)
     except UsageError as exc:
         print(f"mixscope {args.command}: {exc}", file=sys.stderr)
         return 2
