@@ -5,10 +5,11 @@ nodes, every stage verified before its output moves on) → proven decryption (t
 publish the record and verify it. Every step is persisted in the bulletin board before it is announced,
 so a restarted server picks up where it stopped: the cascade resumes from the last accepted stage.
 
-The node exchanges live in their own modules (ceremony.py, cascade.py, decryption.py); this class owns the
-states, the bridge steps and the helpers they share. Board writes fsync, so they run on one I/O thread;
-proof checks run on helper threads that fan their kernels out over the runner's process pool. The loop
-thread only routes messages and awaits.
+The node exchanges live in their own modules (ceremony.py, cascade.py, decryption.py), each given a
+StepContext (link.py); this class owns the states, the bridge steps and the helpers they share. It reaches
+the nodes only through a NodeLink (the hub, wired by the runner). Board writes fsync, so they run on the
+executors' one board thread; proof checks run on helper threads that fan their kernels out over the
+runner's process pool (server/executors.py). The loop thread only routes messages and awaits.
 """
 
 from __future__ import annotations
