@@ -158,11 +158,28 @@ _V4_SIGNED_STAGES = (
     "ALTER TABLE mix_stages ADD COLUMN envelope_json TEXT",
 )
 
+_V5_TEXT_CHUNKS = (
+    # A long text (a stage's outputs or proof: megabytes at 100,000 ballots) is kept as rows of bounded size
+    # (server/board/chunks.py); its own column then holds NULL. output_count keeps a stage's list length.
+    """CREATE TABLE text_chunks (
+        owner TEXT NOT NULL,
+        owner_id INTEGER NOT NULL,
+        field TEXT NOT NULL,
+        piece INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (owner, owner_id, field, piece)
+    ) STRICT, WITHOUT ROWID""",
+    """CREATE TRIGGER text_chunks_no_update BEFORE UPDATE ON text_chunks
+        BEGIN SELECT RAISE(ABORT, 'stored texts are append-only'); END""",
+    "ALTER TABLE mix_stages ADD COLUMN output_count INTEGER",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "elections, ballots, mix stages, trustee messages, shares, results, records", _V1_CORE),
     Migration(2, "node identities and the signed message log with its replay guard", _V2_NODES),
     Migration(3, "election public key and state history", _V3_KEYS_AND_HISTORY),
     Migration(4, "mix stages keep the mixer's key, the rejection class and the whole signed response", _V4_SIGNED_STAGES),
+    Migration(5, "long texts (a stage's outputs and proof) stored as rows of bounded size", _V5_TEXT_CHUNKS),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

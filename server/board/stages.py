@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import time
-from typing import Any
+from typing import Any, Iterator
 
+from server.board import chunks
 from server.board.canonical import _json_and_text
 from server.board.checks import (
     _HEX32,
@@ -18,12 +20,28 @@ from server.board.core import BoardCore
 from server.board.errors import (
     BoardInputError,
     ConflictError,
+    NotFoundError,
     StateError,
 )
 from server.board.models import (
     MixStage,
 )
 from server.election import states
+
+_OWNER = "mix_stages"  # owner of a stage's long texts in text_chunks
+
+
+def _inline(text: str | None) -> str | None:
+    return text if text is None or len(text) <= chunks.CHUNK_CHARS else None
+
+
+def _count(db: sqlite3.Connection, output: Any, text: str | None) -> int | None:
+    """How many outputs, for summaries that never read the list; SQLite counts a text given as it is."""
+    if isinstance(output, list) and not isinstance(output, str):
+        return len(output)
+    if text is None:
+        return None
+    return db.execute("SELECT CASE WHEN json_type(?1) = 'array' THEN json_array_length(?1) END", (text,)).fetchone()[0]
 
 
 class StageStore(BoardCore):
@@ -33,8 +51,11 @@ class StageStore(BoardCore):
     )
 
     @staticmethod
-    def _stage_from_row(row: tuple) -> MixStage:
+    def _stage_from_row(db: sqlite3.Connection, row: tuple) -> MixStage:
         sid, eid, index, mixer, status, reason, input_hash, output, output_hash, proof, at, key, cls, envelope = row
+        output = chunks.load(db, _OWNER, sid, "output", output)
+        proof = chunks.load(db, _OWNER, sid, "proof", proof)
+        envelope = chunks.load(db, _OWNER, sid, "envelope", envelope)
         return MixStage(
             sid, eid, index, mixer, status, reason, input_hash,
             None if output is None else json.loads(output), output_hash,
@@ -93,7 +114,7 @@ class StageStore(BoardCore):
                     (election_id, index),
                 ).fetchone()
                 if existing is not None:
-                    stage = self._stage_from_row(existing)
+                    stage = self._stage_from_row(db, existing)
                     if stage.output_hash == output_hash and stage.input_hash == input_hash:
                         return stage
                     raise ConflictError(f"stage {index} of {election_id!r} is already accepted with another output")
@@ -108,13 +129,16 @@ class StageStore(BoardCore):
                 if previous is not None and input_hash != previous[1]:
                     raise StateError(f"stage {index}'s input is not the output of accepted stage {previous[0]}")
             now = time.time()
+            count = _count(db, output, output_json)
             cursor = db.execute(
                 "INSERT INTO mix_stages (election_id, stage_index, mixer, status, reason, input_hash, output_json,"
-                " output_hash, proof_json, received_at, mixer_key, rejected_as, envelope_json)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (election_id, index, mixer, status, reason, input_hash,
-                 output_json, output_hash, proof_json, now, mixer_key, rejected_as, envelope_json),
+                " output_hash, proof_json, received_at, mixer_key, rejected_as, envelope_json, output_count)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (election_id, index, mixer, status, reason, input_hash, _inline(output_json), output_hash,
+                 _inline(proof_json), now, mixer_key, rejected_as, _inline(envelope_json), count),
             )
+            for field, text in (("output", output_json), ("proof", proof_json), ("envelope", envelope_json)):
+                chunks.store(db, _OWNER, cursor.lastrowid, field, text)
         # What was stored, without parsing megabytes of it back (that held the GIL the panel shares ~40 ms).
         return MixStage(cursor.lastrowid, election_id, index, mixer, status, reason, input_hash, output, output_hash,
                         proof, now, mixer_key, rejected_as, envelope)
@@ -126,7 +150,7 @@ class StageStore(BoardCore):
             self._state_of(db, election_id)
             query = f"SELECT {self._STAGE_COLUMNS} FROM mix_stages WHERE {where} ORDER BY id"
             rows = db.execute(query, (election_id,)).fetchall()
-        return [self._stage_from_row(row) for row in rows]
+            return [self._stage_from_row(db, row) for row in rows]
 
     def mix_stage_summaries(self, election_id: str) -> list[dict[str, Any]]:
         """Each stage attempt without its output and proof (megabytes of JSON at 10,000 ballots): index,
@@ -135,7 +159,8 @@ class StageStore(BoardCore):
             self._state_of(db, election_id)
             rows = db.execute(
                 "SELECT stage_index, mixer, status, reason,"
-                " CASE WHEN json_type(output_json) = 'array' THEN json_array_length(output_json) END, rejected_as"
+                " coalesce(output_count, CASE WHEN json_type(output_json) = 'array'"
+                " THEN json_array_length(output_json) END), rejected_as"
                 " FROM mix_stages WHERE election_id = ? ORDER BY id",
                 (election_id,),
             ).fetchall()
@@ -155,8 +180,34 @@ class StageStore(BoardCore):
         with self._read() as db:
             self._state_of(db, election_id)
             row = db.execute(
-                "SELECT output_json FROM mix_stages WHERE election_id = ? AND status = 'accepted'"
+                "SELECT id, output_json FROM mix_stages WHERE election_id = ? AND status = 'accepted'"
                 " ORDER BY stage_index DESC LIMIT 1",
                 (election_id,),
             ).fetchone()
-        return None if row is None else json.loads(row[0])
+            text = None if row is None else chunks.load(db, _OWNER, row[0], "output", row[1])
+        return None if text is None else json.loads(text)
+
+    def stage_outputs(self, stage_id: int) -> Iterator[Any]:
+        """A stored stage's outputs one ciphertext at a time, read piece by piece: the whole list is never
+        in memory. Nothing for a stage without outputs."""
+        with self._read() as db:
+            row = db.execute("SELECT output_json FROM mix_stages WHERE id = ?", (stage_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no mix stage {stage_id}")
+        if row[0] is not None:
+            yield from chunks.iter_list_items([row[0]])
+            return
+        yield from chunks.iter_list_items(self._stage_pieces(stage_id, "output"))
+
+    def _stage_pieces(self, stage_id: int, field: str) -> Iterator[str]:
+        piece = 0
+        while True:  # a short read transaction per piece: writers are never held up by a slow reader
+            with self._read() as db:
+                row = db.execute(
+                    "SELECT text FROM text_chunks WHERE owner = ? AND owner_id = ? AND field = ? AND piece = ?",
+                    (_OWNER, stage_id, field, piece),
+                ).fetchone()
+            if row is None:
+                return
+            yield row[0]
+            piece += 1
