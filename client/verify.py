@@ -2,7 +2,8 @@
 
 Prints one line per check (`PASS name: note` / `FAIL name: reason`) and exits 0 when all pass, 1 when any
 fails (a wrong `format` string or a JSON value that is no record included: the report says which check). Only a
-file that cannot be read or is not JSON at all is one line on stderr and exit 2.
+file that cannot be read or is not JSON at all is one line on stderr and exit 2. A record written in parts
+(docs/verifier.md §2.1) is given by its index; its parts are read from beside it one at a time.
 Ballot and shuffle proofs are checked on a process pool (`--workers`, default: every core), or on a
 Dask cluster (`--cluster`, engine/cluster.py), which falls back to that pool if it cannot be reached.
 """
@@ -16,7 +17,7 @@ import os
 import sys
 
 from engine import LocalEngine, open_engine
-from mixnet import group
+from mixnet import group, record_parts
 from mixnet.verifier import all_passed, verify_record
 
 POOL_FROM = 200  # ballots
@@ -36,7 +37,15 @@ def load_record(path: str) -> dict:
         doc = json.loads(raw)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError too
         raise NotARecord(f"{path} is not JSON: {exc}") from None
+    if record_parts.is_parted(doc):  # an index: each part is read from beside it when the verifier reaches it
+        folder = os.path.dirname(os.path.abspath(path))
+        return record_parts.PartedRecord(doc, lambda name: _read_part(folder, name))
     return doc  # any JSON value: a wrong `format` (or no object at all) is a failing check with a report, exit 1
+
+
+def _read_part(folder: str, name: str) -> bytes:
+    with open(os.path.join(folder, name), "rb") as handle:  # the name is a plain file name (record_parts.load)
+        return handle.read()
 
 
 def verify_file(path: str, workers: int | None = None, cluster: str | None = None, log=None) -> list:
@@ -45,12 +54,19 @@ def verify_file(path: str, workers: int | None = None, cluster: str | None = Non
         workers = os.cpu_count() or 1
     if cluster:
         return _verify_on_cluster(doc, cluster, workers, log)
-    ballots = doc.get("ballots") if isinstance(doc, dict) else None
-    if workers <= 1 or not isinstance(ballots, list) or len(ballots) < POOL_FROM:
-        return verify_record(doc)  # small records: starting a pool would cost more than it saves
+    if workers <= 1 or _small(doc):
+        return verify_record(doc)
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
         return verify_record(doc, map_fn=pool.map)
+
+
+def _small(doc) -> bool:
+    """A one-document record of few ballots: starting a pool would cost more than it saves. An index is big."""
+    if isinstance(doc, record_parts.PartedRecord):
+        return False
+    ballots = doc.get("ballots") if isinstance(doc, dict) else None
+    return not isinstance(ballots, list) or len(ballots) < POOL_FROM
 
 
 def _verify_on_cluster(doc: dict, cluster: str, workers: int, log) -> list:

@@ -16,9 +16,19 @@ from typing import Callable, NamedTuple
 
 from mixnet import ballots, elgamal, group, proofs, stages, submission, tally, trustees
 from mixnet.elgamal import Ciphertext
-from mixnet.record import (ACCEPTED, FORMAT, MANIFEST_FIELDS, NODE_ROLES, REJECTED, VERSION, dealing_of, manifest_hash,
-                           mix_context, partial_of)
-
+from mixnet.record import (
+    ACCEPTED,
+    FORMAT,
+    MANIFEST_FIELDS,
+    NODE_ROLES,
+    REJECTED,
+    VERSION,
+    dealing_of,
+    manifest_hash,
+    mix_context,
+    partial_of,
+)
+from mixnet.record_parts import PartedRecord
 
 _BATCH = 64  # ballots per map_fn job
 
@@ -735,7 +745,8 @@ def verify_record(doc, map_fn=map, proofs_checked_on_arrival: bool = False) -> l
     if not isinstance(doc, dict):
         return [Check("format", False, "record must be a JSON object")]
     try:
-        return _Verifier(doc, map_fn, proofs_checked_on_arrival).run()
+        parts = [Check(*result) for result in doc.check_parts()] if isinstance(doc, PartedRecord) else []
+        return parts + _Verifier(doc, map_fn, proofs_checked_on_arrival).run()
     except Exception as exc:  # a verifier bug must still come back as a failing check, not a traceback
         return [Check("verifier", False, f"internal error: {_describe(exc)}")]
 

@@ -152,6 +152,20 @@ class StageStore(BoardCore):
             rows = db.execute(query, (election_id,)).fetchall()
             return [self._stage_from_row(db, row) for row in rows]
 
+    def iter_mix_stages(self, election_id: str) -> Iterator[MixStage]:
+        """Mix stage attempts in the order they were recorded, one read at a time: a caller that lets each go
+        before taking the next holds one stage's lists, not the election's."""
+        with self._read() as db:
+            self._state_of(db, election_id)
+            ids = [row[0] for row in db.execute(
+                "SELECT id FROM mix_stages WHERE election_id = ? ORDER BY id", (election_id,))]
+        for stage_id in ids:
+            with self._read() as db:
+                row = db.execute(f"SELECT {self._STAGE_COLUMNS} FROM mix_stages WHERE id = ?", (stage_id,)).fetchone()
+                stage = self._stage_from_row(db, row)
+            yield stage
+            del stage
+
     def mix_stage_summaries(self, election_id: str) -> list[dict[str, Any]]:
         """Each stage attempt without its output and proof (megabytes of JSON at 10,000 ballots): index,
         mixer, status, reason and how many ciphertexts it output. Cheap enough to poll."""

@@ -21,9 +21,12 @@ import multiprocessing
 from pathlib import Path
 from typing import Any
 
+from mixnet import record_parts
 from server.board import Board
 from server.election import records, work
 from server.executors import Executors, batched_map
+
+PARTS_FROM = 5_000  # ballots from which the record is written as an index and parts (docs/verifier.md §2.1)
 
 
 async def publish(executors: Executors, board_path: Path, election_id: str, record_path: Path,
@@ -39,19 +42,40 @@ def publish_job(job: tuple) -> dict[str, Any]:
     record does not verify (then nothing is stored or written)."""
     board_path, election_id, record_path, workers, full, *more = job
     cluster = more[0] if more else None  # the server's connected scheduler: the record's checks run there too
+    path = Path(record_path)
     with Board(board_path) as board:
-        doc = records.build_record(board, election_id)
+        in_parts = board.count_ballots(election_id) >= PARTS_FROM
+        doc = records.build_record(board, election_id, _part_writer(path) if in_parts else None)
+    if in_parts:  # the index reads each part from its file when the verifier reaches it (mixnet/record_parts.py)
+        doc = record_parts.PartedRecord(doc, lambda name: (path.parent / name).read_bytes())
     verdict = _verify_on_cluster(doc, cluster, workers, full) if cluster else _verify(doc, workers, full)
     verdict["verification"] = "full" if full else "proofs checked on arrival"
     if verdict["ok"]:
+        index = dict.copy(doc)  # for an index: the references, never the parts
         with Board(board_path) as board:
-            verdict["record_hash"] = board.publish_record(election_id, doc)
-        path = Path(record_path)
+            verdict["record_hash"] = board.publish_record(election_id, index)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(doc), encoding="utf-8")
+        tmp.write_text(json.dumps(index), encoding="utf-8")
         tmp.replace(path)
         verdict["record"] = str(path)
+        if in_parts:
+            verdict["parts"] = [ref["part"] for _, ref in doc.references()]
     return verdict
+
+
+def _part_writer(path: Path):
+    """part(name, value) for records.build_record: writes `<record stem>.<name>.json` beside the record and
+    returns its reference (docs/verifier.md §2.1)."""
+
+    def part(name: str, value: Any) -> dict:
+        data = record_parts.encode(value)
+        file = path.with_name(f"{path.stem}.{name}.json")
+        tmp = file.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(file)
+        return record_parts.reference(file.name, data)
+
+    return part
 
 
 def _verify_on_cluster(doc: dict, cluster: str, workers: int, full: bool) -> dict[str, Any]:

@@ -7,7 +7,7 @@ decryptions and the result. So a server that crashed and restarted can still pub
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from mixnet import ballots, group
 from mixnet.record import RecordBuilder
@@ -48,7 +48,10 @@ def cascade_evidence(board: Board, election_id: str) -> dict[str, Any]:
             "stages": [stage.response() for stage in board.mix_stages(election_id, accepted_only=True)]}
 
 
-def build_record(board: Board, election_id: str) -> dict[str, Any]:
+def build_record(board: Board, election_id: str, part: Callable[[str, Any], dict] | None = None) -> dict[str, Any]:
+    """The record (docs/verifier.md §2). With `part`, each big value (the ballots, each mix stage, the
+    decryption, the plaintexts) is handed to `part(name, value)` as soon as it is complete and the record
+    keeps what that returns, a reference (§2.1): then only one stage's lists are held at a time."""
     election = board.get_election(election_id)
     builder = RecordBuilder(election_id, election.question, election.candidates, election.threshold,
                             election.trustees)
@@ -67,10 +70,16 @@ def build_record(board: Board, election_id: str) -> dict[str, Any]:
         builder.set_public_key(group.decode(election.public_key))
     for stored in board.ballots(election_id):
         builder.add_ballot(stored.voter_id, ballots.Ballot.from_json(stored.ballot))
-    for stage in board.mix_stages(election_id):
+    ballots_ref = None
+    if part is not None:
+        ballots_ref, builder.ballots = part("ballots", builder.ballots), []
+    for stage in board.iter_mix_stages(election_id):
         builder.add_stage(stage.mixer_key, stage.response(), None if stage.status == "accepted" else stage.rejected_as,
                           stage.reason)
         keys.add(stage.mixer_key)
+        if part is not None:
+            builder.stages[-1] = part(f"mix-{len(builder.stages) - 1}", builder.stages[-1])
+        del stage
     for share in board.decryption_shares(election_id).values():
         builder.add_partial(share)
         keys.add(share["signed"]["key"])
@@ -84,5 +93,10 @@ def build_record(board: Board, election_id: str) -> dict[str, Any]:
     result = board.result(election_id)
     if result is not None:
         builder.set_result(result["plaintexts"], result["counts"], result["invalid"])
-    return builder.to_json()
+    doc = builder.to_json()
+    if part is not None:
+        doc["ballots"] = ballots_ref
+        doc["decryption"] = part("decryption", doc["decryption"])
+        doc["plaintexts"] = part("plaintexts", doc["plaintexts"])
+    return doc
 
