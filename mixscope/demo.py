@@ -29,6 +29,7 @@ import platformdirs
 from client.voters import simulate_voters_in_child
 from mixnet.group import backend
 from mixscope.cli import UsageError
+from mixscope.peak_rss import PeakRss
 
 STEP_TIMEOUT = 1800.0
 NODE_NICENESS = 10  # the demo's nodes share this machine with the server (and maybe a panel): they yield
@@ -41,6 +42,7 @@ class DemoNodes:
         self.ws_url, self.data_dir = ws_url, data_dir
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", "MIXSCOPE_JOIN_TOKEN": join_token}
         self.procs: list[subprocess.Popen] = []
+        self.names: list[str] = []
         self.log_dir = data_dir / "node-logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
 
@@ -51,6 +53,7 @@ class DemoNodes:
         proc = subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
         self.procs.append(proc)
+        self.names.append(name)
         return proc
 
     def stop(self) -> None:
@@ -194,6 +197,7 @@ def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates
 
     runner.start()
     nodes = DemoNodes(runner.ws_url, runner.join_token, data)
+    memory = PeakRss().start()
     try:
         started = time.perf_counter()
         workers = str(max(1, os.cpu_count() or 1))
@@ -203,6 +207,7 @@ def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates
                         *(["--cheat", cheat] if cheat and k == 1 else []))
         for i in range(1, trustees + 1):
             nodes.spawn("trustee", f"trustee-{i}", "--workers", workers, *on_cluster)  # for the cascade check
+        memory.labels.update({proc.pid: name for proc, name in zip(nodes.procs, nodes.names)})
         wait_for_engine(runner)
         for event in logs.drain():
             say(event.data["text"])
@@ -230,6 +235,7 @@ def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates
             say(event.data["text"])
         cluster_report = shared.report(runner.engine)
     finally:
+        peak_rss_mb = memory.stop()
         nodes.stop()
         runner.close()
         shared.close()
@@ -251,6 +257,7 @@ def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates
         "phases": phases,
         "mix_kernel": mix_kernel,
         "total_seconds": round(sum(phases.values()), 3),
+        "peak_rss_mb": peak_rss_mb,  # every process of the election: this one (the server), nodes, pools
         "data_dir": str(data),
         **({"cluster": cluster_report} if cluster_report is not None else {}),
     }
