@@ -52,7 +52,7 @@ def encode(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def load(ref: dict, read: Reader) -> Any:
+def load(ref: dict[str, Any], read: Reader) -> Any:
     """The value a reference stands for, after checking its name and the SHA-256 of its bytes."""
     name, expected = ref.get("part"), ref.get("sha256")
     if not isinstance(name, str) or not _NAME.fullmatch(name) or ".." in name:
@@ -82,10 +82,10 @@ def _resolve(value: Any, read: Reader) -> Any:
         return None
 
 
-class _StageList(list):
+class _StageList(list[Any]):
     """`mix` of an index: each stage read from its part when it is reached, and let go after."""
 
-    def __init__(self, entries: list, read: Reader):
+    def __init__(self, entries: list[Any], read: Reader):
         super().__init__(entries)
         self._read = read
 
@@ -93,32 +93,32 @@ class _StageList(list):
         for position in range(len(self)):
             yield self[position]
 
-    def __getitem__(self, position):  # type: ignore[override]
+    def __getitem__(self, position: Any) -> Any:
         if isinstance(position, slice):
             return [self[i] for i in range(*position.indices(len(self)))]
         return _resolve(list.__getitem__(self, position), self._read)
 
 
-class PartedRecord(dict):
+class PartedRecord(dict[str, Any]):
     """An index that reads its parts on access and keeps none of them: `verify_record` takes it as a record.
 
     Every access to a parted value reads and checks its file again, so memory holds only what the verifier
     itself keeps (the lists it chains from stage to stage), never the whole record."""
 
-    def __init__(self, index: dict, read: Reader):
+    def __init__(self, index: dict[str, Any], read: Reader):
         super().__init__(index)
         self._read = read
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> Any:
         value = dict.__getitem__(self, key)
         if key == "mix" and isinstance(value, list):
             return _StageList(value, self._read)
         return _resolve(value, self._read)
 
-    def get(self, key, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
         return self[key] if key in self else default
 
-    def references(self) -> list[tuple[str, dict]]:
+    def references(self) -> list[tuple[str, dict[str, Any]]]:
         """(where, reference) for every part the index names, in record order."""
         found = [(key, dict.__getitem__(self, key)) for key in ("ballots",) if key in self]
         mix = dict.get(self, "mix")
@@ -141,12 +141,12 @@ class PartedRecord(dict):
         return results
 
 
-def split(doc: dict, stem: str) -> tuple[dict, list[tuple[str, bytes]]]:
+def split(doc: dict[str, Any], stem: str) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
     """A one-document record as an index and its parts [(file name, bytes)], named `<stem>.<part>.json`
     (the names publishing uses); putting the parts back in place gives `doc` again."""
     index, parts = dict(doc), []
 
-    def part(name: str, value: Any) -> dict:
+    def part(name: str, value: Any) -> dict[str, str]:
         data = encode(value)
         parts.append((f"{stem}.{name}.json", data))
         return reference(f"{stem}.{name}.json", data)
@@ -158,7 +158,7 @@ def split(doc: dict, stem: str) -> tuple[dict, list[tuple[str, bytes]]]:
     return index, parts
 
 
-def join(index: dict, read: Reader) -> dict:
+def join(index: dict[str, Any], read: Reader) -> dict[str, Any]:
     """The one-document record an index stands for (every part read and checked): for small records."""
     parted = PartedRecord(index, read)
     doc = {key: parted[key] for key in index}
