@@ -133,9 +133,9 @@ class PartedRecord(dict[str, Any]):
         for where, ref in self.references():
             try:
                 value = load(ref, self._read)
-                size = len(value) if isinstance(value, (list, dict)) else 0
+                count = f" ({len(value)} entries)" if isinstance(value, list) else ""
                 del value
-                results.append((f"record part {where}", True, f"{ref['part']}: SHA-256 matches ({size} entries)"))
+                results.append((f"record part {where}", True, f"{ref['part']}: SHA-256 matches{count}"))
             except PartError as exc:
                 results.append((f"record part {where}", False, str(exc)))
         return results
