@@ -54,6 +54,7 @@ def test_a_long_stage_is_stored_in_bounded_rows_and_reads_back_exactly(tmp_path,
         assert stored.output_hash == content_hash(outputs) == stage.output_hash
         assert stored.response()["outputs"] == outputs and stored.response()["list_hash"] == "h" * 64
         assert list(board.stage_outputs(stored.id)) == outputs
+        assert list(board.iter_mix_stages("e")) == [stored]  # one stage per read, the same stage
         assert board.last_accepted_output("e") == outputs
         assert board.mix_stage_summaries("e")[0]["count"] == 300
         assert board.integrity_check() == ["ok"]
