@@ -82,3 +82,11 @@ def test_list_items_are_parsed_across_any_piece_boundary(text):
 def test_a_truncated_list_is_an_error_not_a_shorter_list():
     with pytest.raises(ValueError):
         list(chunks.iter_list_items(['[1,2', ',3']))
+
+
+def test_one_ballot_field_reads_back_without_the_rest(tmp_path):
+    with mixing_board(tmp_path / "board.sqlite3") as board:
+        assert board.ballot_field("e", "ct") == [b.ballot["ct"] for b in board.ballots("e")]
+        assert board.ballot_field("e", "absent") == [None, None]
+        with pytest.raises(ValueError, match="not a ballot field"):
+            board.ballot_field("e", "ct') --")

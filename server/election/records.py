@@ -27,7 +27,7 @@ def dealings(board: Board, election_id: str) -> dict[str, dict[str, Any]]:
 
 
 def ballot_ciphertexts(board: Board, election_id: str) -> list[list[str]]:
-    return [stored.ballot["ciphertext"] for stored in board.ballots(election_id)]
+    return board.ballot_field(election_id, "ciphertext")
 
 
 def manifest(board: Board, election_id: str) -> dict[str, Any] | None:
