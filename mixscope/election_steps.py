@@ -265,8 +265,33 @@ def record(args, admin) -> int:
         Path(args.output).write_bytes(raw)  # as the server sent it
     except OSError as exc:
         raise ApiError(0, f"cannot write {args.output}: {exc.strerror or exc}") from None
-    return _print(args, {"election_id": args.election_id, "record": args.output, "bytes": len(raw)},
-                  f"record of {args.election_id} written to {args.output} ({len(raw)} bytes)")
+    parts = _record_parts(args, admin, raw)
+    return _print(args, {"election_id": args.election_id, "record": args.output, "bytes": len(raw), "parts": parts},
+                  f"record of {args.election_id} written to {args.output} ({len(raw)} bytes"
+                  + (f", and {len(parts)} parts beside it)" if parts else ")"))
+
+
+def _record_parts(args, admin, raw: bytes) -> list[str]:
+    """A record published in parts (docs/verifier.md §2.1): each part saved beside the index, under its name."""
+    from client.vote import ApiError
+    from mixnet import record_parts
+
+    try:
+        index = json.loads(raw)
+    except ValueError:
+        return []
+    if not record_parts.is_parted(index):
+        return []
+    names = [ref["part"] for _, ref in record_parts.PartedRecord(index, lambda name: b"").references()]
+    folder = Path(args.output).resolve().parent
+    quoted = urllib.parse.quote(args.election_id, safe="")
+    for name in names:
+        _, data = admin.fetch("GET", f"/api/elections/{quoted}/record/{urllib.parse.quote(name, safe='')}")
+        try:
+            (folder / Path(name).name).write_bytes(data)
+        except OSError as exc:
+            raise ApiError(0, f"cannot write {name}: {exc.strerror or exc}") from None
+    return names
 
 
 def list_elections(args, admin) -> int:

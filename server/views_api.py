@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 
-from flask import jsonify, request
+from flask import jsonify, request, send_file
 
+from mixnet import record_parts
 from server import board as board_mod
 from server.ratelimit import ballot_limiter
 from server.errors import HttpError
@@ -109,3 +110,25 @@ def get_record(election_id: str):
     if request.args.get("download"):
         response.headers["Content-Disposition"] = f'attachment; filename="record-{election_id}.json"'
     return response
+
+
+def get_record_part(election_id: str, part: str):
+    """One part of a record published in parts (docs/verifier.md §2.1), streamed from the file publishing wrote
+    beside the board; only a name the published index lists is served."""
+    board = current_board()
+    election_or_404(board, election_id)
+    index = board.record(election_id)
+    if index is None:
+        raise HttpError(404, f"election {election_id!r} has no published record yet")
+    listed = {ref["part"] for _, ref in record_parts.PartedRecord(index, _no_read).references()}
+    if part not in listed:
+        raise HttpError(404, f"the record of {election_id!r} has no part {part[:80]!r}")
+    path = board.path.parent / part
+    if not path.is_file():
+        raise HttpError(404, f"part {part} of {election_id!r} is not on this server")
+    return send_file(path, mimetype="application/json", as_attachment=bool(request.args.get("download")),
+                     download_name=part)
+
+
+def _no_read(name: str) -> bytes:
+    raise OSError(f"{name}: parts are listed here, not read")

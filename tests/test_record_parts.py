@@ -117,3 +117,44 @@ def test_verifying_in_parts_holds_one_stage_not_the_record():
     assert parted_6 < 1.15 * parted_2  # four more stages, about the same peak
     assert whole_6 > 1.4 * whole_2  # the one document grows with them
     assert parted_6 < 0.6 * whole_6
+
+
+@pytest.mark.slow
+def test_a_published_election_in_parts_verifies(tmp_path):
+    """The real server publishes in parts (here from 1 ballot on) and `mixscope verify` checks its index."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MIXSCOPE_RECORD_PARTS_FROM": "1"}
+    out = subprocess.run([sys.executable, "-m", "mixscope", "demo", "--voters", "6", "--mixers", "2", "--trustees",
+                          "2", "--threshold", "1", "--json", "--data-dir", str(tmp_path)],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["verified"] and report["peak_rss_mb"]["server"] > 0
+    index = json.loads(Path(report["record"]).read_text())
+    assert record_parts.is_parted(index) and len(index["mix"]) == 2
+    stem = Path(report["record"]).stem
+    assert sorted(p.name for p in tmp_path.glob(f"{stem}.*.json")) == sorted(
+        f"{stem}.{name}.json" for name in ("ballots", "mix-0", "mix-1", "decryption", "plaintexts"))
+    done = verify(Path(report["record"]))
+    assert done.returncode == 0, done.stdout
+    assert "PASS record part mix[1]" in done.stdout
+    # The same board served again: the web API gives the index and each part it lists, nothing else.
+    import hashlib
+    import urllib.error
+    import urllib.request
+
+    from server.runner import ServerRunner
+
+    runner = ServerRunner(port=0, data_dir=str(tmp_path))
+    runner.start()
+    try:
+        base = f"{runner.url}/api/elections/{report['election_id']}/record"
+        assert json.loads(urllib.request.urlopen(base, timeout=30).read()) == index
+        ref = index["mix"][1]
+        data = urllib.request.urlopen(f"{base}/{ref['part']}", timeout=30).read()
+        assert hashlib.sha256(data).hexdigest() == ref["sha256"]
+        for name in ("board.sqlite3", "admin_token", "join_token"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(f"{base}/{name}", timeout=30)
+            assert refused.value.code == 404
+    finally:
+        runner.close()
