@@ -13,10 +13,16 @@ from flask import jsonify, request, send_file
 
 from mixnet import record_parts
 from server import board as board_mod
-from server.ratelimit import ballot_limiter
 from server.errors import HttpError
-from server.views_ballots import (NotABatchError, current_board, election_or_404, receipt_json, submit_ballot,
-                                  submit_batch)
+from server.ratelimit import ballot_limiter
+from server.views_ballots import (
+    NotABatchError,
+    current_board,
+    election_or_404,
+    receipt_json,
+    submit_ballot,
+    submit_batch,
+)
 
 MAX_BALLOT_BODY = 256 * 1024  # one ballot body is well under 1 KB (ciphertext + Schnorr proof + voter id)
 MAX_BATCH_BODY = 16 * 1024 * 1024  # {"ballots": [...]}: up to MAX_BATCH ballots of up to ~16 KB each
