@@ -1,8 +1,10 @@
-"""`mixscope vote`: encrypt one choice on this machine and cast it through the server's JSON API.
+"""`mixscope vote`: encrypt one choice on this machine, sign it with the voter's credential and cast it
+through the server's JSON API.
 
-The server never sees the choice: the ballot (ElGamal ciphertext + proof of its randomness,
-mixnet.ballots.cast) is made here with the election's public key, and the server only verifies and stores it.
-`BallotApi` is the small keep-alive HTTP client the voter simulator (client/voters.py) shares.
+The server never sees the choice or the credential's code: the ballot (ElGamal ciphertext + proof of its
+randomness, signed with the credential: mixnet.credentials.cast) is made here with the election's public key,
+and the server only verifies and stores it, keyed by the public credential. `BallotApi` is the small
+keep-alive HTTP client the voter simulator (client/voters.py) shares.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import time
 import urllib.parse
 from typing import Any
 
-from mixnet import ballots, group
+from client.credential_file import CredentialFileError, read_private
+from mixnet import credentials, group
+from mixnet.credentials import Credential
 from wire import tls
 
 TIMEOUT = 30.0
@@ -117,24 +121,25 @@ def choice_index(choice: str, candidates: list[str]) -> int:
     raise ValueError(f"choice {choice!r} is neither an index nor a candidate ({listing})")
 
 
-def cast_vote(base_url: str, election_id: str, voter_id: str, choice: str, cafile: str | None = None) -> dict:
+def cast_vote(base_url: str, election_id: str, credential: Credential, choice: str, cafile: str | None = None) -> dict:
     with BallotApi(base_url, cafile=cafile) as api:
         election = api.election(election_id)
         if election.get("state") != "voting":
             raise ApiError(409, f"election {election_id!r} is {election.get('state')}, not voting")
         candidates = election["candidates"]
         index = choice_index(str(choice), candidates)
-        ballot = ballots.cast(public_key_of(election), election_id, voter_id, len(candidates), index)
-        return api.cast(election_id, voter_id, ballot.to_json())
+        ballot = credentials.cast(credential, public_key_of(election), election_id, len(candidates), index)
+        return api.cast(election_id, credential.voter_id, ballot.to_json())
 
 
 def run(args) -> int:
     try:
-        receipt = cast_vote(args.server, args.election, args.voter, args.choice, args.cafile)
+        _, credential = read_private(args.credential)
+        receipt = cast_vote(args.server, args.election, credential, args.choice, args.cafile)
     except ApiError as exc:
         print(f"mixscope vote: refused: {exc}", file=sys.stderr)
         return 1
-    except (ValueError, group.InvalidElement) as exc:
+    except (ValueError, group.InvalidElement, CredentialFileError) as exc:
         print(f"mixscope vote: {exc}", file=sys.stderr)
         return 2
     print(f"receipt {receipt['receipt']} (position {receipt['position']})")

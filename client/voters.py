@@ -1,6 +1,8 @@
 """The voter simulator: many voters casting real encrypted ballots through the server's JSON API.
 
-Encryption (mixnet.ballots.cast: an ElGamal encryption and a Schnorr proof) is CPU-bound, so
+Every simulated voter holds a real credential (mixnet/credentials.py) whose public key is on the election's list:
+its ballot is keyed by that public credential and signed with it. Encryption and signing (mixnet.credentials.cast:
+an ElGamal encryption, a Schnorr proof and an Ed25519 signature) are CPU-bound, so
 it runs in a process pool, in batches; posting is I/O-bound, so a few threads each hold one keep-alive
 HTTP connection. Encryption of later batches overlaps with posting of earlier ones. By default ballots are
 posted `post_batch` at a time in one request ({"ballots": [...]}, one board commit on the server); post_batch=1
@@ -14,7 +16,6 @@ import json
 import multiprocessing
 import os
 import queue
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -24,7 +25,8 @@ import urllib.parse
 from typing import Callable, Sequence
 
 from client.vote import MAX_RETRY_WAIT, RATE_LIMIT_RETRIES, ApiError, BallotApi, public_key_of
-from mixnet import ballots
+from mixnet import credentials as credentials_mod
+from mixnet.credentials import Credential
 
 BATCH = 25  # ballots per encryption job: big enough to amortise pickling, small enough to start posting soon
 POST_BATCH = 200  # ballots per POST: amortises HTTP and the board's fsync; the server allows up to 1,000
@@ -42,10 +44,13 @@ class SimulationError(Exception):
         self.errors, self.receipts = errors, receipts
 
 
-def encrypt_batch(public_key: bytes, election_id: str, candidates: int, jobs: list[tuple[int, str, int]]) -> list:
-    """(index, voter_id, ballot JSON) for each (index, voter_id, choice). Module-level: runs in the pool."""
-    return [(i, voter, ballots.cast(public_key, election_id, voter, candidates, choice).to_json())
-            for i, voter, choice in jobs]
+def encrypt_batch(public_key: bytes, election_id: str, candidates: int, jobs: list[tuple[int, Credential, int]]
+                  ) -> list:
+    """(index, voter_id, signed ballot JSON) for each (index, credential, choice); the voter id is the public
+    credential. Module-level: runs in the pool (credentials reach it through a pipe, never a command line)."""
+    return [(i, credential.voter_id, credentials_mod.cast(credential, public_key, election_id, candidates,
+                                                          choice).to_json())
+            for i, credential, choice in jobs]
 
 
 def simulate_voters(
@@ -55,15 +60,14 @@ def simulate_voters(
     concurrency: int = 4,
     progress: Callable[[int, int], None] | None = None,
     *,
-    voter_prefix: str | None = None,
+    credentials: Sequence[Credential],
     workers: int | None = None,
     post_batch: int = POST_BATCH,
-    voter_ids: Sequence[str] | None = None,
     cafile: str | None = None,
 ) -> list[dict]:
-    """Cast one ballot per entry of `choices` (0-based candidate indices) for voters `<prefix><i+1>`; return
-    the receipts in the same order, `post_batch` ballots per request (1: one request per ballot); `voter_ids`
-    names the voters instead (one per choice).
+    """Cast one ballot per entry of `choices` (0-based candidate indices), ballot i signed with
+    `credentials[i]` (its voter id is that public credential); return the receipts in the same order,
+    `post_batch` ballots per request (1: one request per ballot). `cafile`: a CA to trust for https.
     `progress(done, total)` is called from the posting threads. Raises
     ApiError if the election cannot be read or is not voting, SimulationError if any ballot was refused."""
     total = len(choices)
@@ -77,11 +81,9 @@ def simulate_voters(
     for choice in choices:
         if isinstance(choice, bool) or not isinstance(choice, int) or not 0 <= choice < candidates:
             raise ValueError(f"every choice must be an index 0..{candidates - 1}, got {choice!r}")
-    prefix = voter_prefix if voter_prefix is not None else f"sim-{secrets.token_hex(4)}-"
-    if voter_ids is not None and len(voter_ids) != total:
-        raise ValueError(f"{len(voter_ids)} voter ids for {total} choices")
-    jobs = [(i, voter_ids[i] if voter_ids is not None else f"{prefix}{i + 1}", choice)
-            for i, choice in enumerate(choices)]
+    if len(credentials) != total:
+        raise ValueError(f"{total} choices need {total} credentials, got {len(credentials)}")
+    jobs = [(i, credential, choice) for i, (credential, choice) in enumerate(zip(credentials, choices))]
     batches = [jobs[k:k + BATCH] for k in range(0, total, BATCH)]
 
     receipts: list[dict | None] = [None] * total
@@ -196,16 +198,19 @@ def simulate_voters_in_child(
     choices: Sequence[int],
     progress: Callable[[int, int], None] | None = None,
     *,
+    credentials: Sequence[Credential],
     concurrency: int = 4,
     timeout: float = 3600.0,
     cafile: str | None = None,
 ) -> list[dict]:
     """`simulate_voters` in a child process (`python -m client.voters`). A process that hosts the server (the
     panel, the demo) uses this so the voters' HTTP and JSON work competes with the server for cores, not for
-    its GIL. The child reports progress as JSON lines; `progress(done, total)` runs on the calling thread.
+    its GIL. The credentials' secret keys reach the child on its stdin (never its command line). The child
+    reports progress as JSON lines; `progress(done, total)` runs on the calling thread.
     Raises SimulationFailed with the child's reason if any ballot was refused or the child failed."""
     job = json.dumps({"url": base_url, "election_id": election_id, "choices": list(choices),
-                      "concurrency": concurrency, "cafile": cafile})
+                      "keys": [c.secret_key.hex() for c in credentials], "concurrency": concurrency,
+                      "cafile": cafile})
     with tempfile.TemporaryFile("w+") as errors:
         child = subprocess.Popen([sys.executable, "-m", "client.voters"], stdin=subprocess.PIPE,
                                  stdout=subprocess.PIPE, stderr=errors, text=True)
@@ -245,10 +250,11 @@ def _child_main() -> int:
             print(json.dumps({"progress": [done, total]}), flush=True)
 
     try:
-        receipts = simulate_voters(job["url"], job["election_id"], job["choices"],
+        held = [credentials_mod.from_secret_key(bytes.fromhex(key)) for key in job["keys"]]  # no re-derivation
+        receipts = simulate_voters(job["url"], job["election_id"], job["choices"], credentials=held,
                                    concurrency=job.get("concurrency", 4), progress=report,
                                    cafile=job.get("cafile"))
-    except (ApiError, SimulationError, OSError) as exc:
+    except (ApiError, SimulationError, OSError, ValueError) as exc:
         print(json.dumps({"error": str(exc)}), flush=True)
         return 1
     print(json.dumps({"receipts": receipts}), flush=True)

@@ -20,6 +20,7 @@ from mixnet.errors import ProofError
 
 BALLOT_LABEL = "ballot"
 FIELDS = ("ciphertext", "randomness_proof")
+SIGNATURE = "signature"  # optional: the voter's credential signature (mixnet/credentials.py)
 
 
 def ballot_context(election_id: str, voter_id: str, part: str) -> bytes:
@@ -36,9 +37,13 @@ def candidate_count(candidates: int | Sequence) -> int:
 class Ballot(NamedTuple):
     ciphertext: Ciphertext
     randomness_proof: proofs.SchnorrProof
+    signature: bytes | None = None  # the credential's Ed25519 signature, once signed
 
     def to_json(self) -> dict:
-        return {"ciphertext": self.ciphertext.to_json(), "randomness_proof": self.randomness_proof.to_json()}
+        out = {"ciphertext": self.ciphertext.to_json(), "randomness_proof": self.randomness_proof.to_json()}
+        if self.signature is not None:
+            out[SIGNATURE] = self.signature.hex()
+        return out
 
     @classmethod
     def from_json(cls, value) -> "Ballot":
@@ -51,14 +56,25 @@ class Ballot(NamedTuple):
         missing = [k for k in FIELDS if k not in value]
         if missing:
             raise ProofError(f"ballot lacks field(s) {', '.join(missing)}")
-        unknown = sorted(str(k) for k in value if k not in FIELDS)
+        unknown = sorted(str(k) for k in value if k not in FIELDS and k != SIGNATURE)
         if unknown:
             raise ProofError(f"ballot has unknown field(s) {', '.join(unknown)}")
         try:
             ciphertext = Ciphertext.from_json(value["ciphertext"])
         except (group.InvalidElement, TypeError) as exc:
             raise ProofError(f"ballot ciphertext: {exc}") from None
-        return cls(ciphertext, proofs.SchnorrProof.from_json(value["randomness_proof"]))
+        return cls(ciphertext, proofs.SchnorrProof.from_json(value["randomness_proof"]),
+                   _signature(value[SIGNATURE]) if SIGNATURE in value else None)
+
+
+def _signature(value) -> bytes:
+    try:
+        raw = bytes.fromhex(value) if isinstance(value, str) else None
+    except ValueError:
+        raw = None
+    if raw is None or len(raw) != group.SIGNATURE_BYTES:
+        raise ProofError("ballot signature must be 128 hex characters (64 bytes)")
+    return raw
 
 
 def cast(public_key: bytes, election_id: str, voter_id: str, candidates: int | Sequence, choice: int) -> Ballot:

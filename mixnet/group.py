@@ -1,6 +1,7 @@
 """ristretto255, the prime-order group every proof works in, through libsodium (rbcl's bundled copy).
 
-This is the only module that touches the binding. Elements are their canonical 32-byte encodings (`bytes`);
+This is the only module that touches the binding (and, for the voters' Ed25519 credentials at the end,
+PyNaCl's copy of libsodium). Elements are their canonical 32-byte encodings (`bytes`);
 scalars are Python ints in [0, ORDER). Anything that arrives from outside goes through `decode`, which
 rejects non-canonical and invalid encodings; internal results are trusted and never re-validated, because
 every libsodium call already decodes its inputs.
@@ -23,6 +24,7 @@ import secrets
 import tempfile
 from typing import Any, Callable, Sequence
 
+import nacl.bindings
 import nacl.exceptions
 import nacl.signing
 import rbcl
@@ -147,6 +149,9 @@ def base_into(out, k: int) -> None:
 def add_into(out, p, q) -> None:
     if _sodium.crypto_core_ristretto255_add(out, p, q) != 0:
         raise InvalidElement("not a ristretto255 element")
+
+
+scalar_bytes = _scalar_bytes  # a scalar's 32-byte little-endian encoding
 
 
 def mul(k: int, element: bytes) -> bytes:
@@ -357,3 +362,42 @@ def ed25519_sign(seed: bytes, message: bytes) -> tuple[bytes, bytes]:
     """(public key, signature) of `message` under the Ed25519 key with this 32-byte seed."""
     key = nacl.signing.SigningKey(bytes(seed))
     return key.verify_key.encode(), key.sign(bytes(message)).signature
+
+
+# --- Ed25519: the voters' credentials (mixnet/credentials.py) ----------------------------------------------
+
+SIGNING_SEED_BYTES = 32
+
+
+class InvalidSignature(ValueError):
+    """An Ed25519 signature that does not verify, or a public key that is no valid Ed25519 point."""
+
+
+def signing_keypair(seed: bytes) -> tuple[bytes, bytes]:
+    """(32-byte Ed25519 public key, 64-byte secret key) for a 32-byte seed (RFC 8032 key generation)."""
+    if len(seed) != SIGNING_SEED_BYTES:
+        raise ValueError("an Ed25519 seed is 32 bytes")
+    return nacl.bindings.crypto_sign_seed_keypair(bytes(seed))
+
+
+def sign(secret_key: bytes, message: bytes) -> bytes:
+    """The 64-byte Ed25519 signature (RFC 8032, deterministic) of `message` under a signing_keypair secret key."""
+    return nacl.bindings.crypto_sign(bytes(message), secret_key)[:SIGNATURE_BYTES]
+
+
+def is_signing_key(public_key: bytes) -> bool:
+    """True for a canonical encoding of an Ed25519 point of large order (libsodium's own check)."""
+    return (isinstance(public_key, (bytes, bytearray)) and len(public_key) == 32
+            and bool(nacl.bindings.crypto_core_ed25519_is_valid_point(bytes(public_key))))
+
+
+def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> None:
+    """Raise InvalidSignature unless `signature` is a valid Ed25519 signature of `message` by `public_key`.
+    libsodium's check refuses a non-canonical S (≥ ℓ), a small-order or non-canonical R, and a small-order or
+    non-canonical public key, so no separate key check is needed here."""
+    if len(public_key) != 32 or len(signature) != SIGNATURE_BYTES:
+        raise InvalidSignature("a credential is 32 bytes and a signature 64")
+    try:
+        nacl.bindings.crypto_sign_open(bytes(signature) + bytes(message), bytes(public_key))
+    except nacl.exceptions.BadSignatureError:
+        raise InvalidSignature("the signature does not verify") from None

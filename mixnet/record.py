@@ -18,6 +18,7 @@ from mixnet.trustees import Dealing, PartialDecryption, check_parameters
 FORMAT = "mixscope-election-record"
 VERSION = 3  # 3: a signed manifest (nonce, listed nodes) opens it; nodes listed with their keys; dealings,
 # stages and decryption shares are the nodes' signed messages; a rejected stage states its class (mixnet/stages.py); mix contexts name the mixer's key
+# 3 also: the public credential list; each ballot keyed by its voter's credential and signed with it
 ACCEPTED = "accepted"
 REJECTED = "rejected"
 NODE_ROLES = ("mixer", "trustee")
@@ -62,6 +63,11 @@ def partial_of(message: dict, validate: bool = True) -> PartialDecryption:
                                         "proof": message["proof"]}, validate=validate)
 
 
+def ballot_entry(credential: str, ballot_json: dict) -> dict:
+    """One entry of the record's `ballots`: the credential, then the signed ballot's fields."""
+    return {"credential": credential, **ballot_json}
+
+
 class RecordBuilder:
     """Collects an election's public artefacts in order and renders the record dict."""
 
@@ -78,6 +84,7 @@ class RecordBuilder:
         self.nodes: dict[str, dict] = {}
         self.manifest: dict | None = None
         self.seats: list[dict] = []
+        self.credentials: list[str] = []  # the public credentials, hex (mixnet/credentials.py)
         self.dealings: list[dict] = []
         self.public_key: bytes | None = None
         self.ballots: list[dict] = []
@@ -116,8 +123,13 @@ class RecordBuilder:
     def set_public_key(self, public_key: bytes) -> None:
         self.public_key = public_key
 
+    def set_credentials(self, public_credentials: Sequence[str]) -> None:
+        """The election's public credential list (hex), as the credential authority gave it."""
+        self.credentials = list(public_credentials)
+
     def add_ballot(self, voter_id: str, ballot: Ballot) -> None:
-        self.ballots.append({"voter": voter_id, **ballot.to_json()})
+        """A stored ballot; `voter_id` is its public credential (hex), the ballot carries its signature."""
+        self.ballots.append(ballot_entry(voter_id, ballot.to_json()))
         self._ballot_cts.append(ballot.ciphertext.to_json())
 
     def mix_input(self) -> list[Ciphertext]:
@@ -165,6 +177,7 @@ class RecordBuilder:
             "manifest": self.manifest,
             "seats": list(self.seats),
             "nodes": sorted(self.nodes.values(), key=lambda n: (n["role"], n["name"], n["key"])),
+            "credentials": list(self.credentials),
             "trustees": list(self.dealings),
             "public_key": self.public_key.hex() if self.public_key else None,
             "ballots": list(self.ballots),

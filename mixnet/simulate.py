@@ -23,7 +23,7 @@ from __future__ import annotations
 import secrets
 from typing import Sequence
 
-from mixnet import ballots, elgamal, group, proofs, shuffle, stages, submission, tally
+from mixnet import credentials, elgamal, group, proofs, shuffle, stages, submission, tally
 from mixnet import trustees as dkg  # the parameter `trustees` is the count
 from mixnet.record import RecordBuilder, make_manifest, manifest_hash, partial_of
 
@@ -115,15 +115,18 @@ def run_election(
                                        **dealing.to_json()}))
     builder.set_public_key(public_key)
 
-    # Voting: the board accepts only ballots whose proofs verify.
-    for i, choice in enumerate(voters):
-        voter_id = f"voter-{i + 1}"
+    # Credentials: one per voter, made by the credential authority; the board sees only the public ones.
+    voter_credentials = credentials.generate(len(voters)) if voters else []
+    builder.set_credentials(sorted(c.voter_id for c in voter_credentials))
+
+    # Voting: the board accepts only ballots whose signature and proof verify.
+    for credential, choice in zip(voter_credentials, voters):
         if choice is None:
-            ballot = ballots.seal(public_key, election_id, voter_id, elgamal.encode_choice(len(names)))
+            ballot = credentials.seal(credential, public_key, election_id, elgamal.encode_choice(len(names)))
         else:
-            ballot = ballots.cast(public_key, election_id, voter_id, len(names), choice)
-        ballots.verify_ballot(public_key, election_id, voter_id, ballot)
-        builder.add_ballot(voter_id, ballot)
+            ballot = credentials.cast(credential, public_key, election_id, len(names), choice)
+        credentials.verify(public_key, election_id, credential.voter_id, ballot)
+        builder.add_ballot(credential.voter_id, ballot)
 
     # Mixing: each stage is judged (mixnet/stages.py) before its outputs may feed the next one.
     for k, node in enumerate(mixer_nodes):

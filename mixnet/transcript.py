@@ -27,6 +27,9 @@ GENERATORS_TAG = "mixscope/tw-shuffle/v1/generators"
 STATEMENT_TAG = "mixscope/tw-shuffle/v1/statement"
 U_TAG = "mixscope/tw-shuffle/v1/u"
 CHALLENGE_TAG = "mixscope/tw-shuffle/v1/challenge"
+# Voter credentials (mixnet/credentials.py): the KDF from a code, and what a ballot's signature covers
+CREDENTIAL_SEED_TAG = "mixscope/v1/credential-seed"
+BALLOT_SIGNATURE_TAG = "mixscope/v1/ballot-signature"
 
 
 def framed(domain: str, parts: tuple[bytes, ...]) -> bytes:

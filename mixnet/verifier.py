@@ -5,8 +5,12 @@ a malformed part fails the checks that depend on it with the parse error as its 
 value another check could not produce (say, ballots when the public key is unreadable) fail with a reason
 saying so, so the list always shows where verification stopped.
 
-`map_fn` (default: the builtin `map`) spreads the independent work — ballot proofs, and the inner loops of
-the shuffle proofs and the decryption shares' batched proofs — over whatever pool the caller provides.
+Eligibility (record version 3): the public credential list, every ballot's credential signature (checked
+with its proof, on the pool), that every ballot comes from a listed credential, and that none is used twice.
+
+`map_fn` (default: the builtin `map`) spreads the independent work — ballot signatures and proofs, and the
+inner loops of the shuffle proofs and the decryption shares' batched proofs — over whatever pool the caller
+provides.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable, NamedTuple
 
-from mixnet import ballots, elgamal, group, proofs, stages, submission, tally, trustees
+from mixnet import ballots, credentials, elgamal, group, proofs, stages, submission, tally, trustees
 from mixnet.elgamal import Ciphertext
 from mixnet.record import (
     ACCEPTED,
@@ -33,8 +37,8 @@ from mixnet.record_parts import PartedRecord
 _BATCH = 64  # ballots per map_fn job
 
 # The closed field sets of docs/verifier.md §2 (one byte form: an extra field fails the check reading it).
-RECORD_FIELDS = {"format", "version", "group", "election", "manifest", "seats", "nodes", "trustees", "public_key",
-                 "ballots", "mix", "decryption", "plaintexts", "result"}
+RECORD_FIELDS = {"format", "version", "group", "election", "manifest", "seats", "nodes", "credentials", "trustees",
+                 "public_key", "ballots", "mix", "decryption", "plaintexts", "result"}
 SEAT_FIELDS = {"type", "election_id", "manifest_hash", "signed"}
 ELECTION_FIELDS = {"id", "question", "candidates", "threshold", "trustees"}
 NODE_FIELDS = {"key", "name", "role"}
@@ -45,6 +49,7 @@ DECRYPTION_FIELDS = {"ciphertexts", "partials", "refusals"}
 PARTIAL_FIELDS = {"type", "election_id", "index", "partials", "proof", "signed"}
 REFUSAL_FIELDS = {"trustee", "reason"}
 RESULT_FIELDS = {"counts", "invalid"}
+_CREDENTIAL_SLICE = 1000  # public credentials per map_fn job
 
 
 class Check(NamedTuple):
@@ -97,6 +102,18 @@ def _fail(exc: Exception) -> Callable[[], None]:
     return run
 
 
+def _credential_slice(job: tuple) -> str | None:
+    """Pool job: the reason the slice's first invalid public credential fails, or None."""
+    offset, values = job
+    for i, value in enumerate(values):
+        try:
+            if credentials.decode_public(value).hex() != value:
+                raise ValueError("a public credential is lowercase hex")
+        except ValueError as exc:
+            return f"credential {offset + i}: {exc}"
+    return None
+
+
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -107,29 +124,47 @@ def _choice_text(choice: int | None) -> str:
 
 # Module-level so a process pool can pickle them.
 def _ballot_check(job: tuple) -> Check:
+    """One ballot entry: its credential's signature and its proof of randomness (docs/verifier.md §4)."""
     position, public_key, election_id, entry = job
 
     def run():
         if public_key is None:
             raise _Missing("no valid public key to check against")
-        if not isinstance(entry, dict) or not isinstance(entry.get("voter"), str):
-            raise ValueError("ballot entry needs a string 'voter'")
-        ballot = ballots.Ballot.from_json({k: v for k, v in entry.items() if k != "voter"})
-        ballots.verify_ballot(public_key, election_id, entry["voter"], ballot)
+        credential = _entry_credential(entry)
+        ballot = ballots.Ballot.from_json({k: v for k, v in entry.items() if k != "credential"})
+        credentials.verify(public_key, election_id, credential, ballot)
 
     return _run(_ballot_check_name(position, entry), run)
 
 
+def _entry_credential(entry) -> str:
+    """The entry's public credential (hex); ValueError for an entry without one or without a signature."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("credential"), str):
+        raise ValueError("ballot entry needs a string 'credential'")
+    if ballots.SIGNATURE not in entry:
+        raise ValueError("ballot entry has no credential signature")
+    return entry["credential"]
+
+
+def _short(entry) -> str:
+    """A ballot's credential as check names show it: its first 16 hex characters."""
+    credential = entry.get("credential") if isinstance(entry, dict) else None
+    return credential[:16] if isinstance(credential, str) else repr(credential)
+
+
 def _ballot_batch(jobs: list[tuple]) -> list[Check]:
-    """Pool job: the checks of a batch of ballots. When every entry parses, their proofs are first checked
-    together as one product of powers; only if that fails (or anything is malformed) is each one checked
-    on its own, which gives the same checks and reasons either way."""
+    """Pool job: the checks of a batch of ballots. When every entry parses and every credential signature
+    holds, their proofs are first checked together as one product of powers; only if that fails (or anything
+    is malformed) is each one checked on its own, which gives the same checks and reasons either way."""
     items = []
     for _, public_key, election_id, entry in jobs:
         try:
-            if public_key is None or not isinstance(entry, dict) or not isinstance(entry.get("voter"), str):
+            if public_key is None:
                 break
-            items.append((entry["voter"], ballots.Ballot.from_json({k: v for k, v in entry.items() if k != "voter"})))
+            credential = _entry_credential(entry)
+            ballot = ballots.Ballot.from_json({k: v for k, v in entry.items() if k != "credential"})
+            credentials.verify_signature(election_id, credential, ballot)  # one by one: they do not batch
+            items.append((credential, ballot))
         except Exception:  # the check on its own reports it
             break
     else:
@@ -139,8 +174,7 @@ def _ballot_batch(jobs: list[tuple]) -> list[Check]:
 
 
 def _ballot_check_name(position: int, entry) -> str:
-    voter = entry.get("voter") if isinstance(entry, dict) else None
-    return f"ballot {position} proof (voter {voter!r})"
+    return f"ballot {position} proof (credential {_short(entry)})"
 
 
 def _share_check(position: int, entry, vks, keys, final, context: bytes | None, election_id, map_fn,
@@ -199,6 +233,7 @@ class _Verifier:
         self.quorum: dict[int, tuple[bytes, ...]] | None = None
         self.plaintexts: list[int | None] | None = None  # decoded choices, None: invalid
         self._parsed_lists: list[tuple[list, list[Ciphertext]]] = []
+        self.listed: frozenset[str] | None = None  # the valid public credential list
 
     def _ciphertexts(self, value, what: str) -> list[Ciphertext]:
         """`_ciphertexts`, reusing the parse of an identical JSON list read before: each stage's inputs repeat
@@ -226,8 +261,10 @@ class _Verifier:
         self.add("every listed node signed the manifest", self.check_seats)
         self.check_trustees()
         self.add("public key matches commitments", self.check_public_key)
+        self.add("credential list", self.check_credential_list)
         self.check_ballots()
-        self.add("duplicate voters", self.check_duplicate_voters)
+        self.add("ballots from listed credentials", self.check_listed_credentials)
+        self.add("no credential used twice", self.check_credential_reuse)
         self.check_mix()
         self.add("decrypted list shares no ciphertext with the cast ballots", self.check_mixed_apart)
         self.check_decryption()
@@ -463,22 +500,52 @@ class _Verifier:
             self.add("ballots", _fail(_Missing("election parameters are unusable")))
             return
         if self.on_arrival:
-            self.add("ballot proofs", lambda: f"{len(entries)} ballots: {ON_ARRIVAL}")
+            self.add("ballot proofs", lambda: f"{len(entries)} ballots, signatures and proofs: {ON_ARRIVAL}")
             return
         jobs = [(i, self.public_key, self.election["id"], entry) for i, entry in enumerate(entries)]
         batches = [jobs[lo:lo + _BATCH] for lo in range(0, len(jobs), _BATCH)]
         for checks in self.map_fn(_ballot_batch, batches):
             self.checks.extend(checks)
 
-    def check_duplicate_voters(self):
-        entries = self.doc.get("ballots")
+    # --- credentials ----------------------------------------------------------------------------------
+
+    def check_credential_list(self):
+        values = self.doc.get("credentials")
+        if not isinstance(values, list) or not values:
+            raise ValueError("credentials: the credential list must be a non-empty list of public credentials")
+        # Each key's check is a point decoding plus a subgroup check (~70 µs): spread them over map_fn.
+        jobs = [(lo, values[lo:lo + _CREDENTIAL_SLICE]) for lo in range(0, len(values), _CREDENTIAL_SLICE)]
+        for error in self.map_fn(_credential_slice, jobs):
+            if error is not None:
+                raise ValueError(f"credentials: {error}")
+        if len(set(values)) != len(values):
+            raise ValueError("credentials: the credential list holds the same credential twice")
+        if values != sorted(values):
+            raise ValueError("credentials must be lowercase hex in ascending order")
+        self.listed = frozenset(values)
+        return f"{len(values)} public credentials"
+
+    def check_listed_credentials(self):
+        entries = self.doc["ballots"]
         if not isinstance(entries, list):
             raise ValueError("ballots must be a list")
-        voters = Counter(e.get("voter") for e in entries if isinstance(e, dict))
-        dupes = sorted(str(v) for v, k in voters.items() if k > 1)
-        if dupes:
-            raise ValueError(f"voters with more than one ballot: {', '.join(dupes)}")
-        return f"{len(entries)} ballots from {len(voters)} distinct voters"
+        if self.listed is None:
+            raise _Missing("the credential list is unusable")
+        strays = [i for i, e in enumerate(entries) if not isinstance(e, dict) or e.get("credential") not in self.listed]
+        if strays:
+            shown = ", ".join(f"{i} ({_short(entries[i])})" for i in strays[:10])
+            raise ValueError(f"{len(strays)} ballot(s) from a credential not in the list: {shown}")
+        return f"{len(entries)} ballots, each from a listed credential"
+
+    def check_credential_reuse(self):
+        entries = self.doc["ballots"]
+        if not isinstance(entries, list):
+            raise ValueError("ballots must be a list")
+        used = Counter(e.get("credential") for e in entries if isinstance(e, dict))
+        twice = sorted(str(c) for c, k in used.items() if k > 1)
+        if twice:
+            raise ValueError(f"credentials with more than one ballot: {', '.join(twice)}")
+        return f"{len(entries)} ballots from {len(used)} distinct credentials"
 
     # --- mixing ---------------------------------------------------------------------------------------
 

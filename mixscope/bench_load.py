@@ -6,7 +6,8 @@ says hello and waits for its welcome; the server must list all N. Then each clie
 another (each answered by a welcome: a real round trip through the hub): first two clients alone, then all N
 at once. Reported: connect time, server RSS delta per connection, round trips/s and p50/p99 for both.
 
-Ballots: `client.voters.simulate_voters` casts B real encrypted ballots with C concurrent posting threads
+Ballots: `client.voters.simulate_voters` casts B real encrypted ballots, each signed with its own listed voter
+credential (B credentials made for the run), with C concurrent posting threads
 through the JSON API; afterwards every receipt is compared with the board: each acknowledged ballot stored
 exactly once, at its position, with its tracking hash. The ballot rate limit is lifted for this run (every
 voter here shares one loopback address; server/ratelimit.py).
@@ -164,11 +165,11 @@ def measure_ballots(n: int, concurrency: int, workers: int | None = None, post_b
         runner.start()
         try:
             board = runner.board
-            election_id, _ = open_voting_election(board, CANDIDATES, prefix="load", question="Load?")
+            election_id, _, held = open_voting_election(board, CANDIDATES, prefix="load", question="Load?", voters=n)
             choices = [secrets.randbelow(len(CANDIDATES)) for _ in range(n)]
             started = time.perf_counter()
             receipts = simulate_voters(runner.url, election_id, choices, concurrency=concurrency, workers=workers,
-                                       post_batch=post_batch)
+                                       post_batch=post_batch, credentials=held)
             seconds = time.perf_counter() - started
             stored = board.ballots(election_id)
         finally:

@@ -3,7 +3,8 @@
 A real server (ServerRunner on a loopback port, a board in a temporary directory) with one election in the
 voting state, and the voter simulator casting N real encrypted ballots over keep-alive HTTP. Reported: the
 end-to-end rate, the encryption-only rate of the same pool size (what the voters' side alone could do),
-and the server alone on pre-encrypted ballots (verify one proof + one durable commit + HTTP per ballot).
+and the server alone on pre-encrypted ballots (verify one signature and one proof + one durable commit + HTTP
+per ballot). Every ballot is signed with a listed voter credential, as real ones are.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 
 from client.vote import BallotApi
 from client.voters import encrypt_batch, simulate_voters
+from mixnet import credentials
 from mixscope.bench_election import open_voting_election
 from server.runner import ServerRunner
 from mixnet.group import backend
@@ -30,18 +32,19 @@ def measure(n: int, concurrency: int, workers: int | None, post_batch: int = 200
         runner.start()
         try:
             board = runner.board
-            election_id, public_key = open_voting_election(board, CANDIDATES, threshold=2, trustee_count=3)
+            election_id, public_key, held = open_voting_election(board, CANDIDATES, threshold=2, trustee_count=3,
+                                                                 voters=n)
 
-            # Encryption alone, in this process, on a small sample: the voters' cost per ballot.
+            # Encryption and signing alone, in this process, on a small sample: the voters' cost per ballot.
             sample = min(n, 50)
             start = time.perf_counter()
-            encrypt_batch(public_key, election_id, len(CANDIDATES), [(i, f"probe-{i}", i % 3) for i in range(sample)])
+            encrypt_batch(public_key, election_id, len(CANDIDATES), [(i, held[i], i % 3) for i in range(sample)])
             encrypt_ms = 1000 * (time.perf_counter() - start) / sample
 
             choices = [secrets.randbelow(len(CANDIDATES)) for _ in range(n)]
             start = time.perf_counter()
             receipts = simulate_voters(runner.url, election_id, choices, concurrency=concurrency, workers=workers,
-                                       post_batch=post_batch)
+                                       post_batch=post_batch, credentials=held)
             seconds = time.perf_counter() - start
             stored = board.count_ballots(election_id)
             server_rate = _server_only_rate(runner.url, board, public_key, min(n, 500), concurrency)
@@ -65,11 +68,12 @@ def measure(n: int, concurrency: int, workers: int | None, post_batch: int = 200
 def _server_only_rate(url: str, board, public_key: bytes, n: int, concurrency: int) -> float:
     """Ballots/s the server takes when the ballots are already encrypted: verify + commit + HTTP only."""
     election_id = "bench" + secrets.token_hex(4)
-    board.create_election(election_id, "Benchmark?", CANDIDATES, 1, 1, 1)
+    held = credentials.generate(n)
+    board.create_election(election_id, "Benchmark?", CANDIDATES, 1, 1, 1, [c.voter_id for c in held])
     board.set_state(election_id, "key_ceremony")
     board.set_public_key(election_id, public_key.hex())  # any valid key will do for verifying
     board.set_state(election_id, "voting")
-    jobs = [(i, f"pre-{i}", i % 3) for i in range(n)]
+    jobs = [(i, held[i], i % 3) for i in range(n)]
     encrypted = encrypt_batch(public_key, election_id, len(CANDIDATES), jobs)
     chunks = [encrypted[k::concurrency] for k in range(concurrency)]
 

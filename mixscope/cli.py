@@ -225,7 +225,8 @@ def _add_vote(sub) -> None:
     vote = sub.add_parser("vote", help=COMMANDS["vote"][1])
     vote.add_argument("--server", required=True, help="server URL, e.g. http://127.0.0.1:8000")
     vote.add_argument("--election", required=True, help="election id")
-    vote.add_argument("--voter", required=True, help="your voter id")
+    vote.add_argument("--credential", required=True, metavar="FILE",
+                      help="your private credential file (or a file holding just its code)")
     vote.add_argument("--choice", required=True, help="candidate index (0-based) or exact name")
     vote.add_argument("--cafile", help="CA certificate (PEM) to trust for an https:// server (e.g. its self-signed cert)")
 

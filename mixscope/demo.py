@@ -1,7 +1,8 @@
 """`mixscope demo`: a whole election across real processes, timed phase by phase.
 
 Starts a server (tmp data dir unless --data-dir), spawns the mixer and trustee nodes as `mixscope node`
-children, casts N ballots through the JSON API (client/voters.py), then drives create → key ceremony →
+children, makes one credential per voter (as the credential authority would: the server gets only the public
+list), casts N signed ballots through the JSON API (client/voters.py), then drives create → key ceremony →
 voting → close → mix cascade → proven decryption → publish through the bridge, and checks that the record
 verifies and that the tally equals what was cast. Publishing verifies the record without checking again the
 proofs the server checked on arrival (every ballot, stage and share), unless --full-verify. With --cheat,
@@ -27,6 +28,7 @@ from typing import Any
 import platformdirs
 
 from client.voters import simulate_voters_in_child
+from mixnet import credentials
 from mixnet.group import backend
 from mixscope.cli import UsageError
 from mixscope.peak_rss import PeakRss
@@ -214,14 +216,19 @@ def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates
         wait_for_nodes(runner, {"mixer": mixers, "trustee": trustees})
         phases["nodes"] = round(time.perf_counter() - started, 3)
 
+        # The credential authority (here, this process: the server never sees a private credential).
+        started = time.perf_counter()
+        held = credentials.generate(voters)
+        phases["credentials"] = round(time.perf_counter() - started, 3)
         created = step("create", "election.create", {"question": "Which candidate?", "candidates": candidates,
-                                                     "threshold": threshold, "trustees": trustees, "mixers": mixers})
+                                                     "threshold": threshold, "trustees": trustees, "mixers": mixers,
+                                                     "credentials": [c.voter_id for c in held]})
         eid = created["election_id"]
         step("keygen", "election.keygen", {"election_id": eid})
         choices = [secrets.randbelow(len(candidates)) for _ in range(voters)]
         say(f"voting: {voters} ballots ...")
         started = time.perf_counter()
-        receipts = simulate_voters_in_child(runner.url, eid, choices)
+        receipts = simulate_voters_in_child(runner.url, eid, choices, credentials=held)
         phases["voting"] = round(time.perf_counter() - started, 3)
         step("close", "election.close", {"election_id": eid})
         node_pids = {proc.pid for proc in nodes.procs}

@@ -18,9 +18,11 @@ import sys
 from typing import Callable
 
 SUBCOMMAND_MODULES = ["mixscope.election_steps"]
+OFFLINE_MODULES = ["mixscope.credentials_cmd"]  # subcommands that need no server: `add_offline(steps)` -> runners
 
 Runner = Callable[[argparse.Namespace, object], int]
 _RUNNERS: dict[str, Runner] = {}
+_OFFLINE: dict[str, Callable[[argparse.Namespace], int]] = {}
 
 
 def add_parser(sub) -> None:
@@ -41,9 +43,13 @@ def add_parser(sub) -> None:
 
     for module in SUBCOMMAND_MODULES:
         importlib.import_module(module).register(add)
+    for module in OFFLINE_MODULES:
+        _OFFLINE.update(importlib.import_module(module).add_offline(steps))
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.election_command in _OFFLINE:
+        return _OFFLINE[args.election_command](args)
     from client.admin import CAFILE_ENV, TOKEN_ENV, URL_ENV, AdminClient
     from client.vote import ApiError
     from wire.tls import TlsError

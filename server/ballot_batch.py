@@ -1,7 +1,8 @@
 """Checking a batch of ballots in the runner's process pool, from the request's raw JSON text.
 
 The Flask thread hands every pool job the same raw body (a str: pickling it is one copy) and a part number;
-the child parses it, checks the batch's shape, and verifies the proofs of its share of the ballots. The
+the child parses it, checks the batch's shape, and verifies the credential signatures and proofs of its share of the
+ballots (whether each credential is listed is a set lookup, left to the server process). The
 server process thus never builds the batch's object graph: it gets back plain tuples of strings to store.
 No Flask, no board here: this module is imported by pool children.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
-from mixnet import ballots
+from mixnet import ballots, credentials
 from mixnet.errors import ProofError
 
 MAX_BATCH = 1000  # ballots per request
@@ -72,12 +73,23 @@ def check_part(job: tuple) -> list[Checked] | BatchRefused:
 
 
 def _verify_proofs(checked: list[Checked], election_id: str, public_key: bytes) -> list[Checked]:
-    """The well-formed ballots' proofs, checked together as one randomly weighted product of powers
-    (ballots.ballots_hold); only if that fails is each one checked on its own, to say which are refused."""
-    good = [(i, c, ballots.Ballot.from_json(c.ballot)) for i, c in enumerate(checked) if c.status == 0]
-    if not good or ballots.ballots_hold(public_key, election_id, [(c.voter_id, b) for _, c, b in good]):
-        return checked
+    """Each well-formed ballot's credential signature, one by one (403 without a valid one), then the proofs
+    of the signed ones, checked together as one randomly weighted product of powers (ballots.ballots_hold);
+    only if that fails is each proof checked on its own, to say which are refused."""
     out = list(checked)
+    good = []
+    for i, c in enumerate(checked):
+        if c.status:
+            continue
+        ballot = ballots.Ballot.from_json(c.ballot)
+        try:
+            credentials.verify_signature(election_id, c.voter_id, ballot)
+        except ProofError as exc:
+            out[i] = Checked(c.index, c.voter_id, None, 403, f"ballot refused: {exc}")
+            continue
+        good.append((i, c, ballot))
+    if not good or ballots.ballots_hold(public_key, election_id, [(c.voter_id, b) for _, c, b in good]):
+        return out
     for i, c, ballot in good:
         try:
             ballots.verify_ballot(public_key, election_id, c.voter_id, ballot)
@@ -98,8 +110,21 @@ def check_entry(index: int, entry: Any, election_id: str, public_key: bytes | No
     except ProofError as exc:
         return Checked(index, voter_id, None, 400, f"malformed ballot: {exc}")
     if public_key is not None:
-        try:
-            ballots.verify_ballot(public_key, election_id, voter_id, ballot)
-        except ProofError as exc:
-            return Checked(index, voter_id, None, 422, f"ballot refused: {exc}")
+        refused = refusal(public_key, election_id, voter_id, ballot)
+        if refused is not None:
+            return Checked(index, voter_id, None, *refused)
     return Checked(index, voter_id, ballot.to_json(), 0, "")
+
+
+def refusal(public_key: bytes, election_id: str, voter_id: str, ballot: ballots.Ballot) -> tuple[int, str] | None:
+    """(HTTP status, reason) refusing a ballot, or None: the credential's signature first (403 without a valid
+    one; it is the cheaper check), then the proof of randomness (422). Single ballots use it too."""
+    try:
+        credentials.verify_signature(election_id, voter_id, ballot)
+    except ProofError as exc:
+        return 403, f"ballot refused: {exc}"
+    try:
+        ballots.verify_ballot(public_key, election_id, voter_id, ballot)
+    except ProofError as exc:
+        return 422, f"ballot refused: {exc}"
+    return None

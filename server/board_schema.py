@@ -174,12 +174,22 @@ _V5_TEXT_CHUNKS = (
     "ALTER TABLE mix_stages ADD COLUMN output_count INTEGER",
 )
 
+_V6_CREDENTIALS = (
+    # The public credentials of an election's voters (mixnet/credentials.py): fixed at creation.
+    """CREATE TABLE credentials (
+        election_id TEXT NOT NULL REFERENCES elections(id),
+        credential TEXT NOT NULL,
+        PRIMARY KEY (election_id, credential)
+    ) STRICT, WITHOUT ROWID""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "elections, ballots, mix stages, trustee messages, shares, results, records", _V1_CORE),
     Migration(2, "node identities and the signed message log with its replay guard", _V2_NODES),
     Migration(3, "election public key and state history", _V3_KEYS_AND_HISTORY),
     Migration(4, "mix stages keep the mixer's key, the rejection class and the whole signed response", _V4_SIGNED_STAGES),
     Migration(5, "long texts (a stage's outputs and proof) stored as rows of bounded size", _V5_TEXT_CHUNKS),
+    Migration(6, "the public credential list of each election", _V6_CREDENTIALS),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

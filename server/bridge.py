@@ -84,8 +84,8 @@ def _election_action(step_name: str | None):
 
 ACTIONS: dict[str, Callable[[Hub, dict[str, Any]], Awaitable[dict[str, Any]]]] = {
     "roll_call": roll_call, "send": send, "broadcast": broadcast, "disconnect": disconnect, "clients": clients,
-    "election.create": _election_action(None),  # {question, candidates, threshold, trustees, mixers, voters, tally,
-                                                # cheat, cheat_mixer} (server/election/lab.py)
+    "election.create": _election_action(None),  # {question, candidates, threshold, trustees, mixers, credentials,
+                                                # voters, tally, cheat, cheat_mixer} (server/election/lab.py)
     "election.keygen": _election_action("keygen"),  # the key ceremony with the connected trustees; opens voting
     "election.close": _election_action("close_voting"),
     "election.mix": _election_action("mix"),  # the cascade; resumes after the last accepted stage

@@ -52,4 +52,5 @@ FLASK_ROUTES = [
     FlaskRoute("/api/elections/<election_id>/ballots", views_api.cast_ballot, ("POST",)),
     FlaskRoute("/api/elections/<election_id>/record", views_api.get_record),  # ?download=1: as a file
     FlaskRoute("/api/elections/<election_id>/record/<part>", views_api.get_record_part),  # a record in parts
+    FlaskRoute("/api/elections/<election_id>/credentials", views_api.list_credentials),  # who may vote
 ]

@@ -89,18 +89,19 @@ def job_status(job_id: str):
 
 
 def election_voters(election_id: str):
-    """The election's eligible voter ids (the lab's list given at creation; empty: anyone may vote) and those
-    of them who have not voted yet."""
+    """The election's voters and those of them who have not voted yet: its public credentials (a ballot's
+    voter id is its credential), or for an election without any, the lab's list of voter ids."""
+    board = context().board
     try:
-        context().board.get_election(election_id)
+        board.get_election(election_id)
+        listed = sorted(board.credentials(election_id))
     except board_mod.NotFoundError:
         raise HttpError(404, f"no election {election_id[:40]!r}") from None
     except board_mod.BoardError as exc:
         raise HttpError(400, str(exc)) from None
-    settings = lab.load(context().board.path.parent, election_id)
-    voted = {b.voter_id for b in context().board.ballots(election_id)} if settings.voters else set()
-    return jsonify({"election_id": election_id, "voters": settings.voters,
-                    "not_voted": [v for v in settings.voters if v not in voted]})
+    voters = listed or lab.load(board.path.parent, election_id).voters
+    voted = {b.voter_id for b in board.ballots(election_id)} if voters else set()
+    return jsonify({"election_id": election_id, "voters": voters, "not_voted": [v for v in voters if v not in voted]})
 
 
 def server_info():

@@ -1,7 +1,7 @@
 """The public JSON API for voters and observers: elections, ballots, the published record.
 
-Voters encrypt their own ballots (mixnet.ballots.cast) and POST them here; the server only verifies and
-stores. Errors are JSON {"error": reason} with a 4xx status (see server/views_ballots.py for which).
+Voters encrypt and sign their own ballots (mixnet.credentials.cast) and POST them here, keyed by their public
+credential; the server only verifies and stores. Errors are JSON {"error": reason} with a 4xx status (see server/views_ballots.py for which).
 URLs are in server/routes.py.
 """
 
@@ -24,7 +24,7 @@ from server.views_ballots import (
     submit_batch,
 )
 
-MAX_BALLOT_BODY = 256 * 1024  # one ballot body is well under 1 KB (ciphertext + Schnorr proof + voter id)
+MAX_BALLOT_BODY = 256 * 1024  # one ballot body is well under 1 KB (ciphertext, proof, signature, credential)
 MAX_BATCH_BODY = 16 * 1024 * 1024  # {"ballots": [...]}: up to MAX_BATCH ballots of up to ~16 KB each
 
 
@@ -51,7 +51,16 @@ def list_elections():
 def get_election(election_id: str):
     board = current_board()
     election = election_or_404(board, election_id)
-    return jsonify({**election_json(election), "ballots": board.count_ballots(election_id)})
+    return jsonify({**election_json(election), "ballots": board.count_ballots(election_id),
+                    "credentials": len(board.credentials(election_id))})
+
+
+def list_credentials(election_id: str):
+    """The public credential list: a voter checks that theirs is on it, anyone that it has one per voter."""
+    board = current_board()
+    election_or_404(board, election_id)
+    listed = sorted(board.credentials(election_id))
+    return jsonify(election_id=election_id, count=len(listed), credentials=listed)
 
 
 def cast_ballot(election_id: str):

@@ -59,8 +59,26 @@ def check_voter_id(voter_id: Any) -> str:
     return voter_id
 
 
+def unlisted_reason(board: board_mod.Board, election_id: str, voter_id: str) -> str | None:
+    """Why `voter_id` may not vote in this election, or None: a ballot is keyed by its public credential,
+    which must be on the election's credential list (mixnet/credentials.py)."""
+    listed = board.credentials(election_id)
+    if voter_id in listed:
+        return None
+    if not listed:
+        return f"election {election_id!r} has no credential list: it accepts no ballots"
+    return "voter_id is not one of this election's public credentials"
+
+
+def check_listed(board: board_mod.Board, election_id: str, voter_id: str) -> None:
+    reason = unlisted_reason(board, election_id, voter_id)
+    if reason is not None:
+        raise HttpError(403, reason)
+
+
 def submit_ballot(election_id: str, voter_id: Any, ballot_json: Any) -> Intake:
-    """Verify the voter's ballot for this election and store it; HttpError(4xx, reason) when refused."""
+    """Verify the voter's ballot for this election and store it; HttpError(4xx, reason) when refused.
+    `voter_id` is the voter's public credential (hex): it must be listed, and the ballot signed with it."""
     board = current_board()
     election = election_or_404(board, election_id)
     voter_id = check_voter_id(voter_id)
@@ -69,6 +87,7 @@ def submit_ballot(election_id: str, voter_id: Any, ballot_json: Any) -> Intake:
     except ProofError as exc:
         raise HttpError(400, f"malformed ballot: {exc}") from None
     normalised = ballot.to_json()  # one spelling per ballot, so the tracking hash is the record's
+    check_listed(board, election_id, voter_id)
 
     # A resubmission is answered from the board without redoing the proof (it was verified when stored).
     stored = board.receipt(election_id, voter_id)
@@ -79,10 +98,9 @@ def submit_ballot(election_id: str, voter_id: Any, ballot_json: Any) -> Intake:
     if not states.may_run(states.VOTE, election.state):
         raise HttpError(409, f"election {election_id!r} is {election.state}, not voting: ballot refused")
 
-    try:
-        ballots.verify_ballot(public_key_of(election), election_id, voter_id, ballot)
-    except ProofError as exc:
-        raise HttpError(422, f"ballot refused: {exc}") from None
+    refusal = ballot_batch.refusal(public_key_of(election), election_id, voter_id, ballot)
+    if refusal is not None:
+        raise HttpError(*refusal)
     receipt = store(board, election_id, voter_id, normalised)
     ballot_counter().stored(election_id, receipt.position)
     return Intake(receipt, created=True)
@@ -131,6 +149,8 @@ def submit_batch(election_id: str, text: str, admit_voter=None) -> dict[str, Any
     results: dict[int, dict[str, Any]] = {}
     good = []
     for c in checked:
+        if c.status == 0 and (reason := unlisted_reason(board, election_id, c.voter_id)) is not None:
+            c = c._replace(status=403, reason=reason)
         if c.status == 0 and admit_voter is not None:
             try:
                 admit_voter(c.voter_id)

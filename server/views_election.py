@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, session, url_for
 
-from mixnet import ballots
+from mixnet import credentials
 from server import board as board_mod
 from server.election import states
 from server.election import records
 from server.ratelimit import ballot_limiter
 from server.page_errors import error_page, html_errors
 from server.errors import HttpError
-from server.views_ballots import (MAX_VOTER_ID, check_voter_id, current_board, election_or_404, public_key_of,
-                                  submit_ballot)
+from server.views_ballots import check_listed, current_board, election_or_404, public_key_of, submit_ballot
 from server.views_csrf import CSRF_REASON, CsrfError, check_csrf, csrf_token
 
-DRAFT = "vote_draft"  # session key: the voter id and choice of a vote refused for its CSRF token
+DRAFT = "vote_draft"  # session key: the choice of a vote refused for its CSRF token (never the credential code)
 
 # What each state means for a voter, shown under the state badge.
 STATE_NOTES = {
@@ -54,40 +53,44 @@ def election_page(election_id: str):
 
 @html_errors
 def vote_page(election_id: str):
-    """GET: the demo vote form. POST: encrypt the choice on the server (demo mode) and cast it."""
+    """GET: the demo vote form. POST: sign and encrypt the choice on the server (demo mode) and cast it."""
     board = current_board()
     election = election_or_404(board, election_id)
     if request.method == "GET":
         draft = _draft(election_id) if request.args.get("retry") else {}
         return _page("vote.html", election=election, csrf_token=csrf_token(), error=None, restored=bool(draft),
-                     voter_id=draft.get("voter_id", ""), choice=draft.get("choice", ""))
-    voter_id = request.form.get("voter_id", "").strip()
+                     choice=draft.get("choice", ""))
     choice_text = request.form.get("choice", "")
     try:
         check_csrf()
     except CsrfError:
-        # Post/redirect/get: the error page is a GET, so reloading it never posts again. What the voter
-        # typed waits in the session for the fresh form the error page links to.
-        session[DRAFT] = {"election_id": election_id, "voter_id": voter_id[:MAX_VOTER_ID],
-                          "choice": choice_text[:4] if choice_text.isdecimal() else ""}
+        # Post/redirect/get: the error page is a GET, so reloading it never posts again. The choice waits in
+        # the session for the fresh form the error page links to; the credential code, a secret, does not.
+        choice = choice_text[:4] if choice_text.isdecimal() else ""
+        session[DRAFT] = {"election_id": election_id, "choice": choice}
         return redirect(url_for("vote_expired_page", election_id=election_id), 303)
     try:
-        voter_id = check_voter_id(voter_id)
-        ballot_limiter().check_address(request.remote_addr)  # before the server does the encryption work
-        stored = board.receipt(election_id, voter_id)
+        ballot_limiter().check_address(request.remote_addr)  # before the server does any key or encryption work
+        try:
+            credential = credentials.from_code(request.form.get("credential", "")[:200])
+        except ValueError as exc:
+            raise HttpError(400, f"credential code: {exc}") from None
+        check_listed(board, election_id, credential.voter_id)
+        stored = board.receipt(election_id, credential.voter_id)
         if stored is not None:  # one ballot per voter: show the one that stands (its hash is public anyway)
             session.pop(DRAFT, None)
             return _page("voted.html", election=election, receipt=stored, created=False, candidate=None), 409
         if not choice_text.isdecimal() or not 0 <= int(choice_text) < len(election.candidates):
             raise HttpError(400, "choose one of the candidates")  # isdecimal: int() accepts all of these
-        # DEMO MODE: the server sees the choice here. Real voters encrypt on their own machine and use the
-        # JSON API; the server then only ever sees the ciphertext and its proofs.
-        ballot = ballots.cast(public_key_of(election), election_id, voter_id, len(election.candidates),
-                              int(choice_text))
-        intake = submit_ballot(election_id, voter_id, ballot.to_json())
-    except HttpError as exc:  # the form again, with the reason and what the voter typed
+        # DEMO MODE: the server sees the choice and the credential code here. Real voters sign and encrypt
+        # on their own machine and use the JSON API; the server then sees only the ciphertext, its proof
+        # and the public credential's signature.
+        ballot = credentials.cast(credential, public_key_of(election), election_id, len(election.candidates),
+                                  int(choice_text))
+        intake = submit_ballot(election_id, credential.voter_id, ballot.to_json())
+    except HttpError as exc:  # the form again with the reason and the choice (never the code: it is a secret)
         return _page("vote.html", election=election, csrf_token=csrf_token(), error=exc.error, restored=False,
-                     voter_id=voter_id, choice=choice_text), exc.status
+                     choice=choice_text), exc.status
     session.pop(DRAFT, None)
     return _page("voted.html", election=election, receipt=intake.receipt, created=intake.created,
                  candidate=election.candidates[int(choice_text)])
@@ -96,7 +99,7 @@ def vote_page(election_id: str):
 @html_errors
 def vote_expired_page(election_id: str):
     """Where a vote with a missing or stale CSRF token lands (a GET: safe to reload): the reason, and a link
-    to a fresh form holding the voter id and choice that were typed."""
+    to a fresh form holding the choice that was made (the credential code is typed again)."""
     election_or_404(current_board(), election_id)
     return error_page(400, CSRF_REASON, retry_url=url_for("vote_page", election_id=election_id, retry=1))
 
@@ -105,7 +108,7 @@ def _draft(election_id: str) -> dict[str, str]:
     draft = session.get(DRAFT)
     if not isinstance(draft, dict) or draft.get("election_id") != election_id:
         return {}
-    return {key: str(draft.get(key) or "") for key in ("voter_id", "choice")}
+    return {"choice": str(draft.get("choice") or "")}
 
 
 @html_errors

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from conftest import ROOT
+from mixnet.credentials import new_code
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +23,7 @@ def files(tmp_path_factory):
     (folder / "binary.json").write_bytes(bytes(range(256)) * 4)
     (folder / "empty.json").write_text("")
     (folder / "garbage.pem").write_text("not a certificate")
+    (folder / "code.txt").write_text(new_code() + "\n")  # a credential code on no election's list
     return folder
 
 
@@ -41,9 +43,19 @@ CASES = [  # (arguments, exit code, a piece of the one line)
     (["node", "--url", "ws://127.0.0.1:1/ws", "--name", "a", "--workers", "0"], 2, "--workers"),
     (["node", "--url", "ws://127.0.0.1:1/ws", "--name", "a", "--cheat", "drop", "--role", "trustee"], 2, "mixers only"),
     (["node", "--url", "wss://127.0.0.1:1/ws", "--name", "a", "--cafile", "{d}/missing.pem"], 2, "CA file"),
-    (["vote", "--server", "notaurl", "--election", "e", "--voter", "v", "--choice", "1"], 2, "server URL"),
-    (["vote", "--server", "http://127.0.0.1:{closed}", "--election", "e", "--voter", "v", "--choice", "1"], 1,
-     "cannot reach"),
+    (["vote", "--server", "notaurl", "--election", "e", "--credential", "{d}/code.txt", "--choice", "1"], 2,
+     "server URL"),
+    (["vote", "--server", "http://127.0.0.1:{closed}", "--election", "e", "--credential", "{d}/code.txt",
+      "--choice", "1"], 1, "cannot reach"),
+    (["vote", "--server", "http://x", "--election", "e", "--credential", "{d}/bad.json", "--choice", "1"], 2,
+     "a credential code is 24 letters"),
+    (["vote", "--server", "http://x", "--election", "e", "--credential", "{d}/missing", "--choice", "1"], 2,
+     "cannot read"),
+    (["election", "credentials", "--count", "0", "--out", "{d}/creds-a"], 2, "--count must be"),
+    (["election", "credentials", "--voters", "{d}/missing.txt", "--out", "{d}/creds-b"], 2, "cannot read voter file"),
+    (["election", "credentials", "--voters", "{d}/empty.json", "--out", "{d}/creds-c"], 2, "lists no voter"),
+    (["election", "credentials", "--count", "3", "--out", "{d}"], 2, "not an empty folder"),
+    (["election", "credentials", "--count", "3"], 2, "required"),
     (["vote", "--server", "http://x"], 2, "required"),
     (["verify"], 2, "required"),
     (["verify", "{d}/missing.json"], 2, "cannot read"),

@@ -54,7 +54,7 @@ def test_altered_record_fails(tmp_path, record, alteration):
     elif alteration == "plaintext":
         doc["plaintexts"][0] = (doc["plaintexts"][0] + 1) % 3
     elif alteration == "ballot":
-        doc["ballots"][1]["voter"] = "someone-else"
+        doc["ballots"][1]["credential"] = doc["ballots"][2]["credential"]
     else:  # pretend the cheating mixer's stage was accepted
         doc["mix"][0]["status"] = "accepted"
         doc["mix"][0].pop("reason", None)
@@ -62,6 +62,30 @@ def test_altered_record_fails(tmp_path, record, alteration):
     assert done.returncode == 1, done.stdout
     assert any(line.startswith("FAIL ") for line in done.stdout.splitlines())
     assert done.stdout.strip().splitlines()[-1].startswith("NOT VERIFIED")
+
+
+def _stuffed(doc: dict) -> None:
+    """The server adds a ballot of its own, from a credential of its own making, perfectly signed."""
+    from mixnet import credentials, group
+
+    intruder = credentials.generate(1)[0]
+    ballot = credentials.cast(intruder, group.decode(doc["public_key"]), doc["election"]["id"], 3, 0)
+    doc["ballots"].append({"credential": intruder.voter_id, **ballot.to_json()})
+
+
+@pytest.mark.parametrize("tamper, check, reason", [
+    (lambda d: d["ballots"][0].pop("signature"), "ballot 0 proof", "no credential signature"),
+    (lambda d: d["ballots"][1].__setitem__("signature", d["ballots"][0]["signature"]), "ballot 1 proof",
+     "credential signature: the signature does not verify"),
+    (_stuffed, "ballots from listed credentials", "not in the list"),
+], ids=["unsigned", "another voter's signature", "unlisted credential"])
+def test_a_ballot_without_a_valid_credential_signature_fails_with_a_reason(tmp_path, record, tamper, check, reason):
+    doc = json.loads(json.dumps(record))
+    tamper(doc)
+    done = verify(write(tmp_path, doc), "--workers", "1")
+    assert done.returncode == 1, done.stdout
+    failing = [line for line in done.stdout.splitlines() if line.startswith("FAIL ")]
+    assert any(check in line and reason in line for line in failing), failing
 
 
 @pytest.mark.parametrize("content, message", [

@@ -304,6 +304,8 @@ def test_decryption_reports_progress(tmp_path):
 
 @pytest.mark.slow
 def test_real_trustee_nodes_run_the_ceremony_through_the_server(server, tmp_path):
+    from mixnet.credentials import generate
+
     nodes = [NodeProcess([sys.executable, "-u", "-m", "mixscope", "node", "--url", server.ws_url,
                           "--name", f"trustee-{i}", "--role", "trustee", "--data-dir", str(tmp_path / "nodes"),
                           "--join-token", server.join_token]) for i in (1, 2, 3)]
@@ -311,7 +313,8 @@ def test_real_trustee_nodes_run_the_ceremony_through_the_server(server, tmp_path
         for node in nodes:
             node.wait_for("welcomed", timeout=20)
         created = server.call("election.create", {"question": "Q?", "candidates": ["a", "b", "c"], "threshold": 2,
-                                                   "trustees": 3, "mixers": 1}).result(10)
+                                                   "trustees": 3, "mixers": 1,
+                                                   "credentials": [c.voter_id for c in generate(1)]}).result(10)
         eid = created["election_id"]
         server.call("election.keygen", {"election_id": eid}).result(60)
         for node in nodes:
@@ -333,6 +336,7 @@ def test_real_trustee_nodes_run_the_ceremony_through_the_server(server, tmp_path
 def test_real_nodes_carry_a_whole_election_and_a_cheating_mixer_is_caught(server, tmp_path):
     """3 trustees (2 needed), an honest and a cheating mixer, as real processes; ballots through the API."""
     from client.vote import cast_vote
+    from mixnet.credentials import generate
 
     def node(name, role, *extra):
         return NodeProcess([sys.executable, "-u", "-m", "mixscope", "node", "--url", server.ws_url, "--name", name,
@@ -344,12 +348,14 @@ def test_real_nodes_carry_a_whole_election_and_a_cheating_mixer_is_caught(server
     try:
         for n in nodes:
             n.wait_for("welcomed", timeout=30)
-        eid = server.call("election.create", {"question": "Q?", "candidates": ["a", "b", "c"], "threshold": 2,
-                                               "trustees": 3, "mixers": 2}).result(10)["election_id"]
-        server.call("election.keygen", {"election_id": eid}).result(60)
         choices = ["a", "c", "c", "b", "c", "a", "b"]
-        for i, choice in enumerate(choices):
-            cast_vote(server.url, eid, f"voter-{i}", choice)
+        held = generate(len(choices))
+        eid = server.call("election.create", {"question": "Q?", "candidates": ["a", "b", "c"], "threshold": 2,
+                                               "trustees": 3, "mixers": 2, "credentials": [c.voter_id for c in held]}
+                          ).result(10)["election_id"]
+        server.call("election.keygen", {"election_id": eid}).result(60)
+        for credential, choice in zip(held, choices):
+            cast_vote(server.url, eid, credential, choice)
         server.call("election.close", {"election_id": eid}).result(30)
         server.call("election.mix", {"election_id": eid}).result(120)
         stages = server.board.mix_stages(eid)

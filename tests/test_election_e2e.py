@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mixnet import credentials
 from mixnet.verifier import all_passed, verify_record
 from mixscope.demo import DemoNodes, run_demo, wait_for_nodes
 
@@ -28,7 +29,7 @@ def test_twelve_voters_three_mixers_two_of_three_trustees(tmp_path):
     assert report["verified"] and report["verification"] == "proofs checked on arrival"
     doc = json.loads(Path(report["record"]).read_text())
     assert all_passed(verify_record(doc))  # the stand-alone verifier re-checks every proof of that record
-    assert [b["voter"] for b in doc["ballots"]] and len(doc["ballots"]) == 12
+    assert sorted(b["credential"] for b in doc["ballots"]) == doc["credentials"] and len(doc["ballots"]) == 12
     altered = copy.deepcopy(doc)
     altered["result"]["counts"][0] += 1  # a tally that the decryption does not support
     failed = [c.name for c in verify_record(altered) if not c.ok]
@@ -101,7 +102,7 @@ def test_the_demo_command_prints_json_and_exits_zero(tmp_path):
 def test_decryption_with_one_trustee_missing_and_an_invalid_vote(server, tmp_path):
     from client.vote import BallotApi, public_key_of
     from client.voters import simulate_voters
-    from mixnet import ballots, elgamal
+    from mixnet import elgamal
 
     nodes = DemoNodes(server.ws_url, server.join_token, tmp_path)
     try:
@@ -109,14 +110,16 @@ def test_decryption_with_one_trustee_missing_and_an_invalid_vote(server, tmp_pat
             nodes.spawn("mixer", f"mixer-{k}")
         trustees = [nodes.spawn("trustee", f"trustee-{i}") for i in (1, 2, 3)]
         wait_for_nodes(server, {"mixer": 2, "trustee": 3})
-        eid = server.call("election.create", {"candidates": ["a", "b"], "threshold": 2, "trustees": 3,
-                                              "mixers": 2}).result(10)["election_id"]
-        server.call("election.keygen", {"election_id": eid}).result(60)
         choices = [0, 1, 1, 0, 1, 1, 1]
-        simulate_voters(server.url, eid, choices)
+        *held, eve = credentials.generate(len(choices) + 1)
+        eid = server.call("election.create", {"candidates": ["a", "b"], "threshold": 2, "trustees": 3, "mixers": 2,
+                                              "credentials": [c.voter_id for c in (*held, eve)]}
+                          ).result(10)["election_id"]
+        server.call("election.keygen", {"election_id": eid}).result(60)
+        simulate_voters(server.url, eid, choices, credentials=held)
         with BallotApi(server.url) as api:  # eve votes for a third candidate that does not exist
-            spoilt = ballots.seal(public_key_of(api.election(eid)), eid, "eve", elgamal.encode_choice(2))
-            assert api.cast(eid, "eve", spoilt.to_json())["position"] == len(choices) + 1
+            spoilt = credentials.seal(eve, public_key_of(api.election(eid)), eid, elgamal.encode_choice(2))
+            assert api.cast(eid, eve.voter_id, spoilt.to_json())["position"] == len(choices) + 1
         trustees[1].kill()  # trustee-2 is gone for good
         trustees[1].wait(10)
         deadline = time.monotonic() + 10
@@ -146,9 +149,12 @@ def test_too_few_trustees_cannot_decrypt_and_the_election_waits(server, tmp_path
         nodes.spawn("mixer", "mixer-1")
         trustees = [nodes.spawn("trustee", f"trustee-{i}") for i in (1, 2)]
         wait_for_nodes(server, {"mixer": 1, "trustee": 2})
-        server.call("election.create", {"candidates": ["a", "b"], "threshold": 2, "trustees": 2}).result(10)
+        held = credentials.generate(3)
+        server.call("election.create", {"candidates": ["a", "b"], "threshold": 2, "trustees": 2,
+                                        "credentials": [c.voter_id for c in held]}).result(10)
         server.call("election.keygen", {}).result(60)
-        simulate_voters(server.url, server.call("election.current", {}).result(10)["election_id"], [0, 1, 1])
+        simulate_voters(server.url, server.call("election.current", {}).result(10)["election_id"], [0, 1, 1],
+                        credentials=held)
         server.call("election.close", {}).result(10)
         server.call("election.mix", {}).result(60)
         trustees[0].kill()
@@ -171,9 +177,11 @@ def test_the_election_fails_with_a_reason_when_no_honest_mixer_is_left(server, t
         nodes.spawn("mixer", "mixer-1", "--cheat", "swap")
         nodes.spawn("trustee", "trustee-1")
         wait_for_nodes(server, {"mixer": 1, "trustee": 1})
-        eid = server.call("election.create", {"candidates": ["a", "b"]}).result(10)["election_id"]
+        held = credentials.generate(4)
+        eid = server.call("election.create", {"candidates": ["a", "b"], "credentials": [c.voter_id for c in held]}
+                          ).result(10)["election_id"]
         server.call("election.keygen", {}).result(60)
-        simulate_voters(server.url, eid, [0, 1, 1, 0])
+        simulate_voters(server.url, eid, [0, 1, 1, 0], credentials=held)
         server.call("election.close", {}).result(10)
         with pytest.raises(Exception, match="no honest mixer left"):
             server.call("election.mix", {}).result(60)

@@ -12,8 +12,11 @@ import nacl.signing
 import pytest
 import websocket
 
+from mixnet import credentials
 from mixnet.stages import list_hash
 from wire import chunks, protocol, signing
+
+LISTED = [c.voter_id for c in credentials.generate(3)]  # public credentials for the elections created here
 
 
 class ScriptedNode:
@@ -206,8 +209,14 @@ def test_mixer_disconnecting_mid_stage_is_excluded_and_the_cascade_completes(ser
 def test_election_actions_refuse_wrong_states_with_reasons(server):
     with pytest.raises(Exception, match="no election yet"):
         server.call("election.mix", {}).result(10)
+    with pytest.raises(Exception, match="needs 'credentials'"):
+        server.call("election.create", {"question": "Q?", "candidates": ["a", "b"]}).result(10)
+    with pytest.raises(Exception, match="credential 1: a public credential must be a valid Ed25519 public key"):
+        server.call("election.create", {"candidates": ["a", "b"], "credentials": [LISTED[0], "00" * 32]}).result(10)
     created = server.call("election.create", {"question": "Q?", "candidates": ["a", "b"], "threshold": 2,
-                                               "trustees": 2, "mixers": 1}).result(10)
+                                               "trustees": 2, "mixers": 1, "credentials": LISTED}).result(10)
+    assert created["credentials"] == len(LISTED)
+    assert server.board.credentials(created["election_id"]) == frozenset(LISTED)
     with pytest.raises(Exception, match="only a closed election can be mixed"):
         server.call("election.mix", {}).result(10)
     with pytest.raises(Exception, match="needs 2 connected trustees, 0 connected"):
@@ -216,7 +225,8 @@ def test_election_actions_refuse_wrong_states_with_reasons(server):
         with pytest.raises(Exception, match=says):
             server.call("election.create", {"candidates": names}).result(10)
     with pytest.raises(Exception, match="threshold 3 exceeds"):
-        server.call("election.create", {"candidates": ["a", "b"], "threshold": 3, "trustees": 2}).result(10)
+        server.call("election.create", {"candidates": ["a", "b"], "threshold": 3, "trustees": 2,
+                                        "credentials": LISTED}).result(10)
     status = server.call("election.current", {}).result(10)
     assert status["election"]["state"] == "created" and status["ballots"] == 0
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from client.vote import ApiError, BallotApi
-from mixnet import ballots
+from mixnet import credentials
 from server.board import Board
 from test_election_hub import ScriptedNode, _answer_mixes, _closed_election_with_ballots
 
@@ -83,12 +83,12 @@ def serve(tmp_path):
             server.stop()
 
 
-def _voting_election(data_dir: Path, election_id: str) -> bytes:
+def _voting_election(data_dir: Path, election_id: str, held=()) -> bytes:
     from mixnet import proofs
     from mixnet import trustees as dkg
 
     with Board(data_dir=data_dir) as board:
-        board.create_election(election_id, "Q?", ["a", "b"], 1, 1, 1)
+        board.create_election(election_id, "Q?", ["a", "b"], 1, 1, 1, [c.voter_id for c in held])
         board.set_state(election_id, "key_ceremony")
         _, dealings, public_key = dkg.run_key_generation(1, 1, proofs.election_context(election_id),
                                                           dkg.labels_digest("Q?", ["a", "b"]))
@@ -99,8 +99,9 @@ def _voting_election(data_dir: Path, election_id: str) -> bytes:
 
 
 def test_kill9_during_voting_keeps_every_acknowledged_ballot(tmp_path, serve):
-    public_key = _voting_election(tmp_path, "e-kill")
-    prepared = [(f"v{i}", ballots.cast(public_key, "e-kill", f"v{i}", 2, i % 2).to_json()) for i in range(400)]
+    held = credentials.generate(400)
+    public_key = _voting_election(tmp_path, "e-kill", held)
+    prepared = [(c.voter_id, credentials.cast(c, public_key, "e-kill", 2, i % 2).to_json()) for i, c in enumerate(held)]
     server = serve()
     acknowledged: list[dict] = []
 

@@ -18,10 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mixnet import ballots
 from server.ratelimit import BallotLimits
 from server.runner import ServerRunner
-from web_election import voting_election
+from web_election import signed_ballot, voter_id, voting_election
 
 EXAMPLES = int(os.environ.get("MIXSCOPE_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -42,7 +41,8 @@ class Fuzzed:
     def __init__(self, runner: ServerRunner):
         self.runner = runner
         self.election_id, self.public_key = voting_election(runner.board, candidates=["a", "b", "c"])
-        self.good = ballots.cast(self.public_key, self.election_id, "good-voter", 3, 1).to_json()
+        self.good = signed_ballot(self.election_id, self.public_key, "good-voter", 1, candidates=3)
+        self.voters = [voter_id(self.election_id, name) for name in ("good-voter", "mallory")]
         self.conn: http.client.HTTPConnection | None = None
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
@@ -155,7 +155,7 @@ def test_mutated_ballots_are_refused_with_a_reason_and_never_stored(fuzzed, data
                               st.just(fuzzed.good["ciphertext"]["a"] if isinstance(fuzzed.good["ciphertext"], dict)
                                       else "00" * 32)).filter(lambda v: v != old))
     ballot = _set(ballot, path, new)
-    voter = data.draw(st.sampled_from(["good-voter", "mallory", "", None, 7, "x" * 300]))
+    voter = data.draw(st.sampled_from([*fuzzed.voters, "good-voter", "", None, 7, "x" * 300]))
     election = data.draw(st.sampled_from([fuzzed.election_id, fuzzed.election_id + "x", "%2e%2e", "no-such"]))
     before = fuzzed.state()
     status, ctype, raw = fuzzed.request("POST", f"/api/elections/{election}/ballots",
@@ -169,7 +169,7 @@ def test_mutated_ballots_are_refused_with_a_reason_and_never_stored(fuzzed, data
 @pytest.mark.slow
 def test_the_good_voter_is_served_afterwards(fuzzed):
     status, _, raw = fuzzed.request("POST", f"/api/elections/{fuzzed.election_id}/ballots",
-                                    json.dumps({"voter_id": "good-voter", "ballot": fuzzed.good}).encode(),
+                                    json.dumps({"voter_id": fuzzed.voters[0], "ballot": fuzzed.good}).encode(),
                                     {"Content-Type": "application/json"})
     assert status == 201 and json.loads(raw)["position"] == 1
     print(f"\nHTTP fuzz: {TRIED['requests']} random requests, {TRIED['ballots']} mutated ballots")

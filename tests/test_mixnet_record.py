@@ -36,6 +36,11 @@ def failures(doc) -> dict[str, str]:
     return {c.name: c.reason for c in checks if not c.ok}
 
 
+def ballot_check(doc, i: int) -> str:
+    """The name of ballot i's check: ballots are keyed by their public credential."""
+    return f"ballot {i} proof (credential {doc['ballots'][i]['credential'][:16]})"
+
+
 def tamper(doc, fn):
     doc = copy.deepcopy(doc)
     fn(doc)
@@ -46,14 +51,16 @@ def test_honest_record_passes_every_check_and_survives_json(honest):
     checks = verify_record(json.loads(json.dumps(honest)))
     assert all_passed(checks), [c for c in checks if not c.ok]
     names = [c.name for c in checks]
-    for expected in ("public key matches commitments", "duplicate voters", "mix stage 1 proof", "decryption quorum",
+    for expected in ("public key matches commitments", "credential list",
+                     "ballots from listed credentials", "no credential used twice", "mix stage 1 proof", "decryption quorum",
                      "combination of shares gives the plaintexts", "tally matches decrypted plaintexts"):
         assert expected in names
     assert sum(n.startswith("ballot ") for n in names) == len(VOTES)
     assert honest["version"] == 3
     assert honest["result"] == {"counts": [1, 1, 3], "invalid": 0}
     assert sorted(honest["plaintexts"]) == sorted(VOTES)
-    assert set(honest["ballots"][0]) == {"voter", "ciphertext", "randomness_proof"}
+    assert set(honest["ballots"][0]) == {"credential", "ciphertext", "randomness_proof", "signature"}
+    assert sorted(b["credential"] for b in honest["ballots"]) == honest["credentials"]
 
 
 def test_verifier_runs_over_a_process_pool(honest):
@@ -97,26 +104,66 @@ def test_every_ballot_proof_field_altered_fails_that_ballot(honest):
             old = target[path[-1]]
             scalar = path[-1] == "response"
             target[path[-1]] = group.scalar_hex(group.decode_scalar(old) + 1) if scalar else group.add(group.decode(old), group.GENERATOR).hex()
-        assert set(tamper(honest, alter)) == {"ballot 0 proof (voter 'voter-1')"}, path
+        assert set(tamper(honest, alter)) == {ballot_check(honest, 0)}, path
     assert entry == honest["ballots"][0]  # the fixture itself is untouched
 
 
 def test_ballot_copied_to_another_voter_is_rejected(honest):
     def copy_ballot(doc):
-        doc["ballots"][1] = {**doc["ballots"][0], "voter": doc["ballots"][1]["voter"]}
+        doc["ballots"][1] = {**doc["ballots"][0], "credential": doc["ballots"][1]["credential"]}
     fails = tamper(honest, copy_ballot)
-    assert "proof of randomness" in fails["ballot 1 proof (voter 'voter-2')"]
+    assert "credential signature" in fails[ballot_check(honest, 1)]
 
 
 def test_duplicate_voter_is_reported(honest):
-    fails = tamper(honest, lambda d: d["ballots"][1].__setitem__("voter", "voter-1"))
-    assert "voter-1" in fails["duplicate voters"]
+    first = honest["ballots"][0]["credential"]
+    fails = tamper(honest, lambda d: d["ballots"][1].__setitem__("credential", first))
+    assert first in fails["no credential used twice"]
+
+
+# --- credentials: who may vote is public, and every ballot must come from one of them, once ----------------
+
+
+def test_a_ballot_without_a_signature_fails_with_a_reason(honest):
+    fails = tamper(honest, lambda d: d["ballots"][2].pop("signature"))
+    assert set(fails) == {ballot_check(honest, 2)}
+    assert "no credential signature" in fails[ballot_check(honest, 2)]
+
+
+def test_a_ballot_signed_by_another_voter_fails(honest):
+    """Ballot 1 keeps its credential but carries ballot 0's signature (another voter's key signed it)."""
+    fails = tamper(honest, lambda d: d["ballots"][1].__setitem__("signature", d["ballots"][0]["signature"]))
+    assert set(fails) == {ballot_check(honest, 1)}
+    assert "credential signature: the signature does not verify" in fails[ballot_check(honest, 1)]
+
+
+def test_a_stuffed_ballot_from_an_unlisted_credential_fails(honest):
+    """A server that makes its own credential and casts a perfectly signed ballot with it is caught."""
+    from mixnet import credentials
+
+    def stuff(doc):
+        intruder = credentials.generate(1)[0]
+        ballot = credentials.cast(intruder, group.decode(doc["public_key"]), doc["election"]["id"], 3, 0)
+        doc["ballots"].append({"credential": intruder.voter_id, **ballot.to_json()})
+    fails = tamper(honest, stuff)
+    assert "not in the list" in fails["ballots from listed credentials"]
+    assert not any(name.startswith("ballot ") for name in fails)  # its signature and proof are fine
+
+
+def test_a_malformed_credential_list_fails(honest):
+    fails = tamper(honest, lambda d: d["credentials"].append("zz" * 32))
+    assert "64 hex characters" in fails["credential list"]
+    assert "unusable" in fails["ballots from listed credentials"]
+    fails = tamper(honest, lambda d: d["credentials"].append(d["credentials"][0]))
+    assert "twice" in fails["credential list"]
+    fails = tamper(honest, lambda d: d["credentials"].reverse())
+    assert "ascending" in fails["credential list"]
 
 
 def test_substituted_public_key_is_caught(honest):
     fails = tamper(honest, lambda d: d.__setitem__("public_key", group.base_mul(12345).hex()))
     assert "not the sum" in fails["public key matches commitments"]
-    assert all(f"ballot {i} proof (voter 'voter-{i + 1}')" in fails for i in range(len(VOTES)))
+    assert all(ballot_check(honest, i) in fails for i in range(len(VOTES)))
 
 
 def test_altered_trustee_commitment_is_caught(honest):
@@ -271,7 +318,7 @@ def test_a_record_with_a_wrong_invalid_count_fails_the_tally(with_invalid, mutat
 
 def test_a_version_1_ballot_with_a_choice_proof_is_refused(honest):
     fails = tamper(honest, lambda d: d["ballots"][0].__setitem__("choice_proof", {}))
-    assert "unknown field(s) choice_proof" in fails["ballot 0 proof (voter 'voter-1')"]
+    assert "unknown field(s) choice_proof" in fails[ballot_check(honest, 0)]
 
 
 # --- malformed documents ----------------------------------------------------------------------------------
@@ -288,7 +335,7 @@ def test_a_version_1_ballot_with_a_choice_proof_is_refused(honest):
         (lambda d: d["group"].__setitem__("name", "P-256"), "group", "ristretto255"),
         (lambda d: d["election"].__setitem__("threshold", "2"), "election parameters", "threshold"),
         (lambda d: d.__setitem__("ballots", {}), "ballots", "must be a list"),
-        (lambda d: d["ballots"][0].__setitem__("ciphertext", ["00", "00"]), "ballot 0 proof (voter 'voter-1')", "32 bytes"),
+        (lambda d: d["ballots"][0].__setitem__("ciphertext", ["00", "00"]), "ballot 0 proof (credential", "32 bytes"),
         (lambda d: d["mix"].__setitem__(0, "stage"), "mix stage 0 chaining", "object"),
         (lambda d: d["mix"][0].__setitem__("status", "maybe"), "mix stage 0 status", "neither"),
         (lambda d: d["mix"][0]["response"].__setitem__("proof", None), "mix stage 0 proof", "canonical"),
@@ -300,6 +347,7 @@ def test_a_version_1_ballot_with_a_choice_proof_is_refused(honest):
 )
 def test_malformed_record_fails_the_right_check_with_a_clear_reason(honest, mutate, check, reason):
     fails = tamper(honest, mutate)
+    check = next((name for name in fails if name.startswith(check)), check)  # ballot names end in a credential
     assert check in fails, fails
     assert reason in fails[check]
 
@@ -404,7 +452,8 @@ def test_proofs_checked_on_arrival_are_not_reverified_but_everything_else_is(hon
         lambda d: d["plaintexts"].__setitem__(0, (d["plaintexts"][0] + 1) % 3))
     assert "tally matches decrypted plaintexts" in on_arrival_failures(lambda d: d["result"].__setitem__("counts", [2, 0, 3]))
     assert "mix stage 1 chaining" in on_arrival_failures(lambda d: d["mix"][1].__setitem__("inputs", d["mix"][0]["inputs"]))
-    assert "duplicate voters" in on_arrival_failures(lambda d: d["ballots"][1].__setitem__("voter", "voter-1"))
+    assert "no credential used twice" in on_arrival_failures(
+        lambda d: d["ballots"][1].__setitem__("credential", d["ballots"][0]["credential"]))
     assert "public key matches commitments" in on_arrival_failures(
         lambda d: d.__setitem__("public_key", group.base_mul(7).hex()))
     # A factor swapped between positions: no proof re-check here, but the combination no longer decodes right.

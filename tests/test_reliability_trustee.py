@@ -9,6 +9,7 @@ import signal
 import pytest
 
 from conftest import running_server
+from mixnet.credentials import generate
 from mixscope.demo import DemoNodes, wait_for_nodes
 
 pytestmark = pytest.mark.slow  # whole elections and real node processes: `-m "not slow"` skips them
@@ -24,11 +25,12 @@ def test_a_trustee_killed_mid_decryption_leaves_two_of_three_to_finish(server, t
         nodes.spawn("mixer", "mixer-1")
         trustees = {name: nodes.spawn("trustee", name) for name in ("trustee-1", "trustee-2", "trustee-3")}
         wait_for_nodes(server, {"mixer": 1, "trustee": 3})
-        eid = server.call("election.create", {"candidates": ["a", "b"], "threshold": 2, "trustees": 3,
-                                              "mixers": 1}).result(10)["election_id"]
-        server.call("election.keygen", {"election_id": eid}).result(60)
         choices = [i % 3 % 2 for i in range(BALLOTS)]
-        simulate_voters(server.url, eid, choices)
+        held = generate(BALLOTS)
+        eid = server.call("election.create", {"candidates": ["a", "b"], "threshold": 2, "trustees": 3, "mixers": 1,
+                                              "credentials": [c.voter_id for c in held]}).result(10)["election_id"]
+        server.call("election.keygen", {"election_id": eid}).result(60)
+        simulate_voters(server.url, eid, choices, credentials=held)
         server.call("election.close", {}).result(10)
         server.call("election.mix", {}).result(120)
 
@@ -72,10 +74,11 @@ def test_t_trustees_are_asked_and_a_straggler_is_replaced_by_the_spare(patient_s
         wait_for_nodes(server, {"mixer": 1, "trustee": 3})
 
         def mixed_election() -> str:
-            eid = server.call("election.create", {"candidates": ["a", "b"], "threshold": 2, "trustees": 3,
-                                                  "mixers": 1}).result(10)["election_id"]
+            held = generate(3)
+            eid = server.call("election.create", {"candidates": ["a", "b"], "threshold": 2, "trustees": 3, "mixers": 1,
+                                                  "credentials": [c.voter_id for c in held]}).result(10)["election_id"]
             server.call("election.keygen", {"election_id": eid}).result(60)
-            simulate_voters(server.url, eid, [0, 1, 1])
+            simulate_voters(server.url, eid, [0, 1, 1], credentials=held)
             server.call("election.close", {"election_id": eid}).result(10)
             server.call("election.mix", {"election_id": eid}).result(120)
             return eid

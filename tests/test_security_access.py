@@ -96,13 +96,13 @@ def test_vote_form_post_without_csrf_token_is_refused_and_stores_nothing(server)
     browser = Browser(server.url)
     status, form = browser.open(f"/elections/{election_id}/vote")
     assert status == 200
-    for fields in ({"voter_id": "mallory", "choice": "0"},
-                   {"voter_id": "mallory", "choice": "0", "csrf_token": "forged"}):
+    for fields in ({"credential": "mallory", "choice": "0"},
+                   {"credential": "mallory", "choice": "0", "csrf_token": "forged"}):
         status, _ = browser.open(f"/elections/{election_id}/vote", fields)
         assert status == 400
     stranger = Browser(server.url)  # a cross-site post carries no session cookie of ours
     status, _ = stranger.open(f"/elections/{election_id}/vote",
-                              {"voter_id": "mallory", "choice": "0", "csrf_token": csrf_of(form)})
+                              {"credential": "mallory", "choice": "0", "csrf_token": csrf_of(form)})
     assert status == 400
     assert server.board.count_ballots(election_id) == 0
 

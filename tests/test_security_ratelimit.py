@@ -10,10 +10,9 @@ import time
 import pytest
 
 from client.vote import BallotApi
-from mixnet import ballots
 from server.ratelimit import BallotLimits, BallotRateLimiter, RateLimited, TokenBucketLimiter
 from server.runner import ServerRunner
-from web_election import voting_election
+from web_election import signed_ballot, voter_id, voting_election
 
 
 class FakeClock:
@@ -84,27 +83,28 @@ def test_over_the_address_limit_a_ballot_post_gets_429_with_retry_after_and_noth
     path = f"/api/elections/{eid}/ballots"
     statuses = [_post(limited_server.port, path, {"voter_id": f"v{i}", "ballot": {}})[0] for i in range(3)]
     assert statuses == [400, 400, 400]  # malformed, but each took a token
-    good = ballots.cast(public_key, eid, "v9", 3, 1).to_json()
-    status, body, headers = _post(limited_server.port, path, {"voter_id": "v9", "ballot": good})
+    good = signed_ballot(eid, public_key, "v9", 1)
+    status, body, headers = _post(limited_server.port, path, {"voter_id": voter_id(eid, "v9"), "ballot": good})
     assert status == 429 and headers["Content-Type"].startswith("application/json")
     assert body["retry_after"] == 1 and int(headers["Retry-After"]) == 1 and "too many" in body["error"]
     assert limited_server.board.count_ballots(eid) == 0
     time.sleep(1.05)  # one token is back
-    status, body, _ = _post(limited_server.port, path, {"voter_id": "v9", "ballot": good})
+    status, body, _ = _post(limited_server.port, path, {"voter_id": voter_id(eid, "v9"), "ballot": good})
     assert status == 201 and limited_server.board.count_ballots(eid) == 1
 
 
 def test_one_voter_hammering_is_limited_and_the_client_waits_a_429_out(limited_server):
     eid, public_key = voting_election(limited_server.board)
-    ballot = ballots.cast(public_key, eid, "alice", 3, 0).to_json()
+    ballot = signed_ballot(eid, public_key, "alice", 0)
+    alice = voter_id(eid, "alice")
     path = f"/api/elections/{eid}/ballots"
-    assert _post(limited_server.port, path, {"voter_id": "alice", "ballot": ballot})[0] == 201
-    assert _post(limited_server.port, path, {"voter_id": "alice", "ballot": ballot})[0] == 200
-    status, body, _ = _post(limited_server.port, path, {"voter_id": "alice", "ballot": ballot})
+    assert _post(limited_server.port, path, {"voter_id": alice, "ballot": ballot})[0] == 201
+    assert _post(limited_server.port, path, {"voter_id": alice, "ballot": ballot})[0] == 200
+    status, body, _ = _post(limited_server.port, path, {"voter_id": alice, "ballot": ballot})
     assert status == 429 and "voter" in body["error"]
     started = time.monotonic()
     with BallotApi(limited_server.url) as api:  # retries after Retry-After instead of failing
-        receipt = api.cast(eid, "alice", ballot)
+        receipt = api.cast(eid, alice, ballot)
     assert receipt["position"] == 1 and time.monotonic() - started >= 0.9
     assert limited_server.board.count_ballots(eid) == 1
 

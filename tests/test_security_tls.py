@@ -16,6 +16,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from mixnet.credentials import new_code
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -131,8 +133,10 @@ def test_serve_is_loopback_by_default_and_warns_beyond_it_unless_tls(tmp_path, c
 
 
 def test_vote_trusts_a_self_signed_server_only_with_cafile(tls_server, certs, tmp_path):
+    code = tmp_path / "code.txt"
+    code.write_text(new_code())
     base = [sys.executable, "-m", "mixscope", "vote", "--server", tls_server.url, "--election", "no-such",
-            "--voter", "v1", "--choice", "0"]
+            "--credential", str(code), "--choice", "0"]
     trusted = subprocess.run([*base, "--cafile", str(certs[0])], capture_output=True, text=True, timeout=60)
     assert trusted.returncode == 1 and "refused" in trusted.stderr and "CERTIFICATE" not in trusted.stderr
     stranger = subprocess.run(base, capture_output=True, text=True, timeout=60)

@@ -11,9 +11,10 @@ import urllib.request
 
 import pytest
 
-from mixnet import ballots
+from mixnet import ballots, credentials
+from mixnet.credentials import new_code
 from mixnet.simulate import run_election
-from web_election import CANDIDATES, QUESTION, request, voting_election
+from web_election import CANDIDATES, QUESTION, credential, request, voting_election
 
 ESCAPED_QUESTION = "Which colour &lt;for&gt; the flag?"
 
@@ -60,12 +61,15 @@ def test_vote_form_casts_a_verifiable_ballot_in_demo_mode(server, election):
     browser = Browser(server.url)
     status, form = browser.open(f"/elections/{election_id}/vote")
     assert status == 200 and "DEMO MODE" in form
+    assert 'name="credential"' in form and 'type="password"' in form
+    carol = credential(election_id, "carol")
+    typed = carol.code.lower().replace("-", " ")  # as a person might paste it
     status, page = browser.open(f"/elections/{election_id}/vote",
-                                {"csrf_token": csrf_of(form), "voter_id": "carol", "choice": "2"})
+                                {"csrf_token": csrf_of(form), "credential": typed, "choice": "2"})
     assert status == 200, page
     [stored] = server.board.ballots(election_id)
-    assert stored.voter_id == "carol" and stored.tracking_hash in page
-    ballots.verify_ballot(public_key, election_id, "carol", ballots.Ballot.from_json(stored.ballot))
+    assert stored.voter_id == carol.voter_id and stored.tracking_hash in page
+    credentials.verify(public_key, election_id, carol.voter_id, ballots.Ballot.from_json(stored.ballot))
 
     status, board_page = request(server, "GET", f"/elections/{election_id}/board")
     assert status == 200 and stored.tracking_hash in board_page
@@ -76,7 +80,7 @@ def test_vote_without_the_sessions_csrf_token_is_refused(server, election, token
     election_id, _ = election
     browser = Browser(server.url)
     browser.open(f"/elections/{election_id}/vote")  # a session exists; the form's token is not sent back
-    form = {"voter_id": "dave", "choice": "0"} | ({"csrf_token": token} if token else {})
+    form = {"credential": "dave", "choice": "0"} | ({"csrf_token": token} if token else {})
     status, page = browser.open(f"/elections/{election_id}/vote", form)
     assert status == 400 and "security token" in page
     assert server.board.count_ballots(election_id) == 0
@@ -86,7 +90,7 @@ def test_token_from_another_session_is_refused(server, election):
     election_id, _ = election
     _, form = Browser(server.url).open(f"/elections/{election_id}/vote")
     status, _ = Browser(server.url).open(f"/elections/{election_id}/vote",
-                                         {"csrf_token": csrf_of(form), "voter_id": "erin", "choice": "0"})
+                                         {"csrf_token": csrf_of(form), "credential": "erin", "choice": "0"})
     assert status == 400
     assert server.board.count_ballots(election_id) == 0
 
@@ -96,13 +100,29 @@ def test_vote_form_reports_a_bad_choice_and_a_second_ballot(server, election):
     browser = Browser(server.url)
     _, form = browser.open(f"/elections/{election_id}/vote")
     token = csrf_of(form)
+    code = credential(election_id, "f").code
     for bad in ("9", "-1", "²", "one", ""):
-        status, page = browser.open(f"/elections/{election_id}/vote", {"csrf_token": token, "voter_id": "f", "choice": bad})
+        status, page = browser.open(f"/elections/{election_id}/vote", {"csrf_token": token, "credential": code, "choice": bad})
         assert status == 400 and "choose one of the candidates" in page
-    assert browser.open(f"/elections/{election_id}/vote", {"csrf_token": token, "voter_id": "f", "choice": "0"})[0] == 200
-    status, page = browser.open(f"/elections/{election_id}/vote", {"csrf_token": token, "voter_id": "f", "choice": "1"})
+    assert browser.open(f"/elections/{election_id}/vote", {"csrf_token": token, "credential": code, "choice": "0"})[0] == 200
+    status, page = browser.open(f"/elections/{election_id}/vote", {"csrf_token": token, "credential": code, "choice": "1"})
     assert status == 409 and "already cast" in page
     assert server.board.count_ballots(election_id) == 1
+
+
+def test_vote_form_refuses_a_code_that_is_no_credential_or_not_listed_and_never_echoes_it(server, election):
+    election_id, _ = election
+    browser = Browser(server.url)
+    _, form = browser.open(f"/elections/{election_id}/vote")
+    token = csrf_of(form)
+    status, page = browser.open(f"/elections/{election_id}/vote", {"csrf_token": token, "credential": "hunter2",
+                                                                   "choice": "0"})
+    assert status == 400 and "credential code" in page and "hunter2" not in page
+    stranger = new_code()  # a well-formed code whose credential this election does not list
+    status, page = browser.open(f"/elections/{election_id}/vote", {"csrf_token": token, "credential": stranger,
+                                                                   "choice": "0"})
+    assert status == 403 and "public credentials" in page and stranger not in page
+    assert server.board.count_ballots(election_id) == 0
 
 
 def test_board_page_shows_mix_stages_with_proof_status_and_reasons(server, election):

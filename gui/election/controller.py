@@ -47,6 +47,8 @@ class ElectionController(QObject):
         self.record: dict | None = None     # the record opened from a saved session (or handed in)
         self.record_path: str | None = None  # the file the server published
         self.nodes: list[str] = []          # names of the nodes spawned for the current election
+        self.credentials: list = []         # the voters' private credentials (the lab is the authority)
+        self.voted = 0                      # how many of them the simulator has used
         tracker.changed.connect(self.update_enabled)
         a = host.actions
         a["action_election_new"].triggered.connect(self.new_election)
@@ -89,7 +91,22 @@ class ElectionController(QObject):
             self.host.report("New election: " + "; ".join(problems), 8000)
             return
         self.spec, self.cast, self.record, self.record_path, self.nodes = spec, [], None, None, []
-        self._call("election.create", spec.create_args())
+        self.credentials, self.voted = [], 0
+
+        def make() -> list:  # the lab is the credential authority; 10,000 take about a second: off the GUI thread
+            from mixnet.credentials import generate
+            return generate(spec.voters)
+
+        def made(future: concurrent.futures.Future) -> None:
+            self._end("credentials")
+            if future.exception() is not None:
+                self.window.statusBar().showMessage(f"New election: credentials failed: {future.exception()}", 15000)
+                return
+            self.credentials = future.result()
+            self._call("election.create", {**spec.create_args(), "credentials": [c.voter_id for c in self.credentials]})
+
+        self._begin("credentials")
+        self.window.bridge.run_in_thread(make, made, "credential-authority")
 
     def step(self, action: str) -> None:
         self._call(action, {"election_id": self.election_id} if self.election_id else {})
@@ -183,6 +200,13 @@ class ElectionController(QObject):
         count = count if count is not None else self.host.ask_voter_count()
         if not count:
             return
+        left = len(self.credentials) - self.voted
+        if count > left:
+            self.window.statusBar().showMessage(f"Simulate voters: {left} of the election's {len(self.credentials)} "
+                                                f"voters have not voted yet", 10000)
+            return
+        held = self.credentials[self.voted:self.voted + count]
+        self.voted += count  # taken now: a failed run has spent them (a voter has one ballot)
         choices = [secrets.randbelow(max(1, len(info.candidates) or 2)) for _ in range(count)]
         base_url, election_id = self.host.runner.url, info.election_id
         admin = getattr(self.host.runner, "admin", None)  # a remote server's https CA (gui --connect --cafile)
@@ -199,7 +223,8 @@ class ElectionController(QObject):
             # A child process: the voters' HTTP and JSON work must not take this process's GIL, which the
             # GUI thread and the server it hosts need (measured: voting-phase lateness p99 ~94 ms in-process).
             from client.voters import simulate_voters_in_child
-            return simulate_voters_in_child(base_url, election_id, choices, progress=report, cafile=cafile)
+            return simulate_voters_in_child(base_url, election_id, choices, progress=report, cafile=cafile,
+                                            credentials=held)
 
         self._begin("voters")
         self.voters_progress.emit(0, count)

@@ -8,6 +8,7 @@ A failed step stops the demo with its reason in the caption (nothing hangs).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
@@ -38,6 +39,7 @@ class DemoDirector(QObject):
     def __init__(self, window: "MainWindow", voters: int = 40, autoplay: bool = True, delay: float = 4.0,
                  spec: ElectionSpec = DEMO_SPEC, echo: bool = True):
         super().__init__(window)
+        spec = dataclasses.replace(spec, voters=max(spec.voters, voters))  # a credential for every demo voter
         self.window, self.voters, self.delay, self.spec, self.echo = window, voters, delay, spec, echo
         self.index = -1
         self.waiting = False   # the current phase is still running
@@ -73,7 +75,9 @@ class DemoDirector(QObject):
             Phase("server", "Mixscope runs a websocket server for the nodes and a web server for the voters. "
                   "Starting it…", lambda: None, lambda: w.server_up),
             Phase("create", f"A new election: “{spec.question}” — {len(spec.candidates)} candidates, "
-                  f"{spec.threshold}-of-{spec.trustees} trustees, {spec.mixers} mixers.",
+                  f"{spec.threshold}-of-{spec.trustees} trustees, {spec.mixers} mixers, {spec.voters} voters. The "
+                  "lab, as credential authority, gives each voter a signing key; the server gets only the public "
+                  "list.",
                   lambda: self._trigger("action_election_new"), lambda: info().state == "created"),
             Phase("spawn", f"Spawning the nodes as real processes: {spec.trustees} trustees and {spec.mixers} "
                   f"mixers. {cheater.capitalize()} is set to cheat ({spec.cheat}).",
@@ -81,8 +85,9 @@ class DemoDirector(QObject):
             Phase("keygen", "Key ceremony: each trustee deals shares of a secret; nobody ever holds the whole "
                   "election key, any two of three can decrypt.",
                   lambda: self._trigger("action_election_keygen"), lambda: info().state == "voting"),
-            Phase("voting", f"{self.voters} voters encrypt their choices and prove them valid; the board accepts "
-                  "only ballots whose proofs verify.",
+            Phase("voting", f"{self.voters} voters encrypt their choices, prove them well formed and sign them "
+                  "with their credentials; the board accepts only ballots signed by an unused listed credential "
+                  "whose proofs verify.",
                   lambda: self._trigger("action_election_voters"),
                   lambda: "voters" not in w.election.busy and info().ballots >= self.voters),
             Phase("close", "Voting closes. The ballot box is now the input of the mix cascade.",

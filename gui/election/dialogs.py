@@ -1,4 +1,5 @@
-"""The "New election" dialog: question, candidates, t-of-n trustees, mixers, and optionally one cheater."""
+"""The "New election" dialog: question, candidates, t-of-n trustees, mixers, optionally one cheater, and how
+many voters get a credential (the lab plays the credential authority and holds them)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout,
 from gui.views import PlainLabel
 
 CHEATS = ("drop", "replace", "swap")
+MAX_VOTERS = 100_000
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class ElectionSpec:
     mixers: int
     cheat_mixer: int | None = None  # 0-based position of the cheating mixer
     cheat: str | None = None        # drop | replace | swap
+    voters: int = 100               # eligible voters: one credential each
 
     def problems(self) -> list[str]:
         found = []
@@ -33,6 +36,8 @@ class ElectionSpec:
             found.append("threshold must be between 1 and the number of trustees")
         if self.mixers < 1:
             found.append("at least one mixer")
+        if not 1 <= self.voters <= MAX_VOTERS:
+            found.append(f"voters must be 1..{MAX_VOTERS:,}")
         if self.cheat_mixer is not None and (not 0 <= self.cheat_mixer < self.mixers or self.cheat not in CHEATS):
             found.append("the cheating mixer must be one of the mixers, with a cheat mode")
         return found
@@ -62,6 +67,9 @@ class NewElectionDialog(QDialog):
         self.trustees = _spin("election_trustees", 1, 9, spec.trustees)
         self.threshold = _spin("election_threshold", 1, 9, spec.threshold)
         self.mixers = _spin("election_mixers", 1, 8, spec.mixers)
+        self.voters = _spin("election_voters", 1, MAX_VOTERS, spec.voters)
+        self.voters.setToolTip("One credential per voter: the lab holds the private ones, the server gets the "
+                               "public list")
         self.cheat_mixer = QComboBox()
         self.cheat_mixer.setObjectName("election_cheat_mixer")
         self.cheat_mode = QComboBox()
@@ -85,6 +93,7 @@ class NewElectionDialog(QDialog):
         form.addRow("Trustees (n)", self.trustees)
         form.addRow("Threshold (t of n)", self.threshold)
         form.addRow("Mixers", self.mixers)
+        form.addRow("Voters (credentials)", self.voters)
         form.addRow("Cheating mixer", self.cheat_mixer)
         form.addRow("Cheat mode", self.cheat_mode)
         form.addRow(self.problem)
@@ -103,7 +112,8 @@ class NewElectionDialog(QDialog):
             self.question.text().strip(),
             tuple(line.strip() for line in self.candidates.toPlainText().splitlines() if line.strip()),
             self.threshold.value(), self.trustees.value(), self.mixers.value(),
-            cheater if cheater >= 0 else None, self.cheat_mode.currentText() if cheater >= 0 else None)
+            cheater if cheater >= 0 else None, self.cheat_mode.currentText() if cheater >= 0 else None,
+            self.voters.value())
 
     def accept(self) -> None:
         problems = self.spec().problems()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from typing import Sequence
 
 from server.board.canonical import _json_text
 from server.board.checks import (
@@ -30,10 +31,18 @@ from server.election import states
 
 class ElectionStore(BoardCore):
     def create_election(
-        self, election_id: str, question: str, candidates: list[str], threshold: int, trustees: int, mixers: int
+        self, election_id: str, question: str, candidates: list[str], threshold: int, trustees: int, mixers: int,
+        credentials: Sequence[str] = (),
     ) -> Election:
-        """Create an election in state "created". Creating it again with the same parameters returns it."""
+        """Create an election in state "created". Creating it again with the same parameters returns it.
+        `credentials`: the voters' public credentials (64 lowercase hex characters each, distinct); the
+        server accepts ballots only from them (server/views_ballots.py). The list is fixed from here on."""
         _check_id(election_id, "election id")
+        listed = sorted(credentials) if isinstance(credentials, (list, tuple)) else None
+        if listed is None or any(not isinstance(c, str) or not _HEX32.fullmatch(c) for c in listed):
+            raise BoardInputError("credentials must be a list of 64-character lowercase hex public credentials")
+        if len(set(listed)) != len(listed):
+            raise BoardInputError("the credential list holds the same credential twice")
         _check_text(question, "question")
         if not isinstance(candidates, (list, tuple)) or len(candidates) < 2:
             raise BoardInputError("candidates must be a list of at least two names")
@@ -54,7 +63,7 @@ class ElectionStore(BoardCore):
                 (election_id,),
             ).fetchone()
             if row is not None:
-                if tuple(row) != params:
+                if tuple(row) != params or self._credentials(db, election_id) != listed:
                     raise ConflictError(f"election {election_id!r} already exists with other parameters")
             else:
                 db.execute(
@@ -66,7 +75,27 @@ class ElectionStore(BoardCore):
                     "INSERT INTO election_events (election_id, state, reason, at) VALUES (?, ?, NULL, ?)",
                     (election_id, states.CREATED, now),
                 )
+                db.executemany("INSERT INTO credentials (election_id, credential) VALUES (?, ?)",
+                               [(election_id, c) for c in listed])
             return self._election(db, election_id)
+
+    @staticmethod
+    def _credentials(db: sqlite3.Connection, election_id: str) -> list[str]:
+        rows = db.execute("SELECT credential FROM credentials WHERE election_id = ? ORDER BY credential",
+                          (election_id,)).fetchall()
+        return [c for (c,) in rows]
+
+    def credentials(self, election_id: str) -> frozenset[str]:
+        """The election's public credentials (empty for an election made without a voter list). Fixed at
+        creation, so it is read once per election and kept."""
+        cache = self.__dict__.setdefault("_credential_cache", {})
+        cached = cache.get(election_id)
+        if cached is None:
+            with self._read() as db:
+                self._state_of(db, election_id)  # NotFoundError for an unknown election
+                cached = frozenset(self._credentials(db, election_id))
+            cache[election_id] = cached
+        return cached
 
     _ELECTION_COLUMNS = (
         "id, question, candidates_json, threshold, trustees, mixers, state, reason, public_key, created_at, updated_at"

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from mixnet import credentials
 from mixnet import trustees as dkg
 from mixnet.record import check_candidates
 from server import board as board_mod
@@ -143,15 +144,22 @@ class Coordinator:
             except ValueError as exc:
                 raise ElectionError(str(exc)) from None
         settings = lab.from_args(args, numbers["mixers"]) if numbers["mixers"] >= 1 else lab.LabSettings()
+        if "credentials" not in args:
+            raise ElectionError("election.create needs 'credentials': the voters' public credentials "
+                                "(mixscope election credentials makes them)")
+        try:  # off the loop: checking 10,000 keys takes a noticeable fraction of a second
+            listed = await self.on_io(credentials.check_list, args["credentials"])
+        except ValueError as exc:
+            raise ElectionError(str(exc)) from None
         election_id = _new_election_id()
         try:
             election = await self.on_io(self.board.create_election, election_id, question, candidates,
-                                         numbers["threshold"], numbers["trustees"], numbers["mixers"])
+                                         numbers["threshold"], numbers["trustees"], numbers["mixers"], listed)
         except board_mod.BoardError as exc:
             raise ElectionError(str(exc)) from None
         await self.on_io(lab.save, self.data_dir, election_id, settings)
         self.emit("election.state", {"election_id": election_id, "state": election.state, "reason": None})
-        return {"election_id": election_id}
+        return {"election_id": election_id, "credentials": len(listed)}
 
     # --- key ceremony -------------------------------------------------------------------------------------
 

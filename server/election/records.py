@@ -68,6 +68,7 @@ def build_record(board: Board, election_id: str, part: Callable[[str, Any], dict
         keys.add(body["signed"]["key"])
     if election.public_key:
         builder.set_public_key(group.decode(election.public_key))
+    builder.set_credentials(sorted(board.credentials(election_id)))
     for stored in board.ballots(election_id):
         builder.add_ballot(stored.voter_id, ballots.Ballot.from_json(stored.ballot))
     ballots_ref = None
