@@ -62,9 +62,12 @@ def _create_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trustees", type=_positive, required=True, help="trustees holding key shares")
     parser.add_argument("--threshold", type=_positive, required=True, help="trustees needed to decrypt")
     parser.add_argument("--mixers", type=_positive, required=True, help="mix stages to accept")
+    parser.add_argument("--credentials", required=True, metavar="FILE",
+                        help="the public credential list (public-credentials.json from `mixscope election "
+                             "credentials`): who may vote")
     voters = parser.add_mutually_exclusive_group()
-    voters.add_argument("--voters", metavar="FILE", help="eligible voter ids, one a line ('#' starts a comment)")
-    voters.add_argument("--voter-count", type=_positive, metavar="N", help="N eligible voters voter-1..voter-N")
+    voters.add_argument("--voters", metavar="FILE", help="the lab's voter names, one a line ('#' starts a comment)")
+    voters.add_argument("--voter-count", type=_positive, metavar="N", help="N lab voter names voter-1..voter-N")
     parser.add_argument("--tally", choices=TALLY_MODES, default="mixnet", help="tally mode (default mixnet)")
     parser.add_argument("--cheat", choices=CHEATS, help="one mixer spoils its stage (lab demos; the node must "
                                                         "run with --lab-cheats)")
@@ -75,7 +78,10 @@ def _create_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("election_id", metavar="ID")
-    parser.add_argument("--n", type=_positive, help="how many voters cast (default: every listed voter)")
+    parser.add_argument("--credentials", required=True, metavar="DIR",
+                        help="the voters' private credential files (the lab holds them: `mixscope election "
+                             "credentials` wrote them to OUT/private)")
+    parser.add_argument("--n", type=_positive, help="how many voters cast (default: every one who has not voted)")
     _json_only(parser)
 
 
@@ -124,8 +130,14 @@ def _progress_line(status: dict) -> tuple[str, int, int] | None:
 def create(args, admin) -> int:
     from mixscope.election_cli import UsageMistake
 
+    from client.credential_file import CredentialFileError, read_public
+
+    try:
+        listed = read_public(args.credentials)
+    except CredentialFileError as exc:
+        raise UsageMistake(str(exc)) from None
     body = {"question": args.question, "candidates": args.candidates, "trustees": args.trustees,
-            "threshold": args.threshold, "mixers": args.mixers, "tally": args.tally}
+            "threshold": args.threshold, "mixers": args.mixers, "tally": args.tally, "credentials": listed}
     if args.voters:
         try:
             lines = Path(args.voters).read_text(encoding="utf-8").splitlines()
@@ -185,24 +197,19 @@ def simulate_voters(args, admin) -> int:
     if election["state"] != "voting":
         raise ApiError(409, f"election {args.election_id} is {election['state']}, not voting")
     voters = admin.request("GET", f"/api/admin/elections/{urllib.parse.quote(args.election_id, safe='')}/voters")[1]
-    listed, waiting = voters["voters"], voters["not_voted"]
-    if listed:
-        count = args.n or len(waiting)
-        if not count or count > len(waiting):
-            raise UsageMistake(f"--n {count}: {len(waiting)} of the {len(listed)} voters listed for election "
-                               f"{args.election_id} have not voted yet")
-        voter_ids = waiting[:count]
-    else:
-        if not args.n:
-            raise UsageMistake(f"election {args.election_id} lists no voters: say how many with --n N")
-        count, voter_ids = args.n, None
+    listed, waiting = voters["voters"], set(voters["not_voted"])  # public credentials
+    held = [c for c in _private_credentials(args.credentials) if c.voter_id in waiting]
+    count = args.n or len(held)
+    if not count or count > len(held):
+        raise UsageMistake(f"--n {count}: {len(held)} of the credentials in {args.credentials} are listed for "
+                           f"election {args.election_id} ({len(listed)} listed) and have not voted yet")
     choices = [secrets.randbelow(len(election["candidates"])) for _ in range(count)]
     bar = _bar()
     bar.begin("voting")
     started = time.monotonic()
     try:
         simulate(admin.url, args.election_id, choices, progress=lambda done, total: bar.update("voting", done, total),
-                 voter_ids=voter_ids, cafile=admin.cafile)
+                 credentials=held[:count], cafile=admin.cafile)
     except SimulationError as exc:
         raise ApiError(409, str(exc)) from None
     finally:
@@ -212,6 +219,20 @@ def simulate_voters(args, admin) -> int:
     return _print(args, {"election_id": args.election_id, "cast": count, "choices": tally,
                          "seconds": round(seconds, 3)},
                   f"voting: {count} ballots cast in {seconds:.1f} s")
+
+
+def _private_credentials(folder: str) -> list:
+    """Every private credential file in `folder`, in file name order."""
+    from client.credential_file import CredentialFileError, read_private
+    from mixscope.election_cli import UsageMistake
+
+    try:
+        paths = sorted(p for p in Path(folder).iterdir() if p.is_file())
+        return [read_private(path)[1] for path in paths]
+    except CredentialFileError as exc:
+        raise UsageMistake(str(exc)) from None
+    except OSError as exc:
+        raise UsageMistake(f"cannot read credential folder {folder}: {exc.strerror or exc}") from None
 
 
 def _status_text(status: dict) -> str:

@@ -7,6 +7,7 @@ import socket
 
 import pytest
 
+from mixnet.credentials import generate
 from server.election.lab import natural_key
 from tests.web_election import request
 
@@ -16,7 +17,9 @@ def admin(server, method, path, body=None, token=None, raw=None):
     return request(server, method, path, body=body, raw=raw, headers=headers)
 
 
-CREATE = {"question": "Lunch?", "candidates": ["soup", "salad"], "threshold": 1, "trustees": 1, "mixers": 2}
+LISTED = sorted(c.voter_id for c in generate(2))  # the voters' public credentials
+CREATE = {"question": "Lunch?", "candidates": ["soup", "salad"], "threshold": 1, "trustees": 1, "mixers": 2,
+          "credentials": LISTED}
 
 
 def test_create_list_and_status_through_the_admin_api(server):
@@ -33,7 +36,7 @@ def test_create_list_and_status_through_the_admin_api(server):
     status, current = admin(server, "POST", "/api/admin/election.current")
     assert status == 200 and current["election_id"] == eid
     status, voters = admin(server, "GET", f"/api/admin/elections/{eid}/voters")
-    assert status == 200 and voters["voters"] == ["ann", "bob"]
+    assert status == 200 and voters["voters"] == voters["not_voted"] == LISTED  # the credentials: who may vote
     status, info = admin(server, "GET", "/api/admin/server")
     assert status == 200 and info["join_token"] == server.join_token and info["ws_url"] == server.ws_url
 
@@ -45,6 +48,8 @@ def test_create_list_and_status_through_the_admin_api(server):
     ({**CREATE, "cheat": "drop", "cheat_mixer": 2}, "cheat_mixer must be a cascade position 0..1"),
     ({**CREATE, "voters": ["ann", "ann"]}, "distinct"),
     ({**CREATE, "voters": ["-x"]}, "voter id"),
+    ({k: v for k, v in CREATE.items() if k != "credentials"}, "needs 'credentials'"),
+    ({**CREATE, "credentials": [LISTED[0], "zz"]}, "credential 1"),
     ({**CREATE, "mixers": "two"}, "integers"),
 ])
 def test_bad_create_arguments_are_400_with_the_reason(server, body, reason):

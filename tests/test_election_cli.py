@@ -23,6 +23,15 @@ def ok(result: subprocess.CompletedProcess) -> str:
     return result.stdout.strip()
 
 
+def authority(tmp_path, count: int) -> tuple[str, str]:
+    """The credential authority's work for `count` voters: (the public list file, the private folder)."""
+    from mixscope.credentials_cmd import make
+
+    out = tmp_path / "credentials"
+    make([f"voter-{k}" for k in range(1, count + 1)], out)
+    return str(out / "public-credentials.json"), str(out / "private")
+
+
 def one_line_failure(result: subprocess.CompletedProcess, code: int = 1) -> str:
     assert result.returncode == code, (result.args, result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
@@ -43,13 +52,16 @@ def test_the_cli_runs_a_whole_election_on_a_headless_server(tmp_path):
             wait_joined(admin, {"trustee": 3, "mixer": 3})
             voters = tmp_path / "voters.txt"
             voters.write_text("# the lab's voters\n" + "".join(f"v{k:02d}\n" for k in range(1, 11)))
+            made = ok(cli(None, "credentials", "--voters", str(voters), "--out", str(tmp_path / "creds")))
+            assert "10 credentials" in made  # the credential authority needs no server
+            public, private = str(tmp_path / "creds" / "public-credentials.json"), str(tmp_path / "creds" / "private")
             eid = ok(cli(server, "create", "--question", "Where to?", "--candidates", "hills", "sea", "city",
-                         "--trustees", "3", "--threshold", "2", "--mixers", "3", "--voters", str(voters),
-                         "--tally", "mixnet", "--cheat", "swap", "--cheat-mixer", "2"))
+                         "--trustees", "3", "--threshold", "2", "--mixers", "3", "--credentials", public,
+                         "--voters", str(voters), "--tally", "mixnet", "--cheat", "swap", "--cheat-mixer", "2"))
             before = ok(cli(server, "status", eid))
             assert "created" in before and "nodes mixer-1 mixer-2 mixer-10 trustee-1 trustee-2 trustee-3" in before
             assert ok(cli(server, "keygen", eid)).startswith("keygen: done")
-            cast = json.loads(ok(cli(server, "simulate-voters", eid, "--n", "8", "--json")))
+            cast = json.loads(ok(cli(server, "simulate-voters", eid, "--credentials", private, "--n", "8", "--json")))
             assert cast["cast"] == 8 and sum(cast["choices"]) == 8
             assert ok(cli(server, "close", eid)) == "close: done (ballots 8)"
             assert ok(cli(server, "mix", eid)).startswith("mix: done (accepted 2, stages 3")
@@ -74,8 +86,13 @@ def test_the_cli_runs_a_whole_election_on_a_headless_server(tmp_path):
                 cli(server, "close", eid).stderr
             assert "unauthorized" in one_line_failure(cli(server, "list", "--token", "0" * 64))
             assert "400" in one_line_failure(cli(server, "create", "--question", "Q", "--candidates", "a", "b",
-                                                 "--trustees", "2", "--threshold", "3", "--mixers", "1"))
-            assert "is published, not voting" in one_line_failure(cli(server, "simulate-voters", eid))
+                                                 "--trustees", "2", "--threshold", "3", "--mixers", "1",
+                                                 "--credentials", public))
+            assert "is published, not voting" in one_line_failure(cli(server, "simulate-voters", eid,
+                                                                      "--credentials", private))
+            assert "cannot read" in one_line_failure(cli(server, "create", "--question", "Q", "--candidates", "a",
+                                                         "b", "--trustees", "1", "--threshold", "1", "--mixers", "1",
+                                                         "--credentials", str(tmp_path / "none.json")), 2)
             assert "404" in one_line_failure(cli(server, "mix", "nosuch"))
         finally:
             nodes.stop()
@@ -104,15 +121,17 @@ def test_voting_shows_a_progress_bar_on_a_terminal_and_nothing_when_piped(tmp_pa
         try:
             nodes.spawn("trustee", "trustee-1")
             wait_joined(admin, {"trustee": 1})
+            public, private = authority(tmp_path, 6)
             eid = ok(cli(server, "create", "--question", "Q", "--candidates", "a", "b", "--trustees", "1",
-                         "--threshold", "1", "--mixers", "1", "--voter-count", "6"))
+                         "--threshold", "1", "--mixers", "1", "--credentials", public))
             ok(cli(server, "keygen", eid))
-            piped = cli(server, "simulate-voters", eid, "--n", "3")
+            piped = cli(server, "simulate-voters", eid, "--credentials", private, "--n", "3")
             assert ok(piped).startswith("voting: 3 ballots cast") and piped.stderr == ""
             leader, follower = pty.openpty()  # stdout a terminal: the bar goes to stderr
             try:
                 env = {**os.environ, "MIXSCOPE_URL": server.url, "MIXSCOPE_TOKEN": server.admin_token}
-                shown = subprocess.run([sys.executable, "-m", "mixscope", "election", "simulate-voters", eid],
+                shown = subprocess.run([sys.executable, "-m", "mixscope", "election", "simulate-voters", eid,
+                                        "--credentials", private],
                                        cwd=ROOT, env=env, stdout=follower, stderr=subprocess.PIPE, text=True,
                                        timeout=120)
             finally:
@@ -120,7 +139,8 @@ def test_voting_shows_a_progress_bar_on_a_terminal_and_nothing_when_piped(tmp_pa
                 os.close(leader)
             assert shown.returncode == 0, shown.stderr
             assert "voting [" in shown.stderr and "3/3" in shown.stderr and "/s" in shown.stderr  # the 3 left
-            assert "have not voted yet" in one_line_failure(cli(server, "simulate-voters", eid), 2)
+            assert "have not voted yet" in one_line_failure(cli(server, "simulate-voters", eid, "--credentials",
+                                                                private), 2)
         finally:
             nodes.stop()
 
@@ -148,10 +168,12 @@ def test_the_cli_and_the_event_stream_over_https_and_wss(tmp_path):
             untrusted = one_line_failure(cli(server, "list"))
             assert "cannot reach" in untrusted and "CERTIFICATE_VERIFY_FAILED" in untrusted
             trusted = {"MIXSCOPE_CAFILE": str(cert)}
+            public, private = authority(tmp_path, 3)
             eid = ok(cli(server, "create", "--question", "Q", "--candidates", "a", "b", "--trustees", "1",
-                         "--threshold", "1", "--mixers", "1", "--voter-count", "3", env=trusted))
+                         "--threshold", "1", "--mixers", "1", "--credentials", public, env=trusted))
             ok(cli(server, "keygen", eid, env=trusted))
-            assert ok(cli(server, "simulate-voters", eid, env=trusted)).startswith("voting: 3 ballots cast")
+            assert ok(cli(server, "simulate-voters", eid, "--credentials", private, env=trusted)).startswith(
+                "voting: 3 ballots cast")
             assert json.loads(ok(cli(server, "status", eid, "--json", env=trusted)))["ballots"] == 3
             remote = RemoteServer(server.url, server.admin_token, cafile=str(cert))
             try:

@@ -35,8 +35,8 @@ def open_window(qtbot, runner, tmp_path, name):
 
 
 def expected_checks(shown):
-    """The check names, without the simulated voters' random ids and which t trustees answered first."""
-    return sorted(re.sub(r"\((voter|trustee) [^)]*\)", "", name) for name, _ in shown.checks)
+    """The check names, without the simulated voters' random credentials and which t trustees answered first."""
+    return sorted(re.sub(r"\((credential|trustee) [^)]*\)", "", name) for name, _ in shown.checks)
 
 
 @pytest.mark.slow
@@ -107,7 +107,10 @@ def test_connect_needs_a_token_and_says_so_in_one_line(tmp_path):
 
 
 def test_attaching_shows_the_servers_current_election_and_clients(qtbot, tmp_path, server, ws_client):
-    eid = server.call("election.create", {"question": "Already here?", "candidates": ["y", "n"]}).result(10)
+    from mixnet.credentials import generate
+
+    eid = server.call("election.create", {"question": "Already here?", "candidates": ["y", "n"],
+                                          "credentials": [c.voter_id for c in generate(1)]}).result(10)
     node = ws_client(hello=("observer-node", "voter"))
     remote = RemoteServer(server.url, server.admin_token)
     win = open_window(qtbot, remote, tmp_path, "attach")

@@ -13,7 +13,7 @@ import pytest
 
 from headless_chromium import Chromium
 from test_web_pages import ESCAPED_QUESTION, Browser, csrf_of
-from web_election import request, voting_election
+from web_election import credential, request, voting_election
 
 
 @pytest.fixture
@@ -67,7 +67,8 @@ def test_refused_form_links_back_to_a_fresh_form_keeping_what_was_typed(server, 
     election_id, _ = election
     browser = Browser(server.url)
     browser.open(f"/elections/{election_id}/vote")
-    form = {"voter_id": "dave <d>", "choice": "2"} | ({"csrf_token": token} if token else {})
+    code = credential(election_id, "dave").code
+    form = {"credential": code, "choice": "2"} | ({"csrf_token": token} if token else {})
     status, location = post_without_following(browser, f"/elections/{election_id}/vote", form)
     assert status == 303 and location.endswith(f"/elections/{election_id}/vote/expired")  # post/redirect/get
 
@@ -78,31 +79,32 @@ def test_refused_form_links_back_to_a_fresh_form_keeping_what_was_typed(server, 
 
     link = re.search(r'<a href="([^"]+)">Back to a fresh vote form</a>', page).group(1).replace("&amp;", "&")
     status, fresh = browser.open(link)
-    assert status == 200 and 'value="dave &lt;d&gt;"' in fresh
+    assert status == 200 and code not in fresh  # the choice comes back; the credential code, a secret, never
     assert re.search(r'value="2" required checked', fresh) and not re.search(r'value="[01]" required checked', fresh)
     status, page = browser.open(f"/elections/{election_id}/vote",
-                                {"csrf_token": csrf_of(fresh), "voter_id": "dave <d>", "choice": "2"})
+                                {"csrf_token": csrf_of(fresh), "credential": code, "choice": "2"})
     assert status == 200 and "Ballot cast" in page
-    assert [b.voter_id for b in server.board.ballots(election_id)] == ["dave <d>"]
+    assert [b.voter_id for b in server.board.ballots(election_id)] == [credential(election_id, "dave").voter_id]
 
     status, form = browser.open(f"/elections/{election_id}/vote")  # a plain visit is an empty form again
-    assert 'value=""' in form and "checked" not in form
+    assert "checked" not in form
 
 
 def test_a_post_with_no_session_at_all_gets_the_same_way_back(server, election):
     election_id, _ = election
     browser = Browser(server.url)  # never saw the form: no session cookie
-    status, page = browser.open(f"/elections/{election_id}/vote", {"voter_id": "gus", "choice": "1"})
+    code = credential(election_id, "gus").code
+    status, page = browser.open(f"/elections/{election_id}/vote", {"credential": code, "choice": "1"})
     assert status == 400 and "Back to a fresh vote form" in page  # the redirect was followed
     _, fresh = browser.open(re.search(r'<a href="([^"]+)">Back', page).group(1).replace("&amp;", "&"))
-    assert 'value="gus"' in fresh and 'value="1" required checked' in fresh
+    assert code not in fresh and 'value="1" required checked' in fresh
 
 
 def test_voting_again_says_already_voted_and_shows_the_receipt(server, election):
     election_id, _ = election
     browser = Browser(server.url)
     _, form = browser.open(f"/elections/{election_id}/vote")
-    vote = {"csrf_token": csrf_of(form), "voter_id": "hana", "choice": "1"}
+    vote = {"csrf_token": csrf_of(form), "credential": credential(election_id, "hana").code, "choice": "1"}
     status, first = browser.open(f"/elections/{election_id}/vote", vote)
     assert status == 200
     assert f"<title>Ballot cast: {ESCAPED_QUESTION} · Mixscope</title>" in first  # the title names the election
