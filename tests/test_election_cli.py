@@ -201,8 +201,9 @@ def test_node_names_and_questions_reach_the_terminal_as_plain_text(tmp_path):
         try:
             impostor.send(json.dumps({"type": "hello", "name": evil, "role": "mixer"}))
             assert json.loads(impostor.recv())["type"] == "welcome"
+            public, _ = authority(tmp_path, 1)
             eid = ok(cli(server, "create", "--question", "Lunch?\x1b[31m\tred", "--candidates", "a", "b",
-                         "--trustees", "1", "--threshold", "1", "--mixers", "1"))
+                         "--trustees", "1", "--threshold", "1", "--mixers", "1", "--credentials", public))
             listed = ok(cli(server, "list"))
             status = ok(cli(server, "status", eid))
         finally:

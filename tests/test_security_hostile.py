@@ -11,9 +11,9 @@ import pytest
 import websocket
 
 from conftest import running_server
-from mixnet import ballots, elgamal, proofs
+from mixnet import ballots, credentials, elgamal, proofs
 from server import hub as hub_module
-from web_election import request, voting_election
+from web_election import credential, request, voting_election
 from wire import chunks
 
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -228,13 +228,16 @@ def test_silent_tcp_and_websocket_connections_are_closed(tmp_path):
 
 def test_a_ballot_with_an_identity_component_is_refused(server):
     eid, public_key = voting_election(server.board)
+    v1 = credential(eid, "v1")  # a listed voter who signs it: only the identity can refuse it
     ct = elgamal.encrypt(public_key, elgamal.encode_choice(1), 0)  # randomness 0: a is the identity, b the vote
-    ballot = ballots.Ballot(ct, proofs.schnorr_prove(0, ballots._randomness_context(public_key, eid, "v1", ct)))
+    context = ballots._randomness_context(public_key, eid, v1.voter_id, ct)
+    unsigned = ballots.Ballot(ct, proofs.schnorr_prove(0, context))
+    ballot = credentials.sign(v1, eid, unsigned)
     status, body = request(server, "POST", f"/api/elections/{eid}/ballots",
-                           {"voter_id": "v1", "ballot": ballot.to_json()})
+                           {"voter_id": v1.voter_id, "ballot": ballot.to_json()})
     assert status == 422 and "identity" in body["error"]
     status, body = request(server, "POST", f"/api/elections/{eid}/ballots",
-                           {"ballots": [{"voter_id": "v1", "ballot": ballot.to_json()}]})
+                           {"ballots": [{"voter_id": v1.voter_id, "ballot": ballot.to_json()}]})
     assert body["results"][0]["status"] == 422
     assert server.board.count_ballots(eid) == 0
 
@@ -243,12 +246,14 @@ def test_the_verifier_fails_a_record_with_an_identity_ballot_even_in_a_batch():
     from mixnet import group, verifier
 
     public_key = group.base_mul(group.random_scalar())
-    good = [ballots.cast(public_key, "e", f"v{k}", 3, k % 3) for k in range(5)]
+    held = credentials.generate(6)
+    good = [credentials.cast(c, public_key, "e", 3, k % 3) for k, c in enumerate(held[:5])]
     ct = elgamal.encrypt(public_key, elgamal.encode_choice(1), 0)
-    bad = ballots.Ballot(ct, proofs.schnorr_prove(0, ballots._randomness_context(public_key, "e", "v9", ct)))
-    items = [(f"v{k}", b) for k, b in enumerate(good)] + [("v9", bad)]
+    bad = credentials.sign(held[5], "e", ballots.Ballot(
+        ct, proofs.schnorr_prove(0, ballots._randomness_context(public_key, "e", held[5].voter_id, ct))))
+    items = [(c.voter_id, b) for c, b in zip(held, [*good, bad])]
     assert ballots.ballots_hold(public_key, "e", items[:-1])
     assert not ballots.ballots_hold(public_key, "e", items)
-    jobs = [(k, public_key, "e", {"voter": voter, **ballot.to_json()}) for k, (voter, ballot) in enumerate(items)]
+    jobs = [(k, public_key, "e", {"credential": voter, **ballot.to_json()}) for k, (voter, ballot) in enumerate(items)]
     checks = verifier._ballot_batch(jobs)
     assert [c.ok for c in checks] == [True] * 5 + [False] and "identity" in checks[-1].reason

@@ -15,9 +15,8 @@ import sys
 from pathlib import Path
 
 from conftest import ROOT, NodeProcess, running_server
-from mixnet import ballots
 from server.board import Board
-from web_election import request, voting_election
+from web_election import request, signed_ballot, voter_id, voting_election
 
 
 def _free_port() -> int:
@@ -88,9 +87,9 @@ def test_a_restarted_server_keeps_its_join_token_and_lets_a_running_node_back_in
 
 def _cast(server, eid: str, public_key: bytes, count: int) -> None:
     for k in range(count):
-        ballot = ballots.cast(public_key, eid, f"voter-{k}", 3, k % 3)
+        ballot = signed_ballot(eid, public_key, f"voter-{k}", k % 3)
         status, body = request(server, "POST", f"/api/elections/{eid}/ballots",
-                               {"voter_id": f"voter-{k}", "ballot": ballot.to_json()})
+                               {"voter_id": voter_id(eid, f"voter-{k}"), "ballot": ballot})
         assert status == 201, body
 
 
