@@ -24,7 +24,7 @@ import time
 import psutil
 import websocket
 
-from mixnet import ballots, elgamal, proofs, trustees
+from mixnet import ballots, credentials, elgamal, proofs, trustees
 from server.board import Board
 from wire import chunks
 
@@ -84,11 +84,14 @@ class _Sampler:
         self._thread.join()
 
 
+VOTER = credentials.generate(1)[0]  # the one listed voter, who signs the identity ballot (only its identity is wrong)
+
+
 def _voting_election(data_dir: str) -> tuple[str, bytes]:
     """An election open for voting on the board the server will open (a real 1-of-1 key generation)."""
     election_id, question, candidates = "bench-attack", "Which?", ["a", "b"]
     with Board(data_dir=data_dir) as board:
-        board.create_election(election_id, question, candidates, 1, 1, 1)
+        board.create_election(election_id, question, candidates, 1, 1, 1, [VOTER.voter_id])
         board.set_state(election_id, "key_ceremony")
         _, dealings, public_key = trustees.run_key_generation(1, 1, proofs.election_context(election_id),
                                                               trustees.labels_digest(question, candidates))
@@ -100,8 +103,9 @@ def _voting_election(data_dir: str) -> tuple[str, bytes]:
 
 def _identity_ballot(election_id: str, public_key: bytes) -> bytes:
     ct = elgamal.encrypt(public_key, elgamal.encode_choice(1), 0)  # randomness 0: the vote is b, in clear
-    proof = proofs.schnorr_prove(0, ballots._randomness_context(public_key, election_id, "v1", ct))
-    return json.dumps({"voter_id": "v1", "ballot": ballots.Ballot(ct, proof).to_json()}).encode()
+    proof = proofs.schnorr_prove(0, ballots._randomness_context(public_key, election_id, VOTER.voter_id, ct))
+    ballot = credentials.sign(VOTER, election_id, ballots.Ballot(ct, proof))
+    return json.dumps({"voter_id": VOTER.voter_id, "ballot": ballot.to_json()}).encode()
 
 
 def _http(server: _Server, method: str, path: str, body: bytes | None = None, headers=None) -> int:
