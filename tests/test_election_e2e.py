@@ -205,10 +205,12 @@ def test_trustees_refuse_a_list_that_does_not_end_the_signed_cascade(server, tmp
         for i in (1, 2):
             nodes.spawn("trustee", f"trustee-{i}")
         wait_for_nodes(server, {"mixer": 1, "trustee": 2})
-        eid = server.call("election.create", {"candidates": ["a", "b"], "threshold": 1, "trustees": 2}).result(10)[
+        held = credentials.generate(3)
+        eid = server.call("election.create", {"candidates": ["a", "b"], "threshold": 1, "trustees": 2,
+                                              "credentials": [c.voter_id for c in held]}).result(10)[
             "election_id"]
         server.call("election.keygen", {}).result(60)
-        simulate_voters(server.url, eid, [0, 1, 1])
+        simulate_voters(server.url, eid, [0, 1, 1], credentials=held)
         server.call("election.close", {}).result(10)
         server.call("election.mix", {}).result(60)
         honest = records.cascade_evidence
