@@ -100,13 +100,13 @@ class ElectionController(QObject):
         def made(future: concurrent.futures.Future) -> None:
             self._end("credentials")
             if future.exception() is not None:
-                self.window.statusBar().showMessage(f"New election: credentials failed: {future.exception()}", 15000)
+                self.host.report(f"New election: credentials failed: {future.exception()}", 15000)
                 return
             self.credentials = future.result()
             self._call("election.create", {**spec.create_args(), "credentials": [c.voter_id for c in self.credentials]})
 
         self._begin("credentials")
-        self.window.bridge.run_in_thread(make, made, "credential-authority")
+        self.host.bridge.run_in_thread(make, made, "credential-authority")
 
     def step(self, action: str) -> None:
         self._call(action, {"election_id": self.election_id} if self.election_id else {})
@@ -202,8 +202,8 @@ class ElectionController(QObject):
             return
         left = len(self.credentials) - self.voted
         if count > left:
-            self.window.statusBar().showMessage(f"Simulate voters: {left} of the election's {len(self.credentials)} "
-                                                f"voters have not voted yet", 10000)
+            self.host.report(f"Simulate voters: {left} of the election's {len(self.credentials)} voters have not "
+                             "voted yet", 10000)
             return
         held = self.credentials[self.voted:self.voted + count]
         self.voted += count  # taken now: a failed run has spent them (a voter has one ballot)
