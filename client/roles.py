@@ -21,8 +21,8 @@ from wire import protocol
 ProgressSink = Callable[[str, str, str, int, int], None]
 
 _ROLE_OF = {"seat.request": None, "mix.request": "mixer", "keygen.request": "trustee", "keygen.shares": "trustee",
-            "decrypt.request": "trustee"}
-_TASK_OF = {"mix.request": "mix", "decrypt.request": "decrypt"}
+            "decrypt.request": "trustee", "cascade.stage": "trustee"}
+_TASK_OF = {"mix.request": "mix", "decrypt.request": "decrypt", "cascade.stage": "check"}
 
 
 class Roles:
@@ -88,6 +88,8 @@ class Roles:
             return self.trustee.keygen_request(message)
         if kind == "keygen.shares":
             return self.trustee.keygen_shares(message)
+        if kind == "cascade.stage":
+            return self.trustee.cascade_stage(message, map_fn)
         return self.trustee.decrypt_request(message, map_fn)
 
     def _lab_cheat(self, message: dict[str, Any]) -> str | None:

@@ -30,9 +30,13 @@ import nacl.signing
 from client.identity import ensure_private_dir, check_name, read_private, replace_private, IdentityError
 from client.mixer import RequestError, decode_ciphertexts
 from mixnet import group, proofs, trustees
-from mixnet.cascade_check import CascadeRefused, check_cascade
+from mixnet.cascade_check import CascadeChain, CascadeRefused, check_cascade
+from mixnet.stages import list_hash
 from mixnet.errors import ProofError
 
+
+
+MAX_CHAINS = 64  # checked lists kept per election (each stage attempt adds one)
 
 
 def share_path(data_dir: str | os.PathLike[str] | None, name: str, election_id: str) -> Path:
@@ -83,6 +87,8 @@ class TrusteeRole:
         self._box = nacl.public.SealedBox(signing_key.to_curve25519_private_key())
         self._ceremonies: dict[str, _Ceremony] = {}
         self._seats: dict[str, str] = {}  # election id -> the manifest hash this trustee signed
+        # election id -> the cascade this trustee checked stage by stage as the server forwarded it (cascade.stage)
+        self._chains: dict[str, dict[str, CascadeChain]] = {}  # ... by the list hash each chain ends in
         self._lock = threading.Lock()
 
     def seated(self, election_id: str, manifest_hash: str) -> None:
@@ -190,15 +196,18 @@ class TrusteeRole:
             raise RequestError(f"no key share for election {election_id}", "unknown_election")
         if stored["decrypted"] not in (None, message["list_hash"]):
             raise RequestError("this trustee already decrypted a different list for this election", "refused")
-        cts = decode_ciphertexts(message["ciphertexts"], message["list_hash"])
         if stored.get("manifest_hash") is None:
             raise RequestError("this trustee took no seat in the election's manifest", "refused_cascade")
-        try:  # before anything is remembered or decrypted: the list must end the signed cascade
-            check_cascade(election_id, message["cascade"], message["ciphertexts"],
-                          group.decode(stored["public_key"]), stored["manifest_hash"], map_fn,
-                          check_proofs=self.check_stage_proofs)
-        except CascadeRefused as exc:
-            raise RequestError(str(exc), "refused_cascade") from None
+        if message["cascade"] == {"checked": message["list_hash"]}:  # it says: you checked each stage as it came
+            cts = self._checked_end(election_id, message["ciphertexts"], message["list_hash"])
+        else:
+            cts = decode_ciphertexts(message["ciphertexts"], message["list_hash"])
+            try:  # before anything is remembered or decrypted: the list must end the signed cascade
+                check_cascade(election_id, message["cascade"], message["ciphertexts"],
+                              group.decode(stored["public_key"]), stored["manifest_hash"], map_fn,
+                              check_proofs=self.check_stage_proofs)
+            except CascadeRefused as exc:
+                raise RequestError(str(exc), "refused_cascade") from None
         if stored["decrypted"] is None:  # remember before answering: a crash must not allow a second list
             stored["decrypted"] = message["list_hash"]
             self._store(stored)
@@ -207,6 +216,52 @@ class TrusteeRole:
         partial = trustees.partial_decrypt(key_share, index, [ct[0] for ct in cts], context, map_fn)
         return {"type": "decrypt.response", "election_id": election_id, "index": index,
                 "partials": [f.hex() for f in partial.factors], "proof": partial.proof.to_json()}
+
+    def cascade_stage(self, message: dict[str, Any], map_fn: Callable = map) -> dict[str, Any]:
+        """Check one stage the server forwards during the mix, as it arrives: it extends the chain this trustee
+        checked that ends in the stage's input list (`input_hash`); the first carries `start`, the manifest and
+        the cast ciphertexts. A stage the server then rejects only leaves a branch no later stage extends."""
+        election_id = message["election_id"]
+        stored = self._stored(election_id)
+        if stored is None or stored.get("manifest_hash") is None:
+            raise RequestError(f"no key share or seat for election {election_id}", "unknown_election")
+        start, response = message.get("start"), message["response"]
+        with self._lock:
+            chains = self._chains.setdefault(election_id, {})
+        try:
+            if start is not None:
+                if not isinstance(start, dict) or set(start) != {"manifest", "cast"}:
+                    raise CascadeRefused("start must be {manifest, cast}")
+                root = CascadeChain(election_id, start["manifest"], start["cast"], group.decode(stored["public_key"]),
+                                    stored["manifest_hash"], map_fn, check_proofs=self.check_stage_proofs)
+                with self._lock:
+                    chains.setdefault(list_hash(start["cast"]), root)
+            with self._lock:
+                base = chains.get(response.get("input_hash"))
+            if base is None:
+                raise CascadeRefused("the stage's input list ends no cascade this trustee checked")
+            if len(chains) >= MAX_CHAINS:
+                raise CascadeRefused(f"more than {MAX_CHAINS} forwarded lists for one election")
+            chain = base.extended(response)
+        except CascadeRefused as exc:
+            raise RequestError(str(exc), "refused_cascade") from None
+        hashed = list_hash(chain.current)
+        with self._lock:
+            chains[hashed] = chain
+        return {"type": "cascade.checked", "election_id": election_id, "stage": chain.stages, "list_hash": hashed}
+
+    def _checked_end(self, election_id: str, ciphertexts: list, list_hash: str) -> list:
+        """The decoded list to decrypt when it ends a cascade this trustee checked stage by stage."""
+        with self._lock:
+            chain = self._chains.get(election_id, {}).get(list_hash)
+        if chain is None or not chain.stages:
+            raise RequestError("this trustee has not checked a cascade ending in this list: send it whole",
+                               "unchecked_cascade")
+        try:
+            chain.ends_in(ciphertexts)
+        except CascadeRefused as exc:
+            raise RequestError(f"{exc}: send the cascade whole", "unchecked_cascade") from None
+        return chain.decoded
 
     # --- the share file -----------------------------------------------------------------------------------
 

@@ -17,7 +17,9 @@ import multiprocessing
 import os
 from typing import Any, Callable
 
-MAP_BATCHES = 16  # pool jobs per map call: enough to keep every core busy to the end
+from engine import LocalEngine
+
+MAP_BATCHES = 8  # pool tasks per worker and map call: enough to keep every core busy to the end
 WEB_WORKERS = 4
 POOL_NICE = 10  # the pool's proof checks yield the CPU to this process's loop, Flask and (in the panel) GUI threads
 
@@ -40,14 +42,10 @@ def process_pool() -> concurrent.futures.ProcessPoolExecutor:
 
 
 def batched_map(pool: concurrent.futures.Executor, batches: int = MAP_BATCHES) -> Callable:
-    """A map over `pool` in about `batches` jobs: the verifier sends one job per ballot, and one IPC round trip
-    per ballot would cost more than the work."""
-
-    def pool_map(fn, jobs):
-        jobs = list(jobs)
-        return pool.map(fn, jobs, chunksize=max(1, len(jobs) // batches))
-
-    return pool_map
+    """A map over `pool` in about `batches` tasks per worker (engine/local.py chunk_size): the verifier sends one
+    job per ballot, and one IPC round trip per ballot would cost more than the work; a proof's 32 spans go one
+    per task, so the last one does not run alone for long."""
+    return LocalEngine(pool, batches=batches).map_fn()
 
 
 class Executors:

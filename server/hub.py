@@ -324,14 +324,21 @@ class Hub:
         sock = self.sockets.get(client_id)
         if sock is None:
             return False
-        text = protocol.encode(message)
+        return self.send_text(client_id, protocol.encode(message), message.get("type"))
+
+    def send_text(self, client_id: str, text: str, kind: str | None) -> bool:
+        """Send one frame already encoded by protocol.encode (`kind`: its type); False if that client is gone.
+        One text can go to many clients: a long message is encoded and chunked once (election/cascade.py)."""
+        sock = self.sockets.get(client_id)
+        if sock is None:
+            return False
         try:
             sock.write_message(text)
         except WebSocketClosedError:
             return False
         size = len(text.encode("utf-8"))
         sock.client.count_out(size)
-        self._publish_message(sock.client, "out", message.get("type"), size, text)
+        self._publish_message(sock.client, "out", kind, size, text)
         return True
 
     def send_large(self, client_id: str, message: dict[str, Any]) -> bool:
@@ -340,6 +347,10 @@ class Hub:
         if not frames:
             return self.send(client_id, message)
         return all(self.send(client_id, frame) for frame in frames)
+
+    def send_frames(self, client_id: str, frames: list[tuple[str, str]]) -> bool:
+        """Send (kind, text) frames made by cascade.encoded_frames; False if that client is gone."""
+        return all(self.send_text(client_id, text, kind) for kind, text in frames)
 
     def election_nodes(self, role: str) -> list[NodeRef]:
         """Connected nodes of `role` that joined with the token and a signed hello."""

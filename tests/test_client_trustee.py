@@ -113,6 +113,42 @@ def test_a_list_that_does_not_end_the_signed_cascade_is_refused(tmp_path):
     assert roles[0].decrypt_request(_decrypt_request(cts))["type"] == "decrypt.response"  # the real end: decrypted
 
 
+def test_a_trustee_checks_each_forwarded_stage_and_then_decrypts_only_the_end_of_that_chain(tmp_path):
+    """cascade.stage during the mix: the trustee checks the stage itself; the decrypt request may then say only
+    {"checked": list_hash}, and is honoured only for the end of the chain this trustee checked."""
+    roles = _roles(tmp_path, 1)
+    _, done = _ceremony(roles, 1)
+    cts = _ballots(bytes.fromhex(done[0]["public_key"]), [0, 1, 2])
+    whole = _cascade(cts, "e1")
+    compact = {**_decrypt_request(cts), "cascade": {"checked": list_hash(cts)}}
+    with pytest.raises(RequestError, match="not checked a cascade") as unchecked:
+        roles[0].decrypt_request(compact)
+    assert unchecked.value.reason == "unchecked_cascade"
+    with pytest.raises(RequestError, match="ends no cascade this trustee checked"):  # nothing to chain from
+        roles[0].cascade_stage({"type": "cascade.stage", "election_id": "e1", "response": whole["stages"][0]})
+    forged = {**whole["stages"][0], "list_hash": "00" * 32}  # the signature no longer holds
+    with pytest.raises(RequestError, match="signature") as refused:
+        roles[0].cascade_stage({"type": "cascade.stage", "election_id": "e1", "response": forged,
+                                "start": {"manifest": whole["manifest"], "cast": whole["cast"]}})
+    assert refused.value.reason == "refused_cascade"
+    checked = roles[0].cascade_stage({"type": "cascade.stage", "election_id": "e1", "response": whole["stages"][0],
+                                      "start": {"manifest": whole["manifest"], "cast": whole["cast"]}})
+    assert checked == {"type": "cascade.checked", "election_id": "e1", "stage": 1, "list_hash": list_hash(cts)}
+    other_stage = _cascade(_ballots(cts.public, [2, 2, 2]), "e1")["stages"][0]  # from another input list
+    with pytest.raises(RequestError, match="ends no cascade this trustee checked"):
+        roles[0].cascade_stage({"type": "cascade.stage", "election_id": "e1", "response": other_stage})
+    other = _ballots(cts.public, [0, 1, 2])
+    with pytest.raises(RequestError, match="not checked a cascade ending in this list"):
+        roles[0].decrypt_request({**_decrypt_request(other), "cascade": {"checked": list_hash(other)}})
+    with pytest.raises(RequestError, match="not the last accepted stage's outputs"):  # the hash of one, another list
+        roles[0].decrypt_request({**_decrypt_request(other), "list_hash": list_hash(cts),
+                                  "cascade": {"checked": list_hash(cts)}})
+    with pytest.raises(RequestError, match="not checked a cascade ending in this list"):  # the cast list: no stage
+        roles[0].decrypt_request({**_decrypt_request(other), "ciphertexts": whole["cast"],
+                                  "list_hash": list_hash(whole["cast"]), "cascade": {"checked": list_hash(whole["cast"])}})
+    assert roles[0].decrypt_request(compact)["type"] == "decrypt.response"
+
+
 def _combine(cts, responses, threshold) -> list[int]:
     partials = [trustees.PartialDecryption.from_json(
         {"trustee": r["index"], "factors": r["partials"], "proof": r["proof"]}) for r in responses]
@@ -366,6 +402,14 @@ def test_real_nodes_carry_a_whole_election_and_a_cheating_mixer_is_caught(server
         result = server.board.result(eid)
         counts = dict(zip(["a", "b", "c"], result["counts"]))
         assert counts == {"a": 2, "b": 2, "c": 3}
+        # the two trustees asked first checked each stage as it arrived: the cheat's failed their own check, the
+        # honest one extended the chain, and the decrypt request needed no more (no unchecked_cascade)
+        for trustee in nodes[:2]:
+            events = [(line.get("event"), line.get("type") or line.get("ref"), line.get("reason")) for line in trustee.lines]
+            assert ("request_failed", "cascade.stage", "refused_cascade") in events
+            assert ("replied", "cascade.checked", None) in events
+            assert ("replied", "decrypt.response", None) in events
+            assert not any(kind == "request_failed" and ref == "decrypt.request" for kind, ref, _ in events)
     finally:
         for n in nodes:
             n.terminate()

@@ -197,8 +197,12 @@ def test_trustees_refuse_a_list_that_does_not_end_the_signed_cascade(server, tmp
     have to): every real trustee node refuses with its reason, the refusals are on the board, nothing is
     decrypted."""
     from client.voters import simulate_voters
-    from server.election import records
+    from server.election import cascade, records
 
+    async def hide(*_args, **_kwargs):  # ...and forwards no stage to the trustees during the mix
+        return []
+
+    monkeypatch.setattr(cascade, "forward_stage", hide)
     nodes = DemoNodes(server.ws_url, server.join_token, tmp_path)
     try:
         nodes.spawn("mixer", "mixer-1")

@@ -30,7 +30,8 @@ MAX_NAME_CHARS = 64
 CHUNK_FIELDS: dict[str, type] = {"transfer": str, "index": int, "count": int, "sha256": str, "data": str}
 # Node messages that must carry a valid signature; `signed` is checked by wire/signing.py.
 SIGNED_NODE_TYPES = frozenset(
-    {"progress", "seat", "keygen.commitment", "keygen.done", "keygen.complaint", "mix.response", "decrypt.response"}
+    {"progress", "seat", "keygen.commitment", "keygen.done", "keygen.complaint", "mix.response", "decrypt.response",
+     "cascade.checked"}
 )
 NODE_TYPES: dict[str, dict[str, type]] = {
     "hello": {"name": str, "role": str},  # mixers/trustees add public_key, join_token, signed
@@ -47,6 +48,7 @@ NODE_TYPES: dict[str, dict[str, type]] = {
     # recorded with its signed evidence instead of being dropped here.
     "mix.response": {"election_id": str, "signed": dict},
     "decrypt.response": {"election_id": str, "index": int, "partials": list, "proof": dict, "signed": dict},
+    "cascade.checked": {"election_id": str, "stage": int, "list_hash": str, "signed": dict},
 }
 SERVER_TYPES: dict[str, dict[str, type]] = {
     "welcome": {"client_id": str},
@@ -60,6 +62,8 @@ SERVER_TYPES: dict[str, dict[str, type]] = {
     "mix.request": {"election_id": str, "stage": int, "public_key": str, "context": str, "ciphertexts": list,
                     "list_hash": str},
     "decrypt.request": {"election_id": str, "ciphertexts": list, "list_hash": str, "cascade": dict},
+    # an accepted stage forwarded to a trustee during the mix (the first also carries "start": manifest, cast)
+    "cascade.stage": {"election_id": str, "response": dict},
 }
 
 # Error reasons a reply can carry.

@@ -14,9 +14,10 @@ from mixnet.record import mix_context
 from server import board as board_mod
 from server import signed_text
 from server.board import content_hash
-from server.election import lab
+from server.election import lab, records
 from server.election.common import MAX_REASON, ElectionError, NodeRef
 from server.election.inbox import NodeGone, NodeRefused
+from wire import chunks, protocol
 
 if TYPE_CHECKING:
     from server.election.link import StepContext
@@ -49,6 +50,9 @@ async def run_stage(coord: StepContext, election: board_mod.Election, node: Node
         reason = f"mixer {node.name} refused the stage: {exc}"
     except NodeGone:
         reason = f"mixer {node.name} disconnected during its stage"
+    forwarded_to = []
+    if isinstance(response, dict):  # the trustees check it while the server does
+        forwarded_to = await forward_stage(coord, election, index, inputs, response)
     if response is not None:
         coord.emit("election.stage", {**event, "status": "verifying", "reason": None,
                                       "seconds": round(time.perf_counter() - started, 3)})
@@ -80,7 +84,11 @@ async def run_stage(coord: StepContext, election: board_mod.Election, node: Node
                       f"{reason[:200]}")
     coord.emit("election.stage", {**event, "status": status, "class": rejected_as, "reason": reason,
                                   "seconds": round(time.perf_counter() - started, 3)})
-    return response["outputs"] if rejected_as is None else None
+    if rejected_as is not None:
+        return None
+    for client_id in forwarded_to:  # each checked it itself (or will say it did not): decrypting needs no more
+        coord.forwarded.setdefault(eid, {})[client_id] = response["list_hash"]
+    return response["outputs"]
 
 
 def judge_stage(response: dict, election_id: str, position: int, inputs: list, public_key: str, context: bytes,
@@ -107,3 +115,43 @@ def split_response(response: dict | None) -> tuple[Any, Any, Any]:
         return dict(response), None, None
     envelope = {k: v for k, v in response.items() if k not in ("outputs", "proof")}
     return envelope, signed_text.stored_form(response, "outputs"), signed_text.stored_form(response, "proof")
+
+
+async def forward_stage(coord: StepContext, election: board_mod.Election, index: int, inputs: list,
+                        response: dict) -> list[str]:
+    """Send a stage as it arrives to the trustees that will be asked to decrypt (the lowest indices first): each
+    checks it while the server does (client/trustee.py), and at decryption only compares the list with the end
+    of the cascade it checked itself. Returns the client ids it went to. A trustee that missed a stage (it
+    joined later, the server restarted) or failed one gets the whole cascade when asked to decrypt instead."""
+    eid = election.id
+    if "join_token" in response or not isinstance(response.get("input_hash"), str) \
+            or not isinstance(response.get("list_hash"), str):
+        return []  # a secret never leaves the server; a stage without its hashes cannot extend a chain
+    dealt = await coord.on_io(records.dealings, coord.board, eid)
+    index_of = {name: body["index"] for name, body in dealt.items()}
+    nodes = sorted((n for n in coord.link.election_nodes("trustee") if n.name in index_of),
+                   key=lambda n: index_of[n.name])[:election.threshold]
+    forwarded = coord.forwarded.setdefault(eid, {})
+    message: dict[str, Any] = {"type": "cascade.stage", "election_id": eid, "response": dict(response)}
+    if index == 0:  # no stage accepted yet: its inputs are the cast ballots
+        manifest = await coord.on_io(records.manifest, coord.board, eid)
+        if manifest is None:
+            return []  # an election from before manifests: the trustees check the whole cascade at decryption
+        message["start"] = {"manifest": manifest, "cast": inputs}
+        forwarded.clear()
+    # it missed a stage before: it will check the whole cascade
+    nodes = [n for n in nodes if not index or forwarded.get(n.client_id) == response["input_hash"]]
+    if not nodes:
+        return []
+    frames = await coord.on_worker(encoded_frames, message)  # megabytes: encoded once, off the loop
+    return [node.client_id for node in nodes if coord.send_frames(node, frames)]
+
+
+def encoded_frames(message: dict[str, Any]) -> list[tuple[str, str]]:
+    """A message of any size as (kind, text) frames, encoded and chunked once: a worker thread makes them, and
+    the same frames go to every node that gets the message."""
+    text = protocol.encode(message)
+    parts = chunks.split(text)
+    if not parts:
+        return [(message["type"], text)]
+    return [("chunk", protocol.encode(part)) for part in parts]

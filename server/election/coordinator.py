@@ -308,7 +308,10 @@ class Coordinator:
 
     def node_message(self, node: NodeRef, message: dict[str, Any]) -> None:
         """A verified, logged election message from `node`."""
-        if message["type"] == "progress":
+        if message["type"] == "cascade.checked":
+            self.link.log("info", f"election {message['election_id']}: {node.name} checked the cascade up to stage "
+                          f"{message['stage']}", node.client_id)
+        elif message["type"] == "progress":
             stage = message.get("stage", self.mixing_stage.get(node.client_id))  # nodes need not say it
             self.progress(message["task"], message["election_id"], node.name, message["phase"],
                           message["done"], message["total"], stage)
@@ -317,6 +320,11 @@ class Coordinator:
 
     def node_error(self, node: NodeRef, error: dict[str, Any]) -> None:
         """A joined node answered a request with an error: fail the step waiting for it now, not at its timeout."""
+        if error.get("ref") == "cascade.stage":  # it checks the whole cascade when asked to decrypt instead
+            self.steps.forwarded.get(error.get("election_id", ""), {}).pop(node.client_id, None)
+            self.link.log("warning", f"{node.name} did not check a forwarded stage: {str(error.get('detail'))[:200]}",
+                          node.client_id)
+            return
         if self.inbox.refused(node.client_id, error):
             self.link.log("warning", f"{node.name} refused {error.get('ref')}: {str(error['reason'])[:200]}",
                          node.client_id)

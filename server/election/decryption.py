@@ -40,26 +40,43 @@ async def collect_partials(coord: StepContext, election, final: list, index_of: 
     keys = {n.name: dkg.verification_key(dealings, index_of[n.name]).hex() for n in nodes}
     hashed = await coord.on_worker(stages.list_hash, final)
     nonce = await coord.on_io(records.nonce, coord.board, eid)
-    cascade = await coord.on_io(records.cascade_evidence, coord.board, eid)  # what each trustee checks first
+    forwarded = coord.forwarded.get(eid, {})
+    whole: dict = {}  # the cascade evidence, read from the board only for a trustee that needs it
+
+    async def cascade_for(node) -> dict:
+        """What this trustee checks first: nothing more than the final list's hash when it checked each stage
+        as it was forwarded during the mix; otherwise the whole cascade."""
+        if forwarded.get(node.client_id) == hashed:
+            return {"checked": hashed}
+        if not whole:
+            whole.update(await coord.on_io(records.cascade_evidence, coord.board, eid))
+        return whole
+
+    summaries = await coord.on_io(coord.board.mix_stage_summaries, eid)
+    stage_count = sum(s["status"] == "accepted" for s in summaries)
     asked: dict[asyncio.Future, object] = {}
     loop = asyncio.get_running_loop()
     sent = time.perf_counter()
-    checked = len(final) * len(cascade["stages"])  # ciphertexts × accepted stages each trustee re-checks
+    checked = len(final) * stage_count  # ciphertexts × accepted stages each trustee re-checks
     deadline = loop.time() + DECRYPT_TIMEOUT_BASE + DECRYPT_TIMEOUT_PER_BALLOT * len(final) + CHECK_PER_BALLOT_STAGE * checked
     spares_at = loop.time() + SPARES_AFTER_BASE + SPARES_AFTER_PER_BALLOT * len(final) + SPARES_PER_BALLOT_STAGE * checked
     spares, pending = list(nodes), set()
 
-    def ask(count: int) -> None:
-        for node in spares[:count]:
-            wait = coord.inbox.expect(node.client_id, "decrypt.response", eid)
-            coord.send(node, {"type": "decrypt.request", "election_id": eid, "ciphertexts": final, "list_hash": hashed,
-                              "cascade": cascade})
-            task = asyncio.ensure_future(named(node.name, wait))
-            asked[task] = node
-            pending.add(task)
-        del spares[:count]
+    async def ask_node(node) -> None:
+        wait = coord.inbox.expect(node.client_id, "decrypt.response", eid)
+        coord.send(node, {"type": "decrypt.request", "election_id": eid, "ciphertexts": final, "list_hash": hashed,
+                          "cascade": await cascade_for(node)})
+        task = asyncio.ensure_future(named(node.name, wait))
+        asked[task] = node
+        pending.add(task)
 
-    ask(t - len(verified))
+    async def ask(count: int) -> None:
+        chosen = spares[:count]
+        del spares[:count]
+        for node in chosen:
+            await ask_node(node)
+
+    await ask(t - len(verified))
     try:
         while pending and len(verified) < t:
             wake = min(deadline, spares_at) if spares else deadline
@@ -69,7 +86,7 @@ async def collect_partials(coord: StepContext, election, final: list, index_of: 
                 if spares and loop.time() >= spares_at:
                     coord.log("info", f"election {eid}: trustees slow to decrypt; asking the "
                                   f"{len(spares)} spare(s) too")
-                    ask(len(spares))
+                    await ask(len(spares))
                     continue
                 break
             for task in done:
@@ -77,9 +94,13 @@ async def collect_partials(coord: StepContext, election, final: list, index_of: 
                     break  # enough: the remaining answers need no checking
                 if task.exception() is not None:
                     refusal = task.exception()
+                    if isinstance(refusal, NodeRefused) and str(refusal).startswith("unchecked_cascade"):
+                        forwarded.pop(asked[task].client_id, None)
+                        await ask_node(asked[task])  # it has not checked each stage itself: the whole cascade
+                        continue
                     if isinstance(refusal, NodeRefused) and str(refusal).startswith("refused_cascade"):
                         await record_refusal(coord, eid, asked[task], str(refusal))
-                    ask(1)  # that trustee left or refused: a spare takes its place
+                    await ask(1)  # that trustee left or refused: a spare takes its place
                     continue
                 name, message = task.result()
                 partial = {"trustee": index_of[name], "factors": message["partials"], "proof": message["proof"]}
@@ -91,7 +112,7 @@ async def collect_partials(coord: StepContext, election, final: list, index_of: 
                              f"{arrived - sent:.2f} s, checked in {time.perf_counter() - arrived:.2f} s")
                 if reason:
                     coord.log("warning", f"election {eid}: partial decryption of {name} refused: {reason[:200]}")
-                    ask(1)
+                    await ask(1)
                     continue
                 if len(verified) < t:
                     # the whole signed message: the record carries it as the trustee's attributable share
@@ -102,7 +123,7 @@ async def collect_partials(coord: StepContext, election, final: list, index_of: 
                     waited = time.perf_counter() - sent
                     spares_at = min(spares_at, loop.time() + STRAGGLER_FACTOR * waited + 5.0)
             if not pending and spares and len(verified) < t:
-                ask(t - len(verified))  # every asked trustee answered or failed: the spares are all that is left
+                await ask(t - len(verified))  # every asked trustee answered or failed: the spares are all that is left
     finally:
         for task in pending:
             task.cancel()

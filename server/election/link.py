@@ -27,6 +27,9 @@ class NodeLink(Protocol):
     def send_large(self, client_id: str, message: dict[str, Any]) -> bool:
         """Send `message` of any size to a connected client; False if it is gone."""
 
+    def send_frames(self, client_id: str, frames: list[tuple[str, str]]) -> bool:
+        """Send (kind, text) frames encoded once for several clients (cascade.encoded_frames); False if gone."""
+
     def election_nodes(self, role: str) -> list[NodeRef]:
         """The connected nodes of `role` that joined with the token and a signed hello."""
 
@@ -57,9 +60,14 @@ class StepContext:
     data_dir: Path
     mixing_stage: dict[str, int] = field(default_factory=dict)  # client id -> the cascade position it is mixing now
     closing: bool = False  # the server is stopping: a step cut short records nothing more
+    # election id -> {trustee client id: the list hash ending the stages forwarded to it during the mix}
+    forwarded: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def send(self, node: NodeRef, message: dict[str, Any]) -> bool:
         return self.link.send_large(node.client_id, message)
+
+    def send_frames(self, node: NodeRef, frames: list[tuple[str, str]]) -> bool:
+        return self.link.send_frames(node.client_id, frames)
 
     def log(self, level: str, text: str) -> None:
         self.link.log(level, text)
