@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from engine import LocalEngine
 
-MAP_BATCHES = 8  # pool tasks per worker and map call: enough to keep every core busy to the end
+MAP_BATCHES = 16  # pool tasks per worker and map call: a proof phase's 32 spans go one per task on 2 cores
 WEB_WORKERS = 4
 POOL_NICE = 10  # the pool's proof checks yield the CPU to this process's loop, Flask and (in the panel) GUI threads
 
