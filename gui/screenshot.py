@@ -28,8 +28,8 @@ def main(path: str) -> int:
     from server.runner import ServerRunner
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    runner = ServerRunner(port=0, ping_interval=0.5)
     with tempfile.TemporaryDirectory() as tmp:
+        runner = ServerRunner(port=0, ping_interval=0.5, data_dir=os.path.join(tmp, "data"))  # not the user's board
         window = MainWindow(runner, QSettings(os.path.join(tmp, "shot.ini"), QSettings.Format.IniFormat))
         window.resize(*DEFAULT_SIZE)  # the wide layout: every view painted
         window.show()
