@@ -30,6 +30,7 @@ import nacl.signing
 from client.identity import ensure_private_dir, check_name, read_private, replace_private, IdentityError
 from client.mixer import RequestError, decode_ciphertexts
 from mixnet import group, proofs, trustees
+from mixnet import homomorphic
 from mixnet.cascade_check import CascadeChain, CascadeRefused, check_cascade
 from mixnet.stages import list_hash
 from mixnet.errors import ProofError
@@ -203,10 +204,15 @@ class TrusteeRole:
         else:
             cts = decode_ciphertexts(message["ciphertexts"], message["list_hash"])
             try:  # before anything is remembered or decrypted: the list must end the signed cascade
-                check_cascade(election_id, message["cascade"], message["ciphertexts"],
-                              group.decode(stored["public_key"]), stored["manifest_hash"], map_fn,
-                              check_proofs=self.check_stage_proofs)
-            except CascadeRefused as exc:
+                if _homomorphic(message["cascade"]):  # ... or be the sums of the cast ballots (mixnet/homomorphic.py)
+                    homomorphic.check_decryption_request(election_id, message["cascade"], message["ciphertexts"],
+                                                         group.decode(stored["public_key"]), stored["manifest_hash"],
+                                                         map_fn, check_proofs=self.check_stage_proofs)
+                else:
+                    check_cascade(election_id, message["cascade"], message["ciphertexts"],
+                                  group.decode(stored["public_key"]), stored["manifest_hash"], map_fn,
+                                  check_proofs=self.check_stage_proofs)
+            except (CascadeRefused, homomorphic.CascadeSums) as exc:
                 raise RequestError(str(exc), "refused_cascade") from None
         if stored["decrypted"] is None:  # remember before answering: a crash must not allow a second list
             stored["decrypted"] = message["list_hash"]
@@ -306,3 +312,9 @@ def _dealing(index: int, value: Any) -> trustees.Dealing:
     if dealing.index != index:
         raise ProofError(f"dealing for trustee {index} names trustee {dealing.index}")
     return dealing
+
+
+def _homomorphic(evidence) -> bool:
+    """The request's evidence is a homomorphic election's (its manifest, checked against the signed one, says so)."""
+    return isinstance(evidence, dict) and isinstance(evidence.get("manifest"), dict) and \
+        evidence["manifest"].get("tally") == homomorphic.HOMOMORPHIC

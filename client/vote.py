@@ -18,7 +18,7 @@ import urllib.parse
 from typing import Any
 
 from client.credential_file import CredentialFileError, read_private
-from mixnet import credentials, group
+from mixnet import group, homomorphic
 from mixnet.credentials import Credential
 from wire import tls
 
@@ -128,7 +128,8 @@ def cast_vote(base_url: str, election_id: str, credential: Credential, choice: s
             raise ApiError(409, f"election {election_id!r} is {election.get('state')}, not voting")
         candidates = election["candidates"]
         index = choice_index(str(choice), candidates)
-        ballot = credentials.cast(credential, public_key_of(election), election_id, len(candidates), index)
+        ballot = homomorphic.cast_signed(election.get("tally", homomorphic.MIXNET), credential, public_key_of(election),
+                                         election_id, len(candidates), index)
         return api.cast(election_id, credential.voter_id, ballot.to_json())
 
 

@@ -2,7 +2,8 @@
 
 Every simulated voter holds a real credential (mixnet/credentials.py) whose public key is on the election's list:
 its ballot is keyed by that public credential and signed with it. Encryption and signing (mixnet.credentials.cast:
-an ElGamal encryption, a Schnorr proof and an Ed25519 signature) are CPU-bound, so
+an ElGamal encryption, a Schnorr proof and an Ed25519 signature; in a homomorphic election one encryption per
+candidate with its proofs, mixnet/homomorphic.py) are CPU-bound, so
 it runs in a process pool, in batches; posting is I/O-bound, so a few threads each hold one keep-alive
 HTTP connection. Encryption of later batches overlaps with posting of earlier ones. By default ballots are
 posted `post_batch` at a time in one request ({"ballots": [...]}, one board commit on the server); post_batch=1
@@ -26,6 +27,7 @@ from typing import Callable, Sequence
 
 from client.vote import MAX_RETRY_WAIT, RATE_LIMIT_RETRIES, ApiError, BallotApi, public_key_of
 from mixnet import credentials as credentials_mod
+from mixnet import homomorphic
 from mixnet.credentials import Credential
 
 BATCH = 25  # ballots per encryption job: big enough to amortise pickling, small enough to start posting soon
@@ -44,12 +46,13 @@ class SimulationError(Exception):
         self.errors, self.receipts = errors, receipts
 
 
-def encrypt_batch(public_key: bytes, election_id: str, candidates: int, jobs: list[tuple[int, Credential, int]]
-                  ) -> list:
-    """(index, voter_id, signed ballot JSON) for each (index, credential, choice); the voter id is the public
-    credential. Module-level: runs in the pool (credentials reach it through a pipe, never a command line)."""
-    return [(i, credential.voter_id, credentials_mod.cast(credential, public_key, election_id, candidates,
-                                                          choice).to_json())
+def encrypt_batch(public_key: bytes, election_id: str, candidates: int, jobs: list[tuple[int, Credential, int]],
+                  mode: str = homomorphic.MIXNET) -> list:
+    """(index, voter_id, signed ballot JSON) for each (index, credential, choice): a ballot of the election's
+    tally `mode`, keyed by the public credential. Module-level: runs in the pool (credentials reach it through
+    a pipe, never a command line)."""
+    return [(i, credential.voter_id, homomorphic.cast_signed(mode, credential, public_key, election_id, candidates,
+                                                             choice).to_json())
             for i, credential, choice in jobs]
 
 
@@ -78,6 +81,7 @@ def simulate_voters(
     if election.get("state") != "voting":
         raise ApiError(409, f"election {election_id!r} is {election.get('state')}, not voting")
     public_key, candidates = public_key_of(election), len(election["candidates"])
+    mode = election.get("tally", homomorphic.MIXNET)
     for choice in choices:
         if isinstance(choice, bool) or not isinstance(choice, int) or not 0 <= choice < candidates:
             raise ValueError(f"every choice must be an index 0..{candidates - 1}, got {choice!r}")
@@ -113,7 +117,7 @@ def simulate_voters(
         thread.start()
     try:
         pending: list = []
-        for batch in _encrypted(batches, public_key, election_id, candidates, total, workers):
+        for batch in _encrypted(batches, public_key, election_id, candidates, total, workers, mode):
             pending.extend(batch)
             while len(pending) >= post_batch:
                 outbox.put(pending[:post_batch])
@@ -173,17 +177,17 @@ def _background() -> None:
         pass
 
 
-def _encrypted(batches, public_key, election_id, candidates, total, workers):
+def _encrypted(batches, public_key, election_id, candidates, total, workers, mode):
     """Yield encrypted batches as they are ready (in a process pool unless there are only a few)."""
     if total < IN_PROCESS_BELOW or workers == 0:
         for batch in batches:
-            yield encrypt_batch(public_key, election_id, candidates, batch)
+            yield encrypt_batch(public_key, election_id, candidates, batch, mode)
         return
     workers = workers or os.cpu_count() or 1
     # spawn, not fork: the caller (the panel, the server's own process) has threads a fork would copy mid-work.
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_background) as pool:
-        futures = [pool.submit(encrypt_batch, public_key, election_id, candidates, b) for b in batches]
+        futures = [pool.submit(encrypt_batch, public_key, election_id, candidates, b, mode) for b in batches]
         try:
             for future in concurrent.futures.as_completed(futures):
                 yield future.result()

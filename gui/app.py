@@ -40,6 +40,7 @@ class PanelSettings:
     demo_voters: int = 40
     demo_quit: bool = False
     demo_delay: float = 4.0
+    tally: str = "mixnet"  # the demo's tally mode
     open: str | None = None  # a saved session's folder, shown read-only
     certfile: str | None = None
     keyfile: str | None = None
@@ -51,7 +52,8 @@ class PanelSettings:
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> "PanelSettings":
         return cls(port=args.port or 0, demo=args.demo, demo_voters=args.demo_voters or 40, demo_quit=args.demo_quit,
-                   demo_delay=args.demo_delay, open=args.open, certfile=args.certfile, keyfile=args.keyfile,
+                   demo_delay=args.demo_delay, tally=getattr(args, "tally", "mixnet"), open=args.open,
+                   certfile=args.certfile, keyfile=args.keyfile,
                    connect=args.connect, token=args.token, cafile=args.cafile,
                    allowed_hosts=tuple(args.allowed_host or ()))
 
@@ -91,9 +93,10 @@ def run(settings: PanelSettings) -> int:
         window.setWindowTitle(f"Mixscope — {runner.url}")
     demo = None
     if settings.demo:
-        from gui.election.demo import DemoDirector
+        from gui.election.demo import DEMO_SPEC, HOMOMORPHIC_DEMO_SPEC, DemoDirector
 
-        demo = DemoDirector(window, voters=settings.demo_voters, delay=settings.demo_delay)
+        spec = HOMOMORPHIC_DEMO_SPEC if settings.tally == "homomorphic" else DEMO_SPEC
+        demo = DemoDirector(window, voters=settings.demo_voters, delay=settings.demo_delay, spec=spec)
         if settings.demo_quit:  # unattended runs (tests, CI): exit when the demo ends
             demo.finished.connect(lambda ok, _caption: app.exit(0 if ok else 1))
     window.show()

@@ -132,6 +132,9 @@ def check_list(values) -> list[str]:
 
 def signed_bytes(election_id: str, public_key: bytes, ballot: Ballot) -> bytes:
     """Exactly the bytes a ballot's signature covers (module docstring)."""
+    if not isinstance(ballot, Ballot):  # a homomorphic ballot (mixnet/tally.py): its parts, under its own tag
+        return transcript.framed(transcript.HOMOMORPHIC_SIGNATURE_TAG,
+                                 (proofs.election_context(election_id), public_key, *ballot.signed_parts()))
     ct, proof = ballot.ciphertext, ballot.randomness_proof
     return transcript.framed(SIGNATURE_TAG, (proofs.election_context(election_id), public_key, ct.a, ct.b,
                                              proof.commitment, group.scalar_bytes(proof.response)))

@@ -35,10 +35,13 @@ MANIFEST_FIELDS = frozenset({"election_id", "question", "candidates", "threshold
 
 
 def make_manifest(election_id: str, question: str, candidates: Sequence[str], threshold: int, trustees: int,
-                  mixers: int, nonce: str, listed_trustees: Sequence[dict], listed_mixers: Sequence[dict]) -> dict:
+                  mixers: int, nonce: str, listed_trustees: Sequence[dict], listed_mixers: Sequence[dict],
+                  tally: str = "mixnet") -> dict:
     """The election manifest that opens the record: what is asked, the random nonce every node proof context
-    carries, and the nodes expected to take part ({index, name, key} trustees; {name, key} mixers)."""
-    return {"election_id": election_id, "question": question, "candidates": list(candidates),
+    carries, and the nodes expected to take part ({index, name, key} trustees; {name, key} mixers). A
+    homomorphic election's manifest also says `"tally": "homomorphic"` (mixnet/homomorphic.py)."""
+    mode = {} if tally == "mixnet" else {"tally": tally}
+    return {**mode, "election_id": election_id, "question": question, "candidates": list(candidates),
             "threshold": threshold, "trustees": trustees, "mixers": mixers, "nonce": nonce,
             "listed_trustees": [dict(t) for t in listed_trustees], "listed_mixers": [dict(m) for m in listed_mixers]}
 

@@ -25,13 +25,31 @@ class HomomorphicBallot(NamedTuple):
     ciphertexts: tuple[Ciphertext, ...]  # one per candidate
     bit_proofs: tuple[proofs.DisjunctiveProof, ...]  # each plaintext is 0·G or 1·G
     sum_proof: proofs.ChaumPedersenProof  # Σ ciphertexts = (R·G, G + R·Y)
+    signature: bytes | None = None  # the voter's credential signature, once signed (mixnet/credentials.py)
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "ciphertexts": [c.to_json() for c in self.ciphertexts],
             "bit_proofs": [p.to_json() for p in self.bit_proofs],
             "sum_proof": self.sum_proof.to_json(),
         }
+        if self.signature is not None:
+            out["signature"] = self.signature.hex()
+        return out
+
+    def signed_parts(self) -> tuple[bytes, ...]:
+        """What the credential signature covers after E and C (docs/verifier.md §5.1; mixnet/credentials.py
+        frames them): every ciphertext, then each bit proof's commitments, challenges and responses, then the
+        sum proof, elements as 32 bytes and scalars as 32 bytes little-endian."""
+        parts: list[bytes] = []
+        for ct in self.ciphertexts:
+            parts += (ct.a, ct.b)
+        for proof in self.bit_proofs:
+            parts += [x for pair in proof.commitments for x in pair]
+            parts += [group.scalar_bytes(c) for c in proof.challenges]
+            parts += [group.scalar_bytes(s) for s in proof.responses]
+        proof = self.sum_proof
+        return (*parts, proof.commitment1, proof.commitment2, group.scalar_bytes(proof.response))
 
     @classmethod
     def from_json(cls, value) -> "HomomorphicBallot":
@@ -44,7 +62,13 @@ class HomomorphicBallot(NamedTuple):
             parsed = tuple(Ciphertext.from_json(c) for c in cts)
         except (group.InvalidElement, TypeError) as exc:
             raise ProofError(f"ciphertext: {exc}") from None
-        return cls(parsed, tuple(proofs.DisjunctiveProof.from_json(p) for p in bits), proofs.ChaumPedersenProof.from_json(value["sum_proof"]))
+        signature = None
+        if "signature" in value:
+            from mixnet.ballots import _signature
+
+            signature = _signature(value["signature"])
+        return cls(parsed, tuple(proofs.DisjunctiveProof.from_json(p) for p in bits),
+                   proofs.ChaumPedersenProof.from_json(value["sum_proof"]), signature)
 
 
 def add_ciphertexts(cts: Sequence[Ciphertext]) -> Ciphertext:

@@ -30,6 +30,7 @@ CHALLENGE_TAG = "mixscope/tw-shuffle/v1/challenge"
 # Voter credentials (mixnet/credentials.py): the KDF from a code, and what a ballot's signature covers
 CREDENTIAL_SEED_TAG = "mixscope/v1/credential-seed"
 BALLOT_SIGNATURE_TAG = "mixscope/v1/ballot-signature"
+HOMOMORPHIC_SIGNATURE_TAG = "mixscope/v1/homomorphic-ballot-signature"  # a homomorphic ballot's (mixnet/homomorphic.py)
 
 
 def framed(domain: str, parts: tuple[bytes, ...]) -> bytes:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable, NamedTuple
 
-from mixnet import ballots, credentials, elgamal, group, proofs, stages, submission, tally, trustees
+from mixnet import ballots, credentials, elgamal, group, homomorphic, proofs, stages, submission, tally, trustees
 from mixnet.elgamal import Ciphertext
 from mixnet.record import (
     ACCEPTED,
@@ -214,6 +214,10 @@ ON_ARRIVAL = "checked on arrival by the server that built this record (not re-ve
 
 
 class _Verifier:
+    # The closed field sets this mode reads (HomomorphicVerifier below widens them for its mode).
+    record_fields, election_fields, manifest_fields = RECORD_FIELDS, ELECTION_FIELDS, frozenset(MANIFEST_FIELDS)
+    mixers_required = True
+
     def __init__(self, doc: dict, map_fn, proofs_checked_on_arrival: bool = False):
         self.doc, self.map_fn = doc, map_fn
         self.on_arrival = proofs_checked_on_arrival
@@ -280,7 +284,7 @@ class _Verifier:
             raise ValueError(f"version {str(self.doc.get('version'))[:20]!r} is not supported (only {VERSION})")
 
     def check_fields(self):
-        _closed(self.doc, RECORD_FIELDS, "record")
+        _closed(self.doc, set(self.record_fields), "record")
 
     def check_group(self):
         g = _closed(self.doc.get("group"), {"name", "generator"}, "group")
@@ -290,7 +294,7 @@ class _Verifier:
             raise ValueError("generator is not the ristretto255 base point")
 
     def check_election(self):
-        e = _closed(self.doc.get("election"), ELECTION_FIELDS, "election")
+        e = _closed(self.doc.get("election"), set(self.election_fields), "election")
         if not isinstance(e["id"], str) or not e["id"]:
             raise ValueError("election id must be a non-empty string")
         if not isinstance(e["question"], str):
@@ -319,12 +323,12 @@ class _Verifier:
 
     def check_manifest(self):
         e = self._election()
-        m = _closed(self.doc.get("manifest"), set(MANIFEST_FIELDS), "manifest")
+        m = _closed(self.doc.get("manifest"), set(self.manifest_fields), "manifest")
         for field, value in (("election_id", e["id"]), ("question", e["question"]), ("candidates", e["candidates"]),
                              ("threshold", e["threshold"]), ("trustees", e["trustees"])):
             if m[field] != value or type(m[field]) is not type(value):
                 raise ValueError(f"manifest {field} differs from the election's")
-        if not _is_int(m["mixers"]) or m["mixers"] < 1:
+        if self.mixers_required and (not _is_int(m["mixers"]) or m["mixers"] < 1):
             raise ValueError("manifest mixers must be a positive integer")
         if not group.is_hex(m["nonce"], 64):
             raise ValueError("manifest nonce must be 64 lowercase hex characters")
@@ -341,7 +345,7 @@ class _Verifier:
             self._listed_node(entry, "trustee")
             listed_t[i] = entry["key"]
         mixers_listed = m["listed_mixers"]
-        if not isinstance(mixers_listed, list) or not mixers_listed:
+        if not isinstance(mixers_listed, list) or (self.mixers_required and not mixers_listed):
             raise ValueError("manifest must list the expected mixers")
         listed_m: dict[str, str] = {}
         for i, entry in enumerate(mixers_listed):
@@ -813,9 +817,224 @@ def verify_record(doc, map_fn=map, proofs_checked_on_arrival: bool = False) -> l
         return [Check("format", False, "record must be a JSON object")]
     try:
         parts = [Check(*result) for result in doc.check_parts()] if isinstance(doc, PartedRecord) else []
-        return parts + _Verifier(doc, map_fn, proofs_checked_on_arrival).run()
+        return parts + _verifier_class(doc)(doc, map_fn, proofs_checked_on_arrival).run()
     except Exception as exc:  # a verifier bug must still come back as a failing check, not a traceback
         return [Check("verifier", False, f"internal error: {_describe(exc)}")]
+
+
+def _verifier_class(doc: dict) -> type:
+    """The homomorphic mode's checks for a record whose election says so (docs/verifier.md §5); else these."""
+    election = doc.get("election")
+    if isinstance(election, dict) and election.get("tally") == homomorphic.HOMOMORPHIC:
+        return HomomorphicVerifier
+    return _Verifier
+
+
+# --- the homomorphic mode (docs/verifier.md §5) -------------------------------------------------------------
+# The header, nodes, manifest, seats, trustees and public key are checked as for a mixnet record; the ballots,
+# the sums, the decryption of the sums and the counts replace the cast list, the cascade, the plaintexts and
+# their count.
+
+_HOMOMORPHIC_BATCH = 32  # homomorphic ballots per map_fn job
+
+
+def _homomorphic_ballot_name(position: int, entry) -> str:
+    return f"ballot {position} proofs (credential {_short(entry)})"
+
+
+def _homomorphic_ballot_check(job: tuple) -> Check:
+    position, public_key, election_id, candidates, entry = job
+
+    def run():
+        if public_key is None:
+            raise _Missing("no valid public key to check against")
+        credential = _entry_credential(entry)
+        ballot = homomorphic.parse_ballot({k: v for k, v in entry.items() if k != "credential"}, candidates)
+        credentials.verify_signature(election_id, credential, ballot)
+        homomorphic.verify(public_key, election_id, credential, candidates, ballot)
+
+    return _run(_homomorphic_ballot_name(position, entry), run)
+
+
+def _homomorphic_ballot_batch(jobs: list[tuple]) -> list[Check]:
+    """Pool job: a batch's proofs as one product of powers; one by one only when that fails."""
+    items = []
+    for _, public_key, _, candidates, entry in jobs:
+        try:
+            if public_key is None:
+                break
+            credential = _entry_credential(entry)
+            ballot = homomorphic.parse_ballot({k: v for k, v in entry.items() if k != "credential"}, candidates)
+            credentials.verify_signature(jobs[0][2], credential, ballot)  # one by one: they do not batch
+            items.append((credential, ballot))
+        except Exception:  # the check on its own reports it
+            break
+    else:
+        if jobs and homomorphic.ballots_hold(jobs[0][1], jobs[0][2], items):
+            return [Check(_homomorphic_ballot_name(job[0], job[4]), True, "ok") for job in jobs]
+    return [_homomorphic_ballot_check(job) for job in jobs]
+
+
+class HomomorphicVerifier(_Verifier):
+    record_fields = frozenset(homomorphic.RECORD_FIELDS)
+    election_fields = ELECTION_FIELDS | {"tally"}
+    manifest_fields = frozenset(set(MANIFEST_FIELDS) | {"tally"})
+    mixers_required = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sums_json: list | None = None
+        self.decrypted: list[int] | None = None
+
+    def run(self) -> list[Check]:
+        self.add("format", self.check_format)
+        self.add("record fields", self.check_fields)
+        self.add("group", self.check_group)
+        self.add("election parameters", self.check_election)
+        self.add("nodes", self.check_nodes)
+        self.add("manifest", self.check_manifest)
+        self.add("every listed node signed the manifest", self.check_seats)
+        self.check_trustees()
+        self.add("public key matches commitments", self.check_public_key)
+        self.add("credential list", self.check_credential_list)
+        self.check_ballots()
+        self.add("ballots from listed credentials", self.check_listed_credentials)
+        self.add("no credential used twice", self.check_credential_reuse)
+        self.add("homomorphic sums", self.check_sums)
+        self.check_decryption()
+        self.add("tally matches decrypted sums", self.check_tally)
+        return self.checks
+
+    def check_election(self):
+        e = _closed(self.doc.get("election"), set(self.election_fields), "election")
+        if e["tally"] != homomorphic.HOMOMORPHIC:
+            raise ValueError(f"tally must be {homomorphic.HOMOMORPHIC!r} (a mixnet record has no tally field)")
+        return super().check_election()
+
+    def check_manifest(self):
+        m = _closed(self.doc.get("manifest"), set(self.manifest_fields), "manifest")
+        if m["tally"] != homomorphic.HOMOMORPHIC:
+            raise ValueError("manifest tally differs from the election's")
+        if m["mixers"] != 0 or type(m["mixers"]) is not int or m["listed_mixers"] != []:
+            raise ValueError("a homomorphic election's manifest lists no mixers (mixers 0, listed_mixers [])")
+        return super().check_manifest()
+
+    @property
+    def candidates(self) -> int:
+        return len(self._election()["candidates"])
+
+    def check_ballots(self):
+        entries = self.doc.get("ballots")
+        if not isinstance(entries, list):
+            self.add("ballots", _fail(ValueError("ballots must be a list")))
+            return
+        if self.election is None:
+            self.add("ballots", _fail(_Missing("election parameters are unusable")))
+            return
+        if self.on_arrival:
+            self.add("ballot proofs", lambda: f"{len(entries)} ballots: {ON_ARRIVAL}")
+            return
+        jobs = [(i, self.public_key, self.election["id"], self.candidates, entry) for i, entry in enumerate(entries)]
+        step = _HOMOMORPHIC_BATCH
+        for checks in self.map_fn(_homomorphic_ballot_batch, [jobs[lo:lo + step] for lo in range(0, len(jobs), step)]):
+            self.checks.extend(checks)
+
+    def check_sums(self):
+        entries = self.doc.get("ballots")
+        if not isinstance(entries, list):
+            raise _Missing("ballots must be a list")
+        k = self.candidates
+        for i, entry in enumerate(entries):
+            cts = entry.get("ciphertexts") if isinstance(entry, dict) else None
+            if not isinstance(cts, list) or len(cts) != k or not all(
+                    isinstance(ct, list) and len(ct) == 2 and all(group.is_hex(x, 64) for x in ct) for ct in cts):
+                raise ValueError(f"ballot {i}: {k} ciphertexts are needed to sum")
+        claimed = self.doc.get("sums")
+        try:
+            parsed = self._ciphertexts(claimed, "sums")
+            expected = homomorphic.sums_of_json(entries, k)
+        except (ValueError, group.InvalidElement) as exc:
+            raise ValueError(f"sums: {exc}") from None
+        if len(parsed) != k:
+            raise ValueError(f"{len(parsed)} sums for {k} candidates")
+        for i, (mine, theirs) in enumerate(zip(expected, claimed)):
+            if mine != theirs:
+                raise ValueError(f"sum {i} ({self._election()['candidates'][i]!r}) is not the sum of the ballots' "
+                                 f"ciphertexts {i}")
+        self.final, self.final_json = parsed, claimed
+        return f"{k} sums over {len(entries)} ballots"
+
+    def check_decryption(self):
+        decryption = self.doc.get("decryption")
+
+        def listed():
+            _closed(decryption, DECRYPTION_FIELDS, "decryption")
+            if self.final is None:
+                raise _Missing("the sums are unusable")
+            if decryption["ciphertexts"] != self.final_json:
+                raise ValueError("decrypted list is not the sums")
+
+        self.add("decryption input is the sums", listed)
+        self.add("trustee refusals", lambda: self._check_refusals(decryption))
+        entries = decryption.get("partials") if isinstance(decryption, dict) else None
+        if not isinstance(entries, list):
+            self.add("decryption shares", _fail(ValueError("partials must be a list")))
+            entries = []
+        vks = None
+        if self.dealings is not None:
+            vks = {d.index: trustees.verification_key(self.dealings, d.index) for d in self.dealings}
+        context = self.context if self.election is not None and self.nonce is not None else None
+        election_id = self.election["id"] if self.election is not None else None
+        valid: dict[int, tuple[bytes, ...]] = {}
+        dupes = []
+        for i, entry in enumerate(entries):
+            check, partial = _share_check(i, entry, vks, self.trustee_keys, self.final, context, election_id,
+                                          self.map_fn, self.on_arrival)
+            self.checks.append(check)
+            if partial is not None:
+                if partial.trustee in valid:
+                    dupes.append(partial.trustee)
+                valid.setdefault(partial.trustee, partial.factors)
+
+        def quorum():
+            t = self._election()["threshold"]
+            if dupes:
+                raise ValueError(f"trustee(s) {sorted(set(dupes))} submitted more than one share")
+            if len(valid) < t:
+                raise ValueError(f"{len(valid)} valid decryption shares, {t} needed")
+            self.quorum = valid
+            return f"{len(valid)} valid shares, threshold {t}"
+
+        self.add("decryption quorum", quorum)
+
+        def combination():
+            if self.quorum is None:
+                raise _Missing("no quorum of valid decryption shares")
+            chosen = dict(sorted(self.quorum.items())[:self._election()["threshold"]])
+            elements = trustees.combine_factors(self.final, chosen, self.map_fn)
+            ballots = len(self.doc["ballots"])
+            try:
+                self.decrypted = homomorphic.counts_of(elements, ballots)
+            except ValueError:
+                raise ValueError(f"a sum decrypts to no count between 0 and {ballots}") from None
+            return f"trustees {sorted(chosen)} combined: counts {self.decrypted}"
+
+        self.add("combination of shares gives the counts", combination)
+
+    def check_tally(self):
+        result = _closed(self.doc.get("result"), RESULT_FIELDS, "result")
+        counts = result["counts"]
+        if not isinstance(counts, list) or not all(_is_int(c) for c in counts):
+            raise ValueError("result counts must be a list of integers")
+        if result["invalid"] != 0 or not _is_int(result["invalid"]):
+            raise ValueError("result invalid must be 0: every homomorphic ballot proves one valid mark")
+        if self.decrypted is None:
+            raise _Missing("no verified counts to compare")
+        if counts != self.decrypted:
+            raise ValueError(f"counts {counts} but the sums decrypt to {self.decrypted}")
+        if sum(counts) != len(self.doc["ballots"]):
+            raise ValueError(f"counts add up to {sum(counts)} for {len(self.doc['ballots'])} ballots")
+        return f"counts {counts}"
 
 
 def all_passed(checks: list[Check]) -> bool:

@@ -1,4 +1,4 @@
-"""`mixscope bench voters --n 1000 --json`: ballots per second through the real JSON API.
+"""`mixscope bench voters --n 1000 --json [--tally homomorphic]`: ballots per second through the real JSON API.
 
 A real server (ServerRunner on a loopback port, a board in a temporary directory) with one election in the
 voting state, and the voter simulator casting N real encrypted ballots over keep-alive HTTP. Reported: the
@@ -15,18 +15,20 @@ import os
 import secrets
 import tempfile
 import time
+from pathlib import Path
 
 from client.vote import BallotApi
 from client.voters import encrypt_batch, simulate_voters
 from mixnet import credentials
 from mixscope.bench_election import open_voting_election
+from server.election import lab
 from server.runner import ServerRunner
 from mixnet.group import backend
 
 CANDIDATES = ["yes", "no", "abstain"]
 
 
-def measure(n: int, concurrency: int, workers: int | None, post_batch: int = 200) -> dict:
+def measure(n: int, concurrency: int, workers: int | None, post_batch: int = 200, tally: str = "mixnet") -> dict:
     with tempfile.TemporaryDirectory(prefix="mixscope-bench-") as data_dir:
         runner = ServerRunner(port=0, data_dir=data_dir)
         runner.start()
@@ -34,11 +36,13 @@ def measure(n: int, concurrency: int, workers: int | None, post_batch: int = 200
             board = runner.board
             election_id, public_key, held = open_voting_election(board, CANDIDATES, threshold=2, trustee_count=3,
                                                                  voters=n)
+            lab.save(Path(data_dir), election_id, lab.LabSettings(tally=tally))  # what a ballot is
 
             # Encryption and signing alone, in this process, on a small sample: the voters' cost per ballot.
             sample = min(n, 50)
             start = time.perf_counter()
-            encrypt_batch(public_key, election_id, len(CANDIDATES), [(i, held[i], i % 3) for i in range(sample)])
+            encrypt_batch(public_key, election_id, len(CANDIDATES), [(i, held[i], i % 3) for i in range(sample)],
+                          tally)
             encrypt_ms = 1000 * (time.perf_counter() - start) / sample
 
             choices = [secrets.randbelow(len(CANDIDATES)) for _ in range(n)]
@@ -47,11 +51,12 @@ def measure(n: int, concurrency: int, workers: int | None, post_batch: int = 200
                                        post_batch=post_batch, credentials=held)
             seconds = time.perf_counter() - start
             stored = board.count_ballots(election_id)
-            server_rate = _server_only_rate(runner.url, board, public_key, min(n, 500), concurrency)
+            server_rate = _server_only_rate(runner.url, board, public_key, min(n, 500), concurrency, tally)
         finally:
             runner.stop()
     return {
         "ballots": n,
+        "tally": tally,
         "stored": stored,
         "receipts": len(receipts),
         "seconds": round(seconds, 3),
@@ -65,7 +70,7 @@ def measure(n: int, concurrency: int, workers: int | None, post_batch: int = 200
     }
 
 
-def _server_only_rate(url: str, board, public_key: bytes, n: int, concurrency: int) -> float:
+def _server_only_rate(url: str, board, public_key: bytes, n: int, concurrency: int, tally: str = "mixnet") -> float:
     """Ballots/s the server takes when the ballots are already encrypted: verify + commit + HTTP only."""
     election_id = "bench" + secrets.token_hex(4)
     held = credentials.generate(n)
@@ -73,8 +78,9 @@ def _server_only_rate(url: str, board, public_key: bytes, n: int, concurrency: i
     board.set_state(election_id, "key_ceremony")
     board.set_public_key(election_id, public_key.hex())  # any valid key will do for verifying
     board.set_state(election_id, "voting")
+    lab.save(Path(board.path).parent, election_id, lab.LabSettings(tally=tally))
     jobs = [(i, held[i], i % 3) for i in range(n)]
-    encrypted = encrypt_batch(public_key, election_id, len(CANDIDATES), jobs)
+    encrypted = encrypt_batch(public_key, election_id, len(CANDIDATES), jobs, tally)
     chunks = [encrypted[k::concurrency] for k in range(concurrency)]
 
     def post(chunk):
@@ -89,7 +95,7 @@ def _server_only_rate(url: str, board, public_key: bytes, n: int, concurrency: i
 
 
 def run(args) -> int:
-    report = measure(args.n, args.concurrency, args.workers, args.post_batch)
+    report = measure(args.n, args.concurrency, args.workers, args.post_batch, getattr(args, "tally", "mixnet"))
     report["backend"] = backend()
     print(json.dumps(report, indent=2))
     return 0

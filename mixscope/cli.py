@@ -110,6 +110,8 @@ def _add_gui(sub) -> None:
     gui.add_argument("--demo-voters", type=int, default=40, help="ballots the demo casts (default 40)")
     gui.add_argument("--demo-quit", action="store_true", help="quit when the demo ends (exit 0 if it verified)")
     gui.add_argument("--demo-delay", type=float, default=4.0, help="seconds auto-play pauses at each phase")
+    gui.add_argument("--tally", choices=("mixnet", "homomorphic"), default="mixnet",
+                     help="the demo's tally mode (default mixnet)")
     gui.add_argument("--open", metavar="FOLDER", help="show a saved session (traffic + record) read-only")
     gui.add_argument("--certfile", help="TLS certificate (PEM): the panel's server speaks https and wss")
     gui.add_argument("--keyfile", help="TLS private key (PEM) for --certfile")
@@ -170,6 +172,8 @@ def _add_demo(sub) -> None:
                       help="re-verify every proof when publishing, as `mixscope verify` does (default: the ballot, "
                            "stage and share proofs the server checked on arrival are not checked twice)")
     demo.add_argument("--json", action="store_true", help="print the report as JSON")
+    demo.add_argument("--tally", choices=("mixnet", "homomorphic"), default="mixnet",
+                      help="mixnet (a verified cascade) or homomorphic (ballots summed, only the sums decrypted)")
     _cluster_flag(demo)
 
 
@@ -201,6 +205,8 @@ def _add_bench(sub) -> None:
     voters.add_argument("--concurrency", type=count, default=4, help="HTTP posting threads")
     voters.add_argument("--workers", type=int, default=None, help="encryption processes (default: all cores)")
     voters.add_argument("--post-batch", type=count, default=200, help="ballots per request (1: one post each)")
+    voters.add_argument("--tally", choices=("mixnet", "homomorphic"), default="mixnet",
+                        help="the election's tally mode: what a ballot is (default mixnet)")
     _json_flag(voters)
     load = bench_sub.add_parser("load", help="1,000 websocket clients on one server; 10,000 ballots from 50 voters")
     load.add_argument("--clients", type=count, default=1000, help="concurrent websocket clients")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mixscope.election_cli import plain
 
-TALLY_MODES = ("mixnet",)  # homomorphic joins with its own tally
+TALLY_MODES = ("mixnet", "homomorphic")  # homomorphic: ballots summed, no cascade (mixnet/homomorphic.py)
 CHEATS = ("drop", "replace", "swap")
 FINAL_STATES = ("published", "failed")
 WATCH_EVERY = 0.5  # seconds between two status reads of --watch
@@ -61,7 +61,7 @@ def _create_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--candidates", required=True, nargs="+", metavar="NAME", help="two or more choices")
     parser.add_argument("--trustees", type=_positive, required=True, help="trustees holding key shares")
     parser.add_argument("--threshold", type=_positive, required=True, help="trustees needed to decrypt")
-    parser.add_argument("--mixers", type=_positive, required=True, help="mix stages to accept")
+    parser.add_argument("--mixers", type=_positive, help="mix stages to accept (needed for --tally mixnet)")
     parser.add_argument("--credentials", required=True, metavar="FILE",
                         help="the public credential list (public-credentials.json from `mixscope election "
                              "credentials`): who may vote")
@@ -132,12 +132,14 @@ def create(args, admin) -> int:
 
     from client.credential_file import CredentialFileError, read_public
 
+    if args.mixers is None and args.tally == "mixnet":
+        raise UsageMistake("--mixers is needed for a mixnet election (a homomorphic one has no cascade)")
     try:
         listed = read_public(args.credentials)
     except CredentialFileError as exc:
         raise UsageMistake(str(exc)) from None
     body = {"question": args.question, "candidates": args.candidates, "trustees": args.trustees,
-            "threshold": args.threshold, "mixers": args.mixers, "tally": args.tally, "credentials": listed}
+            "threshold": args.threshold, "mixers": args.mixers or 1, "tally": args.tally, "credentials": listed}
     if args.voters:
         try:
             lines = Path(args.voters).read_text(encoding="utf-8").splitlines()
@@ -176,8 +178,8 @@ def _step(action: str):
 
 
 def _summary(result: dict) -> str:
-    keys = ("ballots", "trustees", "accepted", "stages", "count", "counts", "invalid", "verified", "checks",
-            "record_hash")
+    keys = ("ballots", "trustees", "tally", "sums", "accepted", "stages", "count", "counts", "invalid", "verified",
+            "checks", "record_hash")
     parts = []
     for key in keys:
         if key in result:

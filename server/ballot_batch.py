@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
-from mixnet import ballots, credentials
+from mixnet import credentials
 from mixnet.errors import ProofError
+from server import ballot_kinds
 
 MAX_BATCH = 1000  # ballots per request
 MAX_VOTER_ID = 256
@@ -61,18 +62,21 @@ def check_part(job: tuple) -> list[Checked] | BatchRefused:
     """Pool job: parse the batch text and check ballots part, part+parts, ... of it (interleaved, so each part
     gets the same mix of work). `public_key` None: the election is not voting, parse only (the board answers
     resubmissions and refuses the rest)."""
-    text, part, parts, election_id, public_key = job
+    text, part, parts, election_id, public_key, *kind = job
+    mode, candidates = kind or (ballot_kinds.MIXNET, 0)  # the election's tally mode and candidate count
     try:
         entries = parse_batch(text)
     except BatchRefused as exc:
         return exc
-    checked = [check_entry(i, entries[i], election_id, None) for i in range(part, len(entries), parts)]
+    checked = [check_entry(i, entries[i], election_id, None, mode, candidates)
+               for i in range(part, len(entries), parts)]
     if public_key is None:
         return checked
-    return _verify_proofs(checked, election_id, public_key)
+    return _verify_proofs(checked, election_id, public_key, mode, candidates)
 
 
-def _verify_proofs(checked: list[Checked], election_id: str, public_key: bytes) -> list[Checked]:
+def _verify_proofs(checked: list[Checked], election_id: str, public_key: bytes, mode: str = ballot_kinds.MIXNET,
+                   candidates: int = 0) -> list[Checked]:
     """Each well-formed ballot's credential signature, one by one (403 without a valid one), then the proofs
     of the signed ones, checked together as one randomly weighted product of powers (ballots.ballots_hold);
     only if that fails is each proof checked on its own, to say which are refused."""
@@ -81,24 +85,25 @@ def _verify_proofs(checked: list[Checked], election_id: str, public_key: bytes) 
     for i, c in enumerate(checked):
         if c.status:
             continue
-        ballot = ballots.Ballot.from_json(c.ballot)
+        ballot = ballot_kinds.parse(mode, c.ballot, candidates)
         try:
             credentials.verify_signature(election_id, c.voter_id, ballot)
         except ProofError as exc:
             out[i] = Checked(c.index, c.voter_id, None, 403, f"ballot refused: {exc}")
             continue
         good.append((i, c, ballot))
-    if not good or ballots.ballots_hold(public_key, election_id, [(c.voter_id, b) for _, c, b in good]):
+    if not good or ballot_kinds.hold(mode, public_key, election_id, [(c.voter_id, b) for _, c, b in good]):
         return out
     for i, c, ballot in good:
         try:
-            ballots.verify_ballot(public_key, election_id, c.voter_id, ballot)
+            ballot_kinds.verify(mode, public_key, election_id, c.voter_id, ballot, candidates)
         except ProofError as exc:
             out[i] = Checked(c.index, c.voter_id, None, 422, f"ballot refused: {exc}")
     return out
 
 
-def check_entry(index: int, entry: Any, election_id: str, public_key: bytes | None) -> Checked:
+def check_entry(index: int, entry: Any, election_id: str, public_key: bytes | None, mode: str = ballot_kinds.MIXNET,
+                candidates: int = 0) -> Checked:
     if not isinstance(entry, dict) or set(entry) != {"voter_id", "ballot"}:
         return Checked(index, None, None, 400, "each entry must be an object {voter_id, ballot} and nothing else")
     voter_id = entry["voter_id"]
@@ -106,25 +111,27 @@ def check_entry(index: int, entry: Any, election_id: str, public_key: bytes | No
         return Checked(index, None, None, 400,
                        f"voter_id must be a non-empty string of at most {MAX_VOTER_ID} characters")
     try:
-        ballot = ballots.Ballot.from_json(entry["ballot"])
+        ballot = ballot_kinds.parse(mode, entry["ballot"], candidates)
     except ProofError as exc:
         return Checked(index, voter_id, None, 400, f"malformed ballot: {exc}")
     if public_key is not None:
-        refused = refusal(public_key, election_id, voter_id, ballot)
+        refused = refusal(public_key, election_id, voter_id, ballot, mode, candidates)
         if refused is not None:
             return Checked(index, voter_id, None, *refused)
     return Checked(index, voter_id, ballot.to_json(), 0, "")
 
 
-def refusal(public_key: bytes, election_id: str, voter_id: str, ballot: ballots.Ballot) -> tuple[int, str] | None:
+def refusal(public_key: bytes, election_id: str, voter_id: str, ballot, mode: str = ballot_kinds.MIXNET,
+            candidates: int = 0) -> tuple[int, str] | None:
     """(HTTP status, reason) refusing a ballot, or None: the credential's signature first (403 without a valid
-    one; it is the cheaper check), then the proof of randomness (422). Single ballots use it too."""
+    one; it is the cheaper check), then the ballot's proofs for the election's tally mode (422). Single ballots
+    use it too."""
     try:
         credentials.verify_signature(election_id, voter_id, ballot)
     except ProofError as exc:
         return 403, f"ballot refused: {exc}"
     try:
-        ballots.verify_ballot(public_key, election_id, voter_id, ballot)
+        ballot_kinds.verify(mode, public_key, election_id, voter_id, ballot, candidates)
     except ProofError as exc:
         return 422, f"ballot refused: {exc}"
     return None

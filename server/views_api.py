@@ -22,6 +22,7 @@ from server.views_ballots import (
     receipt_json,
     submit_ballot,
     submit_batch,
+    tally_mode,
 )
 
 MAX_BALLOT_BODY = 256 * 1024  # one ballot body is well under 1 KB (ciphertext, proof, signature, credential)
@@ -36,6 +37,7 @@ def election_json(election: board_mod.Election) -> dict:
         "threshold": election.threshold,
         "trustees": election.trustees,
         "mixers": election.mixers,
+        "tally": tally_mode(current_board(), election.id),  # mixnet | homomorphic: what a ballot is
         "state": election.state,
         "reason": election.reason,
         "public_key": election.public_key,

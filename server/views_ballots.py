@@ -13,11 +13,11 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from mixnet import ballots, group
+from mixnet import group
 from mixnet.errors import ProofError
-from server import ballot_batch
+from server import ballot_batch, ballot_kinds
 from server import board as board_mod
-from server.election import states
+from server.election import lab, states
 from server.views import HttpError, context
 
 MAX_VOTER_ID = 256
@@ -74,6 +74,9 @@ def check_listed(board: board_mod.Board, election_id: str, voter_id: str) -> Non
     reason = unlisted_reason(board, election_id, voter_id)
     if reason is not None:
         raise HttpError(403, reason)
+def tally_mode(board: board_mod.Board, election_id: str) -> str:
+    """The election's tally mode (mixnet or homomorphic), which says what a ballot is."""
+    return lab.load(board.path.parent, election_id).tally
 
 
 def submit_ballot(election_id: str, voter_id: Any, ballot_json: Any) -> Intake:
@@ -82,8 +85,9 @@ def submit_ballot(election_id: str, voter_id: Any, ballot_json: Any) -> Intake:
     board = current_board()
     election = election_or_404(board, election_id)
     voter_id = check_voter_id(voter_id)
+    mode = tally_mode(board, election_id)
     try:
-        ballot = ballots.Ballot.from_json(ballot_json)
+        ballot = ballot_kinds.parse(mode, ballot_json, len(election.candidates))
     except ProofError as exc:
         raise HttpError(400, f"malformed ballot: {exc}") from None
     normalised = ballot.to_json()  # one spelling per ballot, so the tracking hash is the record's
@@ -98,7 +102,8 @@ def submit_ballot(election_id: str, voter_id: Any, ballot_json: Any) -> Intake:
     if not states.may_run(states.VOTE, election.state):
         raise HttpError(409, f"election {election_id!r} is {election.state}, not voting: ballot refused")
 
-    refusal = ballot_batch.refusal(public_key_of(election), election_id, voter_id, ballot)
+    refusal = ballot_batch.refusal(public_key_of(election), election_id, voter_id, ballot, mode,
+                                   len(election.candidates))
     if refusal is not None:
         raise HttpError(*refusal)
     receipt = store(board, election_id, voter_id, normalised)
@@ -136,7 +141,8 @@ def submit_batch(election_id: str, text: str, admit_voter=None) -> dict[str, Any
     public_key = public_key_of(election) if states.may_run(states.VOTE, election.state) else None  # else: resubmissions only
     pool = getattr(context(), "pool", None)
     parts = 1 if pool is None else BATCH_PARTS
-    jobs = [(text, part, parts, election_id, public_key) for part in range(parts)]
+    kind = (tally_mode(board, election_id), len(election.candidates))
+    jobs = [(text, part, parts, election_id, public_key, *kind) for part in range(parts)]
     try:
         answers = list(map(ballot_batch.check_part, jobs) if pool is None else pool.map(ballot_batch.check_part, jobs))
     except RuntimeError:  # the pool is shut down: the server is stopping

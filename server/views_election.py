@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, session, url_for
 
-from mixnet import credentials
+from mixnet import credentials, homomorphic
 from server import board as board_mod
 from server.election import states
 from server.election import records
 from server.ratelimit import ballot_limiter
 from server.page_errors import error_page, html_errors
 from server.errors import HttpError
-from server.views_ballots import check_listed, current_board, election_or_404, public_key_of, submit_ballot
+from server.views_ballots import (check_listed, current_board, election_or_404, public_key_of, submit_ballot,
+                                  tally_mode)
 from server.views_csrf import CSRF_REASON, CsrfError, check_csrf, csrf_token
 
 DRAFT = "vote_draft"  # session key: the choice of a vote refused for its CSRF token (never the credential code)
@@ -85,8 +86,8 @@ def vote_page(election_id: str):
         # DEMO MODE: the server sees the choice and the credential code here. Real voters sign and encrypt
         # on their own machine and use the JSON API; the server then sees only the ciphertext, its proof
         # and the public credential's signature.
-        ballot = credentials.cast(credential, public_key_of(election), election_id, len(election.candidates),
-                                  int(choice_text))
+        ballot = homomorphic.cast_signed(tally_mode(board, election_id), credential, public_key_of(election),
+                                         election_id, len(election.candidates), int(choice_text))
         intake = submit_ballot(election_id, credential.voter_id, ballot.to_json())
     except HttpError as exc:  # the form again with the reason and the choice (never the code: it is a secret)
         return _page("vote.html", election=election, csrf_token=csrf_token(), error=exc.error, restored=False,

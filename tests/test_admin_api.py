@@ -43,7 +43,7 @@ def test_create_list_and_status_through_the_admin_api(server):
 
 @pytest.mark.parametrize("body, reason", [
     ({**CREATE, "threshold": 3}, "threshold"),
-    ({**CREATE, "tally": "homomorphic"}, "tally must be one of"),
+    ({**CREATE, "tally": "weighted"}, "tally must be one of"),
     ({**CREATE, "cheat": "lie"}, "cheat must be one of"),
     ({**CREATE, "cheat": "drop", "cheat_mixer": 2}, "cheat_mixer must be a cascade position 0..1"),
     ({**CREATE, "voters": ["ann", "ann"]}, "distinct"),

@@ -107,9 +107,13 @@ def test_cli_usage_and_connection_mistakes_are_one_line(tmp_path):
     assert "must be at least 1" in one_line_failure(
         cli(None, "create", "--question", "Q", "--candidates", "a", "b", "--trustees", "1", "--threshold", "1",
             "--mixers", "0", env=no_env), 2)
-    assert "invalid choice: 'homomorphic'" in one_line_failure(
+    assert "invalid choice: 'weighted'" in one_line_failure(
         cli(None, "create", "--question", "Q", "--candidates", "a", "b", "--trustees", "1", "--threshold", "1",
-            "--mixers", "1", "--tally", "homomorphic", env=no_env), 2)
+            "--mixers", "1", "--tally", "weighted", env=no_env), 2)
+    assert "--mixers is needed for a mixnet election" in one_line_failure(
+        cli(None, "create", "--question", "Q", "--candidates", "a", "b", "--trustees", "1", "--threshold", "1",
+            "--credentials", str(tmp_path / "none.json"), "--server", "http://127.0.0.1:9", "--token", "t",
+            env=no_env), 2)
     assert "server URL must look like" in one_line_failure(cli(None, "list", "--server", "ftp://x", "--token", "t"), 2)
 
 

@@ -85,3 +85,17 @@ def test_a_complete_small_record_and_its_checks():
     assert [{"name": c.name, "ok": c.ok} for c in verify_record(doc)] == expected
     assert all(c["ok"] for c in expected)
     assert doc["mix"][1]["class"] == "malformed"  # its mixer labelled the stage 2
+
+
+def test_a_complete_small_homomorphic_record_and_its_checks():
+    """docs/verifier.md §5: a homomorphic record (four ballots, three candidates, 2 of 3 trustees) and its checks;
+    its sums are re-derived here from the ballots, and its counts from the shares."""
+    from mixnet import homomorphic
+
+    doc = json.loads((DATA / "record-homomorphic-small.json").read_text())
+    expected = json.loads((DATA / "record-homomorphic-small.checks.json").read_text())
+    assert [{"name": c.name, "ok": c.ok} for c in verify_record(doc)] == expected
+    assert all(c["ok"] for c in expected)
+    assert doc["election"]["tally"] == doc["manifest"]["tally"] == "homomorphic"
+    assert doc["sums"] == homomorphic.sums_of_json(doc["ballots"], 3) == doc["decryption"]["ciphertexts"]
+    assert doc["result"] == {"counts": [1, 2, 1], "invalid": 0}

@@ -1,4 +1,5 @@
-"""The mix cascade as a picture: ballot box → mixer 1 … mixer K → trustees → tally, one card per stage.
+"""The mix cascade as a picture: ballot box → mixer 1 … mixer K → trustees → tally, one card per stage (a
+homomorphic election: ballot box → homomorphic sum → trustees → tally).
 
 Plain widgets (QFrame cards in a row with arrows), restyled by a dynamic "state" property so a rejected
 stage turns red and a verified one green in both themes. `refresh(info)` is cheap: cards are rebuilt only
@@ -95,13 +96,14 @@ class CascadeView(QScrollArea):
         """"ballots", "trustees", "tally", or a mix stage's 0-based index."""
         return self.cards[f"mix{key}" if isinstance(key, int) else key]
 
-    def _rebuild(self, stage_count: int) -> None:
+    def _rebuild(self, stage_count: int, summed: bool = False) -> None:
         while self._row.count():
             item = self._row.takeAt(0)
             if item.widget():
                 item.widget().deleteLater()
         self.cards = {}
-        keys = ["ballots", *(f"mix{i}" for i in range(stage_count)), "trustees", "tally"]
+        middle = ["sum"] if summed else [f"mix{i}" for i in range(stage_count)]  # a homomorphic election: no cascade
+        keys = ["ballots", *middle, "trustees", "tally"]
         for position, key in enumerate(keys):
             if position:
                 arrow = PlainLabel("→")
@@ -113,10 +115,11 @@ class CascadeView(QScrollArea):
             self._row.addWidget(card, 1)
 
     def refresh(self, info: ElectionInfo) -> None:
-        stage_count = max(len(info.stages), len(info.mixers))
-        if self._shape != (stage_count,):
-            self._shape = (stage_count,)
-            self._rebuild(stage_count)
+        summed = info.tally == "homomorphic"
+        stage_count = 0 if summed else max(len(info.stages), len(info.mixers))
+        if self._shape != (stage_count, summed):
+            self._shape = (stage_count, summed)
+            self._rebuild(stage_count, summed)
         now = time.monotonic()
         box_state = "verified" if info.state not in ("", "created", "key_ceremony", "voting") else \
             ("receiving" if info.state == "voting" else "waiting")
@@ -127,6 +130,13 @@ class CascadeView(QScrollArea):
             stage = info.stages[i] if i < len(info.stages) else StageInfo(i, info.mixers[i])
             self.cards[f"mix{i}"].set_content(f"Mixer {i + 1}: {stage.name}", stage.state, stage.fraction,
                                        self._stage_detail(stage, now))
+        if summed:
+            added = info.state in ("decrypting", "tallied", "published") or info.counts is not None
+            self.cards["sum"].set_content("Homomorphic sum", "verified" if added else
+                                          ("receiving" if info.state in ("closed", "mixing") else "waiting"),
+                                          1.0 if added else 0.0,
+                                          f"{len(info.candidates)} sums of {info.ballots} ballots" if added else
+                                          "each candidate's ciphertexts added")
         trustees = info.decrypt
         decrypt_state = trustees.state
         if info.state in ("tallied", "published") or info.counts is not None:

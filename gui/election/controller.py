@@ -159,8 +159,9 @@ class ElectionController(QObject):
         data_dir = os.path.join(runner.data_dir, "nodes") if getattr(runner, "data_dir", None) else None
         common = ("--data-dir", data_dir) if data_dir else ()
         workers = ("--workers", str(max(1, os.cpu_count() or 1)))
+        mixers = 0 if spec.tally == "homomorphic" else spec.mixers  # no cascade, no mixer
         wanted = {**{f"trustee-{k}": ("trustee", common) for k in range(1, spec.trustees + 1)},
-                  **{f"mixer-{k}": ("mixer", (*common, *workers, "--lab-cheats")) for k in range(1, spec.mixers + 1)}}
+                  **{f"mixer-{k}": ("mixer", (*common, *workers, "--lab-cheats")) for k in range(1, mixers + 1)}}
         url, token = self.host.node_url() or runner.ws_url, runner.join_token
         processes = self.host.processes
         existing = {entry.name: entry for entry in processes.processes}
@@ -187,7 +188,7 @@ class ElectionController(QObject):
         cheat = f"; mixer-{spec.cheat_mixer + 1} cheats ({spec.cheat})" if spec.cheat_mixer is not None else ""
         spawned = len(new["trustee"]) + len(new["mixer"])
         self.host.report(f"Election nodes: {spawned} spawned, {reused} reused, {replaced} "
-                         f"restarted ({spec.trustees} trustees, {spec.mixers} mixers){cheat}", 8000)
+                         f"restarted ({spec.trustees} trustees, {mixers} mixers){cheat}", 8000)
 
     def nodes_joined(self) -> bool:
         """Every node spawned for this election is connected (with its hello)."""

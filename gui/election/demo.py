@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 DEMO_SPEC = ElectionSpec("Which mixnet should we build next?", ("Verificatum", "Bayer-Groth", "Sako-Kilian"),
                          threshold=2, trustees=3, mixers=3, cheat_mixer=1, cheat="swap")
+HOMOMORPHIC_DEMO_SPEC = ElectionSpec("Which tally should the lab show next?", ("mixnet", "homomorphic", "both"),
+                                     threshold=2, trustees=3, mixers=1, tally="homomorphic")
 STEP_TIMEOUT = 600.0  # seconds; a 10,000-ballot mix on 2 cores takes well under this
 
 
@@ -71,7 +73,8 @@ class DemoDirector(QObject):
         w, spec = self.window, self.spec
         info = lambda: w.election_tracker.info  # noqa: E731 - read at poll time, the tracker replaces it
         cheater = f"mixer {spec.cheat_mixer + 1}" if spec.cheat_mixer is not None else "nobody"
-        return [
+        summed = spec.tally == "homomorphic"
+        phases = [
             Phase("server", "Mixscope runs a websocket server for the nodes and a web server for the voters. "
                   "Starting it…", lambda: None, lambda: w.server_up),
             Phase("create", f"A new election: “{spec.question}” — {len(spec.candidates)} candidates, "
@@ -104,6 +107,21 @@ class DemoDirector(QObject):
                   lambda: self._trigger("action_election_verify"),
                   lambda: info().checks is not None and info().state in ("published", "failed")),
         ]
+        if summed:  # no cascade: the same steps, told as a homomorphic election
+            captions = {
+                "create": f"A new homomorphic election: “{spec.question}” — {len(spec.candidates)} candidates, "
+                          f"{spec.threshold}-of-{spec.trustees} trustees, no mixers.",
+                "spawn": f"Spawning the nodes as real processes: {spec.trustees} trustees (no cascade, so no mixers).",
+                "voting": f"{self.voters} voters encrypt a 0 or 1 for every candidate and prove each is 0 or 1 and "
+                          "that exactly one is 1; the board accepts only ballots whose proofs verify.",
+                "close": "Voting closes. The ballots are the input of the homomorphic sum.",
+                "mix": "The homomorphic sum: the server adds every candidate's ciphertexts. Anyone can redo the "
+                       "addition; no ballot is ever decrypted on its own.",
+                "decrypt": "The trustees decrypt only the sums, each share with a proof; each count is read from "
+                           "a table of multiples of the generator.",
+            }
+            phases = [Phase(p.name, captions.get(p.name, p.caption), p.run, p.done) for p in phases]
+        return phases
 
     def _trigger(self, name: str) -> None:
         action = self.window.actions_by_name[name]

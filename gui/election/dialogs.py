@@ -1,5 +1,5 @@
-"""The "New election" dialog: question, candidates, t-of-n trustees, mixers, optionally one cheater, and how
-many voters get a credential (the lab plays the credential authority and holds them)."""
+"""The "New election" dialog: question, candidates, t-of-n trustees, the tally mode, mixers, optionally one
+cheater, and how many voters get a credential (the lab plays the credential authority and holds them)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from gui.views import PlainLabel
 
 CHEATS = ("drop", "replace", "swap")
 MAX_VOTERS = 100_000
+TALLY_MODES = ("mixnet", "homomorphic")
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class ElectionSpec:
     cheat_mixer: int | None = None  # 0-based position of the cheating mixer
     cheat: str | None = None        # drop | replace | swap
     voters: int = 100               # eligible voters: one credential each
+    tally: str = "mixnet"           # or homomorphic: ballots summed, no cascade
 
     def problems(self) -> list[str]:
         found = []
@@ -38,6 +40,10 @@ class ElectionSpec:
             found.append("at least one mixer")
         if not 1 <= self.voters <= MAX_VOTERS:
             found.append(f"voters must be 1..{MAX_VOTERS:,}")
+        if self.tally not in TALLY_MODES:
+            found.append("the tally is mixnet or homomorphic")
+        if self.tally == "homomorphic" and self.cheat_mixer is not None:
+            found.append("a homomorphic election has no mixer to cheat")
         if self.cheat_mixer is not None and (not 0 <= self.cheat_mixer < self.mixers or self.cheat not in CHEATS):
             found.append("the cheating mixer must be one of the mixers, with a cheat mode")
         return found
@@ -45,7 +51,7 @@ class ElectionSpec:
     def create_args(self) -> dict:
         """Arguments of the "election.create" bridge call (mixer names as the panel will spawn them)."""
         args = {"question": self.question, "candidates": list(self.candidates), "threshold": self.threshold,
-                "trustees": self.trustees, "mixers": self.mixers}
+                "trustees": self.trustees, "mixers": self.mixers, "tally": self.tally}
         if self.cheat_mixer is not None:  # this election's cheater alone: the server tells that stage's mixer
             args.update(cheat=self.cheat, cheat_mixer=self.cheat_mixer)
         return args
@@ -70,6 +76,13 @@ class NewElectionDialog(QDialog):
         self.voters = _spin("election_voters", 1, MAX_VOTERS, spec.voters)
         self.voters.setToolTip("One credential per voter: the lab holds the private ones, the server gets the "
                                "public list")
+        self.tally = QComboBox()
+        self.tally.setObjectName("election_tally")
+        self.tally.addItems(TALLY_MODES)
+        self.tally.setCurrentText(spec.tally)
+        self.tally.setToolTip("mixnet: a verified mix cascade, then every ballot decrypted; homomorphic: one 0/1 "
+                              "ciphertext per candidate, summed, only the sums decrypted")
+        self.tally.currentTextChanged.connect(self._mode_changed)
         self.cheat_mixer = QComboBox()
         self.cheat_mixer.setObjectName("election_cheat_mixer")
         self.cheat_mode = QComboBox()
@@ -92,12 +105,21 @@ class NewElectionDialog(QDialog):
         form.addRow("Candidates", self.candidates)
         form.addRow("Trustees (n)", self.trustees)
         form.addRow("Threshold (t of n)", self.threshold)
+        form.addRow("Tally", self.tally)
         form.addRow("Mixers", self.mixers)
         form.addRow("Voters (credentials)", self.voters)
         form.addRow("Cheating mixer", self.cheat_mixer)
         form.addRow("Cheat mode", self.cheat_mode)
         form.addRow(self.problem)
         form.addRow(buttons)
+        self._mode_changed(spec.tally)
+
+    def _mode_changed(self, mode: str) -> None:
+        mixing = mode != "homomorphic"  # no cascade: mixers and cheaters do not apply
+        for widget in (self.mixers, self.cheat_mixer, self.cheat_mode):
+            widget.setEnabled(mixing)
+        if not mixing:
+            self.cheat_mixer.setCurrentIndex(0)
 
     def _fill_cheaters(self, mixers: int) -> None:
         current = self.cheat_mixer.currentIndex()
@@ -113,7 +135,7 @@ class NewElectionDialog(QDialog):
             tuple(line.strip() for line in self.candidates.toPlainText().splitlines() if line.strip()),
             self.threshold.value(), self.trustees.value(), self.mixers.value(),
             cheater if cheater >= 0 else None, self.cheat_mode.currentText() if cheater >= 0 else None,
-            self.voters.value())
+            self.voters.value(), self.tally.currentText())
 
     def accept(self) -> None:
         problems = self.spec().problems()

@@ -78,6 +78,7 @@ class ElectionInfo:
     invalid: int = 0  # decrypted outputs that encode no candidate
     checks: list[dict[str, Any]] | None = None  # [{name, ok, reason}]
     verified: bool | None = None
+    tally: str = "mixnet"  # or "homomorphic": no cascade, the ballots are summed
 
     @property
     def rejected(self) -> list[StageInfo]:
@@ -222,7 +223,9 @@ class ElectionState:
         info.threshold = _int(election.get("threshold"), info.threshold)
         trustees = election.get("trustees")
         info.trustees = len(trustees) if isinstance(trustees, list) else _int(trustees, info.trustees)
-        mixers = election.get("mixers")
+        lab = status.get("lab") if isinstance(status.get("lab"), dict) else {}
+        info.tally = str(lab.get("tally") or election.get("tally") or info.tally)
+        mixers = [] if info.tally == "homomorphic" else election.get("mixers")
         if isinstance(mixers, list):
             info.mixers = [str(m.get("name", m)) if isinstance(m, dict) else str(m) for m in mixers]
         elif _int(mixers) and len(info.mixers) != mixers:  # a count: placeholder cards until stages name them
@@ -254,7 +257,7 @@ class ElectionState:
         info = ElectionInfo(election_id=str(election.get("id") or ""), question=str(election.get("question") or ""),
                             candidates=[str(c) for c in election.get("candidates") or []],
                             threshold=_int(election.get("threshold")), trustees=_int(election.get("trustees")),
-                            state=states.PUBLISHED)
+                            state=states.PUBLISHED, tally=str(election.get("tally") or "mixnet"))
         ballots = record.get("ballots")
         info.ballots = len(ballots) if isinstance(ballots, list) else 0
         names = {n.get("key"): n.get("name") for n in record.get("nodes") or [] if isinstance(n, dict)}

@@ -11,7 +11,7 @@ from mixnet import proofs
 from mixnet.record import make_manifest, manifest_hash
 from mixnet import trustees as dkg
 from server import board as board_mod
-from server.election import records
+from server.election import lab, records
 from server.election.common import ElectionError, NodeRef, gather_named
 
 if TYPE_CHECKING:
@@ -25,11 +25,14 @@ async def seat(coord: StepContext, election: board_mod.Election, trustees: list[
     """Write the election manifest (fresh nonce, the listed trustees and mixers with their keys), have every
     listed node sign it to take its seat, and store both; return the manifest. A node that refuses or does not
     answer fails the ceremony: the manifest lists only nodes that took their seats."""
+    tally = lab.load(coord.data_dir, election.id).tally  # an election parameter: every listed node signs it
+    summed = tally == "homomorphic"
+    mixers = [] if summed else mixers  # no cascade: the manifest lists no mixer
     manifest = make_manifest(
         election.id, election.question, election.candidates, election.threshold, election.trustees,
-        election.mixers, secrets.token_hex(32),
+        0 if summed else election.mixers, secrets.token_hex(32),
         [{"index": i, "name": n.name, "key": n.public_key} for i, n in enumerate(trustees, 1)],
-        [{"name": n.name, "key": n.public_key} for n in mixers])
+        [{"name": n.name, "key": n.public_key} for n in mixers], tally=tally)
     digest = manifest_hash(manifest)
     nodes = [*trustees, *mixers]
     waits = {n.name: coord.inbox.expect(n.client_id, "seat", election.id) for n in nodes}

@@ -25,7 +25,7 @@ from mixnet import trustees as dkg
 from mixnet.record import check_candidates
 from server import board as board_mod
 from server.board import Board
-from server.election import cascade, ceremony, decryption, lab, publishing, records, states, work
+from server.election import cascade, ceremony, decryption, homomorphic, lab, publishing, records, states, work
 from server.election.common import MAX_REASON, ElectionError, ElectionNotFound, NodeRef  # noqa: F401  (re-exported)
 from server.election.inbox import Inbox, NodeGone, NodeRefused
 from server.election.link import NodeLink, StepContext
@@ -171,7 +171,9 @@ class Coordinator:
             raise ElectionError(f"the ceremony needs {election.trustees} connected trustees, {len(nodes)} connected")
         chosen = nodes[:election.trustees]
         mixers = sorted(self.link.election_nodes("mixer"), key=lambda n: lab.natural_key(n.name))  # the manifest lists them
-        if len(mixers) < election.mixers:
+        if homomorphic.is_homomorphic(self, election.id):
+            mixers = []  # no cascade
+        elif len(mixers) < election.mixers:
             self.link.log("warning", f"election {election.id}: the manifest lists the {len(mixers)} mixers connected "
                          f"now; only listed mixers may mix ({election.mixers} wanted)")
         await self._set_state(election.id, states.KEY_CEREMONY)
@@ -203,6 +205,8 @@ class Coordinator:
             await self._set_state(eid, states.MIXING)
         elif not states.may_run(states.MIX, election.state):
             raise ElectionError(f"election {eid} is {election.state}; only a closed election can be mixed")
+        if homomorphic.is_homomorphic(self, eid):  # no cascade: the ballots are summed
+            return await homomorphic.sum_step(self, election)
         stages = await self.on_io(self.board.mix_stages, eid)
         current = await self.on_io(self.board.last_accepted_output, eid)
         if current is None:
@@ -237,17 +241,24 @@ class Coordinator:
         eid = election.id
         if not states.may_run(states.DECRYPT, election.state):
             raise ElectionError(f"election {eid} is {election.state}; decryption follows a finished mix")
-        final = await self.on_io(self.board.last_accepted_output, eid)
+        summed = homomorphic.is_homomorphic(self, eid)
+        final = await self.on_io(homomorphic.sums if summed else self.board.last_accepted_output, *(
+            (self.board, eid) if summed else (eid,)))
         dealt = await self.on_io(records.dealings, self.board, eid)
         index_of = {name: body["index"] for name, body in dealt.items()}
         parsed = [dkg.Dealing.from_json(body) for body in dealt.values()]
         verified: dict[str, Any] = dict(await self.on_io(self.board.decryption_shares, eid))
         if len(verified) < election.threshold:
-            await decryption.collect_partials(self.steps, election, final, index_of, parsed, verified)
+            await decryption.collect_partials(self.steps, election, final, index_of, parsed, verified,
+                                              homomorphic.evidence if summed else None)
         partials = [{"trustee": m["index"], "factors": m["partials"]} for m in list(verified.values())[:election.threshold]]
         started = time.perf_counter()
-        result = await self.on_worker(work.combine_and_count, final, partials, election.threshold,
-                                      len(election.candidates), self.map_fn())
+        if summed:
+            result = await self.on_worker(homomorphic.combine_counts, final, partials, election.threshold,
+                                          await self.on_io(self.board.count_ballots, eid))
+        else:
+            result = await self.on_worker(work.combine_and_count, final, partials, election.threshold,
+                                          len(election.candidates), self.map_fn())
         self.link.log("info", f"election {eid}: combined and counted in {time.perf_counter() - started:.2f} s")
         result["candidates"] = list(election.candidates)
         await self.on_io(self.board.set_result, eid, result)

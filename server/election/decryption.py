@@ -29,8 +29,9 @@ STRAGGLER_FACTOR = 2.0  # ...or once the first valid share is in and the rest ta
 
 
 async def collect_partials(coord: StepContext, election, final: list, index_of: dict[str, int], dealings,
-                           verified: dict) -> None:
-    """Fill `verified` (trustee name -> partial) up to the threshold; ElectionError when it cannot be reached."""
+                           verified: dict, evidence_of=None) -> None:
+    """Fill `verified` (trustee name -> partial) up to the threshold; ElectionError when it cannot be reached.
+    `evidence_of(board, id)`: what the trustees check before decrypting (default: the signed cascade)."""
     eid, t = election.id, election.threshold
     nodes = [n for n in coord.link.election_nodes("trustee") if n.name in index_of and n.name not in verified]
     if len(nodes) + len(verified) < t:
@@ -44,12 +45,13 @@ async def collect_partials(coord: StepContext, election, final: list, index_of: 
     whole: dict = {}  # the cascade evidence, read from the board only for a trustee that needs it
 
     async def cascade_for(node) -> dict:
-        """What this trustee checks first: nothing more than the final list's hash when it checked each stage
-        as it was forwarded during the mix; otherwise the whole cascade."""
-        if forwarded.get(node.client_id) == hashed:
+        """What this trustee checks first: a homomorphic election's ballots (`evidence_of`); nothing more than
+        the final list's hash when it checked each stage as it was forwarded during the mix; otherwise the
+        whole cascade."""
+        if evidence_of is None and forwarded.get(node.client_id) == hashed:
             return {"checked": hashed}
         if not whole:
-            whole.update(await coord.on_io(records.cascade_evidence, coord.board, eid))
+            whole.update(await coord.on_io(evidence_of or records.cascade_evidence, coord.board, eid))
         return whole
 
     summaries = await coord.on_io(coord.board.mix_stage_summaries, eid)
@@ -58,6 +60,8 @@ async def collect_partials(coord: StepContext, election, final: list, index_of: 
     loop = asyncio.get_running_loop()
     sent = time.perf_counter()
     checked = len(final) * stage_count  # ciphertexts × accepted stages each trustee re-checks
+    if evidence_of is not None:  # a homomorphic election: each trustee checks every ballot's proofs instead
+        checked = await coord.on_io(coord.board.count_ballots, eid)
     deadline = loop.time() + DECRYPT_TIMEOUT_BASE + DECRYPT_TIMEOUT_PER_BALLOT * len(final) + CHECK_PER_BALLOT_STAGE * checked
     spares_at = loop.time() + SPARES_AFTER_BASE + SPARES_AFTER_PER_BALLOT * len(final) + SPARES_PER_BALLOT_STAGE * checked
     spares, pending = list(nodes), set()

@@ -18,7 +18,7 @@ from typing import Any
 
 from server.election.common import ElectionError
 
-TALLY_MODES = ("mixnet",)  # homomorphic joins with its own tally
+TALLY_MODES = ("mixnet", "homomorphic")  # homomorphic: ballots summed, no cascade (mixnet/homomorphic.py)
 CHEATS = ("drop", "replace", "swap")
 MAX_VOTERS = 1_000_000
 MAX_CACHED = 256  # elections whose settings stay in memory

@@ -24,7 +24,7 @@ from typing import Any
 
 from mixnet import record_parts
 from server.board import Board
-from server.election import records, work
+from server.election import homomorphic, records, work
 from server.executors import Executors, batched_map
 
 PARTS_FROM = 5_000  # ballots from which the record is written as an index and parts (docs/verifier.md §2.1)
@@ -45,8 +45,11 @@ def publish_job(job: tuple) -> dict[str, Any]:
     cluster = more[0] if more else None  # the server's connected scheduler: the record's checks run there too
     path = Path(record_path)
     with Board(board_path) as board:
-        in_parts = board.count_ballots(election_id) >= parts_from()
-        doc = records.build_record(board, election_id, _part_writer(path) if in_parts else None)
+        # A homomorphic record is one document (its ballots are the only big value; not split in parts yet).
+        summed = homomorphic.summed_on_board(board, election_id)
+        in_parts = not summed and board.count_ballots(election_id) >= parts_from()
+        doc = homomorphic.build_record(board, election_id) if summed else \
+            records.build_record(board, election_id, _part_writer(path) if in_parts else None)
     if in_parts:  # the index reads each part from its file when the verifier reaches it (mixnet/record_parts.py)
         doc = record_parts.PartedRecord(doc, lambda name: (path.parent / name).read_bytes())
     verdict = _verify_on_cluster(doc, cluster, workers, full) if cluster else _verify(doc, workers, full)
