@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mixnet.credentials import generate
 from server.errors import BridgeError, ServerUnavailable, UnknownElection
 from server.views_admin import status_of
 from tests.conftest import running_server
@@ -19,7 +20,8 @@ def test_an_unknown_election_is_404_and_a_step_that_cannot_run_is_409(server):
     assert status == 404 and body["error"] == "no election yet: create one first"
     status, body = admin(server, "/api/admin/election.status", {"election_id": "no-such-election"})
     assert status == 404 and "no-such-election" in body["error"]
-    status, created = admin(server, "/api/admin/election.create", {"candidates": ["a", "b"]})
+    status, created = admin(server, "/api/admin/election.create", {"candidates": ["a", "b"],
+                                                                      "credentials": [c.voter_id for c in generate(1)]})
     assert status == 200
     status, body = admin(server, "/api/admin/election.keygen", {"election_id": created["election_id"]})
     assert status == 409 and "connected trustees" in body["error"]  # no trustee node is connected
