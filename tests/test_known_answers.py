@@ -44,6 +44,15 @@ def test_ballot_context():
     v = VECTORS["ballot_context"]
     ct = Ciphertext(bytes.fromhex(v["a"]), bytes.fromhex(v["b"]))
     assert ballots._randomness_context(bytes.fromhex(v["Y"]), v["id"], v["voter"], ct).hex() == v["context"]
+    # §1.2 from the text: ctx(ctx(E, "ballot", voter, "randomness"), Y, a, b), the voter a public credential's hex
+    assert group.is_hex(v["voter"], 64)
+
+    def ctx(*parts: bytes) -> bytes:
+        return b"".join(len(p).to_bytes(4, "big") + p for p in parts)
+
+    e = ctx(b"mixscope/v1/election", v["id"].encode())
+    inner = ctx(e, b"ballot", v["voter"].encode(), b"randomness")
+    assert ctx(inner, *(bytes.fromhex(v[k]) for k in ("Y", "a", "b"))).hex() == v["context"]
 
 
 def test_decryption_batch_seed_and_weights():
