@@ -162,12 +162,11 @@ def verify_signature(election_id: str, voter_id: str, ballot: Ballot) -> None:
     (the public credential's hex)."""
     if ballot.signature is None:
         raise ProofError("the ballot is not signed with a credential")
-    try:  # no separate point check: libsodium's verification refuses a key that is no valid credential
-        public_key = bytes.fromhex(voter_id) if isinstance(voter_id, str) and len(voter_id) == 64 else None
-    except ValueError:
-        public_key = None
-    if public_key is None:
-        raise ProofError("a public credential is 64 hex characters")
+    # The one byte form: the text the proof of randomness binds is the lowercase hex, nothing else. No separate
+    # point check: libsodium's verification refuses a key that is no valid credential.
+    if not group.is_hex(voter_id, 64):
+        raise ProofError("a public credential is 64 hex characters, in lower case")
+    public_key = bytes.fromhex(voter_id)
     try:
         group.verify_signature(public_key, signed_bytes(election_id, public_key, ballot), ballot.signature)
     except group.InvalidSignature as exc:

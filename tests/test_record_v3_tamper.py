@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from mixnet import group, simulate, submission
+from mixnet import ballots, credentials, group, simulate, submission
 from mixnet.verifier import all_passed, verify_record
 
 VOTES = [0, 1, 2, 2, 2]
@@ -177,3 +177,19 @@ def test_trustee_refusals_are_reported_and_must_name_a_trustee(cheated):
     assert "not a trustee" in fails["trustee refusals"]
     fails = tamper(cheated, lambda d: d["decryption"]["refusals"].append({"trustee": trustee_key, "reason": ""}))
     assert "states its reason" in fails["trustee refusals"]
+
+
+def test_a_ballot_under_an_uppercase_credential_fails_its_own_check(cheated):
+    """One byte form (docs/verifier.md §1, §4 check 12): a ballot whose `credential` is the right key in upper case,
+    signed by that key and proved for that very text, fails the check that reads it, not only the list check."""
+    credential = credentials.from_code("7K2M-QX4B-0RDA-9TFE-HW3N-5VYC")
+    shouted = credential.voter_id.upper()
+    key = group.decode(cheated["public_key"])
+    ballot = credentials.sign(credential, "tamper", ballots.cast(key, "tamper", shouted, 3, 1))
+    assert credential.voter_id != shouted
+
+    def alter(doc):
+        doc["ballots"][0] = {"credential": shouted, **ballot.to_json()}
+    fails = tamper(cheated, alter)
+    name = f"ballot 0 proof (credential {shouted[:16]})"
+    assert name in fails and "hex" in fails[name], fails
