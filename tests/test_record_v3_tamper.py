@@ -193,3 +193,17 @@ def test_a_ballot_under_an_uppercase_credential_fails_its_own_check(cheated):
     fails = tamper(cheated, alter)
     name = f"ballot 0 proof (credential {shouted[:16]})"
     assert name in fails and "hex" in fails[name], fails
+
+
+@pytest.mark.parametrize("mix", ["x", None, {"stages": []}])
+def test_a_mix_that_is_no_list_still_reports_the_cascade_checks(cheated, mix):
+    """docs/verifier.md §4: `mix cascade` fails in place of the per-stage checks only; checks 17 and 18 and
+    everything after them are still reported, and fail where they need the cascade's output."""
+    doc = copy.deepcopy(cheated)
+    doc["mix"] = mix
+    checks = {c.name: c for c in verify_record(doc)}
+    assert not checks["mix cascade"].ok
+    assert not checks["mix cascade has an accepted stage"].ok
+    assert "listed mixers accepted, rejected or silent" in checks
+    assert not checks["decryption input is the final mix output"].ok
+    assert not any(name.startswith("mix stage") for name in checks)
