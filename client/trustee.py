@@ -27,15 +27,13 @@ import nacl.exceptions
 import nacl.public
 import nacl.signing
 
-from client.identity import ensure_private_dir, check_name, read_private, replace_private, IdentityError
+from client.identity import IdentityError, check_name, ensure_private_dir, read_private, replace_private
 from client.mixer import RequestError, decode_ciphertexts
 from mixnet import group, proofs, trustees
 from mixnet import homomorphic
 from mixnet.cascade_check import CascadeChain, CascadeRefused, check_cascade
-from mixnet.stages import list_hash
 from mixnet.errors import ProofError
-
-
+from mixnet.stages import list_hash
 
 MAX_CHAINS = 64  # checked lists kept per election (each stage attempt adds one)
 

@@ -16,8 +16,17 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QFont
-from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QHeaderView, QMainWindow, QSplitter, QStyle, \
-    QTableView, QTabWidget, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QHeaderView,
+    QMainWindow,
+    QSplitter,
+    QStyle,
+    QTableView,
+    QTabWidget,
+    QWidget,
+)
 
 MIN_ROWS = 5
 WINDOW_MIN_SIZE = QSize(480, 360)  # the window's own minimum: below the wide layout's, on purpose

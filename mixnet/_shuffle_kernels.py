@@ -15,8 +15,9 @@ from __future__ import annotations
 import ctypes
 
 from mixnet import group
-
-from mixnet.group import add_into as _add_into, base_into as _base_into, mul_into as _mul_into
+from mixnet.group import add_into as _add_into
+from mixnet.group import base_into as _base_into
+from mixnet.group import mul_into as _mul_into
 
 _ORDER = group.ORDER
 

@@ -11,7 +11,15 @@ import hashlib
 import secrets
 
 from mixnet import group
-from mixnet.transcript import CHALLENGE_TAG, GENERATORS_TAG, STATEMENT_TAG, U_TAG, framed, hash_to_element, hash_to_scalar
+from mixnet.transcript import (
+    CHALLENGE_TAG,
+    GENERATORS_TAG,
+    STATEMENT_TAG,
+    U_TAG,
+    framed,
+    hash_to_element,
+    hash_to_scalar,
+)
 
 _CHUNK = 512
 

@@ -19,7 +19,6 @@ from typing import NamedTuple, Sequence
 
 from mixnet import group
 from mixnet.errors import ProofError
-
 from mixnet.transcript import CHAUM_PEDERSEN_TAG, DISJUNCTIVE_TAG, ELECTION_TAG, SCHNORR_TAG, hash_to_scalar
 
 

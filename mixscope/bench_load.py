@@ -26,9 +26,9 @@ import time
 
 import psutil
 
+from mixnet.group import backend
 from server.ratelimit import BallotLimits
 from server.runner import ServerRunner
-from mixnet.group import backend
 
 CANDIDATES = ["yes", "no", "abstain"]
 

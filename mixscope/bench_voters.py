@@ -20,10 +20,10 @@ from pathlib import Path
 from client.vote import BallotApi
 from client.voters import encrypt_batch, simulate_voters
 from mixnet import credentials
+from mixnet.group import backend
 from mixscope.bench_election import open_voting_election
 from server.election import lab
 from server.runner import ServerRunner
-from mixnet.group import backend
 
 CANDIDATES = ["yes", "no", "abstain"]
 

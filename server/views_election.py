@@ -11,13 +11,11 @@ from flask import redirect, render_template, request, session, url_for
 
 from mixnet import credentials, homomorphic
 from server import board as board_mod
-from server.election import states
-from server.election import records
-from server.ratelimit import ballot_limiter
-from server.page_errors import error_page, html_errors
+from server.election import records, states
 from server.errors import HttpError
-from server.views_ballots import (check_listed, current_board, election_or_404, public_key_of, submit_ballot,
-                                  tally_mode)
+from server.page_errors import error_page, html_errors
+from server.ratelimit import ballot_limiter
+from server.views_ballots import check_listed, current_board, election_or_404, public_key_of, submit_ballot, tally_mode
 from server.views_csrf import CSRF_REASON, CsrfError, check_csrf, csrf_token
 
 DRAFT = "vote_draft"  # session key: the choice of a vote refused for its CSRF token (never the credential code)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from client.vote import ApiError
-from client.voters import IN_PROCESS_BELOW, SimulationError, SimulationFailed, simulate_voters, \
-    simulate_voters_in_child
-from mixnet import ballots, credentials as credentials_mod
+from client.voters import IN_PROCESS_BELOW, SimulationError, SimulationFailed, simulate_voters, simulate_voters_in_child
+from mixnet import ballots
+from mixnet import credentials as credentials_mod
 from web_election import credential, voting_election
 
 ROOT = Path(__file__).resolve().parents[1]

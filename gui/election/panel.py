@@ -3,12 +3,10 @@ tabs for live graphs, results and the verification report. A thin view over Elec
 
 from __future__ import annotations
 
-
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QSplitter, QTabWidget, QToolBar, QVBoxLayout, \
-    QWidget
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget
 
 from gui.election.cascade import CascadeView
 from gui.election.graphs import RateGraphs

@@ -8,8 +8,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from gui.models.table import ColumnsModel
 from gui.election.tracker_state import ElectionInfo
+from gui.models.table import ColumnsModel
 
 PASS_COLOR, FAIL_COLOR = QColor("#16a34a"), QColor("#dc2626")
 

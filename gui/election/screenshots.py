@@ -32,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", nargs="?", default="docs")
     parser.add_argument("--voters", type=int, default=3000)
     args = parser.parse_args(argv)
-    from gui.election.demo import DemoDirector
     from gui.app import DEFAULT_SIZE
+    from gui.election.demo import DemoDirector
     from gui.main_window import MainWindow
     from server.runner import ServerRunner
 

@@ -8,8 +8,8 @@ import secrets
 from typing import TYPE_CHECKING
 
 from mixnet import proofs
-from mixnet.record import make_manifest, manifest_hash
 from mixnet import trustees as dkg
+from mixnet.record import make_manifest, manifest_hash
 from server import board as board_mod
 from server.election import lab, records
 from server.election.common import ElectionError, NodeRef, gather_named
