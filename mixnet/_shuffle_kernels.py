@@ -13,13 +13,29 @@ identity result, which is told apart by checking the input point).
 from __future__ import annotations
 
 import ctypes
+from typing import Sequence
 
 from mixnet import group
+from mixnet.group import Buffer, PointBytes
 from mixnet.group import add_into as _add_into
 from mixnet.group import base_into as _base_into
 from mixnet.group import mul_into as _mul_into
 
 _ORDER = group.ORDER
+
+# The chunk jobs (built by mixnet.shuffle), one tuple per pool task.
+ReencryptJob = tuple[bytes, Sequence[tuple[bytes, bytes]], Sequence[int]]
+CommitJob = tuple[Sequence[int], Sequence[bytes]]
+ProveJob = tuple[
+    bytes, int, int, Sequence[int], Sequence[int], Sequence[int], Sequence[int], Sequence[bytes], Sequence[bytes],
+    Sequence[bytes],
+]
+ProveResult = tuple[list[bytes], list[bytes], bytes, bytes, bytes]
+VerifyJob = tuple[
+    int, Sequence[int], Sequence[int], Sequence[int], Sequence[bytes], Sequence[bytes], Sequence[bytes],
+    Sequence[bytes], Sequence[bytes], Sequence[bytes], bytes, Sequence[bytes], Sequence[bytes], int,
+]
+VerifyResult = tuple[bytes, bytes, bytes, bytes, list[int]]
 
 
 class _Acc:
@@ -30,18 +46,18 @@ class _Acc:
     def __init__(self) -> None:
         self.buf = ctypes.create_string_buffer(32)  # zeros: the identity
 
-    def add(self, point) -> None:
+    def add(self, point: PointBytes) -> None:
         _add_into(self.buf, self.buf, point)
 
     def value(self) -> bytes:
         return self.buf.raw
 
 
-def reencrypt_chunk(job) -> list[tuple[bytes, bytes]]:
+def reencrypt_chunk(job: ReencryptJob) -> list[tuple[bytes, bytes]]:
     """(a + r·G, b + r·Y) for each (a, b), r of the chunk."""
     public, pairs, rs = job
     t1, t2, oa, ob = (ctypes.create_string_buffer(32) for _ in range(4))
-    out = []
+    out: list[tuple[bytes, bytes]] = []
     for (a, b), r in zip(pairs, rs):
         _base_into(t1, r)
         _mul_into(t2, r, public)
@@ -51,11 +67,11 @@ def reencrypt_chunk(job) -> list[tuple[bytes, bytes]]:
     return out
 
 
-def commit_chunk(job) -> list[bytes]:
+def commit_chunk(job: CommitJob) -> list[bytes]:
     """Permutation commitment elements r·G + h."""
     rs, hs = job
     t, o = ctypes.create_string_buffer(32), ctypes.create_string_buffer(32)
-    out = []
+    out: list[bytes] = []
     for r, h in zip(rs, hs):
         _base_into(t, r)
         _add_into(o, t, h)
@@ -63,14 +79,14 @@ def commit_chunk(job) -> list[bytes]:
     return out
 
 
-def _chain_point(out, tmp, big_r: int, big_u: int, h: bytes) -> None:
+def _chain_point(out: Buffer, tmp: Buffer, big_r: int, big_u: int, h: bytes) -> None:
     """out = R·G + U·h (a commitment-chain element in closed form)."""
     _base_into(tmp, big_r)
     _mul_into(out, big_u, h)
     _add_into(out, out, tmp)
 
 
-def prove_chunk(job):
+def prove_chunk(job: ProveJob) -> ProveResult:
     """For output indices lo..hi-1 (0-based): chain elements ĉ_i = R_i·G + U_i·h, t̂_i = ω̂_i·G + ω'_i·ĉ_{i-1},
     and the partial sums Σ ω'_i·h_i, Σ ω'_i·a'_i, Σ ω'_i·b'_i."""
     h, r_prev, u_prev, big_rs, big_us, w_primes, w_hats, hs, out_a, out_b = job
@@ -80,7 +96,8 @@ def prove_chunk(job):
     else:
         _chain_point(prev, tmp, r_prev, u_prev, h)
     sum_h, sum_a, sum_b = _Acc(), _Acc(), _Acc()
-    chain, t_hat = [], []
+    chain: list[bytes] = []
+    t_hat: list[bytes] = []
     for big_r, big_u, wp, wh, hi_, a, b in zip(big_rs, big_us, w_primes, w_hats, hs, out_a, out_b):
         _mul_into(tmp, wp, hi_)
         sum_h.add(tmp)
@@ -98,7 +115,7 @@ def prove_chunk(job):
     return chain, t_hat, sum_h.value(), sum_a.value(), sum_b.value()
 
 
-def verify_chunk(job):
+def verify_chunk(job: VerifyJob) -> VerifyResult:
     """The N-sized parts of the verification equations for indices lo..hi-1 (0-based).
 
     Returns (Σ c_j, Σ c·u_j·c_j + Σ s'_i·h_i, Σ c·u_j·a_j + Σ s'_i·a'_i, Σ c·u_j·b_j + Σ s'_i·b'_i,
@@ -106,8 +123,8 @@ def verify_chunk(job):
     c, us, s_primes, s_hats, commits, hs, in_a, in_b, out_a, out_b, chain_prev, chain, t_hat, lo = job
     tmp, t = ctypes.create_string_buffer(32), ctypes.create_string_buffer(32)
     sum_c, acc3, acc4a, acc4b = _Acc(), _Acc(), _Acc(), _Acc()
-    bad = []
-    prev = chain_prev
+    bad: list[int] = []
+    prev: PointBytes = chain_prev
     for k, (u, sp, sh, cj, hi_, a, b, a2, b2, ch, th) in enumerate(
         zip(us, s_primes, s_hats, commits, hs, in_a, in_b, out_a, out_b, chain, t_hat)
     ):

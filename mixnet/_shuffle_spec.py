@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any, Callable, Sequence
 
 from mixnet import group
 from mixnet.transcript import (
@@ -29,7 +30,7 @@ _generator_cache: list[bytes] = []
 _generator_sums: dict[int, bytes] = {}
 
 
-def generators(count: int, map_fn=map) -> list[bytes]:
+def generators(count: int, map_fn: Callable[..., Any] = map) -> list[bytes]:
     """h_0 .. h_{count-1}: h_i = hash_to_element(GENERATORS_TAG, i as 4-byte big-endian)."""
     have = len(_generator_cache)
     if count > have:
@@ -39,7 +40,7 @@ def generators(count: int, map_fn=map) -> list[bytes]:
     return _generator_cache[:count]
 
 
-def generator_sum(n: int, map_fn=map) -> bytes:
+def generator_sum(n: int, map_fn: Callable[..., Any] = map) -> bytes:
     """h_1 + ... + h_n, which the verifier's first equation needs; kept per n like the generators."""
     if n not in _generator_sums:
         hs = generators(n + 1, map_fn)[1:]
@@ -88,11 +89,17 @@ def clear_generator_cache() -> None:
     _generator_sums.clear()
 
 
-def _concat_ciphertexts(cts) -> bytes:
+def _concat_ciphertexts(cts: Sequence[tuple[bytes, bytes]]) -> bytes:
     return b"".join(a + b for a, b in cts)
 
 
-def statement_digest(public: bytes, inputs, outputs, commitments: list[bytes], context: bytes) -> bytes:
+def statement_digest(
+    public: bytes,
+    inputs: Sequence[tuple[bytes, bytes]],
+    outputs: Sequence[tuple[bytes, bytes]],
+    commitments: list[bytes],
+    context: bytes,
+) -> bytes:
     """SHA-512 over the whole statement and the permutation commitment (what the u_i may depend on)."""
     n = len(inputs)
     return hashlib.sha512(
@@ -120,6 +127,8 @@ def challenges(digest: bytes, count: int) -> list[int]:
     return [int.from_bytes(sha(prefix + i.to_bytes(4, "big")).digest(), "little") % order for i in range(1, count + 1)]
 
 
-def challenge(digest: bytes, chain: list[bytes], t1, t2, t3, t4a, t4b, t_hat: list[bytes]) -> int:
+def challenge(
+    digest: bytes, chain: list[bytes], t1: bytes, t2: bytes, t3: bytes, t4a: bytes, t4b: bytes, t_hat: list[bytes]
+) -> int:
     """The final challenge c, binding the statement digest, the commitment chain and every t."""
     return hash_to_scalar(CHALLENGE_TAG, digest, b"".join(chain), t1, t2, t3, t4a, t4b, b"".join(t_hat))

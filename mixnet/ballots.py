@@ -12,7 +12,7 @@ disjunctive proof removes most of a ballot's cost, to make and to check (at subm
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from mixnet import elgamal, group, proofs
 from mixnet.elgamal import Ciphertext
@@ -27,7 +27,7 @@ def ballot_context(election_id: str, voter_id: str, part: str) -> bytes:
     return proofs.context_bytes(proofs.election_context(election_id), BALLOT_LABEL, voter_id, part)
 
 
-def candidate_count(candidates: int | Sequence) -> int:
+def candidate_count(candidates: int | Sequence[Any]) -> int:
     count = candidates if isinstance(candidates, int) else len(candidates)
     if isinstance(count, bool) or count < 1:
         raise ValueError("an election needs at least one candidate")
@@ -46,7 +46,7 @@ class Ballot(NamedTuple):
         return out
 
     @classmethod
-    def from_json(cls, value) -> "Ballot":
+    def from_json(cls, value: object) -> "Ballot":
         """Parse and validate the encodings (not the proof); ProofError says what is malformed.
 
         Unknown fields are refused, as in the API's bodies and the shuffle proof: a version-1 ballot's
@@ -77,7 +77,7 @@ def _signature(value) -> bytes:
     return raw
 
 
-def cast(public_key: bytes, election_id: str, voter_id: str, candidates: int | Sequence, choice: int) -> Ballot:
+def cast(public_key: bytes, election_id: str, voter_id: str, candidates: int | Sequence[Any], choice: int) -> Ballot:
     count = candidate_count(candidates)
     if isinstance(choice, bool) or not isinstance(choice, int) or not 0 <= choice < count:
         raise ValueError(f"choice must be 0..{count - 1}")

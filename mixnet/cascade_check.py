@@ -18,8 +18,8 @@ class CascadeRefused(ValueError):
     """The list is not the end of a signed cascade from the cast ballots; the message says why."""
 
 
-def check_cascade(election_id: str, cascade: Any, ciphertexts: list, public_key: bytes, signed_manifest: str,
-                  map_fn: Callable = map, check_proofs: bool = True) -> int:
+def check_cascade(election_id: str, cascade: Any, ciphertexts: list[Any], public_key: bytes, signed_manifest: str,
+                  map_fn: Callable[..., Any] = map, check_proofs: bool = True) -> int:
     """Raise CascadeRefused unless `ciphertexts` ends the signed cascade; return the number of accepted stages.
 
     `cascade` = {"manifest": the election manifest, "cast": the cast ciphertexts, "stages": [the accepted

@@ -20,7 +20,7 @@ class Ciphertext(NamedTuple):
         return [self.a.hex(), self.b.hex()]
 
     @classmethod
-    def from_json(cls, value, validate: bool = True) -> "Ciphertext":
+    def from_json(cls, value: object, validate: bool = True) -> "Ciphertext":
         """validate=False: see group.from_hex (for lists that only the shuffle verifier's kernels use)."""
         if not isinstance(value, (list, tuple)) or len(value) != 2:
             raise group.InvalidElement("ciphertext must be a pair of elements")

@@ -109,7 +109,7 @@ def decode_scalar(value: int | str) -> int:
 _HEX_DIGITS = frozenset("0123456789abcdef")
 
 
-def is_hex(value, length: int) -> bool:
+def is_hex(value: object, length: int) -> bool:
     """The record's one byte form: exactly `length` lowercase hex digits, nothing else (no spaces, no 0x)."""
     return isinstance(value, str) and len(value) == length and _HEX_DIGITS.issuperset(value)
 
@@ -132,7 +132,10 @@ def _scalar_bytes(k: int) -> bytes:
 # an input that is no element and, in scalar multiplication, for an identity result (k ≡ 0 or P the identity):
 # the first raises InvalidElement, the second is the identity, as docs/verifier.md §1 defines k·P.
 
-def mul_into(out, k: int, point: bytes) -> None:
+Buffer = ctypes.Array[ctypes.c_char]  # a reused 32-byte output buffer (ctypes.create_string_buffer)
+PointBytes = bytes | Buffer  # an encoded element, as bytes or in such a buffer
+
+def mul_into(out: Buffer, k: int, point: PointBytes) -> None:
     """out = k·point, k in [0, ORDER); raises InvalidElement if `point` is no element (never a silent identity)."""
     if _sodium.crypto_scalarmult_ristretto255(out, k.to_bytes(32, "little"), point) != 0:
         if not _sodium.crypto_core_ristretto255_is_valid_point(point):
@@ -140,13 +143,13 @@ def mul_into(out, k: int, point: bytes) -> None:
         ctypes.memset(out, 0, 32)
 
 
-def base_into(out, k: int) -> None:
+def base_into(out: Buffer, k: int) -> None:
     """out = k·G, k in [0, ORDER)."""
     if _sodium.crypto_scalarmult_ristretto255_base(out, k.to_bytes(32, "little")) != 0:
         ctypes.memset(out, 0, 32)  # -1 only for k ≡ 0: the identity
 
 
-def add_into(out, p, q) -> None:
+def add_into(out: Buffer, p: PointBytes, q: PointBytes) -> None:
     if _sodium.crypto_core_ristretto255_add(out, p, q) != 0:
         raise InvalidElement("not a ristretto255 element")
 

@@ -15,7 +15,7 @@ reads is checked by an equation.
 from __future__ import annotations
 
 import secrets
-from typing import NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from mixnet import group
 from mixnet.errors import ProofError
@@ -50,14 +50,14 @@ def election_context(election_id: str, nonce: bytes = b"") -> bytes:
     return context_bytes(ELECTION_TAG, election_id)
 
 
-def _decode_element(value, field: str) -> bytes:
+def _decode_element(value: Any, field: str) -> bytes:
     try:
         return group.decode(value)
     except (group.InvalidElement, TypeError) as exc:
         raise ProofError(f"{field}: {exc}") from None
 
 
-def _decode_scalar(value, field: str) -> int:
+def _decode_scalar(value: object, field: str) -> int:
     if not isinstance(value, str):  # the record format has scalars only as 64-char little-endian hex
         raise ProofError(f"{field}: scalar must be hex text")
     try:
@@ -71,7 +71,7 @@ def _times(k: int, base: bytes) -> bytes:
     return group.base_mul(k) if base == group.GENERATOR else group.mul(k, base)
 
 
-def _require_dict(value, keys: Sequence[str], what: str) -> dict:
+def _require_dict(value: object, keys: Sequence[str], what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ProofError(f"{what} must be an object")
     missing = [k for k in keys if k not in value]
@@ -90,11 +90,11 @@ class SchnorrProof(NamedTuple):
     commitment: bytes  # t = k·B
     response: int  # s = k + c·x
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"commitment": self.commitment.hex(), "response": group.scalar_hex(self.response)}
 
     @classmethod
-    def from_json(cls, value) -> "SchnorrProof":
+    def from_json(cls, value: object) -> "SchnorrProof":
         value = _require_dict(value, ("commitment", "response"), "Schnorr proof")
         return cls(_decode_element(value["commitment"], "commitment"), _decode_scalar(value["response"], "response"))
 
@@ -134,7 +134,9 @@ def schnorr_batch_holds(statements: Sequence[tuple[bytes, SchnorrProof, bytes]],
     says which."""
     order = group.ORDER
     raw = secrets.token_bytes(16 * len(statements))
-    scalars, points, base_coeff = [], [], 0
+    scalars: list[int] = []
+    points: list[bytes] = []
+    base_coeff = 0
     for i, (public, proof, context) in enumerate(statements):
         w = int.from_bytes(raw[16 * i : 16 * i + 16], "little")
         c = _schnorr_challenge(base, public, proof.commitment, context)
@@ -157,7 +159,7 @@ class ChaumPedersenProof(NamedTuple):
     commitment2: bytes  # k·B2
     response: int  # k + c·x
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "commitment1": self.commitment1.hex(),
             "commitment2": self.commitment2.hex(),
@@ -165,7 +167,7 @@ class ChaumPedersenProof(NamedTuple):
         }
 
     @classmethod
-    def from_json(cls, value) -> "ChaumPedersenProof":
+    def from_json(cls, value: object) -> "ChaumPedersenProof":
         value = _require_dict(value, ("commitment1", "commitment2", "response"), "Chaum–Pedersen proof")
         return cls(
             _decode_element(value["commitment1"], "commitment1"),
@@ -209,7 +211,7 @@ class DisjunctiveProof(NamedTuple):
     challenges: tuple[int, ...]
     responses: tuple[int, ...]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "commitments": [[a.hex(), b.hex()] for a, b in self.commitments],
             "challenges": [group.scalar_hex(c) for c in self.challenges],
@@ -217,7 +219,7 @@ class DisjunctiveProof(NamedTuple):
         }
 
     @classmethod
-    def from_json(cls, value) -> "DisjunctiveProof":
+    def from_json(cls, value: object) -> "DisjunctiveProof":
         value = _require_dict(value, ("commitments", "challenges", "responses"), "disjunctive proof")
         commitments, challenges, responses = value["commitments"], value["challenges"], value["responses"]
         if not all(isinstance(x, list) for x in (commitments, challenges, responses)):
@@ -236,7 +238,7 @@ class DisjunctiveProof(NamedTuple):
         )
 
 
-def _disjunctive_challenge(public: bytes, a: bytes, b: bytes, messages: Sequence[bytes], commitments, context: bytes) -> int:
+def _disjunctive_challenge(public: bytes, a: bytes, b: bytes, messages: Sequence[bytes], commitments: Sequence[tuple[bytes, bytes]], context: bytes) -> int:
     flat = [x for pair in commitments for x in pair]
     return hash_to_scalar(
         DISJUNCTIVE_TAG, context, group.GENERATOR, public, a, b, len(messages).to_bytes(4, "big"), *messages, *flat

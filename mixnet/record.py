@@ -8,7 +8,7 @@ server over websockets) feeds each accepted or rejected artefact to a `RecordBui
 from __future__ import annotations
 
 import hashlib
-from typing import Sequence
+from typing import Any, Sequence
 
 from mixnet import group, proofs, submission
 from mixnet.ballots import Ballot
@@ -46,7 +46,7 @@ def make_manifest(election_id: str, question: str, candidates: Sequence[str], th
             "listed_trustees": [dict(t) for t in listed_trustees], "listed_mixers": [dict(m) for m in listed_mixers]}
 
 
-def manifest_hash(manifest: dict) -> str:
+def manifest_hash(manifest: dict[str, Any]) -> str:
     """SHA-256 hex of the manifest's canonical JSON (mixnet/submission.py): what each node signs to take its seat."""
     return hashlib.sha256(submission.canonical(manifest)).hexdigest()
 
@@ -55,12 +55,12 @@ def ciphertexts_json(cts: Sequence[Ciphertext]) -> list[list[str]]:
     return [ct.to_json() for ct in cts]
 
 
-def dealing_of(message: dict) -> Dealing:
+def dealing_of(message: dict[str, Any]) -> Dealing:
     """The dealing inside a trustee's signed keygen.commitment message."""
     return Dealing.from_json({k: message[k] for k in ("index", "commitments", "proof")})
 
 
-def partial_of(message: dict, validate: bool = True) -> PartialDecryption:
+def partial_of(message: dict[str, Any], validate: bool = True) -> PartialDecryption:
     """The partial decryption inside a trustee's signed decrypt.response message."""
     return PartialDecryption.from_json({"trustee": message["index"], "factors": message["partials"],
                                         "proof": message["proof"]}, validate=validate)
@@ -77,7 +77,7 @@ class RecordBuilder:
     def __init__(self, election_id: str, question: str, candidates: Sequence[str], threshold: int, trustees: int):
         check_parameters(threshold, trustees)
         check_candidates(candidates)
-        self.election = {
+        self.election: dict[str, Any] = {
             "id": election_id,
             "question": question,
             "candidates": list(candidates),
@@ -90,28 +90,29 @@ class RecordBuilder:
         self.credentials: list[str] = []  # the public credentials, hex (mixnet/credentials.py)
         self.dealings: list[dict] = []
         self.public_key: bytes | None = None
-        self.ballots: list[dict] = []
+        self.ballots: list[dict[str, Any]] = []
         self._ballot_cts: list[list[str]] = []
-        self.stages: list[dict] = []
+        self.stages: list[dict[str, Any]] = []
         self._current: list[list[str]] | None = None  # last accepted outputs (JSON)
-        self.partials: list[dict] = []
-        self.refusals: list[dict] = []
+        self.partials: list[dict[str, Any]] = []
+        self.refusals: list[dict[str, Any]] = []
         self.plaintexts: list[int | None] | None = None
         self.counts: list[int] | None = None
         self.invalid: int | None = None
 
     @property
     def election_id(self) -> str:
-        return self.election["id"]
+        election_id: str = self.election["id"]
+        return election_id
 
     @property
     def nonce(self) -> bytes:
         return bytes.fromhex(self.manifest["nonce"]) if self.manifest else b""
 
-    def set_manifest(self, manifest: dict) -> None:
+    def set_manifest(self, manifest: dict[str, Any]) -> None:
         self.manifest = dict(manifest)
 
-    def add_seat(self, message: dict) -> None:
+    def add_seat(self, message: dict[str, Any]) -> None:
         """A listed node's signed `seat` message: it signed the manifest's hash when it took its seat."""
         self.seats.append(dict(message))
 
@@ -119,7 +120,7 @@ class RecordBuilder:
         """A node registered at join: its Ed25519 key (hex), its name (a label) and its role."""
         self.nodes[key] = {"key": key, "name": name, "role": role}
 
-    def add_dealing(self, message: dict) -> None:
+    def add_dealing(self, message: dict[str, Any]) -> None:
         """Trustee's signed keygen.commitment message, as signed."""
         self.dealings.append(dict(message))
 
@@ -145,7 +146,7 @@ class RecordBuilder:
     def next_stage_context(self, mixer_key: str) -> bytes:
         return mix_context(self.election_id, len(self.stages), mixer_key, self.nonce)
 
-    def add_stage(self, mixer_key: str, response: dict | None, rejected_as: str | None = None,
+    def add_stage(self, mixer_key: str, response: dict[str, Any] | None, rejected_as: str | None = None,
                   reason: str | None = None) -> None:
         """Record a stage over `mix_input()`: the mixer's signed mix.response (None: it never answered).
         `rejected_as` None means accepted (its outputs feed the next stage); otherwise the stage is recorded as
@@ -153,13 +154,15 @@ class RecordBuilder:
         stage = {"mixer": mixer_key, "status": ACCEPTED if rejected_as is None else REJECTED,
                  "inputs": self.mix_input_json(), "response": response}
         if rejected_as is None:
+            if response is None:
+                raise TypeError("a stage without a response cannot be accepted")
             self._current = list(response["outputs"])
         else:
             stage["class"] = rejected_as
             stage["reason"] = reason or rejected_as
         self.stages.append(stage)
 
-    def add_partial(self, message: dict) -> None:
+    def add_partial(self, message: dict[str, Any]) -> None:
         """Trustee's signed decrypt.response message, as signed."""
         self.partials.append(dict(message))
 
@@ -171,7 +174,7 @@ class RecordBuilder:
         """`plaintexts`: each decrypted output's candidate index, None for one that encodes no candidate."""
         self.plaintexts, self.counts, self.invalid = list(plaintexts), list(counts), invalid
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
             "version": VERSION,

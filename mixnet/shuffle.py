@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence
 
 from mixnet import _shuffle_kernels as kernels
 from mixnet import _shuffle_spec as spec
@@ -22,6 +23,7 @@ from mixnet.errors import ProofError, RecordError
 
 _ORDER = group.ORDER
 _CHUNK_MIN = 64
+MapFn = Callable[..., Any]  # map, or a pool's map: map_fn(kernel, chunks) -> results in order
 _CHUNKS = 32  # enough pieces to balance a few workers, few enough that per-chunk overhead stays invisible
 
 
@@ -59,8 +61,8 @@ class ShuffleProof:
     def size(self) -> int:
         return len(self.commitments)
 
-    def to_json(self) -> dict:
-        d: dict = {}
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {}
         for name in self._ELEMENT_LISTS:
             d[name] = [e.hex() for e in getattr(self, name)]
         for name in self._ELEMENTS:
@@ -72,7 +74,7 @@ class ShuffleProof:
         return d
 
     @classmethod
-    def from_json(cls, d, validate: bool = True) -> "ShuffleProof":
+    def from_json(cls, d: object, validate: bool = True) -> "ShuffleProof":
         """Parse and validate every element and scalar (InvalidElement / InvalidScalar / RecordError).
         validate=False leaves the elements' group membership to `verify`, whose libsodium calls decode every
         element (or compare it with a canonical result), so an invalid one still fails the proof."""
@@ -89,7 +91,7 @@ class ShuffleProof:
         sizes = {len(v) for v in lists.values()}
         if len(sizes) != 1 or 0 in sizes:
             raise RecordError("shuffle proof lists must be non-empty and of equal length")
-        kwargs = {}
+        kwargs: dict[str, Any] = {}
         parse = group.decode if validate else group.from_hex
         for name in cls._ELEMENT_LISTS:
             kwargs[name] = [parse(e) for e in d[name]]
@@ -102,7 +104,7 @@ class ShuffleProof:
         return cls(**kwargs)
 
 
-def _decode_scalar_text(value) -> int:
+def _decode_scalar_text(value: object) -> int:
     if not isinstance(value, str):
         raise group.InvalidScalar("scalar must be hex text")
     return group.decode_scalar(value)
@@ -130,7 +132,7 @@ def _random_permutation(n: int) -> list[int]:
     return perm
 
 
-def _sum_points(points) -> bytes:
+def _sum_points(points: Iterable[bytes]) -> bytes:
     acc = group.IDENTITY
     for p in points:
         acc = group.add(acc, p)
@@ -140,7 +142,7 @@ def _sum_points(points) -> bytes:
 # ---------------------------------------------------------------------------------------------- shuffle
 
 
-def shuffle(public: bytes, inputs: list[Ciphertext], map_fn=map) -> tuple[list[Ciphertext], ShuffleWitness]:
+def shuffle(public: bytes, inputs: list[Ciphertext], map_fn: MapFn = map) -> tuple[list[Ciphertext], ShuffleWitness]:
     """Re-encrypt every input under `public` and permute them with a fresh secret permutation."""
     n = len(inputs)
     if n == 0:
@@ -152,7 +154,14 @@ def shuffle(public: bytes, inputs: list[Ciphertext], map_fn=map) -> tuple[list[C
     return outputs, ShuffleWitness(perm, rand)
 
 
-def prove(public, inputs, outputs, witness: ShuffleWitness, context: bytes, map_fn=map) -> ShuffleProof:
+def prove(
+    public: bytes,
+    inputs: Sequence[Ciphertext],
+    outputs: Sequence[Ciphertext],
+    witness: ShuffleWitness,
+    context: bytes,
+    map_fn: MapFn = map,
+) -> ShuffleProof:
     """The TW proof that `outputs` is a re-encryption and permutation of `inputs`, bound to `context`."""
     n = len(inputs)
     perm, rr = witness.permutation, witness.randomness
@@ -177,12 +186,13 @@ def prove(public, inputs, outputs, witness: ShuffleWitness, context: bytes, map_
     # Commitment chain in closed form, so it parallelises: ĉ_i = R_i·G + U_i·h with U_i = u'_1···u'_i and R_i
     # uniform (equivalent to CHVote's uniform r̂_i, which are recovered below as r̂_i = R_i − u'_i·R_{i-1}).
     big_r = _random_scalars(n)
-    big_u, acc = [], 1
+    big_u: list[int] = []
+    acc = 1
     for x in u_out:
         acc = acc * x % _ORDER
         big_u.append(acc)
     w_prime, w_hat = _random_scalars(n), _random_scalars(n)
-    jobs = [
+    chain_jobs = [
         (
             h,
             big_r[lo - 1] if lo else 0,
@@ -197,8 +207,12 @@ def prove(public, inputs, outputs, witness: ShuffleWitness, context: bytes, map_
         )
         for lo, hi in spans
     ]
-    chain, t_hat, sums_h, sums_a, sums_b = [], [], [], [], []
-    for part_chain, part_t_hat, sh, sa, sb in map_fn(kernels.prove_chunk, jobs):
+    chain: list[bytes] = []
+    t_hat: list[bytes] = []
+    sums_h: list[bytes] = []
+    sums_a: list[bytes] = []
+    sums_b: list[bytes] = []
+    for part_chain, part_t_hat, sh, sa, sb in map_fn(kernels.prove_chunk, chain_jobs):
         chain += part_chain
         t_hat += part_t_hat
         sums_h.append(sh)
@@ -238,7 +252,9 @@ def prove(public, inputs, outputs, witness: ShuffleWitness, context: bytes, map_
     )
 
 
-def shuffle_and_prove(public, inputs, context: bytes, map_fn=map) -> tuple[list[Ciphertext], ShuffleProof]:
+def shuffle_and_prove(
+    public: bytes, inputs: list[Ciphertext], context: bytes, map_fn: MapFn = map
+) -> tuple[list[Ciphertext], ShuffleProof]:
     outputs, witness = shuffle(public, inputs, map_fn)
     return outputs, prove(public, inputs, outputs, witness, context, map_fn)
 
@@ -246,7 +262,9 @@ def shuffle_and_prove(public, inputs, context: bytes, map_fn=map) -> tuple[list[
 # ---------------------------------------------------------------------------------------------- verify
 
 
-def _check_shapes(public, inputs, outputs, proof, context) -> int:
+def _check_shapes(
+    public: bytes, inputs: Sequence[Any], outputs: Sequence[Any], proof: object, context: object
+) -> int:
     if not isinstance(proof, ShuffleProof):
         raise ProofError("not a shuffle proof")
     if not isinstance(context, (bytes, bytearray)):
@@ -260,10 +278,10 @@ def _check_shapes(public, inputs, outputs, proof, context) -> int:
     if any(not isinstance(x, list) or len(x) != n for x in lists):
         raise ProofError(f"proof is not for {n} ciphertexts")
 
-    def is_element(x):
+    def is_element(x: object) -> bool:
         return type(x) is bytes and len(x) == 32
 
-    def is_ciphertext(ct):
+    def is_ciphertext(ct: object) -> bool:
         return isinstance(ct, (tuple, list)) and len(ct) == 2 and is_element(ct[0]) and is_element(ct[1])
 
     if not all(is_ciphertext(ct) for ct in inputs):
@@ -274,7 +292,7 @@ def _check_shapes(public, inputs, outputs, proof, context) -> int:
     if not all(is_element(x) for x in [*single, *proof.commitments, *proof.chain, *proof.t_hat]):
         raise ProofError("malformed proof element")
 
-    def is_scalar(k):
+    def is_scalar(k: object) -> bool:
         return type(k) is int and 0 <= k < _ORDER
 
     if not all(is_scalar(k) for k in [proof.s1, proof.s2, proof.s3, proof.s4, *proof.s_hat, *proof.s_prime]):
@@ -286,7 +304,14 @@ def _check_shapes(public, inputs, outputs, proof, context) -> int:
     return n
 
 
-def verify(public, inputs, outputs, proof: ShuffleProof, context: bytes, map_fn=map) -> None:
+def verify(
+    public: bytes,
+    inputs: Sequence[Ciphertext],
+    outputs: Sequence[Ciphertext],
+    proof: ShuffleProof,
+    context: bytes,
+    map_fn: MapFn = map,
+) -> None:
     """Check `proof` for the statement (public, inputs, outputs, context); raise ProofError saying what failed."""
     n = _check_shapes(public, inputs, outputs, proof, context)
     gens = spec.generators(n + 1, map_fn)
@@ -362,7 +387,17 @@ def _weights(count: int) -> list[int]:
     return [int.from_bytes(raw[16 * i : 16 * i + 16], "little") for i in range(count)]
 
 
-def _all_checks_hold(public, inputs, outputs, proof: ShuffleProof, h, hs, u, c: int, map_fn) -> bool:
+def _all_checks_hold(
+    public: bytes,
+    inputs: Sequence[Ciphertext],
+    outputs: Sequence[Ciphertext],
+    proof: ShuffleProof,
+    h: bytes,
+    hs: list[bytes],
+    u: list[int],
+    c: int,
+    map_fn: MapFn,
+) -> bool:
     """Checks t1..t4 and the N t_hat links of docs/verifier.md at once, as ONE product of powers.
 
     Each equation is written as (left − right = 0) and weighted by a fresh 128-bit random scalar from the

@@ -21,7 +21,7 @@ Every node (trustee, mixer) has its own Ed25519 key and signs what it contribute
 from __future__ import annotations
 
 import secrets
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from mixnet import credentials, elgamal, group, proofs, shuffle, stages, submission, tally
 from mixnet import trustees as dkg  # the parameter `trustees` is the count
@@ -40,12 +40,12 @@ class _Node:
         self.key = group.ed25519_sign(self._seed, b"")[0].hex()
         self._seq = 0
 
-    def sign(self, message: dict) -> dict:
+    def sign(self, message: dict[str, Any]) -> dict[str, Any]:
         self._seq += 1
         return submission.sign(message, self._seed, self._seq)
 
 
-def _cheat(mode: str, public_key: bytes, outputs: list) -> list:
+def _cheat(mode: str, public_key: bytes, outputs: list[Any]) -> list[Any]:
     outputs = list(outputs)
     if mode == "drop":
         return outputs[:-1]
@@ -72,8 +72,8 @@ def run_election(
     election_id: str | None = None,
     question: str = "Which candidate?",
     decrypting: Sequence[int] | None = None,
-    map_fn=map,
-) -> dict:
+    map_fn: Callable[..., Any] = map,
+) -> dict[str, Any]:
     """Run an election where voter i chooses `voters[i]`; return its record (see docs/verifier.md).
 
     A choice of None casts an invalid ballot: encode_choice(K), a candidate that does not exist, encrypted
@@ -132,17 +132,17 @@ def run_election(
     for k, node in enumerate(mixer_nodes):
         inputs_json, inputs = builder.mix_input_json(), builder.mix_input()
         context = builder.next_stage_context(node.key)
-        mode = cheat.get(k)
+        stage_cheat = cheat.get(k)
         response = None
-        if mode != "silent":
+        if stage_cheat != "silent":
             outputs, proof = shuffle.shuffle_and_prove(public_key, inputs, context, map_fn=map_fn)
-            if mode in _AFTER_PROOF:
-                outputs = _cheat(mode, public_key, outputs)
-            elif mode == "identity":
+            if stage_cheat in _AFTER_PROOF:
+                outputs = _cheat(stage_cheat, public_key, outputs)
+            elif stage_cheat == "identity":
                 outputs = [inputs[0], *outputs[1:]]
             outputs_json = [ct.to_json() for ct in outputs]
             response = node.sign({"type": "mix.response", "election_id": election_id,
-                                  "stage": len(builder.stages) + (mode == "wrong_stage"),
+                                  "stage": len(builder.stages) + (stage_cheat == "wrong_stage"),
                                   "input_hash": stages.list_hash(inputs_json), "outputs": outputs_json,
                                   "proof": proof.to_json(), "list_hash": stages.list_hash(outputs_json)})
         verdict = stages.judge(response, election_id=election_id, stage=len(builder.stages), inputs_json=inputs_json,

@@ -61,7 +61,7 @@ def list_hash(ciphertexts: Sequence[Sequence[str | bytes]]) -> str:
     return digest.hexdigest()
 
 
-def decode_list(value: Any, what: str, map_fn: Callable = map) -> list[Ciphertext]:
+def decode_list(value: Any, what: str, map_fn: Callable[..., Any] = map) -> list[Ciphertext]:
     """Decode a JSON list of ciphertexts (lowercase hex, canonical elements) over map_fn jobs; ValueError names
     the first bad position, exactly as one sequential pass would."""
     if not isinstance(value, list):
@@ -76,7 +76,7 @@ def decode_list(value: Any, what: str, map_fn: Callable = map) -> list[Ciphertex
     return out
 
 
-def decode_slice(job: tuple) -> tuple[list[Ciphertext], str | None]:
+def decode_slice(job: tuple[Any, ...]) -> tuple[list[Ciphertext], str | None]:
     """Pool job: the slice's ciphertexts, or the reason for its first bad one."""
     what, offset, items = job
     out = []
@@ -88,7 +88,7 @@ def decode_slice(job: tuple) -> tuple[list[Ciphertext], str | None]:
     return out, None
 
 
-def statement_fault(response: dict, election_id: str, stage: int, inputs_json: list, map_fn: Callable = map
+def statement_fault(response: dict[str, Any], election_id: str, stage: int, inputs_json: list[Any], map_fn: Callable[..., Any] = map
                     ) -> tuple[str | None, list[Ciphertext] | None]:
     """(why `response` is not a stage for this statement, None) or (None, its decoded outputs)."""
     if set(response) != RESPONSE_FIELDS:
@@ -113,8 +113,8 @@ def statement_fault(response: dict, election_id: str, stage: int, inputs_json: l
     return None, outputs
 
 
-def judge(response: Any, *, election_id: str, stage: int, inputs_json: list, inputs: list[Ciphertext],
-          public_key: bytes | None, context: bytes, map_fn: Callable = map, check_proof: bool = True) -> Verdict:
+def judge(response: Any, *, election_id: str, stage: int, inputs_json: list[Any], inputs: list[Ciphertext],
+          public_key: bytes | None, context: bytes, map_fn: Callable[..., Any] = map, check_proof: bool = True) -> Verdict:
     """The stage's fate. check_proof=False leaves the proof unchecked (the server publishing what it checked
     on arrival): a statement that holds is then reported as accepted."""
     if response is None:
@@ -132,6 +132,7 @@ def judge(response: Any, *, election_id: str, stage: int, inputs_json: list, inp
         return Verdict(None, "statement holds; proof not re-checked", outputs)
     if public_key is None:
         raise ValueError("no public key to check the proof against")
+    assert outputs is not None  # statement_fault returns the outputs whenever it finds no fault
     try:
         proof = shuffle.ShuffleProof.from_json(response["proof"], validate=False)
         shuffle.verify(public_key, inputs, outputs, proof, context, map_fn=map_fn)

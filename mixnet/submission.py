@@ -75,7 +75,8 @@ def signer(message: Any) -> str:
         raise SubmissionError("signed.seq must be a non-negative integer")
     if not group.is_hex(signed["sig"], SIG_HEX):
         raise SubmissionError("signed.sig must be 128 lowercase hex characters")
-    return signed["key"]
+    key: str = signed["key"]
+    return key
 
 
 def verify(message: Any) -> str:

@@ -8,7 +8,7 @@ decryption the small discrete log `count` is read from a table of 0·G .. max·G
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence, TypedDict
+from typing import Any, NamedTuple, Sequence, TypedDict
 
 from mixnet import elgamal, group, proofs
 from mixnet.elgamal import Ciphertext
@@ -52,7 +52,7 @@ class HomomorphicBallot(NamedTuple):
         return (*parts, proof.commitment1, proof.commitment2, group.scalar_bytes(proof.response))
 
     @classmethod
-    def from_json(cls, value) -> "HomomorphicBallot":
+    def from_json(cls, value: object) -> "HomomorphicBallot":
         if not isinstance(value, dict) or not {"ciphertexts", "bit_proofs", "sum_proof"} <= value.keys():
             raise ProofError("homomorphic ballot must have ciphertexts, bit_proofs and sum_proof")
         cts, bits = value["ciphertexts"], value["bit_proofs"]

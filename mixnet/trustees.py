@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from mixnet import group, proofs
 from mixnet.elgamal import Ciphertext
@@ -64,11 +64,11 @@ class Dealing:
     commitments: tuple[bytes, ...]  # C_i0 .. C_i,t−1
     proof: proofs.SchnorrProof  # knowledge of a_i0 behind C_i0
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"index": self.index, "commitments": [c.hex() for c in self.commitments], "proof": self.proof.to_json()}
 
     @classmethod
-    def from_json(cls, value) -> "Dealing":
+    def from_json(cls, value: object) -> "Dealing":
         if not isinstance(value, dict) or not {"index", "commitments", "proof"} <= value.keys():
             raise ProofError("dealing must have index, commitments and proof")
         index, commitments = value["index"], value["commitments"]
@@ -118,7 +118,7 @@ class Trustee:
             raise ValueError(f"trustee {self.index} holds {len(self._received)} of {self.trustees} shares")
         return sum(self._received.values()) % group.ORDER
 
-    def partial_decrypt(self, ciphertexts: Sequence[Ciphertext], map_fn=map) -> "PartialDecryption":
+    def partial_decrypt(self, ciphertexts: Sequence[Ciphertext], map_fn: Callable[..., Any] = map) -> "PartialDecryption":
         return partial_decrypt(self.key_share, self.index, [ct.a for ct in ciphertexts], self.election_context, map_fn)
 
 
@@ -128,11 +128,11 @@ class PartialDecryption:
     factors: tuple[bytes, ...]  # D_jp = x_j·a_p per ciphertext
     proof: proofs.ChaumPedersenProof  # the batched proof over all of them
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"trustee": self.trustee, "factors": [f.hex() for f in self.factors], "proof": self.proof.to_json()}
 
     @classmethod
-    def from_json(cls, value, validate: bool = True) -> "PartialDecryption":
+    def from_json(cls, value: object, validate: bool = True) -> "PartialDecryption":
         """Parse; with validate=False the factors are only checked to be 32 bytes of hex, and the verifier's
         span jobs decode them (so a pool does that work instead of the caller)."""
         if not isinstance(value, dict) or not {"trustee", "factors", "proof"} <= value.keys():
@@ -158,13 +158,13 @@ def batch_weight(seed: bytes, position: int) -> int:
     return hash_to_scalar(WEIGHT_TAG, seed, position.to_bytes(8, "big"))
 
 
-def decrypt_chunk(job: tuple) -> list[bytes]:
+def decrypt_chunk(job: tuple[Any, ...]) -> list[bytes]:
     """Pool job: x·a for one span of first components."""
     key_share, first_parts = job
     return [group.mul(key_share, a) for a in first_parts]
 
 
-def fold_chunk(job: tuple) -> tuple[bytes, bytes | None]:
+def fold_chunk(job: tuple[Any, ...]) -> tuple[bytes, bytes | None]:
     """Pool job: (Σ e_p·a_p, Σ e_p·D_p) over one span, positions from `lo`; factors None sums only the a_p.
     A factor that is not a group element raises ProofError naming its position."""
     seed, lo, first_parts, factors = job
@@ -187,7 +187,7 @@ def _spans(n: int) -> list[tuple[int, int]]:
 
 
 def partial_decrypt(key_share: int, index: int, first_parts: Sequence[bytes], election_context: bytes,
-                    map_fn=map) -> PartialDecryption:
+                    map_fn: Callable[..., Any] = map) -> PartialDecryption:
     """Trustee `index`'s factors for the list's first components a_p, with the batched proof."""
     spans = _spans(len(first_parts))
     factors = [f for part in map_fn(decrypt_chunk, [(key_share, first_parts[lo:hi]) for lo, hi in spans]) for f in part]
@@ -246,13 +246,13 @@ def verification_key(dealings: Iterable[Dealing], index: int) -> bytes:
 
 
 def verify_partial(verification_key_j: bytes, ciphertexts: Sequence[Ciphertext], partial: PartialDecryption,
-                   election_context: bytes, map_fn=map) -> None:
+                   election_context: bytes, map_fn: Callable[..., Any] = map) -> None:
     """Check trustee j's batched proof over every factor; ProofError says why not."""
     verify_factors(verification_key_j, [ct.a for ct in ciphertexts], partial, election_context, map_fn)
 
 
 def verify_factors(verification_key_j: bytes, first_parts: Sequence[bytes], partial: PartialDecryption,
-                   election_context: bytes, map_fn=map) -> None:
+                   election_context: bytes, map_fn: Callable[..., Any] = map) -> None:
     """`verify_partial` given only the list's first components a_p. The factors may still be undecoded
     32-byte strings (PartialDecryption.from_json(validate=False)): the span jobs validate them."""
     if len(partial.factors) != len(first_parts):
@@ -292,7 +292,7 @@ def lagrange_at_zero(indices: Sequence[int]) -> dict[int, int]:
 
 
 def combine_factors(ciphertexts: Sequence[Ciphertext], partials: Mapping[int, Sequence[bytes]],
-                    map_fn=map) -> list[bytes]:
+                    map_fn: Callable[..., Any] = map) -> list[bytes]:
     """M = b − Σ λ_j·D_j over exactly the given trustees. No threshold check: with fewer than t trustees the
     result is simply wrong (the tests show it); use `combine` for the checked version."""
     lam = lagrange_at_zero(list(partials))
@@ -303,7 +303,7 @@ def combine_factors(ciphertexts: Sequence[Ciphertext], partials: Mapping[int, Se
 
 
 def combination_holds(ciphertexts: Sequence[Ciphertext], partials: Mapping[int, Sequence[bytes]],
-                      messages: Sequence[bytes], map_fn=None) -> bool:
+                      messages: Sequence[bytes], map_fn: Callable[..., Any] | None = None) -> bool:
     """True when b_p − Σ λ_j·D_jp = messages[p] for every p (what `combine_factors` would give), checked as
     one product of powers of public values with fresh 128-bit random weights w_p from the OS CSPRNG:
     Σ w_p·b_p − Σ_j λ_j·Σ w_p·D_jp − Σ w_p·M_p = 0 (a wrong row passes with probability at most 2^-128).
@@ -327,7 +327,7 @@ def combination_holds(ciphertexts: Sequence[Ciphertext], partials: Mapping[int, 
         return False
 
 
-def combine_chunk(job: tuple) -> list[bytes]:
+def combine_chunk(job: tuple[Any, ...]) -> list[bytes]:
     """Pool job: b − Σ λ_j·D_j for one span, given each trustee's (λ_j, factors)."""
     second_parts, weighted_factors = job
     # Public values only: one product of powers per ciphertext, b·1 + Σ D_j·(−λ_j), every factor validated.

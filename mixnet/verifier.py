@@ -15,8 +15,9 @@ provides.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from mixnet import ballots, credentials, elgamal, group, homomorphic, proofs, stages, submission, tally, trustees
 from mixnet.elgamal import Ciphertext
@@ -78,25 +79,26 @@ def _run(name: str, fn: Callable[[], str | None]) -> Check:
     return Check(name, True, note or "ok")
 
 
-def _ciphertexts(value, what: str, map_fn=map) -> list[Ciphertext]:
+def _ciphertexts(value: Any, what: str, map_fn: Callable[..., Any] = map) -> list[Ciphertext]:
     return stages.decode_list(value, what, map_fn)
 
 
-def _closed(value, fields: set, what: str) -> dict:
+def _closed(value: Any, fields: set[str], what: str) -> dict[str, Any]:
     """`value` as an object with exactly `fields` (missing or extra ones fail, naming them)."""
     if not isinstance(value, dict):
         raise ValueError(f"{what} must be an object")
     missing, extra = sorted(fields - set(value)), sorted(str(k) for k in set(value) - fields)
     if missing or extra:
-        raise ValueError(f"{what}: " + "; ".join(filter(None, [missing and f"missing field(s) {', '.join(missing)}",
-                                                              extra and f"unexpected field(s) {', '.join(extra)}"])))
+        said = [f"missing field(s) {', '.join(missing)}" if missing else None,
+                f"unexpected field(s) {', '.join(extra)}" if extra else None]
+        raise ValueError(f"{what}: " + "; ".join(filter(None, said)))
     return value
 
 
 def _fail(exc: Exception) -> Callable[[], None]:
     """A check that can only fail, with this reason."""
 
-    def run():
+    def run() -> None:
         raise exc
 
     return run
@@ -127,7 +129,7 @@ def _ballot_check(job: tuple) -> Check:
     """One ballot entry: its credential's signature and its proof of randomness (docs/verifier.md §4)."""
     position, public_key, election_id, entry = job
 
-    def run():
+    def run() -> None:
         if public_key is None:
             raise _Missing("no valid public key to check against")
         credential = _entry_credential(entry)
@@ -177,13 +179,14 @@ def _ballot_check_name(position: int, entry) -> str:
     return f"ballot {position} proof (credential {_short(entry)})"
 
 
-def _share_check(position: int, entry, vks, keys, final, context: bytes | None, election_id, map_fn,
-                 on_arrival: bool = False) -> tuple[Check, object]:
+def _share_check(position: int, entry: Any, vks: dict[int, bytes] | None, keys: dict[int, str],
+                 final: list[Ciphertext] | None, context: bytes | None, election_id: str | None,
+                 map_fn: Callable[..., Any], on_arrival: bool = False) -> tuple[Check, trustees.PartialDecryption | None]:
     """One trustee's signed decryption share: its signer and its batched proof, folded over map_fn.
     (check, parsed share or None)."""
-    result: dict = {}
+    result: dict[str, Any] = {}
 
-    def run():
+    def run() -> str | None:
         if final is None:
             raise _Missing("no usable list to decrypt")
         if vks is None:
@@ -222,8 +225,8 @@ class _Verifier:
         self.doc, self.map_fn = doc, map_fn
         self.on_arrival = proofs_checked_on_arrival
         self.checks: list[Check] = []
-        self.election: dict | None = None
-        self.nodes: dict[str, dict] | None = None  # key -> {key, name, role}
+        self.election: dict[str, Any] | None = None
+        self.nodes: dict[str, dict[str, Any]] | None = None  # key -> {key, name, role}
         self.nonce: bytes | None = None  # the manifest's nonce, once the manifest is usable
         self.listed_trustees: dict[int, str] = {}  # index -> key, from the manifest
         self.listed_mixers: dict[str, str] = {}  # key -> name, from the manifest
@@ -233,13 +236,13 @@ class _Verifier:
         self.public_key: bytes | None = None
         self.cast: list[list[str]] | None = None  # the cast ciphertexts (JSON), when readable
         self.final: list[Ciphertext] | None = None
-        self.final_json: list | None = None
+        self.final_json: list[Any] | None = None
         self.quorum: dict[int, tuple[bytes, ...]] | None = None
         self.plaintexts: list[int | None] | None = None  # decoded choices, None: invalid
         self._parsed_lists: list[tuple[list, list[Ciphertext]]] = []
         self.listed: frozenset[str] | None = None  # the valid public credential list
 
-    def _ciphertexts(self, value, what: str) -> list[Ciphertext]:
+    def _ciphertexts(self, value: Any, what: str) -> list[Ciphertext]:
         """`_ciphertexts`, reusing the parse of an identical JSON list read before: each stage's inputs repeat
         the previous outputs, and the decrypted list the last ones (parsing is deterministic, so only lists
         that parsed are kept, and the result is the same)."""
@@ -277,7 +280,7 @@ class _Verifier:
 
     # --- header ---------------------------------------------------------------------------------------
 
-    def check_format(self):
+    def check_format(self) -> None:
         if self.doc.get("format") != FORMAT:
             raise ValueError(f"format is {str(self.doc.get('format'))[:60]!r}, expected {FORMAT!r}")
         if not _is_int(self.doc.get("version")) or self.doc["version"] != VERSION:
@@ -286,7 +289,7 @@ class _Verifier:
     def check_fields(self):
         _closed(self.doc, set(self.record_fields), "record")
 
-    def check_group(self):
+    def check_group(self) -> None:
         g = _closed(self.doc.get("group"), {"name", "generator"}, "group")
         if g["name"] != group.GROUP_NAME:
             raise ValueError(f"group must be {group.GROUP_NAME!r}")
@@ -309,7 +312,12 @@ class _Verifier:
             raise ValueError(f"need integers 1 ≤ threshold ≤ trustees, got {t!r}, {n!r}")
         self.election = e
 
-    def _election(self) -> dict:
+    def _nodes(self) -> dict[str, dict[str, Any]]:
+        if self.nodes is None:
+            raise _Missing("the node list is unusable")
+        return self.nodes
+
+    def _election(self) -> dict[str, Any]:
         if self.election is None:
             raise _Missing("election parameters are unusable")
         return self.election
@@ -321,7 +329,7 @@ class _Verifier:
             raise _Missing("the manifest is unusable: no nonce for the proof contexts")
         return proofs.election_context(self._election()["id"], self.nonce)
 
-    def check_manifest(self):
+    def check_manifest(self) -> str | None:
         e = self._election()
         m = _closed(self.doc.get("manifest"), set(self.manifest_fields), "manifest")
         for field, value in (("election_id", e["id"]), ("question", e["question"]), ("candidates", e["candidates"]),
@@ -357,14 +365,14 @@ class _Verifier:
         self.nonce, self.listed_trustees, self.listed_mixers = bytes.fromhex(m["nonce"]), listed_t, listed_m
         return f"nonce {m['nonce'][:16]}…; {len(listed_t)} trustees and {len(listed_m)} mixers listed"
 
-    def _listed_node(self, entry: dict, role: str) -> None:
+    def _listed_node(self, entry: dict[str, Any], role: str) -> None:
         if not isinstance(entry["key"], str) or not isinstance(entry["name"], str):
             raise ValueError("a listed node has a string name and key")
         node = self._node(entry["key"], role)
         if node["name"] != entry["name"]:
             raise ValueError(f"listed {role} {entry['name']!r} is registered as {node['name']!r}")
 
-    def check_seats(self):
+    def check_seats(self) -> str | None:
         if self.nonce is None:
             raise _Missing("the manifest is unusable")
         seats = self.doc.get("seats")
@@ -386,11 +394,11 @@ class _Verifier:
             signed.add(key)
         missing = (set(self.listed_mixers) | set(self.listed_trustees.values())) - signed
         if missing:
-            names = sorted(self.nodes[k]["name"] for k in missing)
+            names = sorted(self._nodes()[k]["name"] for k in missing)
             raise ValueError(f"listed node(s) {', '.join(names)} did not sign the manifest")
         return f"{len(signed)} seats signed"
 
-    def check_mixer_fates(self):
+    def check_mixer_fates(self) -> str | None:
         if self.nonce is None:
             raise _Missing("the manifest is unusable")
         said = []
@@ -399,11 +407,11 @@ class _Verifier:
             said.append(f"{name}: {', '.join(fates) if fates else 'silent (never asked)'}")
         return "; ".join(said)
 
-    def check_nodes(self):
+    def check_nodes(self) -> str | None:
         entries = self.doc.get("nodes")
         if not isinstance(entries, list):
             raise ValueError("nodes must be a list")
-        nodes: dict[str, dict] = {}
+        nodes: dict[str, dict[str, Any]] = {}
         names: set[str] = set()
         for i, entry in enumerate(entries):
             node = _closed(entry, NODE_FIELDS, f"nodes[{i}]")
@@ -423,7 +431,7 @@ class _Verifier:
         roles = Counter(n["role"] for n in nodes.values())
         return f"{roles['trustee']} trustees, {roles['mixer']} mixers, each name registered to one key"
 
-    def _node(self, key: str, role: str) -> dict:
+    def _node(self, key: str, role: str) -> dict[str, Any]:
         if self.nodes is None:
             raise _Missing("the node list is unusable")
         node = self.nodes.get(key)
@@ -435,12 +443,12 @@ class _Verifier:
 
     # --- trustees and key -----------------------------------------------------------------------------
 
-    def check_trustees(self):
+    def check_trustees(self) -> None:
         entries = self.doc.get("trustees")
         parsed: dict[int, trustees.Dealing] = {}
 
-        def one(position, entry):
-            def run():
+        def one(position: int, entry: Any) -> Callable[[], str | None]:
+            def run() -> str | None:
                 e = self._election()
                 message = _closed(entry, DEALING_FIELDS, "dealing")
                 if message["type"] != "keygen.commitment" or message["election_id"] != e["id"]:
@@ -468,7 +476,7 @@ class _Verifier:
             for position, entry in enumerate(entries):
                 self.add(f"trustee {position + 1} commitments and key proof", one(position, entry))
 
-        def complete():
+        def complete() -> None:
             if not isinstance(entries, list):
                 raise ValueError("trustees must be a list of dealings")
             n = self._election()["trustees"]
@@ -480,7 +488,7 @@ class _Verifier:
 
         self.add("trustee set complete", complete)
 
-    def check_public_key(self):
+    def check_public_key(self) -> None:
         try:
             claimed = group.decode(self.doc["public_key"])
         except (group.InvalidElement, TypeError) as exc:
@@ -495,7 +503,7 @@ class _Verifier:
 
     # --- ballots --------------------------------------------------------------------------------------
 
-    def check_ballots(self):
+    def check_ballots(self) -> None:
         entries = self.doc.get("ballots")
         if not isinstance(entries, list):
             self.add("ballots", _fail(ValueError("ballots must be a list")))
@@ -553,12 +561,12 @@ class _Verifier:
 
     # --- mixing ---------------------------------------------------------------------------------------
 
-    def check_mix(self):
+    def check_mix(self) -> None:
         stages_json = self.doc.get("mix")
         current: list[Ciphertext] | None = None
-        current_json: list | None = None
+        current_json: list[Any] | None = None
 
-        def cast_list():
+        def cast_list() -> str | None:
             nonlocal current, current_json
             entries = self.doc.get("ballots")
             if not isinstance(entries, list):
@@ -578,9 +586,10 @@ class _Verifier:
         accepted = 0
         for k, stage in enumerate(stages_json):
             expected, expected_json = current, current_json
-            parsed: dict = {}
+            parsed: dict[str, Any] = {}
 
-            def chaining(stage=stage, expected=expected, expected_json=expected_json, parsed=parsed):
+            def chaining(stage: Any = stage, expected: list[Ciphertext] | None = expected,
+                         expected_json: list[Any] | None = expected_json, parsed: dict[str, Any] = parsed) -> None:
                 if not isinstance(stage, dict):
                     raise ValueError("stage must be an object")
                 if expected is None:
@@ -592,19 +601,19 @@ class _Verifier:
             self.add(f"mix stage {k} chaining", chaining)
             status = stage.get("status") if isinstance(stage, dict) else None
             if status == ACCEPTED:
-                ok = self.add(f"mix stage {k} proof", lambda k=k, stage=stage, parsed=parsed: self._verify_stage(k, stage, parsed))
+                ok = self.add(f"mix stage {k} proof", functools.partial(self._verify_stage, k, stage, parsed))
                 if ok:
                     accepted += 1
                     current, current_json = parsed["outputs"], stage["response"]["outputs"]
                 else:
                     current = current_json = None  # nothing after a bad accepted stage can chain to something valid
             elif status == REJECTED:
-                self.add(f"mix stage {k} rejection justified", lambda k=k, stage=stage, parsed=parsed: self._verify_rejection(k, stage, parsed))
+                self.add(f"mix stage {k} rejection justified", functools.partial(self._verify_rejection, k, stage, parsed))
             else:
                 self.add(f"mix stage {k} status", _fail(ValueError(f"status {str(status)[:40]!r} is neither accepted nor rejected")))
                 current = current_json = None
 
-        def cascade():
+        def cascade() -> str | None:
             if accepted == 0:
                 raise ValueError("no accepted mix stage: decrypting would link votes to voters")
             return f"{accepted} accepted, {len(stages_json) - accepted} rejected"
@@ -613,7 +622,7 @@ class _Verifier:
         self.final, self.final_json = current, current_json
         self.add("listed mixers accepted, rejected or silent", self.check_mixer_fates)
 
-    def _judge(self, k: int, stage: dict, parsed: dict) -> stages.Verdict:
+    def _judge(self, k: int, stage: dict[str, Any], parsed: dict[str, Any]) -> stages.Verdict:
         """The stage's signer checked and the stage judged exactly as the server judged it (mixnet/stages.py)."""
         if "inputs" not in parsed:
             raise _Missing("the stage's inputs do not chain: nothing to judge it against")
@@ -634,7 +643,7 @@ class _Verifier:
                             context=mix_context(self._election()["id"], k, mixer, self.nonce), map_fn=self.map_fn,
                             check_proof=not self.on_arrival)
 
-    def _verify_stage(self, k: int, stage: dict, parsed: dict) -> str | None:
+    def _verify_stage(self, k: int, stage: dict[str, Any], parsed: dict[str, Any]) -> str | None:
         _closed(stage, ACCEPTED_STAGE_FIELDS, "accepted stage")
         if self.public_key is None:
             raise _Missing("no valid public key")
@@ -643,10 +652,10 @@ class _Verifier:
             raise ValueError(f"accepted stage is {verdict.rejected_as}: {verdict.reason}")
         parsed["outputs"] = verdict.outputs
         self.mixer_fates.setdefault(stage["mixer"], []).append(f"accepted at stage {k}")
-        name = self.nodes[stage["mixer"]]["name"]
+        name = self._nodes()[stage["mixer"]]["name"]
         return f"signed by mixer {name!r}; {ON_ARRIVAL}" if self.on_arrival else f"signed by mixer {name!r}; proof verifies"
 
-    def _verify_rejection(self, k: int, stage: dict, parsed: dict) -> str:
+    def _verify_rejection(self, k: int, stage: dict[str, Any], parsed: dict[str, Any]) -> str:
         _closed(stage, REJECTED_STAGE_FIELDS, "rejected stage")
         claimed, reason = stage["class"], stage["reason"]
         if claimed not in stages.CLASSES:
@@ -666,12 +675,12 @@ class _Verifier:
             raise ValueError("stage was rejected but it is a valid signed stage whose proof verifies")
         if verdict.rejected_as != claimed:
             raise ValueError(f"stage is recorded as {claimed} but is {verdict.rejected_as}: {verdict.reason}")
-        mixer = self.nodes[stage["mixer"]]["name"]
+        mixer = self._nodes()[stage["mixer"]]["name"]
         fate = "silent (no answer)" if claimed == stages.NO_ANSWER else f"rejected ({claimed}, signed evidence)"
         self.mixer_fates.setdefault(stage["mixer"], []).append(f"{fate} at stage {k}")
         return f"{claimed} ({reason}); mixer {mixer!r}; re-verified: {verdict.reason}"
 
-    def check_mixed_apart(self):
+    def check_mixed_apart(self) -> str | None:
         if self.cast is None:
             raise _Missing("the cast ciphertexts are unreadable")
         if self.final_json is None:
@@ -684,14 +693,14 @@ class _Verifier:
 
     # --- decryption and result ------------------------------------------------------------------------
 
-    def check_decryption(self):
+    def check_decryption(self) -> None:
         decryption = self.doc.get("decryption")
 
-        def listed():
-            _closed(decryption, DECRYPTION_FIELDS, "decryption")
+        def listed() -> None:
+            listing = _closed(decryption, DECRYPTION_FIELDS, "decryption")
             if self.final is None:
                 raise _Missing("the mix cascade ended in an unusable list")
-            if decryption["ciphertexts"] != self.final_json:
+            if listing["ciphertexts"] != self.final_json:
                 raise ValueError("decrypted list is not the last accepted stage's outputs")
 
         self.add("decryption input is the final mix output", listed)
@@ -706,7 +715,7 @@ class _Verifier:
         context = self.context if self.election is not None and self.nonce is not None else None
         election_id = self.election["id"] if self.election is not None else None
         valid: dict[int, tuple[bytes, ...]] = {}
-        dupes = []
+        dupes: list[int] = []
         for i, entry in enumerate(partial_entries):
             check, partial = _share_check(i, entry, vks, self.trustee_keys, self.final, context, election_id,
                                           self.map_fn, self.on_arrival)
@@ -716,7 +725,7 @@ class _Verifier:
                     dupes.append(partial.trustee)
                 valid.setdefault(partial.trustee, partial.factors)
 
-        def quorum():
+        def quorum() -> str | None:
             t = self._election()["threshold"]
             if dupes:
                 raise ValueError(f"trustee(s) {sorted(set(dupes))} submitted more than one share")
@@ -727,11 +736,13 @@ class _Verifier:
 
         self.add("decryption quorum", quorum)
 
-        def combination():
+        def combination() -> str | None:
             if self.quorum is None:
                 raise _Missing("no quorum of valid decryption shares")
             t = self._election()["threshold"]
             chosen = dict(sorted(self.quorum.items())[:t])
+            if self.final is None:  # a quorum exists only over a usable final list
+                raise _Missing("the mix cascade ended in an unusable list")
             if self._claimed_plaintexts_hold(chosen):  # the fast path; the exact one below says what is wrong
                 self.plaintexts = list(self.doc["plaintexts"])
                 return f"trustees {sorted(chosen)} combined"
@@ -751,18 +762,19 @@ class _Verifier:
 
         self.add("combination of shares gives the plaintexts", combination)
 
-    def _claimed_plaintexts_hold(self, chosen: dict) -> bool:
+    def _claimed_plaintexts_hold(self, chosen: dict[int, tuple[bytes, ...]]) -> bool:
         """The fast path of the combination check: True when the claimed plaintexts are well-formed and the
         chosen shares combine to them (the candidates' rows as one product of powers, the rows claimed
         invalid combined one by one). False sends the check down the exact path, which says what is wrong."""
         claimed, count = self.doc.get("plaintexts"), len(self._election()["candidates"])
-        if not isinstance(claimed, list) or len(claimed) != len(self.final):
+        final = self.final
+        if final is None or not isinstance(claimed, list) or len(claimed) != len(final):
             return False
         if not all(c is None or (_is_int(c) and 0 <= c < count) for c in claimed):
             return False
 
-        def rows(positions):
-            return ([self.final[p] for p in positions],
+        def rows(positions: list[int]) -> tuple[list[Ciphertext], dict[int, list[bytes]]]:
+            return ([final[p] for p in positions],
                     {j: [factors[p] for p in positions] for j, factors in chosen.items()})
 
         invalid = [p for p, c in enumerate(claimed) if c is None]
@@ -774,7 +786,7 @@ class _Verifier:
         messages = [elgamal.encode_choice(i) for i in range(count)]
         return not known or trustees.combination_holds(*rows(known), [messages[claimed[p]] for p in known], self.map_fn)
 
-    def _check_refusals(self, decryption) -> str:
+    def _check_refusals(self, decryption: Any) -> str:
         refusals = decryption.get("refusals") if isinstance(decryption, dict) else None
         if not isinstance(refusals, list):
             raise ValueError("refusals must be a list")
@@ -789,7 +801,7 @@ class _Verifier:
             said.append(f"{node['name']!r}: {refusal['reason'][:200]}")
         return "; ".join(said) if said else "none"
 
-    def check_tally(self):
+    def check_tally(self) -> str | None:
         result = _closed(self.doc.get("result"), RESULT_FIELDS, "result")
         counts = result["counts"]
         if not isinstance(counts, list) or not all(_is_int(c) for c in counts):
@@ -806,7 +818,7 @@ class _Verifier:
         return f"counts {counts}, invalid {expected['invalid']}"
 
 
-def verify_record(doc, map_fn=map, proofs_checked_on_arrival: bool = False) -> list[Check]:
+def verify_record(doc: Any, map_fn: Callable[..., Any] = map, proofs_checked_on_arrival: bool = False) -> list[Check]:
     """Every check of docs/verifier.md over `doc`, in order. Never raises for a malformed document.
 
     proofs_checked_on_arrival: only for the server that built `doc` from its own bulletin board, where every
