@@ -1,5 +1,6 @@
 """The public, deterministic parts of the shuffle proof that prover and verifier must agree on: domain tags,
-the independent generators, and the Fiat–Shamir hashes (the tags themselves live in mixnet/transcript.py). docs/verifier.md specifies exactly these bytes.
+the independent generators, and the Fiat–Shamir hashes (the tags themselves live in mixnet/transcript.py).
+docs/verifier.md specifies exactly these bytes.
 
 Nothing here touches a witness; the verifier shares these functions with the prover because they ARE the
 specification, not because they carry any of the prover's intermediate values.

@@ -53,7 +53,12 @@ class CascadeChain:
             raise CascadeRefused(f"the manifest cannot be hashed: {exc}") from None
         if not isinstance(cast, list):
             raise CascadeRefused("the cascade carries no cast ciphertexts")
-        self.election_id, self.public_key, self.map_fn, self.check_proofs = election_id, public_key, map_fn, check_proofs
+        self.election_id, self.public_key, self.map_fn, self.check_proofs = (
+            election_id,
+            public_key,
+            map_fn,
+            check_proofs,
+        )
         self.listed = {m["key"]: m["name"] for m in manifest["listed_mixers"]}
         self.nonce = bytes.fromhex(manifest["nonce"])
         self.cast = cast

@@ -146,7 +146,9 @@ def sign(credential: Credential, election_id: str, ballot: Ballot) -> Ballot:
     return ballot._replace(signature=group.sign(credential.secret_key, message))
 
 
-def cast(credential: Credential, public_key: bytes, election_id: str, candidates: int | Sequence, choice: int) -> Ballot:
+def cast(
+    credential: Credential, public_key: bytes, election_id: str, candidates: int | Sequence, choice: int
+) -> Ballot:
     """Encrypt `choice` as this credential's ballot (its voter id is the public credential) and sign it."""
     ballot = ballots.cast(public_key, election_id, credential.voter_id, candidates, choice)
     return sign(credential, election_id, ballot)

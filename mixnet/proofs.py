@@ -230,7 +230,9 @@ class DisjunctiveProof(NamedTuple):
         for i, pair in enumerate(commitments):
             if not isinstance(pair, list) or len(pair) != 2:
                 raise ProofError(f"commitments[{i}] must be a pair")
-            pairs.append((_decode_element(pair[0], f"commitments[{i}][0]"), _decode_element(pair[1], f"commitments[{i}][1]")))
+            pairs.append(
+                (_decode_element(pair[0], f"commitments[{i}][0]"), _decode_element(pair[1], f"commitments[{i}][1]"))
+            )
         return cls(
             tuple(pairs),
             tuple(_decode_scalar(c, f"challenges[{i}]") for i, c in enumerate(challenges)),
@@ -238,7 +240,14 @@ class DisjunctiveProof(NamedTuple):
         )
 
 
-def _disjunctive_challenge(public: bytes, a: bytes, b: bytes, messages: Sequence[bytes], commitments: Sequence[tuple[bytes, bytes]], context: bytes) -> int:
+def _disjunctive_challenge(
+    public: bytes,
+    a: bytes,
+    b: bytes,
+    messages: Sequence[bytes],
+    commitments: Sequence[tuple[bytes, bytes]],
+    context: bytes,
+) -> int:
     flat = [x for pair in commitments for x in pair]
     return hash_to_scalar(
         DISJUNCTIVE_TAG, context, group.GENERATOR, public, a, b, len(messages).to_bytes(4, "big"), *messages, *flat
@@ -265,7 +274,10 @@ def disjunctive_prove(
         challenges[i], responses[i] = c_i, s_i
         shifted = group.sub(b, message)
         commitments.append(
-            (group.sub(group.base_mul(s_i), group.mul(c_i, a)), group.sub(group.mul(s_i, public), group.mul(c_i, shifted)))
+            (
+                group.sub(group.base_mul(s_i), group.mul(c_i, a)),
+                group.sub(group.mul(s_i, public), group.mul(c_i, shifted)),
+            )
         )
     c = _disjunctive_challenge(public, a, b, messages, commitments, context)
     challenges[index] = (c - sum(challenges)) % order
@@ -281,7 +293,9 @@ def disjunctive_verify(
     c = _disjunctive_challenge(public, a, b, messages, proof.commitments, context)
     if sum(proof.challenges) % group.ORDER != c:
         raise ProofError("disjunctive proof: challenges do not sum to the hash")
-    for i, (message, (t_a, t_b), c_i, s_i) in enumerate(zip(messages, proof.commitments, proof.challenges, proof.responses)):
+    for i, (message, (t_a, t_b), c_i, s_i) in enumerate(
+        zip(messages, proof.commitments, proof.challenges, proof.responses)
+    ):
         if group.base_mul(s_i) != group.add(t_a, group.mul(c_i, a)):
             raise ProofError(f"disjunctive proof branch {i}: s·G ≠ A + c·a")
         if group.mul(s_i, public) != group.add(t_b, group.mul(c_i, group.sub(b, message))):

@@ -88,8 +88,9 @@ def decode_slice(job: tuple[Any, ...]) -> tuple[list[Ciphertext], str | None]:
     return out, None
 
 
-def statement_fault(response: dict[str, Any], election_id: str, stage: int, inputs_json: list[Any], map_fn: Callable[..., Any] = map
-                    ) -> tuple[str | None, list[Ciphertext] | None]:
+def statement_fault(
+    response: dict[str, Any], election_id: str, stage: int, inputs_json: list[Any], map_fn: Callable[..., Any] = map
+) -> tuple[str | None, list[Ciphertext] | None]:
     """(why `response` is not a stage for this statement, None) or (None, its decoded outputs)."""
     if set(response) != RESPONSE_FIELDS:
         extra, missing = sorted(set(response) - RESPONSE_FIELDS), sorted(RESPONSE_FIELDS - set(response))
@@ -113,8 +114,18 @@ def statement_fault(response: dict[str, Any], election_id: str, stage: int, inpu
     return None, outputs
 
 
-def judge(response: Any, *, election_id: str, stage: int, inputs_json: list[Any], inputs: list[Ciphertext],
-          public_key: bytes | None, context: bytes, map_fn: Callable[..., Any] = map, check_proof: bool = True) -> Verdict:
+def judge(
+    response: Any,
+    *,
+    election_id: str,
+    stage: int,
+    inputs_json: list[Any],
+    inputs: list[Ciphertext],
+    public_key: bytes | None,
+    context: bytes,
+    map_fn: Callable[..., Any] = map,
+    check_proof: bool = True,
+) -> Verdict:
     """The stage's fate. check_proof=False leaves the proof unchecked (the server publishing what it checked
     on arrival): a statement that holds is then reported as accepted."""
     if response is None:

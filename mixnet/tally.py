@@ -78,7 +78,9 @@ def add_ciphertexts(cts: Sequence[Ciphertext]) -> Ciphertext:
     return Ciphertext(a, b)
 
 
-def cast_homomorphic(public_key: bytes, election_id: str, voter_id: str, candidates: int, choice: int) -> HomomorphicBallot:
+def cast_homomorphic(
+    public_key: bytes, election_id: str, voter_id: str, candidates: int, choice: int
+) -> HomomorphicBallot:
     if not 0 <= choice < candidates:
         raise ValueError(f"choice must be 0..{candidates - 1}")
     rs = [group.random_scalar() for _ in range(candidates)]
@@ -87,24 +89,39 @@ def cast_homomorphic(public_key: bytes, election_id: str, voter_id: str, candida
         m = 1 if i == choice else 0
         ct = elgamal.encrypt(public_key, ZERO_ONE[m], r)
         cts.append(ct)
-        bits.append(proofs.disjunctive_prove(public_key, ct.a, ct.b, r, ZERO_ONE, m, _context(election_id, voter_id, f"bit {i}")))
+        bits.append(
+            proofs.disjunctive_prove(
+                public_key, ct.a, ct.b, r, ZERO_ONE, m, _context(election_id, voter_id, f"bit {i}")
+            )
+        )
     # (A, B − G) = (R·G, R·Y): the same R behind both, i.e. the sum encrypts exactly 1·G.
-    sum_proof = proofs.chaum_pedersen_prove(sum(rs) % group.ORDER, group.GENERATOR, public_key, _context(election_id, voter_id, "sum"))
+    sum_proof = proofs.chaum_pedersen_prove(
+        sum(rs) % group.ORDER, group.GENERATOR, public_key, _context(election_id, voter_id, "sum")
+    )
     return HomomorphicBallot(tuple(cts), tuple(bits), sum_proof)
 
 
-def verify_homomorphic(public_key: bytes, election_id: str, voter_id: str, candidates: int, ballot: HomomorphicBallot) -> None:
+def verify_homomorphic(
+    public_key: bytes, election_id: str, voter_id: str, candidates: int, ballot: HomomorphicBallot
+) -> None:
     if len(ballot.ciphertexts) != candidates or len(ballot.bit_proofs) != candidates:
         raise ProofError(f"ballot has {len(ballot.ciphertexts)} ciphertexts, expected {candidates}")
     for i, (ct, proof) in enumerate(zip(ballot.ciphertexts, ballot.bit_proofs)):
         try:
-            proofs.disjunctive_verify(public_key, ct.a, ct.b, ZERO_ONE, proof, _context(election_id, voter_id, f"bit {i}"))
+            proofs.disjunctive_verify(
+                public_key, ct.a, ct.b, ZERO_ONE, proof, _context(election_id, voter_id, f"bit {i}")
+            )
         except ProofError as exc:
             raise ProofError(f"candidate {i} is not 0 or 1: {exc}") from None
     total = add_ciphertexts(ballot.ciphertexts)
     try:
         proofs.chaum_pedersen_verify(
-            group.GENERATOR, total.a, public_key, group.sub(total.b, group.GENERATOR), ballot.sum_proof, _context(election_id, voter_id, "sum")
+            group.GENERATOR,
+            total.a,
+            public_key,
+            group.sub(total.b, group.GENERATOR),
+            ballot.sum_proof,
+            _context(election_id, voter_id, "sum"),
         )
     except ProofError as exc:
         raise ProofError(f"marks do not sum to one: {exc}") from None

@@ -118,7 +118,9 @@ class Trustee:
             raise ValueError(f"trustee {self.index} holds {len(self._received)} of {self.trustees} shares")
         return sum(self._received.values()) % group.ORDER
 
-    def partial_decrypt(self, ciphertexts: Sequence[Ciphertext], map_fn: Callable[..., Any] = map) -> "PartialDecryption":
+    def partial_decrypt(
+        self, ciphertexts: Sequence[Ciphertext], map_fn: Callable[..., Any] = map
+    ) -> "PartialDecryption":
         return partial_decrypt(self.key_share, self.index, [ct.a for ct in ciphertexts], self.election_context, map_fn)
 
 
@@ -149,7 +151,9 @@ class PartialDecryption:
         return cls(trustee, decoded, proofs.ChaumPedersenProof.from_json(value["proof"]))
 
 
-def batch_seed(context: bytes, verification_key_j: bytes, first_parts: Sequence[bytes], factors: Sequence[bytes]) -> bytes:
+def batch_seed(
+    context: bytes, verification_key_j: bytes, first_parts: Sequence[bytes], factors: Sequence[bytes]
+) -> bytes:
     """The hash every weight e_p derives from: it covers the key, the whole list and every factor."""
     return hash_bytes(BATCH_TAG, context, verification_key_j, b"".join(first_parts), b"".join(factors))
 
@@ -218,9 +222,13 @@ def _commitment_at(commitments: Sequence[bytes], x: int) -> bytes:
 
 def verify_dealing(dealing: Dealing, threshold: int, election_context: bytes, labels: bytes) -> None:
     if len(dealing.commitments) != threshold:
-        raise ProofError(f"trustee {dealing.index} committed to {len(dealing.commitments)} coefficients, expected {threshold}")
+        raise ProofError(
+            f"trustee {dealing.index} committed to {len(dealing.commitments)} coefficients, expected {threshold}"
+        )
     try:
-        proofs.schnorr_verify(dealing.commitments[0], dealing.proof, dkg_context(election_context, dealing.index, labels))
+        proofs.schnorr_verify(
+            dealing.commitments[0], dealing.proof, dkg_context(election_context, dealing.index, labels)
+        )
     except ProofError as exc:
         raise ProofError(f"trustee {dealing.index} key proof: {exc}") from None
 
@@ -256,7 +264,9 @@ def verify_factors(verification_key_j: bytes, first_parts: Sequence[bytes], part
     """`verify_partial` given only the list's first components a_p. The factors may still be undecoded
     32-byte strings (PartialDecryption.from_json(validate=False)): the span jobs validate them."""
     if len(partial.factors) != len(first_parts):
-        raise ProofError(f"trustee {partial.trustee} decrypted {len(partial.factors)} of {len(first_parts)} ciphertexts")
+        raise ProofError(
+            f"trustee {partial.trustee} decrypted {len(partial.factors)} of {len(first_parts)} ciphertexts"
+        )
     context = decrypt_context(election_context, partial.trustee)
     seed = batch_seed(context, verification_key_j, first_parts, partial.factors)
     weights = [batch_weight(seed, p) for p in range(len(first_parts))]
@@ -342,7 +352,9 @@ def combine(ciphertexts: Sequence[Ciphertext], partials: Iterable[PartialDecrypt
     for partial in partials:
         if partial.trustee not in chosen and len(chosen) < threshold:
             if len(partial.factors) != len(ciphertexts):
-                raise ValueError(f"trustee {partial.trustee} decrypted {len(partial.factors)} of {len(ciphertexts)} ciphertexts")
+                raise ValueError(
+                    f"trustee {partial.trustee} decrypted {len(partial.factors)} of {len(ciphertexts)} ciphertexts"
+                )
             chosen[partial.trustee] = partial.factors
     if len(chosen) < threshold:
         raise NotEnoughShares(f"{len(chosen)} trustees decrypted, {threshold} needed")

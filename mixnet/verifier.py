@@ -179,9 +179,17 @@ def _ballot_check_name(position: int, entry) -> str:
     return f"ballot {position} proof (credential {_short(entry)})"
 
 
-def _share_check(position: int, entry: Any, vks: dict[int, bytes] | None, keys: dict[int, str],
-                 final: list[Ciphertext] | None, context: bytes | None, election_id: str | None,
-                 map_fn: Callable[..., Any], on_arrival: bool = False) -> tuple[Check, trustees.PartialDecryption | None]:
+def _share_check(
+    position: int,
+    entry: Any,
+    vks: dict[int, bytes] | None,
+    keys: dict[int, str],
+    final: list[Ciphertext] | None,
+    context: bytes | None,
+    election_id: str | None,
+    map_fn: Callable[..., Any],
+    on_arrival: bool = False,
+) -> tuple[Check, trustees.PartialDecryption | None]:
     """One trustee's signed decryption share: its signer and its batched proof, folded over map_fn.
     (check, parsed share or None)."""
     result: dict[str, Any] = {}
@@ -458,7 +466,9 @@ class _Verifier:
                     raise ValueError("shares must be an object of strings")
                 dealing = dealing_of(message)
                 if dealing.index != position + 1:
-                    raise ValueError(f"dealing at position {position} has index {dealing.index}, expected {position + 1}")
+                    raise ValueError(
+                        f"dealing at position {position} has index {dealing.index}, expected {position + 1}"
+                    )
                 trustees.verify_dealing(dealing, e["threshold"], self.context,
                                         trustees.labels_digest(e["question"], e["candidates"]))
                 signer = submission.verify(message)  # binds every commitment, not only C_i0, to the trustee
@@ -608,9 +618,14 @@ class _Verifier:
                 else:
                     current = current_json = None  # nothing after a bad accepted stage can chain to something valid
             elif status == REJECTED:
-                self.add(f"mix stage {k} rejection justified", functools.partial(self._verify_rejection, k, stage, parsed))
+                self.add(
+                    f"mix stage {k} rejection justified", functools.partial(self._verify_rejection, k, stage, parsed)
+                )
             else:
-                self.add(f"mix stage {k} status", _fail(ValueError(f"status {str(status)[:40]!r} is neither accepted nor rejected")))
+                self.add(
+                    f"mix stage {k} status",
+                    _fail(ValueError(f"status {str(status)[:40]!r} is neither accepted nor rejected")),
+                )
                 current = current_json = None
 
         def cascade() -> str | None:
@@ -653,7 +668,11 @@ class _Verifier:
         parsed["outputs"] = verdict.outputs
         self.mixer_fates.setdefault(stage["mixer"], []).append(f"accepted at stage {k}")
         name = self._nodes()[stage["mixer"]]["name"]
-        return f"signed by mixer {name!r}; {ON_ARRIVAL}" if self.on_arrival else f"signed by mixer {name!r}; proof verifies"
+        return (
+            f"signed by mixer {name!r}; {ON_ARRIVAL}"
+            if self.on_arrival
+            else f"signed by mixer {name!r}; proof verifies"
+        )
 
     def _verify_rejection(self, k: int, stage: dict[str, Any], parsed: dict[str, Any]) -> str:
         _closed(stage, REJECTED_STAGE_FIELDS, "rejected stage")
@@ -666,7 +685,9 @@ class _Verifier:
             raise ValueError("a no_answer stage must have no response (a signed response exists)")
         if claimed == stages.PROOF_FAILS and self.on_arrival:
             self._judge(k, stage, {**parsed})  # signer and statement still checked
-            self.mixer_fates.setdefault(stage["mixer"], []).append(f"rejected ({claimed}, signed evidence) at stage {k}")
+            self.mixer_fates.setdefault(stage["mixer"], []).append(
+                f"rejected ({claimed}, signed evidence) at stage {k}"
+            )
             return f"{claimed} ({reason}); {ON_ARRIVAL}"
         if self.public_key is None and claimed == stages.PROOF_FAILS:
             raise _Missing("no valid public key")

@@ -102,7 +102,9 @@ def _say(data: dict) -> None:
 # --- the server side ----------------------------------------------------------------------------------------
 
 def _listed_clients(runner: ServerRunner) -> int:
-    return sum(1 for c in runner.call("clients", {}).result(30)["clients"] if str(c.get("name", "")).startswith("load-"))
+    return sum(
+        1 for c in runner.call("clients", {}).result(30)["clients"] if str(c.get("name", "")).startswith("load-")
+    )
 
 
 def measure_websockets(n: int, rounds: int) -> dict:

@@ -154,7 +154,9 @@ def _add_node(sub) -> None:
     node.add_argument("--skip-stage-proofs", action="store_true",
                       help="trustees, lab only: before decrypting, trust the server's check of each mix stage's proof "
                            "(signatures, listing, chaining and statements are still checked)")
-    node.add_argument("--nice", type=int, default=0, help="raise the node's niceness by N, 0..19 (labs sharing one machine: 10)")
+    node.add_argument(
+        "--nice", type=int, default=0, help="raise the node's niceness by N, 0..19 (labs sharing one machine: 10)"
+    )
     node.add_argument("--cafile", help="CA certificate (PEM) to trust for a wss:// server (e.g. its self-signed cert)")
     _cluster_flag(node)
 
@@ -167,7 +169,9 @@ def _add_demo(sub) -> None:
     demo.add_argument("--threshold", type=int, default=2, help="trustees needed to decrypt")
     demo.add_argument("--candidates", nargs="+", help="candidate names (default: alice bob carol)")
     demo.add_argument("--cheat", choices=list(MIXER_CHEATS), help="mixer-1 spoils its stage")
-    demo.add_argument("--data-dir", help="board and record directory (default: a new folder under the per-user data directory)")
+    demo.add_argument(
+        "--data-dir", help="board and record directory (default: a new folder under the per-user data directory)"
+    )
     demo.add_argument("--full-verify", action="store_true",
                       help="re-verify every proof when publishing, as `mixscope verify` does (default: the ballot, "
                            "stage and share proofs the server checked on arrival are not checked twice)")
@@ -219,7 +223,9 @@ def _add_bench(sub) -> None:
     _json_flag(load)
     attack = bench_sub.add_parser("attack", help="hostile input against a real `mixscope serve`: answers and RSS")
     attack.add_argument("--recover", type=seconds, default=60.0, help="seconds to watch RSS return after an attack")
-    attack.add_argument("--idle-wait", type=seconds, default=40.0, help="seconds to wait for a silent TCP client's close")
+    attack.add_argument(
+        "--idle-wait", type=seconds, default=40.0, help="seconds to wait for a silent TCP client's close"
+    )
     _json_flag(attack)
     scale = bench_sub.add_parser("scale", help="shuffle+prove and verify ct/s on 1 and 2 local vs Dask workers")
     scale.add_argument("--n", type=count, default=20_000, help="number of ciphertexts")
@@ -234,7 +240,9 @@ def _add_vote(sub) -> None:
     vote.add_argument("--credential", required=True, metavar="FILE",
                       help="your private credential file (or a file holding just its code)")
     vote.add_argument("--choice", required=True, help="candidate index (0-based) or exact name")
-    vote.add_argument("--cafile", help="CA certificate (PEM) to trust for an https:// server (e.g. its self-signed cert)")
+    vote.add_argument(
+        "--cafile", help="CA certificate (PEM) to trust for an https:// server (e.g. its self-signed cert)"
+    )
 
 
 def _add_verify(sub) -> None:

@@ -335,7 +335,8 @@ def run(settings: DemoSettings) -> int:
             c = report["cluster"]
             print(f"cluster: {c['address']}, {c['workers']} workers, {c['tasks']} tasks"
                   + (f" (fell back to local processes: {c['fallback']})" if c.get("fallback") else ""))
-        print(f"record: {report['record']} ({'verified: ' + report['verification'] if report['verified'] else 'DOES NOT VERIFY'})")
+        verdict = "verified: " + report["verification"] if report["verified"] else "DOES NOT VERIFY"
+        print(f"record: {report['record']} ({verdict})")
         if report["verified"] and report["verification"] != "full":
             print(f"  every check again, as anyone can: mixscope verify {report['record']}")
         print("OK" if ok else "FAILED: the record does not verify or the tally differs from the ballots cast")

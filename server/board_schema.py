@@ -187,7 +187,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "elections, ballots, mix stages, trustee messages, shares, results, records", _V1_CORE),
     Migration(2, "node identities and the signed message log with its replay guard", _V2_NODES),
     Migration(3, "election public key and state history", _V3_KEYS_AND_HISTORY),
-    Migration(4, "mix stages keep the mixer's key, the rejection class and the whole signed response", _V4_SIGNED_STAGES),
+    Migration(
+        4, "mix stages keep the mixer's key, the rejection class and the whole signed response", _V4_SIGNED_STAGES
+    ),
     Migration(5, "long texts (a stage's outputs and proof) stored as rows of bounded size", _V5_TEXT_CHUNKS),
     Migration(6, "the public credential list of each election", _V6_CREDENTIALS),
 )

@@ -138,7 +138,9 @@ def submit_batch(election_id: str, text: str, admit_voter=None) -> dict[str, Any
     HttpError for the whole request when the body is not a batch, too big, or the election is unknown."""
     board = current_board()
     election = election_or_404(board, election_id)
-    public_key = public_key_of(election) if states.may_run(states.VOTE, election.state) else None  # else: resubmissions only
+    public_key = (
+        public_key_of(election) if states.may_run(states.VOTE, election.state) else None
+    )  # else: resubmissions only
     pool = getattr(context(), "pool", None)
     parts = 1 if pool is None else BATCH_PARTS
     kind = (tally_mode(board, election_id), len(election.candidates))

@@ -60,7 +60,11 @@ def test_bad_create_arguments_are_400_with_the_reason(server, body, reason):
 def test_client_mistakes_are_4xx_json_never_5xx(server):
     eid = admin(server, "POST", "/api/admin/election.create", CREATE)[1]["election_id"]
     cases = [
-        (("POST", "/api/admin/election.close", {"election_id": eid}), 409, "is created; election.close needs it voting"),
+        (
+            ("POST", "/api/admin/election.close", {"election_id": eid}),
+            409,
+            "is created; election.close needs it voting",
+        ),
         (("POST", "/api/admin/election.mix", {"election_id": "nope"}), 404, "no election 'nope'"),
         (("POST", "/api/admin/election.mix", {}), 400, "election_id must be a non-empty string"),
         (("POST", "/api/admin/election.status", {}), 400, "election_id is required"),

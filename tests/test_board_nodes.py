@@ -125,7 +125,14 @@ def test_unknown_senders_and_malformed_messages_are_refused(board):
         board.log_signed_message(**signed(key, "n", "hello", {}))
     board.record_node("v", "voter", key.verify_key.encode().hex())
     good = signed(key, "n", "hello", {})
-    for bad in ({"signature": "ab"}, {"signature": None}, {"nonce": ""}, {"nonce": None}, {"type": ""}, {"body": "{bad"}):
+    for bad in (
+        {"signature": "ab"},
+        {"signature": None},
+        {"nonce": ""},
+        {"nonce": None},
+        {"type": ""},
+        {"body": "{bad"},
+    ):
         with pytest.raises(BoardInputError):
             board.log_signed_message(**{**good, **bad})
     assert board.signed_messages() == []

@@ -37,11 +37,17 @@ def input_zero(board: Board) -> str:
 
 def test_accepted_stages_chain_and_rejected_ones_are_kept_as_evidence(board):
     assert (board.next_mix_index("e"), board.last_accepted_output("e")) == (0, None)
-    s0 = board.add_mix_stage("e", 0, "mixer-1", "accepted", input_hash=input_zero(board), output=stage_output(0), proof={"p": 0})
+    s0 = board.add_mix_stage(
+        "e", 0, "mixer-1", "accepted", input_hash=input_zero(board), output=stage_output(0), proof={"p": 0}
+    )
     assert s0.output_hash == content_hash(stage_output(0))
-    bad = board.add_mix_stage("e", 1, "mixer-2", "rejected", input_hash=s0.output_hash, reason="shuffle proof fails at t3")
+    bad = board.add_mix_stage(
+        "e", 1, "mixer-2", "rejected", input_hash=s0.output_hash, reason="shuffle proof fails at t3"
+    )
     assert bad.status == "rejected" and bad.output is None
-    s1 = board.add_mix_stage("e", 1, "mixer-3", "accepted", input_hash=s0.output_hash, output=stage_output(1), proof={"p": 1})
+    s1 = board.add_mix_stage(
+        "e", 1, "mixer-3", "accepted", input_hash=s0.output_hash, output=stage_output(1), proof={"p": 1}
+    )
     assert board.next_mix_index("e") == 2
     assert board.last_accepted_output("e") == stage_output(1)
     assert [(s.index, s.mixer, s.status) for s in board.mix_stages("e")] == [

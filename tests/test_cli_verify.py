@@ -101,7 +101,9 @@ def test_malformed_file_is_one_line_exit_2(tmp_path, content, message):
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("content", ['["a", "list"]', '{"format": "something-else"}', '{"format": "mixscope-election-record"}'])
+@pytest.mark.parametrize(
+    "content", ['["a", "list"]', '{"format": "something-else"}', '{"format": "mixscope-election-record"}']
+)
 def test_json_that_is_no_record_gets_a_report_and_exit_1(tmp_path, content):
     path = tmp_path / "record.json"
     path.write_text(content)

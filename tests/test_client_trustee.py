@@ -26,7 +26,9 @@ NAMES = ["a", "b", "c"]  # the labels the trustees attest in the key ceremony
 
 
 def _roles(tmp_path, n: int) -> list[TrusteeRole]:
-    return [TrusteeRole(f"trustee-{i}", nacl.signing.SigningKey.generate(), tmp_path / f"t{i}") for i in range(1, n + 1)]
+    return [
+        TrusteeRole(f"trustee-{i}", nacl.signing.SigningKey.generate(), tmp_path / f"t{i}") for i in range(1, n + 1)
+    ]
 
 
 NONCE = "5a" * 32  # the election manifest's nonce, as keygen.request carries it
@@ -144,8 +146,14 @@ def test_a_trustee_checks_each_forwarded_stage_and_then_decrypts_only_the_end_of
         roles[0].decrypt_request({**_decrypt_request(other), "list_hash": list_hash(cts),
                                   "cascade": {"checked": list_hash(cts)}})
     with pytest.raises(RequestError, match="not checked a cascade ending in this list"):  # the cast list: no stage
-        roles[0].decrypt_request({**_decrypt_request(other), "ciphertexts": whole["cast"],
-                                  "list_hash": list_hash(whole["cast"]), "cascade": {"checked": list_hash(whole["cast"])}})
+        roles[0].decrypt_request(
+            {
+                **_decrypt_request(other),
+                "ciphertexts": whole["cast"],
+                "list_hash": list_hash(whole["cast"]),
+                "cascade": {"checked": list_hash(whole["cast"])},
+            }
+        )
     assert roles[0].decrypt_request(compact)["type"] == "decrypt.response"
 
 
@@ -194,7 +202,11 @@ def test_shares_are_sealed_to_each_recipient_only(tmp_path):
     # Trustee 2 handed trustee 3's sealed shares (relayed to the wrong trustee) cannot open them: complaint.
     wrong = _shares_for(replies, 3)
     complaint = roles[1].keygen_shares(wrong)
-    assert complaint["type"] == "keygen.complaint" and complaint["index"] == 2 and "cannot be opened" in complaint["reason"]
+    assert (
+        complaint["type"] == "keygen.complaint"
+        and complaint["index"] == 2
+        and "cannot be opened" in complaint["reason"]
+    )
     assert all("share" not in json.dumps(r["shares"]) for r in replies)  # nothing in the clear
 
 
@@ -405,7 +417,9 @@ def test_real_nodes_carry_a_whole_election_and_a_cheating_mixer_is_caught(server
         # the two trustees asked first checked each stage as it arrived: the cheat's failed their own check, the
         # honest one extended the chain, and the decrypt request needed no more (no unchecked_cascade)
         for trustee in nodes[:2]:
-            events = [(line.get("event"), line.get("type") or line.get("ref"), line.get("reason")) for line in trustee.lines]
+            events = [
+                (line.get("event"), line.get("type") or line.get("ref"), line.get("reason")) for line in trustee.lines
+            ]
             assert ("request_failed", "cascade.stage", "refused_cascade") in events
             assert ("replied", "cascade.checked", None) in events
             assert ("replied", "decrypt.response", None) in events

@@ -35,8 +35,10 @@ def test_twelve_voters_three_mixers_two_of_three_trustees(tmp_path):
     failed = [c.name for c in verify_record(altered) if not c.ok]
     assert failed, "an altered record must not verify"
     swapped = copy.deepcopy(doc)
-    swapped["mix"][1]["response"]["outputs"][0], swapped["mix"][1]["response"]["outputs"][1] = swapped["mix"][1]["response"]["outputs"][1], \
-        swapped["mix"][1]["response"]["outputs"][0]
+    swapped["mix"][1]["response"]["outputs"][0], swapped["mix"][1]["response"]["outputs"][1] = (
+        swapped["mix"][1]["response"]["outputs"][1],
+        swapped["mix"][1]["response"]["outputs"][0],
+    )
     assert not all_passed(verify_record(swapped))
 
 

@@ -169,7 +169,10 @@ def _mutate(member: ScriptedNode, base: dict, how: str, data) -> tuple[dict, set
     if how == "unsigned":
         return {**good, "signed": {"key": member.public, "seq": good["signed"]["seq"]}}, {"not_signed"}
     if how == "seq_text":
-        return {**good, "signed": {**good["signed"], "seq": str(good["signed"]["seq"])}}, {"not_signed", "bad_signature"}
+        return {**good, "signed": {**good["signed"], "seq": str(good["signed"]["seq"])}}, {
+            "not_signed",
+            "bad_signature",
+        }
     if how == "signed_extra":
         return {**good, "signed": {**good["signed"], "x": 1}}, {"not_signed", "bad_signature"}
     if how == "key_swapped":

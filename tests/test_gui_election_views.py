@@ -196,7 +196,18 @@ def test_graph_axes_stay_still_while_the_curves_move(qtbot, monkeypatch):
     from gui.election import graphs as graphs_mod
     from gui.election.graphs import WINDOW, RateGraphs, nice_ceiling
 
-    assert [nice_ceiling(v) for v in (0, 0.5, 1, 1.5, 3, 7, 10, 11, 4_999, 5_001)] == [1, 1, 1, 2, 5, 10, 10, 20, 5_000, 10_000]
+    assert [nice_ceiling(v) for v in (0, 0.5, 1, 1.5, 3, 7, 10, 11, 4_999, 5_001)] == [
+        1,
+        1,
+        1,
+        2,
+        5,
+        10,
+        10,
+        20,
+        5_000,
+        10_000,
+    ]
     clock = iter([100.0, 101.0, 102.0])
     monkeypatch.setattr(graphs_mod.time, "monotonic", lambda: next(clock))
     graphs = RateGraphs(interval_ms=60_000)
@@ -251,8 +262,16 @@ def test_a_rejected_stage_shows_its_class_live_and_from_a_record(lab, qtbot):
 
     _, tracker, panel, publish, settle = lab
     publish("election.state", state="mixing", reason=None)
-    publish("election.stage", stage=0, mixer="mixer-1", count=4, status="rejected", reason="answered for stage 1, not 0",
-            seconds=1.0, **{"class": "malformed"})
+    publish(
+        "election.stage",
+        stage=0,
+        mixer="mixer-1",
+        count=4,
+        status="rejected",
+        reason="answered for stage 1, not 0",
+        seconds=1.0,
+        **{"class": "malformed"},
+    )
     settle()
     assert tracker.info.stages[0].reason == "malformed: answered for stage 1, not 0"
     record = run_election([0, 1, 1], ["yes", "no"], 1, 1, 2, cheat={0: "identity"})

@@ -51,8 +51,10 @@ def connected_names(win: MainWindow) -> set[str]:
 
 
 def select_row(view, row: int) -> None:
-    view.selectionModel().select(view.model().index(row, 0),
-                                 QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+    view.selectionModel().select(
+        view.model().index(row, 0),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
 
 
 def traffic_rows(win: MainWindow):

@@ -61,8 +61,11 @@ def test_decryption_batch_seed_and_weights():
     factors = [bytes.fromhex(x) for x in v["factors"]]
     seed = hashlib.sha512(frame("mixscope/v1/decryption-batch", bytes.fromhex(v["context"]),
                                 bytes.fromhex(v["verification_key"]), b"".join(a), b"".join(factors))).digest()
-    assert seed.hex() == v["seed"] == trustees.batch_seed(bytes.fromhex(v["context"]), bytes.fromhex(v["verification_key"]),
-                                                          a, factors).hex()
+    assert (
+        seed.hex()
+        == v["seed"]
+        == trustees.batch_seed(bytes.fromhex(v["context"]), bytes.fromhex(v["verification_key"]), a, factors).hex()
+    )
     for p, weight in enumerate(v["weights"]):
         e = int.from_bytes(hashlib.sha512(frame("mixscope/v1/decryption-weight", seed, p.to_bytes(8, "big"))).digest(),
                            "little") % ORDER

@@ -92,7 +92,11 @@ def test_every_field_altered_is_rejected(ballot):
             target = target[step]
         old = target[path[-1]]
         scalar = path[-1] == "response"
-        target[path[-1]] = group.scalar_hex(group.decode_scalar(old) + 1) if scalar else group.add(group.decode(old), group.GENERATOR).hex()
+        target[path[-1]] = (
+            group.scalar_hex(group.decode_scalar(old) + 1)
+            if scalar
+            else group.add(group.decode(old), group.GENERATOR).hex()
+        )
         with pytest.raises(ProofError):
             ballots.verify_ballot(KEY.public, "e1", "alice", ballots.Ballot.from_json(variant))
 

@@ -88,7 +88,9 @@ def test_schnorr_every_field_altered_is_rejected():
 @given(secret=SCALARS, k=SCALARS, context=CONTEXTS)
 def test_chaum_pedersen_proves_equal_logs(secret, k, context):
     b2 = group.base_mul(k)
-    proof = proofs.ChaumPedersenProof.from_json(proofs.chaum_pedersen_prove(secret, group.GENERATOR, b2, context).to_json())
+    proof = proofs.ChaumPedersenProof.from_json(
+        proofs.chaum_pedersen_prove(secret, group.GENERATOR, b2, context).to_json()
+    )
     proofs.chaum_pedersen_verify(group.GENERATOR, group.base_mul(secret), b2, group.mul(secret, b2), proof, context)
 
 
@@ -104,7 +106,9 @@ def test_chaum_pedersen_rejects_unequal_logs_and_every_altered_field():
     assert len(variants) == 3
     for path, variant in variants:
         with pytest.raises(ProofError):
-            proofs.chaum_pedersen_verify(group.GENERATOR, y1, b2, y2, proofs.ChaumPedersenProof.from_json(variant), b"c")
+            proofs.chaum_pedersen_verify(
+                group.GENERATOR, y1, b2, y2, proofs.ChaumPedersenProof.from_json(variant), b"c"
+            )
 
 
 # --- Disjunctive ----------------------------------------------------------------------------------------
@@ -144,9 +148,15 @@ def test_disjunctive_rejects_every_altered_field_and_statement_change():
     assert len(variants) == 3 * 4  # per branch: two commitments, a challenge, a response
     for path, variant in variants:
         with pytest.raises(ProofError):
-            proofs.disjunctive_verify(key.public, ct.a, ct.b, messages, proofs.DisjunctiveProof.from_json(variant), b"ctx")
+            proofs.disjunctive_verify(
+                key.public, ct.a, ct.b, messages, proofs.DisjunctiveProof.from_json(variant), b"ctx"
+            )
     other = elgamal.KeyPair.generate().public
-    for statement in [(other, ct.a, ct.b, messages), (key.public, ct.a, ct.b, messages[::-1]), (key.public, ct.a, ct.b, messages[:2])]:
+    for statement in [
+        (other, ct.a, ct.b, messages),
+        (key.public, ct.a, ct.b, messages[::-1]),
+        (key.public, ct.a, ct.b, messages[:2]),
+    ]:
         with pytest.raises(ProofError):
             proofs.disjunctive_verify(*statement, proof, b"ctx")
     with pytest.raises(ProofError):
@@ -212,10 +222,22 @@ def test_challenges_follow_the_documented_hash_inputs():
     ct, r, messages = _encrypt(key.public, 1, 3)
     d = proofs.disjunctive_prove(key.public, ct.a, ct.b, r, messages, 1, ctx)
     flat = [e for pair in d.commitments for e in pair]
-    c = _doc_hash("mixscope/v1/disjunctive", ctx, group.GENERATOR, key.public, ct.a, ct.b, (3).to_bytes(4, "big"), *messages, *flat)
+    c = _doc_hash(
+        "mixscope/v1/disjunctive",
+        ctx,
+        group.GENERATOR,
+        key.public,
+        ct.a,
+        ct.b,
+        (3).to_bytes(4, "big"),
+        *messages,
+        *flat,
+    )
     assert sum(d.challenges) % group.ORDER == c
 
     b2 = group.base_mul(group.random_scalar())
     cp = proofs.chaum_pedersen_prove(x, group.GENERATOR, b2, ctx)
-    c = _doc_hash("mixscope/v1/chaum-pedersen", ctx, group.GENERATOR, y, b2, group.mul(x, b2), cp.commitment1, cp.commitment2)
+    c = _doc_hash(
+        "mixscope/v1/chaum-pedersen", ctx, group.GENERATOR, y, b2, group.mul(x, b2), cp.commitment1, cp.commitment2
+    )
     assert group.mul(cp.response, b2) == group.add(cp.commitment2, group.mul(c, group.mul(x, b2)))

@@ -51,9 +51,16 @@ def test_honest_record_passes_every_check_and_survives_json(honest):
     checks = verify_record(json.loads(json.dumps(honest)))
     assert all_passed(checks), [c for c in checks if not c.ok]
     names = [c.name for c in checks]
-    for expected in ("public key matches commitments", "credential list",
-                     "ballots from listed credentials", "no credential used twice", "mix stage 1 proof", "decryption quorum",
-                     "combination of shares gives the plaintexts", "tally matches decrypted plaintexts"):
+    for expected in (
+        "public key matches commitments",
+        "credential list",
+        "ballots from listed credentials",
+        "no credential used twice",
+        "mix stage 1 proof",
+        "decryption quorum",
+        "combination of shares gives the plaintexts",
+        "tally matches decrypted plaintexts",
+    ):
         assert expected in names
     assert sum(n.startswith("ballot ") for n in names) == len(VOTES)
     assert honest["version"] == 3
@@ -87,7 +94,10 @@ def test_only_cheaters_means_no_accepted_stage():
     fails = failures(doc)
     assert "no accepted mix stage" in fails["mix cascade has an accepted stage"]
     # ...and the decrypted list is then the cast ballots themselves: the linkability check says so too
-    assert set(fails) == {"mix cascade has an accepted stage", "decrypted list shares no ciphertext with the cast ballots"}
+    assert set(fails) == {
+        "mix cascade has an accepted stage",
+        "decrypted list shares no ciphertext with the cast ballots",
+    }
 
 
 # --- tampering --------------------------------------------------------------------------------------------
@@ -103,7 +113,12 @@ def test_every_ballot_proof_field_altered_fails_that_ballot(honest):
                 target = target[step]
             old = target[path[-1]]
             scalar = path[-1] == "response"
-            target[path[-1]] = group.scalar_hex(group.decode_scalar(old) + 1) if scalar else group.add(group.decode(old), group.GENERATOR).hex()
+            target[path[-1]] = (
+                group.scalar_hex(group.decode_scalar(old) + 1)
+                if scalar
+                else group.add(group.decode(old), group.GENERATOR).hex()
+            )
+
         assert set(tamper(honest, alter)) == {ballot_check(honest, 0)}, path
     assert entry == honest["ballots"][0]  # the fixture itself is untouched
 
@@ -358,7 +373,11 @@ def test_nonsense_documents_give_failing_checks(doc):
     assert checks and not all_passed(checks)
 
 
-@settings(max_examples=int(os.environ.get('MIXSCOPE_FUZZ_EXAMPLES', 40)), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=int(os.environ.get("MIXSCOPE_FUZZ_EXAMPLES", 40)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(data=st.data())
 def test_no_mutation_makes_verify_record_raise(honest, data):
     """Replace one random node anywhere in the record with junk: the verifier reports, never raises."""
@@ -368,8 +387,17 @@ def test_no_mutation_makes_verify_record_raise(honest, data):
         key = data.draw(st.sampled_from(sorted(node) if isinstance(node, dict) else list(range(len(node)))))
         path.append(key)
         node = node[key]
-    junk = data.draw(st.one_of(st.none(), st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=2),
-                               st.just("00" * 32), st.just("ff" * 32), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)))
+    junk = data.draw(
+        st.one_of(
+            st.none(),
+            st.integers(),
+            st.text(max_size=5),
+            st.lists(st.integers(), max_size=2),
+            st.just("00" * 32),
+            st.just("ff" * 32),
+            st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+        )
+    )
     if path:
         parent = doc
         for step in path[:-1]:
@@ -438,9 +466,17 @@ def test_proofs_checked_on_arrival_are_not_reverified_but_everything_else_is(hon
         checks = verify_record(doc, proofs_checked_on_arrival=True)
         assert all_passed(checks), [c for c in checks if not c.ok]
         skipped = [c for c in checks if "checked on arrival" in c.reason]
-        assert {c.name for c in skipped} >= {"ballot proofs", "mix stage 0 proof", "decryption share 0 proof (trustee 1)"}
+        assert {c.name for c in skipped} >= {
+            "ballot proofs",
+            "mix stage 0 proof",
+            "decryption share 0 proof (trustee 1)",
+        }
         assert not any(c.name.startswith("ballot 0 proof") for c in checks)
-    rejected = next(c for c in verify_record(with_cheater, proofs_checked_on_arrival=True) if c.name == "mix stage 1 rejection justified")
+    rejected = next(
+        c
+        for c in verify_record(with_cheater, proofs_checked_on_arrival=True)
+        if c.name == "mix stage 1 rejection justified"
+    )
     assert rejected.ok and "checked on arrival" in rejected.reason
 
     def on_arrival_failures(fn):
@@ -450,8 +486,12 @@ def test_proofs_checked_on_arrival_are_not_reverified_but_everything_else_is(hon
 
     assert "combination of shares gives the plaintexts" in on_arrival_failures(
         lambda d: d["plaintexts"].__setitem__(0, (d["plaintexts"][0] + 1) % 3))
-    assert "tally matches decrypted plaintexts" in on_arrival_failures(lambda d: d["result"].__setitem__("counts", [2, 0, 3]))
-    assert "mix stage 1 chaining" in on_arrival_failures(lambda d: d["mix"][1].__setitem__("inputs", d["mix"][0]["inputs"]))
+    assert "tally matches decrypted plaintexts" in on_arrival_failures(
+        lambda d: d["result"].__setitem__("counts", [2, 0, 3])
+    )
+    assert "mix stage 1 chaining" in on_arrival_failures(
+        lambda d: d["mix"][1].__setitem__("inputs", d["mix"][0]["inputs"])
+    )
     assert "no credential used twice" in on_arrival_failures(
         lambda d: d["ballots"][1].__setitem__("credential", d["ballots"][0]["credential"]))
     assert "public key matches commitments" in on_arrival_failures(

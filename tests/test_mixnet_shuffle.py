@@ -122,7 +122,9 @@ def tampered_proofs(proof):
         else:
             for pos in (0, len(value) - 1):
                 items = list(value)
-                items[pos] = other_element(items[pos]) if isinstance(items[pos], bytes) else (items[pos] + 1) % group.ORDER
+                items[pos] = (
+                    other_element(items[pos]) if isinstance(items[pos], bytes) else (items[pos] + 1) % group.ORDER
+                )
                 yield f"{name}[{pos}]", dataclasses.replace(proof, **{name: items})
 
 
@@ -301,7 +303,9 @@ def verify_from_the_document(public, inputs, outputs, proof_json, context) -> bo
              group.decode_scalar(v) if k.startswith("s") else group.decode(v))
          for k, v in proof_json.items()}
     n = len(inputs)
-    gens = [group.from_uniform(h_bytes("mixscope/tw-shuffle/v1/generators", i.to_bytes(4, "big"))) for i in range(n + 1)]
+    gens = [
+        group.from_uniform(h_bytes("mixscope/tw-shuffle/v1/generators", i.to_bytes(4, "big"))) for i in range(n + 1)
+    ]
     h, hs_ = gens[0], gens[1:]
     cts = lambda es: b"".join(a + b for a, b in es)  # noqa: E731
     d = h_bytes("mixscope/tw-shuffle/v1/statement", b"ristretto255", group.GENERATOR,
@@ -316,12 +320,30 @@ def verify_from_the_document(public, inputs, outputs, proof_json, context) -> bo
     ok = [
         p["t1"] == group.add(group.mul(c, group.sub(total(p["commitments"]), total(hs_))), group.mul(p["s1"], G)),
         p["t2"] == group.add(group.mul(c, group.sub(p["chain"][-1], group.mul(big_u, h))), group.mul(p["s2"], G)),
-        p["t3"] == total([*(group.mul(c * u[j], p["commitments"][j]) for j in range(n)),
-                          *(group.mul(p["s_prime"][i], hs_[i]) for i in range(n)), group.mul(p["s3"], G)]),
-        p["t4a"] == total([*(group.mul(c * u[j], inputs[j][0]) for j in range(n)),
-                           *(group.mul(p["s_prime"][i], outputs[i][0]) for i in range(n)), group.mul(-p["s4"], G)]),
-        p["t4b"] == total([*(group.mul(c * u[j], inputs[j][1]) for j in range(n)),
-                           *(group.mul(p["s_prime"][i], outputs[i][1]) for i in range(n)), group.mul(-p["s4"], public)]),
+        p["t3"]
+        == total(
+            [
+                *(group.mul(c * u[j], p["commitments"][j]) for j in range(n)),
+                *(group.mul(p["s_prime"][i], hs_[i]) for i in range(n)),
+                group.mul(p["s3"], G),
+            ]
+        ),
+        p["t4a"]
+        == total(
+            [
+                *(group.mul(c * u[j], inputs[j][0]) for j in range(n)),
+                *(group.mul(p["s_prime"][i], outputs[i][0]) for i in range(n)),
+                group.mul(-p["s4"], G),
+            ]
+        ),
+        p["t4b"]
+        == total(
+            [
+                *(group.mul(c * u[j], inputs[j][1]) for j in range(n)),
+                *(group.mul(p["s_prime"][i], outputs[i][1]) for i in range(n)),
+                group.mul(-p["s4"], public),
+            ]
+        ),
     ]
     chain = [h, *p["chain"]]
     ok += [p["t_hat"][i] == total([group.mul(c, chain[i + 1]), group.mul(p["s_hat"][i], G),

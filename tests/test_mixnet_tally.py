@@ -47,7 +47,9 @@ def _ballot_with_marks(public, marks, proven_bits=None):
         proofs.disjunctive_prove(public, ct.a, ct.b, r, tally.ZERO_ONE, b, tally._context("h1", "v", f"bit {i}"))
         for i, (ct, r, b) in enumerate(zip(cts, rs, proven_bits or marks))
     ]
-    total = proofs.chaum_pedersen_prove(sum(rs) % group.ORDER, group.GENERATOR, public, tally._context("h1", "v", "sum"))
+    total = proofs.chaum_pedersen_prove(
+        sum(rs) % group.ORDER, group.GENERATOR, public, tally._context("h1", "v", "sum")
+    )
     return tally.HomomorphicBallot(tuple(cts), tuple(bits), total)
 
 
@@ -91,7 +93,13 @@ def test_mixnet_outputs_decode_and_count():
 
 def test_outputs_that_encode_no_candidate_are_invalid_not_errors():
     # encode_choice(3) is a 4th candidate of 3; the identity and 1000·G encode none at all.
-    outputs = [elgamal.encode_choice(0), elgamal.encode_choice(3), group.IDENTITY, group.base_mul(1000), elgamal.encode_choice(2)]
+    outputs = [
+        elgamal.encode_choice(0),
+        elgamal.encode_choice(3),
+        group.IDENTITY,
+        group.base_mul(1000),
+        elgamal.encode_choice(2),
+    ]
     choices = tally.decode_choices(outputs, 3)
     assert choices == [0, None, None, None, 2]
     assert tally.count_choices(choices, 3) == [1, 0, 1]

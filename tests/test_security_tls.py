@@ -141,5 +141,7 @@ def test_vote_trusts_a_self_signed_server_only_with_cafile(tls_server, certs, tm
     assert trusted.returncode == 1 and "refused" in trusted.stderr and "CERTIFICATE" not in trusted.stderr
     stranger = subprocess.run(base, capture_output=True, text=True, timeout=60)
     assert stranger.returncode == 1 and "CERTIFICATE_VERIFY_FAILED" in stranger.stderr
-    missing = subprocess.run([*base, "--cafile", str(tmp_path / "none.pem")], capture_output=True, text=True, timeout=60)
+    missing = subprocess.run(
+        [*base, "--cafile", str(tmp_path / "none.pem")], capture_output=True, text=True, timeout=60
+    )
     assert missing.returncode == 2 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr

@@ -147,5 +147,7 @@ def test_admin_action_routes_drive_the_bridge(server, ws_client):
     assert status == 400 and "JSON object" in body["error"]
     status, body = http(server, "/api/admin/self_destruct", "POST", token=server.admin_token, body={})
     assert status == 404 and "self_destruct" in body["error"]
-    status, body = http(server, "/api/admin/disconnect", "POST", token=server.admin_token, body={"client_id": client_id})
+    status, body = http(
+        server, "/api/admin/disconnect", "POST", token=server.admin_token, body={"client_id": client_id}
+    )
     assert status == 200 and body == {"disconnected": client_id}

@@ -7,10 +7,9 @@ import copy
 
 import pytest
 
-from mixnet import ballots, elgamal, group
+from mixnet import ballots, credentials, elgamal, group
 from server.board import content_hash
 from server.views_ballots import BallotCounter
-from mixnet import credentials
 from web_election import CANDIDATES, credential, request, signed_ballot, voter_id, voting_election
 from wire.events import EventChannel
 
@@ -70,7 +69,9 @@ def _tampered_proof(ballot):
 
 def _resigned(election_id, voter, ballot_json):
     """The ballot signed again by `voter`: only its proof can refuse it."""
-    return credentials.sign(credential(election_id, voter), election_id, ballots.Ballot.from_json(ballot_json)).to_json()
+    return credentials.sign(
+        credential(election_id, voter), election_id, ballots.Ballot.from_json(ballot_json)
+    ).to_json()
 
 
 def _tampered_ciphertext(ballot):
@@ -102,9 +103,14 @@ def test_bad_ballot_is_refused_with_a_reason_and_nothing_stored(server, election
     bodies = {
         "tampered proof": {"voter_id": voter_id(election_id, "bob"), "ballot": _tampered_proof(good)},
         "tampered ciphertext": {"voter_id": voter_id(election_id, "bob"), "ballot": _tampered_ciphertext(good)},
-        "tampered proof, signed again": {"voter_id": voter_id(election_id, "bob"),
-                                         "ballot": _resigned(election_id, "bob", _tampered_proof(good))},
-        "cast for another election": {"voter_id": voter_id(election_id, "bob"), "ballot": cast(election_id, public_key, "bob", for_election="other")},
+        "tampered proof, signed again": {
+            "voter_id": voter_id(election_id, "bob"),
+            "ballot": _resigned(election_id, "bob", _tampered_proof(good)),
+        },
+        "cast for another election": {
+            "voter_id": voter_id(election_id, "bob"),
+            "ballot": cast(election_id, public_key, "bob", for_election="other"),
+        },
         "not JSON": b"{voter_id: bob",
         "JSON array": [good],
         "no voter id": {"ballot": good},
@@ -112,9 +118,18 @@ def test_bad_ballot_is_refused_with_a_reason_and_nothing_stored(server, election
         "voter id not a string": {"voter_id": 7, "ballot": good},
         "unknown field": {"voter_id": voter_id(election_id, "bob"), "ballot": good, "choice": 1},
         "ballot not an object": {"voter_id": voter_id(election_id, "bob"), "ballot": "yes"},
-        "ballot lacks proof": {"voter_id": voter_id(election_id, "bob"), "ballot": {k: v for k, v in good.items() if k != "randomness_proof"}},
-        "version-1 ballot with a choice proof": {"voter_id": voter_id(election_id, "bob"), "ballot": {**good, "choice_proof": {}}},
-        "ciphertext not a point": {"voter_id": voter_id(election_id, "bob"), "ballot": {**good, "ciphertext": ["ff" * 32, good["ciphertext"][1]]}},
+        "ballot lacks proof": {
+            "voter_id": voter_id(election_id, "bob"),
+            "ballot": {k: v for k, v in good.items() if k != "randomness_proof"},
+        },
+        "version-1 ballot with a choice proof": {
+            "voter_id": voter_id(election_id, "bob"),
+            "ballot": {**good, "choice_proof": {}},
+        },
+        "ciphertext not a point": {
+            "voter_id": voter_id(election_id, "bob"),
+            "ballot": {**good, "ciphertext": ["ff" * 32, good["ciphertext"][1]]},
+        },
         "oversized body": b"{" + b" " * 300_000 + b"}",
     }
     body = bodies[case]
@@ -205,8 +220,19 @@ def test_the_credential_list_is_public(server, election):
 
 def test_second_different_ballot_of_a_voter_is_refused(server, election):
     election_id, public_key = election
-    assert post(server, election_id, {"voter_id": voter_id(election_id, "alice"), "ballot": cast(election_id, public_key, "alice", 0)})[0] == 201
-    status, reply = post(server, election_id, {"voter_id": voter_id(election_id, "alice"), "ballot": cast(election_id, public_key, "alice", 2)})
+    assert (
+        post(
+            server,
+            election_id,
+            {"voter_id": voter_id(election_id, "alice"), "ballot": cast(election_id, public_key, "alice", 0)},
+        )[0]
+        == 201
+    )
+    status, reply = post(
+        server,
+        election_id,
+        {"voter_id": voter_id(election_id, "alice"), "ballot": cast(election_id, public_key, "alice", 2)},
+    )
     assert status == 409 and "already cast" in reply["error"]
     assert server.board.count_ballots(election_id) == 1
 
@@ -214,14 +240,18 @@ def test_second_different_ballot_of_a_voter_is_refused(server, election):
 @pytest.mark.parametrize("state", ["created", "key_ceremony", "closed"])
 def test_ballot_outside_voting_is_refused(server, state):
     election_id, public_key = voting_election(server.board, state=state)
-    status, reply = post(server, election_id, {"voter_id": voter_id(election_id, "v"), "ballot": cast(election_id, public_key, "v")})
+    status, reply = post(
+        server, election_id, {"voter_id": voter_id(election_id, "v"), "ballot": cast(election_id, public_key, "v")}
+    )
     assert status == 409 and state in reply["error"]
     assert server.board.count_ballots(election_id) == 0
 
 
 def test_unknown_election_is_404(server, election):
     election_id, public_key = election
-    status, reply = post(server, "no-such-id", {"voter_id": voter_id(election_id, "v"), "ballot": cast(election_id, public_key, "v")})
+    status, reply = post(
+        server, "no-such-id", {"voter_id": voter_id(election_id, "v"), "ballot": cast(election_id, public_key, "v")}
+    )
     assert status == 404 and "no-such-id" in reply["error"]
     assert request(server, "GET", "/api/elections/no-such-id/ballots")[0] == 404
 
@@ -245,7 +275,14 @@ def test_ballot_events_carry_the_count(server, election):
     election_id, public_key = election
     events = server.channel.subscribe(kinds=["election.ballot"])
     for voter in ("v1", "v2", "v3"):
-        assert post(server, election_id, {"voter_id": voter_id(election_id, voter), "ballot": cast(election_id, public_key, voter)})[0] == 201
+        assert (
+            post(
+                server,
+                election_id,
+                {"voter_id": voter_id(election_id, voter), "ballot": cast(election_id, public_key, voter)},
+            )[0]
+            == 201
+        )
     last = events.wait_for(lambda e: e.data["count"] == 3, timeout=5)
     assert last is not None and last.data["election_id"] == election_id
 

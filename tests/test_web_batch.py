@@ -30,7 +30,10 @@ def post(server, election_id, body=None, raw=None):
 
 def test_good_batch_is_stored_exactly_once_and_resubmission_is_idempotent(server, election):
     election_id, public_key = election
-    entries = [{"voter_id": voter_id(election_id, f"v{i}"), "ballot": cast(election_id, public_key, f"v{i}", i % 3)} for i in range(12)]
+    entries = [
+        {"voter_id": voter_id(election_id, f"v{i}"), "ballot": cast(election_id, public_key, f"v{i}", i % 3)}
+        for i in range(12)
+    ]
     status, reply = post(server, election_id, {"ballots": entries})
     assert status == 200, reply
     assert (reply["stored"], reply["refused"]) == (12, 0)
@@ -58,16 +61,21 @@ def test_mixed_batch_refuses_the_bad_ones_with_reasons_and_stores_only_the_good(
     unsigned = {k: v for k, v in cast(election_id, public_key, "u").items() if k != "signature"}
     entries = [
         {"voter_id": voter_id(election_id, "g0"), "ballot": good[0]},
-        {"voter_id": voter_id(election_id, "t"), "ballot": tampered},                    # a bad proof
+        {"voter_id": voter_id(election_id, "t"), "ballot": tampered},  # a bad proof
         {"voter_id": voter_id(election_id, "g1"), "ballot": good[1]},
-        {"voter_id": voter_id(election_id, "o"), "ballot": other},                       # cast for another election
+        {"voter_id": voter_id(election_id, "o"), "ballot": other},  # cast for another election
         {"voter_id": voter_id(election_id, "x"), "ballot": {"ciphertext": ["ff" * 32, "00" * 32]}},  # malformed
-        {"voter_id": "", "ballot": good[2]},                      # bad voter id
+        {"voter_id": "", "ballot": good[2]},  # bad voter id
         "not an entry",
-        {"voter_id": voter_id(election_id, "g1"), "ballot": cast(election_id, public_key, "g1", 2)},  # g1's second, different ballot
+        {
+            "voter_id": voter_id(election_id, "g1"),
+            "ballot": cast(election_id, public_key, "g1", 2),
+        },  # g1's second, different ballot
         {"voter_id": voter_id(election_id, "g2"), "ballot": good[0]},  # g0's ballot under g2's credential
-        {"voter_id": stranger.voter_id,                                # a valid signature, an unlisted credential
-         "ballot": credentials.cast(stranger, public_key, election_id, len(CANDIDATES), 0).to_json()},
+        {
+            "voter_id": stranger.voter_id,  # a valid signature, an unlisted credential
+            "ballot": credentials.cast(stranger, public_key, election_id, len(CANDIDATES), 0).to_json(),
+        },
         {"voter_id": voter_id(election_id, "u"), "ballot": unsigned},  # no signature
     ]
     status, reply = post(server, election_id, {"ballots": entries})
@@ -101,7 +109,11 @@ def test_unusable_batch_is_refused_whole(server, election, case, status, reason)
         "empty batch": {"ballots": []},
         "ballots not a list": {"ballots": one},
         "extra field": {"ballots": [one], "voter_id": "v"},
-        "big body that is no batch": {"voter_id": voter_id(election_id, "v"), "ballot": one["ballot"], "padding": "x" * 300_000},
+        "big body that is no batch": {
+            "voter_id": voter_id(election_id, "v"),
+            "ballot": one["ballot"],
+            "padding": "x" * 300_000,
+        },
     }
     got, reply = post(server, election_id, bodies[case])
     assert got == status and reason in reply["error"], reply

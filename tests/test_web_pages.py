@@ -102,10 +102,17 @@ def test_vote_form_reports_a_bad_choice_and_a_second_ballot(server, election):
     token = csrf_of(form)
     code = credential(election_id, "f").code
     for bad in ("9", "-1", "²", "one", ""):
-        status, page = browser.open(f"/elections/{election_id}/vote", {"csrf_token": token, "credential": code, "choice": bad})
+        status, page = browser.open(
+            f"/elections/{election_id}/vote", {"csrf_token": token, "credential": code, "choice": bad}
+        )
         assert status == 400 and "choose one of the candidates" in page
-    assert browser.open(f"/elections/{election_id}/vote", {"csrf_token": token, "credential": code, "choice": "0"})[0] == 200
-    status, page = browser.open(f"/elections/{election_id}/vote", {"csrf_token": token, "credential": code, "choice": "1"})
+    assert (
+        browser.open(f"/elections/{election_id}/vote", {"csrf_token": token, "credential": code, "choice": "0"})[0]
+        == 200
+    )
+    status, page = browser.open(
+        f"/elections/{election_id}/vote", {"csrf_token": token, "credential": code, "choice": "1"}
+    )
     assert status == 409 and "already cast" in page
     assert server.board.count_ballots(election_id) == 1
 

@@ -122,9 +122,12 @@ class CascadeView(QScrollArea):
         now = time.monotonic()
         box_state = "verified" if info.state not in ("", "created", "key_ceremony", "voting") else \
             ("receiving" if info.state == "voting" else "waiting")
-        self.cards["ballots"].set_content("Ballot box", box_state if info.state else "waiting",
-                                   1.0 if box_state == "verified" else 0.0,
-                                   f"{info.ballots} ballots" + (f"\nelection {info.election_id}" if info.election_id else ""))
+        self.cards["ballots"].set_content(
+            "Ballot box",
+            box_state if info.state else "waiting",
+            1.0 if box_state == "verified" else 0.0,
+            f"{info.ballots} ballots" + (f"\nelection {info.election_id}" if info.election_id else ""),
+        )
         for i in range(stage_count):
             stage = info.stages[i] if i < len(info.stages) else StageInfo(i, info.mixers[i])
             self.cards[f"mix{i}"].set_content(f"Mixer {i + 1}: {stage.name}", stage.state, stage.fraction,
@@ -145,8 +148,9 @@ class CascadeView(QScrollArea):
         detail = f"{info.threshold} of {info.trustees} to decrypt" if info.trustees else ""
         if trustees.total and decrypt_state != "verified":
             detail += f"\n{trustees.phase} {trustees.done}/{trustees.total}"
-        self.cards["trustees"].set_content("Trustees", decrypt_state, trustees.fraction if decrypt_state != "verified" else 1.0,
-                                    detail)
+        self.cards["trustees"].set_content(
+            "Trustees", decrypt_state, trustees.fraction if decrypt_state != "verified" else 1.0, detail
+        )
         if info.counts is not None:
             names = info.candidates or [f"#{i}" for i in range(len(info.counts))]
             lines = [f"{name}: {count}" for name, count in zip(names, info.counts)]

@@ -170,7 +170,9 @@ class Coordinator:
         if len(nodes) < election.trustees:
             raise ElectionError(f"the ceremony needs {election.trustees} connected trustees, {len(nodes)} connected")
         chosen = nodes[:election.trustees]
-        mixers = sorted(self.link.election_nodes("mixer"), key=lambda n: lab.natural_key(n.name))  # the manifest lists them
+        mixers = sorted(
+            self.link.election_nodes("mixer"), key=lambda n: lab.natural_key(n.name)
+        )  # the manifest lists them
         if homomorphic.is_homomorphic(self, election.id):
             mixers = []  # no cascade
         elif len(mixers) < election.mixers:
@@ -251,7 +253,9 @@ class Coordinator:
         if len(verified) < election.threshold:
             await decryption.collect_partials(self.steps, election, final, index_of, parsed, verified,
                                               homomorphic.evidence if summed else None)
-        partials = [{"trustee": m["index"], "factors": m["partials"]} for m in list(verified.values())[:election.threshold]]
+        partials = [
+            {"trustee": m["index"], "factors": m["partials"]} for m in list(verified.values())[: election.threshold]
+        ]
         started = time.perf_counter()
         if summed:
             result = await self.on_worker(homomorphic.combine_counts, final, partials, election.threshold,

@@ -62,8 +62,12 @@ async def collect_partials(coord: StepContext, election, final: list, index_of: 
     checked = len(final) * stage_count  # ciphertexts × accepted stages each trustee re-checks
     if evidence_of is not None:  # a homomorphic election: each trustee checks every ballot's proofs instead
         checked = await coord.on_io(coord.board.count_ballots, eid)
-    deadline = loop.time() + DECRYPT_TIMEOUT_BASE + DECRYPT_TIMEOUT_PER_BALLOT * len(final) + CHECK_PER_BALLOT_STAGE * checked
-    spares_at = loop.time() + SPARES_AFTER_BASE + SPARES_AFTER_PER_BALLOT * len(final) + SPARES_PER_BALLOT_STAGE * checked
+    deadline = (
+        loop.time() + DECRYPT_TIMEOUT_BASE + DECRYPT_TIMEOUT_PER_BALLOT * len(final) + CHECK_PER_BALLOT_STAGE * checked
+    )
+    spares_at = (
+        loop.time() + SPARES_AFTER_BASE + SPARES_AFTER_PER_BALLOT * len(final) + SPARES_PER_BALLOT_STAGE * checked
+    )
     spares, pending = list(nodes), set()
 
     async def ask_node(node) -> None:

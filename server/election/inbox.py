@@ -20,8 +20,13 @@ class NodeRefused(Exception):
 
 
 # A node's `error` names the request it answers (`ref`); this is the reply that request was awaiting.
-REPLY_TO = {"seat.request": "seat", "keygen.request": "keygen.commitment", "keygen.shares": "keygen.done", "mix.request": "mix.response",
-            "decrypt.request": "decrypt.response"}
+REPLY_TO = {
+    "seat.request": "seat",
+    "keygen.request": "keygen.commitment",
+    "keygen.shares": "keygen.done",
+    "mix.request": "mix.response",
+    "decrypt.request": "decrypt.response",
+}
 
 
 class Inbox:

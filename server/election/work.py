@@ -28,7 +28,9 @@ def _ciphertexts(value: Any, what: str) -> list[Ciphertext]:
         raise ProofError(f"{what}: malformed ciphertext ({exc})") from None
 
 
-def verify_stage(public_key: str, inputs: list, outputs: Any, proof: Any, context: bytes, map_fn: MapFn = map) -> str | None:
+def verify_stage(
+    public_key: str, inputs: list, outputs: Any, proof: Any, context: bytes, map_fn: MapFn = map
+) -> str | None:
     """None if the stage's proof of shuffle holds, else the reason it is rejected."""
     try:
         parsed_in = _ciphertexts(inputs, "inputs")
@@ -58,8 +60,8 @@ def verify_partial(election_id: str, verification_key: str, ciphertexts: list, p
 
 
 def combine_span(job: tuple) -> list[int | None]:
-    """Pool job: the choices (None: invalid) of one span of the final list, from t verified trustees' factors for that span
-    (no proofs: they were checked already, and pickling them would cost the server more than the work)."""
+    """Pool job: the choices (None: invalid) of one span of the final list, from t verified trustees' factors for
+    that span (no proofs: they were checked already, and pickling them would cost the server more than the work)."""
     ciphertexts, factors_by_trustee, candidates = job
     # Both were validated already (the list when its stage was verified, the factors by the batched proof's
     # span jobs), so they are only hex-decoded here.
