@@ -41,7 +41,8 @@ class AdminClient:
             raise ValueError("the admin token must be printable ASCII without spaces (as mixscope serve prints it)")
         self.url, self.token, self.cafile = base_url.rstrip("/"), token, cafile
         if parts.scheme == "https":
-            self._factory = functools.partial(http.client.HTTPSConnection, context=tls.client_context(cafile))
+            self._factory: Callable[..., http.client.HTTPConnection] = functools.partial(
+                http.client.HTTPSConnection, context=tls.client_context(cafile))
         else:
             self._factory = http.client.HTTPConnection
         self._host, self._port, self._timeout = parts.hostname, parts.port, timeout

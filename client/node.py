@@ -187,15 +187,18 @@ class Node:
             message = self.signer.sign(message)
         text = protocol.encode(message)
         try:
-            for frame in chunks.split(text) or [None]:
-                app.send(text if frame is None else protocol.encode(frame))
+            frames = chunks.split(text)
+            if not frames:
+                app.send(text)
+            for frame in frames:
+                app.send(protocol.encode(frame))
             return True
         except (websocket.WebSocketException, OSError) as exc:
             self.status("error", reason="send_failed", detail=str(exc)[:500])
             return False
 
 
-def handle_request(node: Node, message: dict[str, Any], on_progress=lambda *_: None) -> dict[str, Any]:
+def handle_request(node: Node, message: dict[str, Any], on_progress=lambda *_: None) -> dict[str, Any] | None:
     """The reply to one server request (an `error` reply for one this node cannot act on)."""
     if node.roles is not None:
         return node.roles.handle(message, on_progress)

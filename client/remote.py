@@ -46,7 +46,8 @@ class RemoteServer:
         self.state, self.detail = "stopped", ""
         self._stream: EventStream | None = None
         self._live = threading.Event()
-        self._known: dict[str, dict] = {}  # client id -> last snapshot, to mark the ones gone while away
+        # client id -> last snapshot, to mark the ones gone while away
+        self._known: dict[str | None, dict[str, Any]] = {}
         self._calls = concurrent.futures.ThreadPoolExecutor(CALL_WORKERS, thread_name_prefix="remote-call")
         self._records = Path(tempfile.mkdtemp(prefix="mixscope-records-"))
 
@@ -112,12 +113,15 @@ class RemoteServer:
             self.channel.publish("client.connected", {"client": snapshot}, snapshot.get("id"))
 
     def _event(self, raw: dict) -> None:
-        data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+        data = raw.get("data")
+        if not isinstance(data, dict):
+            data = {}
         kind = raw["kind"]
         if kind in ("server.started", "server.stopped"):
             return  # the remote server's own lifecycle: this side says connected / disconnected instead
-        if kind.startswith("client.") and isinstance(data.get("client"), dict):
-            self._known[data["client"].get("id")] = data["client"]
+        client = data.get("client")
+        if kind.startswith("client.") and isinstance(client, dict):
+            self._known[client.get("id")] = client
         self.channel.deliver(Event(kind, data, raw.get("client_id"), float(raw.get("at") or 0.0),
                                    int(raw.get("seq") or 0)))
 

@@ -84,6 +84,8 @@ class Roles:
         map_fn = self._progress_map(_TASK_OF.get(kind, "keygen"), message, on_progress)
         if kind == "mix.request":
             return mixer.mix(message, self.cheat or self._lab_cheat(message), map_fn, generator_dir=self.data_dir)
+        if self.trustee is None:  # every other request is a trustee's, and this node is one (checked above)
+            raise RequestError(f"{kind!r} needs a trustee", "wrong_role")
         if kind == "keygen.request":
             return self.trustee.keygen_request(message)
         if kind == "keygen.shares":

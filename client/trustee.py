@@ -153,7 +153,8 @@ class TrusteeRole:
         for i in range(1, n + 1):
             try:
                 dealing = _dealing(i, commitments[str(i)])
-                if i == me and dealing.commitments != ceremony.trustee.dealing.commitments:
+                own = ceremony.trustee.dealing
+                if i == me and (own is None or dealing.commitments != own.commitments):
                     raise RequestError("the server changed this trustee's own commitments", "tampered")
                 trustees.verify_dealing(dealing, ceremony.trustee.threshold, ceremony.trustee.election_context,
                                         ceremony.trustee.labels)

@@ -15,7 +15,7 @@ import json
 import sys
 import time
 import urllib.parse
-from typing import Any
+from typing import Any, Callable
 
 from client.credential_file import CredentialFileError, read_private
 from mixnet import group, homomorphic
@@ -43,7 +43,8 @@ class BallotApi:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"server URL must look like http://host:port, got {base_url!r}")
         if parts.scheme == "https":
-            self._factory = functools.partial(http.client.HTTPSConnection, context=tls.client_context(cafile))
+            self._factory: Callable[..., http.client.HTTPConnection] = functools.partial(
+                http.client.HTTPSConnection, context=tls.client_context(cafile))
         else:
             self._factory = http.client.HTTPConnection
         self._host, self._port, self._timeout = parts.hostname, parts.port, timeout
@@ -102,6 +103,7 @@ class BallotApi:
                 if exc.status != 429 or attempt == RATE_LIMIT_RETRIES:
                     raise
                 time.sleep(min(exc.retry_after or 1.0, MAX_RETRY_WAIT))
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def public_key_of(election: dict) -> bytes:

@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from client.vote import MAX_RETRY_WAIT, RATE_LIMIT_RETRIES, ApiError, BallotApi, public_key_of
 from mixnet import credentials as credentials_mod
@@ -146,7 +146,7 @@ def _post_chunk(poster: BallotApi, election_id: str, chunk: list) -> list[tuple[
         return [(None, reason)] * len(chunk)
     if len(results) != len(chunk):
         return [(None, f"the server answered {len(results)} results for {len(chunk)} ballots")] * len(chunk)
-    outcomes = []
+    outcomes: list[tuple[dict[str, Any] | None, str | None]] = []
     for result in results:
         if result.get("status", 500) >= 400:
             outcomes.append((None, f"{result.get('status')}: {result.get('error')}"))
@@ -218,6 +218,7 @@ def simulate_voters_in_child(
     with tempfile.TemporaryFile("w+") as errors:
         child = subprocess.Popen([sys.executable, "-m", "client.voters"], stdin=subprocess.PIPE,
                                  stdout=subprocess.PIPE, stderr=errors, text=True)
+        assert child.stdin is not None and child.stdout is not None  # both are pipes
         child.stdin.write(job)
         child.stdin.close()
         receipts, reason = None, None

@@ -22,9 +22,10 @@ UNAUTHORIZED = {"error": "unauthorized", "detail": "send Authorization: Bearer <
 
 def bearer_ok(header: str | None, expected: str | None) -> bool:
     """Whether an Authorization header carries the admin token (constant-time; no token set: nobody)."""
+    if not expected:
+        return False
     scheme, _, token = (header or "").partition(" ")
-    return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(),
-                                                                                  expected.encode())
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected.encode())
 
 
 @tornado.web.stream_request_body

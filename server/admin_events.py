@@ -22,6 +22,7 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from server.admin_auth import UNAUTHORIZED, bearer_ok
 from server.hub import Hub
+from wire.events import Subscription
 
 MAX_QUEUE = 10_000       # events waiting for one observer (an event is at most ~2.5 KB: frames are cut at 2,000
                          # characters in events), so at most ~25 MB per observer
@@ -37,7 +38,7 @@ class AdminEvents(WebSocketHandler):
 
     def initialize(self, hub: Hub) -> None:
         self.hub = hub
-        self.subscription = None
+        self.subscription: Subscription | None = None
         self.closed = False
 
     def prepare(self):
@@ -72,11 +73,14 @@ class AdminEvents(WebSocketHandler):
         asyncio.ensure_future(self._pump())
 
     async def _pump(self) -> None:
+        subscription = self.subscription
+        if subscription is None:  # closed before the pump started
+            return
         try:
             snapshot = {"type": "snapshot", "clients": self.hub.registry.snapshots()}
             await self.write_message(json.dumps(snapshot, separators=(",", ":")))
             while not self.closed:
-                events = self.subscription.drain(limit=MAX_BATCH)
+                events = subscription.drain(limit=MAX_BATCH)
                 if self.prefixes:
                     events = [e for e in events if e.kind.startswith(self.prefixes)]
                 if not events:
@@ -89,10 +93,10 @@ class AdminEvents(WebSocketHandler):
                     parts.append(text)
                     size += len(text)
                     if size >= MAX_FRAME_BYTES:
-                        await self._send(parts)
+                        await self._send(subscription, parts)
                         parts, size = [], 0
                 if parts:
-                    await self._send(parts)
+                    await self._send(subscription, parts)
         except WebSocketClosedError:
             pass
         except Exception as exc:  # a bug here must not leave the observer hanging: log it and close
@@ -101,8 +105,8 @@ class AdminEvents(WebSocketHandler):
         finally:
             self._release()
 
-    async def _send(self, parts: list[str]) -> None:
-        frame = f'{{"type":"events","dropped":{self.subscription.dropped},"events":[{",".join(parts)}]}}'
+    async def _send(self, subscription: Subscription, parts: list[str]) -> None:
+        frame = f'{{"type":"events","dropped":{subscription.dropped},"events":[{",".join(parts)}]}}'
         await self.write_message(frame)  # resolves once flushed: a slow reader holds the pump, not memory
 
     def on_message(self, message) -> None:

@@ -89,6 +89,8 @@ class Jobs:
         with self._lock:
             for event in self._events.drain():
                 eid = event.data.get("election_id")
+                if not isinstance(eid, str):
+                    continue
                 if event.kind == "election.progress":
                     self._progress[eid] = {k: event.data.get(k) for k in
                                            ("task", "stage", "node", "phase", "done", "total")}

@@ -32,7 +32,7 @@ class Checked(NamedTuple):
     """One ballot of the batch: `status` 0 when its proof holds, else the
     HTTP status that refuses it and the reason. `ballot` is the normalised JSON of a good one."""
 
-    index: int
+    entry_index: int  # its place in the batch (not `index`, which would hide tuple.index)
     voter_id: str | None
     ballot: dict | None
     status: int
@@ -89,7 +89,7 @@ def _verify_proofs(checked: list[Checked], election_id: str, public_key: bytes, 
         try:
             credentials.verify_signature(election_id, c.voter_id, ballot)
         except ProofError as exc:
-            out[i] = Checked(c.index, c.voter_id, None, 403, f"ballot refused: {exc}")
+            out[i] = Checked(c.entry_index, c.voter_id, None, 403, f"ballot refused: {exc}")
             continue
         good.append((i, c, ballot))
     if not good or ballot_kinds.hold(mode, public_key, election_id, [(c.voter_id, b) for _, c, b in good]):
@@ -98,7 +98,7 @@ def _verify_proofs(checked: list[Checked], election_id: str, public_key: bytes, 
         try:
             ballot_kinds.verify(mode, public_key, election_id, c.voter_id, ballot, candidates)
         except ProofError as exc:
-            out[i] = Checked(c.index, c.voter_id, None, 422, f"ballot refused: {exc}")
+            out[i] = Checked(c.entry_index, c.voter_id, None, 422, f"ballot refused: {exc}")
     return out
 
 

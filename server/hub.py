@@ -93,6 +93,7 @@ class Hub:
         self.board, self.join_token = board, join_token
         self.secrets: tuple[str, ...] = (join_token,) if join_token else ()  # masked in every event and log line
         self.auth = node_auth.NodeAuth(board, join_token)
+        self.admin_token: str | None = None  # set by the runner; the admin event stream checks it
         self._reassemblers: dict[str, chunks.Reassembler] = {}
         self.executors = executors  # the runner's threads and pools (None: everything on the loop thread)
         self.election: Election | None = None  # the runner attaches the coordinator when there is a board

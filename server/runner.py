@@ -153,12 +153,16 @@ class ServerRunner:
                 return
             with self._calls_lock:
                 self.running = False  # from here on, call() refuses
-            self._loop.add_callback(self._stop_requested.set)
-            self._thread.join(timeout)
-            if self._thread.is_alive():
+            loop, stop_requested, thread = self._loop, self._stop_requested, self._thread
+            if loop is not None and stop_requested is not None:  # None: the server thread has ended already
+                loop.add_callback(stop_requested.set)
+            if thread is not None:
+                thread.join(timeout)
+            if thread is not None and thread.is_alive():
                 raise RuntimeError(f"server thread did not stop within {timeout} s")
             self._thread = None
-            self._board.checkpoint()  # the database file alone now holds everything (restart and quit alike)
+            if self._board is not None:
+                self._board.checkpoint()  # the database file alone now holds everything (restart and quit alike)
 
     def close(self) -> None:
         """Stop and close the board (checkpointed; its -wal and -shm files go): the end of the runner's life."""
@@ -196,7 +200,11 @@ class ServerRunner:
                 return future
             self._calls.add(future)
         future.add_done_callback(self._forget_call)
-        self._loop.add_callback(bridge.dispatch, self._hub, action, args, future)
+        loop = self._loop
+        if loop is None:  # the server thread ended on its own
+            future.set_exception(BridgeError("server not running"))
+            return future
+        loop.add_callback(bridge.dispatch, self._hub, action, args, future)
         return future
 
     def _forget_call(self, future: concurrent.futures.Future) -> None:

@@ -73,10 +73,11 @@ def admin_action(action: str):
     args = request.get_json(silent=True)
     if args is None and request.get_data():
         raise HttpError(400, "the body must be a JSON object")
-    if not isinstance(args or {}, dict):
+    body = args or {}
+    if not isinstance(body, dict):
         raise HttpError(400, "the body must be a JSON object")
-    wait = seconds(args["timeout"]) if action == "roll_call" and "timeout" in (args or {}) else 10.0
-    return jsonify(call_bridge(action, args or {}, wait=wait + 5))
+    wait = seconds(body["timeout"]) if action == "roll_call" and "timeout" in body else 10.0
+    return jsonify(call_bridge(action, body, wait=wait + 5))
 
 
 def seconds(value: Any) -> float:

@@ -153,7 +153,7 @@ def submit_batch(election_id: str, text: str, admit_voter=None) -> dict[str, Any
     if refused is not None:
         raise (NotABatchError if refused.not_a_batch else HttpError)(refused.status,
                                                                                             refused.reason)
-    checked = sorted((c for answer in answers for c in answer), key=lambda c: c.index)
+    checked = sorted((c for answer in answers for c in answer), key=lambda c: c.entry_index)
     results: dict[int, dict[str, Any]] = {}
     good = []
     for c in checked:
@@ -163,9 +163,14 @@ def submit_batch(election_id: str, text: str, admit_voter=None) -> dict[str, Any
             try:
                 admit_voter(c.voter_id)
             except HttpError as exc:
-                c = c._replace(status=exc.status, reason=exc.reason)
+                c = c._replace(status=exc.status, reason=exc.error)
         if c.status:
-            results[c.index] = {"index": c.index, "voter_id": c.voter_id, "status": c.status, "error": c.reason}
+            results[c.entry_index] = {
+                "index": c.entry_index,
+                "voter_id": c.voter_id,
+                "status": c.status,
+                "error": c.reason,
+            }
         else:
             good.append(c)
     try:
@@ -176,11 +181,14 @@ def submit_batch(election_id: str, text: str, admit_voter=None) -> dict[str, Any
     for c, outcome in zip(good, outcomes):
         if outcome.error is not None:
             status = 400 if isinstance(outcome.error, board_mod.BoardInputError) else 409
-            results[c.index] = {"index": c.index, "voter_id": c.voter_id, "status": status, "error": str(outcome.error)}
+            results[c.entry_index] = {"index": c.entry_index, "voter_id": c.voter_id, "status": status,
+                                      "error": str(outcome.error)}
             continue
-        highest = max(highest, outcome.receipt.position)
-        results[c.index] = {"index": c.index, "status": 201 if outcome.created else 200,
-                            **receipt_json(outcome.receipt)}
+        receipt = outcome.receipt
+        assert receipt is not None  # an outcome without an error carries its receipt
+        highest = max(highest, receipt.position)
+        results[c.entry_index] = {"index": c.entry_index, "status": 201 if outcome.created else 200,
+                                  **receipt_json(receipt)}
     if highest:
         ballot_counter().stored(election_id, highest)
     ordered = [results[i] for i in sorted(results)]

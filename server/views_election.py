@@ -143,7 +143,9 @@ def stored_result(board: board_mod.Board, election: board_mod.Election) -> tuple
     """The tally's counts per candidate and its number of invalid votes, from the stored result (or the
     published record)."""
     for source in (board.result(election.id), (board.record(election.id) or {}).get("result")):
-        counts = source.get("counts") if isinstance(source, dict) else None
+        if not isinstance(source, dict):
+            continue
+        counts = source.get("counts")
         if isinstance(counts, list) and len(counts) == len(election.candidates):
             invalid = source.get("invalid")
             return counts, invalid if isinstance(invalid, int) else 0

@@ -6,6 +6,7 @@ import functools
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import tornado.web
 from flask import Flask, jsonify, request
@@ -129,7 +130,9 @@ def create_tornado_app(hub: Hub, flask_app: Flask, executor: ThreadPoolExecutor,
                        hosts: HostPolicy | None = None) -> tornado.web.Application:
     # Flask runs on the executor's threads, never on the loop thread, so a slow view cannot stall websockets.
     wsgi = _QuietWSGIContainer(flask_app, executor=executor)
-    handlers = [(path, handler, {"hub": hub}) for path, handler in TORNADO_ROUTES]
+    handlers: list[tuple[str, type[tornado.web.RequestHandler], dict[str, Any]]] = [
+        (path, handler, {"hub": hub}) for path, handler in TORNADO_ROUTES
+    ]
     handlers.append((ADMIN_PATHS, AdminGate, {"hub": hub, "fallback": wsgi}))  # the token before the body
     handlers.append((r".*", tornado.web.FallbackHandler, {"fallback": wsgi}))
     # The hub pings every client itself (round-trip times) and drops one silent for interval + timeout;

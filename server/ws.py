@@ -18,6 +18,8 @@ class NodeSocket(WebSocketHandler):
         self.client = self.hub.connected(self)
 
     def on_message(self, message: str | bytes) -> None:
+        if self.client is None:  # open() registers every connection before its first frame
+            return
         try:
             self.hub.received(self, message)
         except RecursionError:  # a frame that parsed but is nested too deeply for the checks behind the parser

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mixnet import proofs
 from mixnet import trustees as dkg
@@ -53,7 +53,9 @@ async def exchange(coord: StepContext, election: board_mod.Election, chosen: lis
     """Run the ceremony with `chosen` as trustees 1..n; return the joint public key (hex)."""
     eid, context = election.id, proofs.election_context(election.id, bytes.fromhex(nonce))
     labels = dkg.labels_digest(election.question, election.candidates)
-    roster = [{"index": i, "name": n.name, "public_key": n.public_key} for i, n in enumerate(chosen, 1)]
+    roster: list[dict[str, Any]] = [
+        {"index": i, "name": n.name, "public_key": n.public_key} for i, n in enumerate(chosen, 1)
+    ]
     waits = {n.name: coord.inbox.expect(n.client_id, "keygen.commitment", eid) for n in chosen}
     for entry, node in zip(roster, chosen):
         coord.progress("keygen", eid, node.name, "request", 0, len(chosen))

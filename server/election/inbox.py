@@ -53,7 +53,8 @@ class Inbox:
 
     def refused(self, client_id: str, error: dict[str, Any]) -> bool:
         """Fail the wait an `error` reply answers (by its `ref` and `election_id`); False if none matches."""
-        kind = REPLY_TO.get(error.get("ref"))
+        ref = error.get("ref")
+        kind = REPLY_TO.get(ref) if isinstance(ref, str) else None
         future = self._waiting.get((client_id, kind, error.get("election_id", ""))) if kind else None
         if future is None or future.done():
             return False

@@ -75,6 +75,8 @@ def build_record(board: Board, election_id: str, part: Callable[[str, Any], dict
     if part is not None:
         ballots_ref, builder.ballots = part("ballots", builder.ballots), []
     for stage in board.iter_mix_stages(election_id):
+        if stage.mixer_key is None:  # the cascade stores every stage with its signer (server/election/cascade.py)
+            raise ValueError(f"stage {stage.index} of election {election_id} has no mixer key")
         builder.add_stage(stage.mixer_key, stage.response(), None if stage.status == "accepted" else stage.rejected_as,
                           stage.reason)
         keys.add(stage.mixer_key)
