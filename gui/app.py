@@ -77,7 +77,8 @@ def run(settings: PanelSettings) -> int:
         runner = _remote(connect, settings.token, settings.cafile)  # env: client.admin
         if runner is None:
             return 2
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setOrganizationName("Mixscope")
     app.setApplicationName("Mixscope")
     app.setDesktopFileName("mixscope")  # resources/mixscope.desktop: the desktop matches the window to it

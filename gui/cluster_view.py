@@ -88,7 +88,7 @@ class ClusterView(QWidget):
         layout.addLayout(form)
         layout.addWidget(PlainLabel("Workers"))
         layout.addWidget(self.workers_text)
-        self.render()
+        self.refresh()
 
     @staticmethod
     def _label(name: str) -> PlainLabel:
@@ -106,10 +106,10 @@ class ClusterView(QWidget):
         for event in events:
             changed = self.state.apply(event.kind, event.data) or changed
         if changed:
-            self.render()
+            self.refresh()
         return changed
 
-    def render(self) -> None:
+    def refresh(self) -> None:
         s = self.state
         self.address_label.setText(s.address or "none (set one in the server strip)")
         self.state_label.setText(s.state_text())

@@ -17,10 +17,12 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
+    QBoxLayout,
     QDockWidget,
     QHeaderView,
+    QLayout,
     QMainWindow,
+    QScrollArea,
     QSplitter,
     QStyle,
     QTableView,
@@ -64,7 +66,7 @@ def reserve_rows(view: QTableView, rows: int = MIN_ROWS) -> None:
     view.setMinimumHeight(view.horizontalHeader().sizeHint().height() + rows_height + scrollbar + 2 * view.frameWidth())
 
 
-def visible_rows(view: QAbstractItemView) -> int:
+def visible_rows(view: QTableView) -> int:
     """How many whole rows the table's viewport can show (0 when it is not shown at all)."""
     if not view.isVisible() or view.visibleRegion().isEmpty():
         return 0
@@ -79,9 +81,13 @@ class AdaptiveLayout(QObject):
     def __init__(self, window: QMainWindow, dock: QDockWidget, skeleton: QWidget, cascade: QWidget):
         super().__init__(window)
         self.window, self.dock, self.skeleton, self.cascade = window, dock, skeleton, cascade
-        self.content = dock.widget()  # the scroll area holding the election panel
+        content = dock.widget()  # the scroll area holding the election panel
+        if not isinstance(content, QScrollArea):
+            raise TypeError("the election dock must hold a scroll area")
+        self.content = content
         self._content_squeezable = self.content.minimumHeight()  # in a tab it may scroll
         self.compact = False
+        self._wide_minimum = QSize()  # measured in the wide layout, kept while compact
         self._tab = 0  # the compact tab shown last (the election first)
         self.scale = 1.0
         self._cascade_height = cascade.maximumHeight()
@@ -90,7 +96,7 @@ class AdaptiveLayout(QObject):
         self.tabs.setDocumentMode(True)
         self.tabs.hide()
         self._placeholder = QWidget()  # what the dock holds while its content sits in a tab
-        window.centralWidget().layout().addWidget(self.tabs, 1)
+        _box_layout(window.centralWidget()).addWidget(self.tabs, 1)
         window.setMinimumSize(WINDOW_MIN_SIZE)
         self._pending = False
         self._stale = True  # the minimums are measured once the window is shown (fonts and styles polished)
@@ -122,9 +128,12 @@ class AdaptiveLayout(QObject):
                 part.setMinimumHeight(0)
                 part.setMinimumHeight(part.minimumSizeHint().height())
         for splitter in (body, self.skeleton):
-            splitter.updateGeometry()  # drops the size hints cached for them by the layouts holding them
+            if splitter is not None:
+                splitter.updateGeometry()  # drops the size hints cached for them by the layouts holding them
         panel = self.content.widget()
-        panel.layout().invalidate()
+        if panel is None:
+            raise RuntimeError("the election dock's scroll area holds no panel")
+        _layout(panel).invalidate()
         self._content_height = panel.minimumSizeHint().height()
         if not self.compact:  # in the wide layout the dock may not squeeze the election panel
             self.content.setMinimumHeight(self._content_height)
@@ -133,8 +142,8 @@ class AdaptiveLayout(QObject):
         """The smallest window the wide layout fits in (menus, toolbars, dock, tables, status bar)."""
         if self.compact:
             return self._wide_minimum
-        self.window.layout().invalidate()
-        self._wide_minimum = self.window.layout().minimumSize()
+        _layout(self.window).invalidate()
+        self._wide_minimum = _layout(self.window).minimumSize()
         return self._wide_minimum
 
     def update(self) -> None:
@@ -166,7 +175,7 @@ class AdaptiveLayout(QObject):
         self._tab = self.tabs.currentIndex()
         self.tabs.clear()  # takes the pages out without deleting them
         self.tabs.hide()
-        self.window.centralWidget().layout().insertWidget(0, self.skeleton, 1)
+        _box_layout(self.window.centralWidget()).insertWidget(0, self.skeleton, 1)
         self.skeleton.show()
         self.content.setMinimumHeight(self._content_height)
         self.dock.setWidget(self.content)
@@ -205,7 +214,7 @@ class PresentationMode(QObject):
             bigger = QFont(self._font)
             bigger.setPointSizeF(self._font.pointSizeF() * PRESENTATION_SCALE)
             window.setFont(bigger)
-        else:
+        elif self._font is not None:
             window.setFont(self._font)
         # Widgets that did not follow: a style sheet (on them or an ancestor) fixed their font when it was
         # polished, or they set their own size (the demo caption). They are scaled one by one.
@@ -262,5 +271,22 @@ def _scale_font(widget: QWidget, factor: float) -> None:
         widget.setFixedHeight(round(widget.minimumHeight() * factor))
 
 
-def _children(splitter: QWidget) -> list[QWidget]:
-    return [splitter.widget(i) for i in range(splitter.count())] if isinstance(splitter, QSplitter) else []
+def _children(splitter: QWidget | None) -> list[QWidget]:
+    if not isinstance(splitter, QSplitter):
+        return []
+    return [w for w in (splitter.widget(i) for i in range(splitter.count())) if w is not None]
+
+
+def _layout(widget: QWidget | None) -> QLayout:
+    """The layout of a widget this window was built with (each one used here has one)."""
+    layout = widget.layout() if widget is not None else None
+    if layout is None:
+        raise RuntimeError("the window's layout is not built")
+    return layout
+
+
+def _box_layout(widget: QWidget | None) -> QBoxLayout:
+    layout = _layout(widget)
+    if not isinstance(layout, QBoxLayout):
+        raise RuntimeError("the central widget's layout must be a box layout")
+    return layout

@@ -102,7 +102,10 @@ class MainWindow(QMainWindow):
         self.election = ElectionController(self._election_host(), self.election_tracker, self)
         self.election.voters_progress.connect(self.election_panel.show_voters)
         self.clients_view.addAction(a["action_follow_client"])
-        self.theme = ThemeManager(QApplication.instance(), settings, self)
+        app = QApplication.instance()
+        if not isinstance(app, QApplication):
+            raise RuntimeError("the main window needs a QApplication")
+        self.theme = ThemeManager(app, settings, self)
         self.theme.changed.connect(self.election_panel.set_dark)
         self._theme_group = connect_theme_actions(a, self.theme, self)
         self.theme.apply()

@@ -39,8 +39,9 @@ def reveal(widget: QWidget) -> None:
     """Bring every tab page holding `widget` to the front."""
     child, parent = widget, widget.parentWidget()
     while parent is not None:
-        if isinstance(parent, QStackedWidget) and isinstance(parent.parentWidget(), QTabWidget):
-            parent.parentWidget().setCurrentWidget(child)
+        tabs = parent.parentWidget()
+        if isinstance(parent, QStackedWidget) and isinstance(tabs, QTabWidget):
+            tabs.setCurrentWidget(child)
         child, parent = parent, parent.parentWidget()
 
 
@@ -90,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     from gui.main_window import MainWindow
     from server.runner import ServerRunner
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     reports = []
     with tempfile.TemporaryDirectory() as tmp:
         runner = ServerRunner(port=0, ping_interval=0.5, data_dir=os.path.join(tmp, "data"))
@@ -101,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.nodes:
             window.start_server()
             _spin(app, 15, lambda: window.actions_by_name["action_spawn_nodes"].isEnabled())
-            window.ask_count = lambda: args.nodes
+            window.ask_count = lambda: args.nodes  # type: ignore[method-assign]  # the run answers the dialog
             window.actions_by_name["action_spawn_nodes"].trigger()
             _spin(app, 30, lambda: sum(c.get("state") == "connected" for c in window.clients.clients()) == args.nodes)
             _spin(app, 1.5)

@@ -27,7 +27,8 @@ def main(path: str) -> int:
     from gui.main_window import MainWindow
     from server.runner import ServerRunner
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as tmp:
         runner = ServerRunner(port=0, ping_interval=0.5, data_dir=os.path.join(tmp, "data"))  # not the user's board
         window = MainWindow(runner, QSettings(os.path.join(tmp, "shot.ini"), QSettings.Format.IniFormat))
@@ -35,7 +36,7 @@ def main(path: str) -> int:
         window.show()
         window.start_server()
         _spin(app, 10, lambda: window.actions_by_name["action_spawn_nodes"].isEnabled())
-        window.ask_count = lambda: 3
+        window.ask_count = lambda: 3  # type: ignore[method-assign]  # the script answers the dialog
         window.actions_by_name["action_spawn_nodes"].trigger()
         _spin(app, 15, lambda: sum(c.get("state") == "connected" and bool(c.get("name"))
                                    for c in window.clients.clients()) == 3)

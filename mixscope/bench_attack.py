@@ -39,6 +39,7 @@ class _Server:
         self.proc = subprocess.Popen([sys.executable, "-u", "-m", "mixscope", "serve", "--port", "0", "--data-dir",
                                       data_dir], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         fields: dict[str, str] = {}
+        assert self.proc.stdout is not None  # a pipe
         while "join token" not in fields:
             line = self.proc.stdout.readline()
             if not line:
@@ -61,7 +62,8 @@ class _Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
-        self.proc.stdout.close()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 class _Sampler:

@@ -16,6 +16,7 @@ import secrets
 import time
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
+from typing import Any
 
 from mixnet import _shuffle_spec, elgamal, group, shuffle
 
@@ -120,7 +121,12 @@ def measure(n: int, parallel: bool = True) -> dict:
     proof, t_prove = phases.run("prove", lambda m: shuffle.prove(keys.public, inputs, outputs, witness, context, m))
     _, t_verify = phases.run("verify", lambda m: shuffle.verify(keys.public, inputs, outputs, proof, context, m))
 
-    report = {"n": n, "cores": cores, "backend": group.backend(), "scalar_mult_us": round(phases.scalar_mult_us(), 2)}
+    report: dict[str, Any] = {
+        "n": n,
+        "cores": cores,
+        "backend": group.backend(),
+        "scalar_mult_us": round(phases.scalar_mult_us(), 2),
+    }
     report.update(phases.report)
     report["shuffle_and_prove_scalar_mult_equivalents"] = round(
         report["shuffle"]["scalar_mult_equivalents"] + report["prove"]["scalar_mult_equivalents"], 2

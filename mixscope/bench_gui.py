@@ -27,7 +27,7 @@ P99_LIMIT_MS = 50.0
 class _Cpu:
     """CPU seconds so far: GUI thread, this process, all live descendants (their own children included)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         import psutil
         self.psutil, self.me = psutil, psutil.Process()
         self.seen: dict[int, float] = {}  # descendant pid -> last CPU seconds seen (kept after it exits)
@@ -58,7 +58,8 @@ def run(args) -> int:
     from gui.main_window import MainWindow
     from server.runner import ServerRunner
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
     ballots = int(getattr(args, "ballots", 10_000))
     cpu = _Cpu()
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,7 +84,12 @@ def run(args) -> int:
         probe = LatenessProbe(PROBE_MS, bucket=phase_now, on_new_bucket=mark)
         probe.start()
         # The probe stops with the demo: quitting (stopping the nodes) is not the loop this bench watches.
-        demo.finished.connect(lambda ok, caption: (probe.stop(), outcome.append((ok, caption)), app.quit()))
+        def finished(ok: bool, caption: str) -> None:
+            probe.stop()
+            outcome.append((ok, caption))
+            app.quit()
+
+        demo.finished.connect(finished)
         QTimer.singleShot(0, demo.start)
         started = time.monotonic()
         app.exec()

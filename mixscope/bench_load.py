@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
 
 import psutil
 
@@ -52,7 +53,7 @@ async def _clients_main(url: str, n: int, rounds: int) -> None:
     async def connect(i: int):
         ws = await websocket_connect(url, max_message_size=1 << 20)
         await ws.write_message(json.dumps({"type": "hello", "name": f"load-{i}", "role": "observer"}))
-        reply = json.loads(await ws.read_message())
+        reply = json.loads(await ws.read_message() or "{}")
         if reply.get("type") != "welcome":
             raise RuntimeError(f"client {i} got {reply}")
         return ws
@@ -124,6 +125,7 @@ def measure_websockets(n: int, rounds: int) -> dict:
             while (listed := _listed_clients(runner)) < n and time.monotonic() < deadline:
                 time.sleep(0.1)
             rss_after = me.memory_info().rss
+            assert child.stdin is not None  # a pipe
             child.stdin.write("go\n")
             child.stdin.flush()
             trips = _read(child)
@@ -151,6 +153,7 @@ def measure_websockets(n: int, rounds: int) -> dict:
 
 
 def _read(child: subprocess.Popen) -> dict:
+    assert child.stdout is not None  # a pipe
     line = child.stdout.readline()
     if not line:
         raise RuntimeError(f"the load client exited early (code {child.wait()})")
@@ -194,7 +197,7 @@ def measure_ballots(n: int, concurrency: int, workers: int | None = None, post_b
 
 
 def run(args) -> int:
-    report = {"cores": os.cpu_count()}
+    report: dict[str, Any] = {"cores": os.cpu_count()}
     if not args.skip_websockets:
         report["websockets"] = measure_websockets(args.clients, args.rounds)
     if not args.skip_ballots:

@@ -39,6 +39,7 @@ def _node_round_trip(runner, request: dict, workers: int, data_dir: str) -> dict
     try:
         client_id = key = None
         event: dict = {"event": "no output"}
+        assert proc.stdout is not None  # a pipe
         for line in proc.stdout:
             event = json.loads(line)
             key = event.get("public_key") or key

@@ -18,6 +18,7 @@ import resource
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 from engine import LocalEngine
 from mixnet import _shuffle_spec, elgamal, shuffle
@@ -65,12 +66,14 @@ def _measure(public, inputs, map_fn_for, worker_cpu) -> dict:
     what a loaded machine does not distort: cluster overhead shows in it even when the wall clock is shared."""
     n = len(inputs)
     result = {}
-    outputs = proof = None
+    outputs: list[elgamal.Ciphertext] | None = None
+    proof: shuffle.ShuffleProof | None = None
     for what in ("prove", "verify"):
         workers_before, main_before, started = worker_cpu(), _cpu_seconds(), time.perf_counter()
         if what == "prove":
             outputs, proof = shuffle.shuffle_and_prove(public, inputs, CONTEXT, map_fn=map_fn_for())
         else:
+            assert outputs is not None and proof is not None  # proved in the first pass
             shuffle.verify(public, inputs, outputs, proof, CONTEXT, map_fn=map_fn_for())
         wall = time.perf_counter() - started
         result.update({f"{what}_seconds": round(wall, 3), f"{what}_per_s": round(n / wall, 1),
@@ -151,7 +154,7 @@ def run_scale(n: int, cluster: str | None = None, say=lambda text: None) -> dict
     inputs = [elgamal.encrypt(keys.public, elgamal.encode_choice(i % 3)) for i in range(n)]
     _shuffle_spec.generators(n + 1)  # public constants, the same for every run: derived once, outside the clock
     _shuffle_spec.generator_sum(n)
-    report = {"n": n, "cores": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
+    report: dict[str, Any] = {"n": n, "cores": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
               "cluster": cluster or "LocalCluster on 127.0.0.1"}
     runs = {}
     for workers in (1, 2):

@@ -17,6 +17,7 @@ import platform
 import sys
 import tempfile
 import time
+from typing import Any
 
 from mixnet.group import backend
 
@@ -54,7 +55,8 @@ def run(args) -> int:
     from gui.main_window import MainWindow
     from server.runner import ServerRunner
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
     stage_seconds = max(1.0, float(getattr(args, "seconds", 10.0)) / len(RATES))
     runner = ServerRunner(port=0, message_rate=0)  # the bench floods on purpose: no per-client limit
     runner.start()
@@ -70,7 +72,7 @@ def run(args) -> int:
                 app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
 
         context = multiprocessing.get_context("spawn")
-        stages = []
+        stages: list[dict[str, Any]] = []
         try:
             for rate in RATES:
                 sender = context.Process(target=_send, args=(runner.ws_url, rate, stage_seconds, f"bench-{rate}"))
@@ -88,7 +90,7 @@ def run(args) -> int:
                 sender.join(30)
                 spin(0.3)  # let the tail drain before the next stage
                 window.clear_traffic()
-                stage = {
+                stage: dict[str, Any] = {
                     "rate_target": rate,
                     "rate_delivered": round(delivered / elapsed),
                     **summary(samples),
@@ -105,7 +107,7 @@ def run(args) -> int:
 
     at_target = next((s for s in stages if s["rate_target"] == TARGET_RATE), None)
     # The highest rate below which every stage held up (a lone lucky stage above a failing one doesn't count).
-    sustained = []
+    sustained: list[int] = []
     for stage in stages:
         if not stage["sustained"]:
             break

@@ -141,7 +141,7 @@ class DemoCluster:
                 say(f"cluster: starting {cluster} ...")
                 self._local = start_local_cluster(int(cluster.removeprefix("local:")))
                 self.address = self._local.scheduler_address
-            self._probe = SchedulerProbe(self.address)
+            self._probe = SchedulerProbe(self.address or cluster)
             self._before = self._probe.tasks()
         except Exception as exc:  # unreachable: the server and nodes will say so and fall back themselves
             self._probe = None

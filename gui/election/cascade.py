@@ -9,6 +9,7 @@ when the number of stages changes, otherwise their labels are updated in place.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
@@ -76,7 +77,7 @@ class StageCard(QFrame):
 
 
 class CascadeView(QScrollArea):
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("cascade_view")
         self.setWidgetResizable(True)
@@ -88,7 +89,7 @@ class CascadeView(QScrollArea):
         self._row.setSpacing(4)
         self.setWidget(self._inner)
         self.cards: dict[str, StageCard] = {}
-        self._shape: tuple = ()
+        self._shape: tuple[Any, ...] = ()
         self.refresh(ElectionInfo())
 
     def card(self, key: str | int) -> StageCard:
@@ -98,8 +99,9 @@ class CascadeView(QScrollArea):
     def _rebuild(self, stage_count: int, summed: bool = False) -> None:
         while self._row.count():
             item = self._row.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget:
+                widget.deleteLater()
         self.cards = {}
         middle = ["sum"] if summed else [f"mix{i}" for i in range(stage_count)]  # a homomorphic election: no cascade
         keys = ["ballots", *middle, "trustees", "tally"]

@@ -283,11 +283,12 @@ class ElectionController(QObject):
             return
         loaded: session.Session = future.result()
         self.host.traffic.load_rows(loaded.rows)
-        if loaded.record is not None:
+        record_path = loaded.record_path
+        if loaded.record is not None and record_path is not None:  # a record is read from its path
             self.record = loaded.record
             self.tracker.load_record(loaded.record)
             self._begin("verify record")
-            self.host.bridge.run_in_thread(lambda: session.verify(loaded.record_path), self._verified,
+            self.host.bridge.run_in_thread(lambda: session.verify(record_path), self._verified,
                                            "verify-record")
         else:
             self.tracker.read_only = True

@@ -62,8 +62,9 @@ class DemoDirector(QObject):
         self.autoplay_action.toggled.connect(self._autoplay_toggled)
         self.autoplay_action.setEnabled(True)
         window.election.step_finished.connect(self._step_finished)
-        window.ask_election_spec = lambda previous=None: self.spec  # the demo answers its own dialogs
-        window.ask_voter_count = lambda: self.voters
+        # the demo answers its own dialogs
+        window.ask_election_spec = lambda previous=None: self.spec  # type: ignore[method-assign]
+        window.ask_voter_count = lambda: self.voters  # type: ignore[method-assign]
         # The caption strip appears now, not at the first phase: made before the window shows, the director
         # then changes no layout (and so repaints no graphs) while it runs.
         window.election_panel.set_caption(self.phases[0].caption)

@@ -63,7 +63,7 @@ class RateCounter:
     def _mix_progress(self, data: dict) -> None:
         node, stage, phase = str(data.get("node") or "?"), data.get("stage"), str(data.get("phase") or "")
         done, total = data.get("done"), data.get("total")
-        if not all(isinstance(v, int) for v in (done, total)) or total <= 0:
+        if not isinstance(done, int) or not isinstance(total, int) or total <= 0:
             return
         key = (node, stage, phase)
         gained = done - self._progress.get(key, 0)

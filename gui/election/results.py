@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QWidget
 
 from gui.election.tracker_state import ElectionInfo
 from gui.models.table import ColumnsModel
@@ -19,11 +20,11 @@ class _ListModel(ColumnsModel):
 
     COLUMNS: tuple[str, ...] = ()
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[tuple] = []
+        self._rows: list[tuple[Any, ...]] = []
 
-    def _set_rows(self, rows: list[tuple]) -> None:
+    def _set_rows(self, rows: list[tuple[Any, ...]]) -> None:
         if rows == self._rows:
             return
         self.beginResetModel()
@@ -93,7 +94,7 @@ class ChecksModel(_ListModel):
 class ResultsChart(pg.PlotWidget):
     """Votes per candidate as bars, with the candidates' names on the x axis (invalid votes are in the table)."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("results_chart")
         self.setMenuEnabled(False)

@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     from gui.main_window import MainWindow
     from server.runner import ServerRunner
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     saved: list[str] = []
     os.makedirs(args.folder, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:

@@ -210,7 +210,8 @@ class ElectionState:
         """Fill in from an "election.status" reply (whatever fields it has), keeping live stage detail."""
         if not isinstance(status, dict):
             return False
-        election = status.get("election") if isinstance(status.get("election"), dict) else status
+        nested = status.get("election")
+        election = nested if isinstance(nested, dict) else status
         election_id = str(election.get("election_id") or election.get("id") or "")
         if not election_id:
             return False
@@ -228,8 +229,8 @@ class ElectionState:
         mixers = [] if info.tally == "homomorphic" else election.get("mixers")
         if isinstance(mixers, list):
             info.mixers = [str(m.get("name", m)) if isinstance(m, dict) else str(m) for m in mixers]
-        elif _int(mixers) and len(info.mixers) != mixers:  # a count: placeholder cards until stages name them
-            info.mixers = [f"mixer {k + 1}" for k in range(mixers)]
+        elif _int(mixers) and len(info.mixers) != _int(mixers):  # a count: placeholder cards until stages name them
+            info.mixers = [f"mixer {k + 1}" for k in range(_int(mixers))]
         info.state = str(status.get("state") or election.get("state") or info.state)
         info.reason = str(status.get("reason") or election.get("reason") or info.reason or "")
         ballots = status.get("ballots", election.get("ballots"))
@@ -253,7 +254,9 @@ class ElectionState:
     def load_record(self, record: dict[str, Any]) -> None:
         """Show a published record read-only: stages, result; the checks arrive later via `set_checks`."""
         self.read_only = True
-        election = record.get("election") if isinstance(record.get("election"), dict) else {}
+        election = record.get("election")
+        if not isinstance(election, dict):
+            election = {}
         info = ElectionInfo(election_id=str(election.get("id") or ""), question=str(election.get("question") or ""),
                             candidates=[str(c) for c in election.get("candidates") or []],
                             threshold=_int(election.get("threshold")), trustees=_int(election.get("trustees")),
@@ -264,7 +267,9 @@ class ElectionState:
         for position, stage in enumerate(record.get("mix") or []):
             if not isinstance(stage, dict):
                 continue
-            response = stage.get("response") if isinstance(stage.get("response"), dict) else {}
+            response = stage.get("response")
+            if not isinstance(response, dict):
+                response = {}
             outputs = response.get("outputs")
             klass, reason = str(stage.get("class") or ""), str(stage.get("reason") or "")
             info.stages.append(StageInfo(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any, Iterable
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from gui.models.table import ColumnsModel
 from wire.events import Event
@@ -31,7 +31,7 @@ def _bytes(n: Any) -> str:
 class ClientsModel(ColumnsModel):
     COLUMNS = ("Name", "Role", "State", "Peer", "In", "Out", "Bytes in", "Bytes out", "RTT ms", "Connected")
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[dict[str, Any]] = []
 
