@@ -30,7 +30,7 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Self
 
 import platformdirs
 
@@ -96,7 +96,7 @@ class BoardCore:
                 self._conn.close()
                 self._conn = None
 
-    def __enter__(self) -> "BoardCore":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -174,3 +174,10 @@ class BoardCore:
             "INSERT INTO election_events (election_id, state, reason, at) VALUES (?, ?, ?, ?)",
             (election_id, state, reason, now),
         )
+
+
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The rowid an INSERT just gave its row (sqlite3 leaves lastrowid None only when nothing was inserted)."""
+    if cursor.lastrowid is None:
+        raise RuntimeError("the INSERT stored no row")
+    return cursor.lastrowid

@@ -18,7 +18,7 @@ from server.board.checks import (
     _check_nonce,
     _check_text,
 )
-from server.board.core import BoardCore
+from server.board.core import BoardCore, inserted_id
 from server.board.errors import (
     BoardInputError,
     ConflictError,
@@ -112,13 +112,14 @@ class NodeStore(BoardCore):
                     f"replayed message: nonce {nonce!r} of {sender_key[:16]}... was already used"
                 ) from None
             db.execute("UPDATE nodes SET last_seen = ? WHERE public_key = ?", (now, sender_key))
-        return SignedMessage(cursor.lastrowid, sender_key, nonce, type, election_id, body, signature, now)
+        return SignedMessage(inserted_id(cursor), sender_key, nonce, type, election_id, body, signature, now)
 
     def signed_messages(
         self, sender_key: str | None = None, election_id: str | None = None, after_seq: int = 0, limit: int = 1000
     ) -> list[SignedMessage]:
         """The log in append order, filtered; page with `after_seq` = the last seq seen."""
-        clauses, args = ["seq > ?"], [after_seq]
+        clauses: list[str] = ["seq > ?"]
+        args: list[object] = [after_seq]
         if sender_key is not None:
             clauses.append("sender_key = ?")
             args.append(_check_hex(sender_key, _HEX32, "sender key"))

@@ -16,7 +16,7 @@ from server.board.checks import (
     _check_int,
     _check_text,
 )
-from server.board.core import BoardCore
+from server.board.core import BoardCore, inserted_id
 from server.board.errors import (
     BoardInputError,
     ConflictError,
@@ -138,9 +138,9 @@ class StageStore(BoardCore):
                  _inline(proof_json), now, mixer_key, rejected_as, _inline(envelope_json), count),
             )
             for field, text in (("output", output_json), ("proof", proof_json), ("envelope", envelope_json)):
-                chunks.store(db, _OWNER, cursor.lastrowid, field, text)
+                chunks.store(db, _OWNER, inserted_id(cursor), field, text)
         # What was stored, without parsing megabytes of it back (that held the GIL the panel shares ~40 ms).
-        return MixStage(cursor.lastrowid, election_id, index, mixer, status, reason, input_hash, output, output_hash,
+        return MixStage(inserted_id(cursor), election_id, index, mixer, status, reason, input_hash, output, output_hash,
                         proof, now, mixer_key, rejected_as, envelope)
 
     def mix_stages(self, election_id: str, accepted_only: bool = False) -> list[MixStage]:

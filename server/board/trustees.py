@@ -10,7 +10,7 @@ from server.board.canonical import _as_json_value, _json_text
 from server.board.checks import (
     _check_text,
 )
-from server.board.core import BoardCore
+from server.board.core import BoardCore, inserted_id
 from server.board.errors import (
     ConflictError,
 )
@@ -44,7 +44,7 @@ class TrusteeStore(BoardCore):
                 " VALUES (?, ?, ?, ?, ?)",
                 (election_id, trustee, kind, text, now),
             )
-        return TrusteeMessage(cursor.lastrowid, election_id, trustee, kind, json.loads(text), now)
+        return TrusteeMessage(inserted_id(cursor), election_id, trustee, kind, json.loads(text), now)
 
     def trustee_messages(self, election_id: str, kind: str | None = None) -> list[TrusteeMessage]:
         with self._read() as db:

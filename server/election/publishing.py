@@ -50,8 +50,9 @@ def publish_job(job: tuple) -> dict[str, Any]:
         in_parts = not summed and board.count_ballots(election_id) >= parts_from()
         doc = homomorphic.build_record(board, election_id) if summed else \
             records.build_record(board, election_id, _part_writer(path) if in_parts else None)
+    parted = None
     if in_parts:  # the index reads each part from its file when the verifier reaches it (mixnet/record_parts.py)
-        doc = record_parts.PartedRecord(doc, lambda name: (path.parent / name).read_bytes())
+        doc = parted = record_parts.PartedRecord(doc, lambda name: (path.parent / name).read_bytes())
     verdict = _verify_on_cluster(doc, cluster, workers, full) if cluster else _verify(doc, workers, full)
     verdict["verification"] = "full" if full else "proofs checked on arrival"
     if verdict["ok"]:
@@ -62,8 +63,8 @@ def publish_job(job: tuple) -> dict[str, Any]:
         tmp.write_text(json.dumps(index), encoding="utf-8")
         tmp.replace(path)
         verdict["record"] = str(path)
-        if in_parts:
-            verdict["parts"] = [ref["part"] for _, ref in doc.references()]
+        if parted is not None:
+            verdict["parts"] = [ref["part"] for _, ref in parted.references()]
     return verdict
 
 
