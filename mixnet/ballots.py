@@ -39,8 +39,11 @@ class Ballot(NamedTuple):
     randomness_proof: proofs.SchnorrProof
     signature: bytes | None = None  # the credential's Ed25519 signature, once signed
 
-    def to_json(self) -> dict:
-        out = {"ciphertext": self.ciphertext.to_json(), "randomness_proof": self.randomness_proof.to_json()}
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "ciphertext": self.ciphertext.to_json(),
+            "randomness_proof": self.randomness_proof.to_json(),
+        }
         if self.signature is not None:
             out[SIGNATURE] = self.signature.hex()
         return out
@@ -67,7 +70,7 @@ class Ballot(NamedTuple):
                    _signature(value[SIGNATURE]) if SIGNATURE in value else None)
 
 
-def _signature(value) -> bytes:
+def _signature(value: object) -> bytes:
     try:
         raw = bytes.fromhex(value) if isinstance(value, str) else None
     except ValueError:

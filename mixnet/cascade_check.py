@@ -45,7 +45,7 @@ class CascadeChain:
     of the chain it checked itself (`ends_in`). Each stage must chain from the previous one's outputs."""
 
     def __init__(self, election_id: str, manifest: Any, cast: Any, public_key: bytes, signed_manifest: str,
-                 map_fn: Callable = map, check_proofs: bool = True):
+                 map_fn: Callable[..., Any] = map, check_proofs: bool = True) -> None:
         try:
             if not isinstance(manifest, dict) or manifest_hash(manifest) != signed_manifest:
                 raise CascadeRefused("the manifest is not the one this trustee signed")
@@ -87,6 +87,7 @@ class CascadeChain:
                                map_fn=self.map_fn, check_proof=self.check_proofs)
         if verdict.rejected_as is not None:
             raise CascadeRefused(f"stage {position} by {self.listed[key]} is {verdict.rejected_as}: {verdict.reason}")
+        assert verdict.outputs is not None  # an accepted stage always carries its decoded outputs
         self.current, self.decoded = response["outputs"], verdict.outputs
         self.stages += 1
 
@@ -96,7 +97,7 @@ class CascadeChain:
         longer.add(response)
         return longer
 
-    def ends_in(self, ciphertexts: list) -> None:
+    def ends_in(self, ciphertexts: list[Any]) -> None:
         """Raise CascadeRefused unless `ciphertexts` is the end of this chain, after at least one stage."""
         if not self.stages:
             raise CascadeRefused("no accepted mix stage: decrypting would link votes to voters")

@@ -12,15 +12,14 @@ The signature covers, framed as in docs/verifier.md §1.1 (`transcript.framed`, 
     frame("mixscope/v1/ballot-signature", E, C, a, b, t, s)
 
 with E the election context (the id alone, as ballot contexts use it), C the credential's 32-byte public key,
-(a, b) the ciphertext and (t, s) the proof of randomness (t's 32 bytes, s as 32 bytes little-endian). docs/verifier.md §2 specifies it and the
-checks; tests/data/credential_vector.json is a worked example.
+(a, b) the ciphertext and (t, s) the proof of randomness (t's 32 bytes, s as 32 bytes little-endian).
+docs/verifier.md §2 specifies it and the checks; tests/data/credential_vector.json is a worked example.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from typing import NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from mixnet import ballots, group, proofs, transcript
 from mixnet.ballots import Ballot
@@ -53,7 +52,7 @@ def new_code() -> str:
     return "-".join(raw[i:i + GROUP_SIZE] for i in range(0, CODE_SYMBOLS, GROUP_SIZE))
 
 
-def normalise_code(text: str) -> str:
+def normalise_code(text: object) -> str:
     """The code's canonical form (upper case, grouped); ValueError when it is not a credential code.
     Spaces and dashes are ignored; O is read as 0 and I, L as 1."""
     if not isinstance(text, str):
@@ -75,7 +74,7 @@ def _seed(canonical: str) -> bytes:
     return transcript.hash_bytes(SEED_TAG, canonical.replace("-", "").encode("ascii"))[:group.SIGNING_SEED_BYTES]
 
 
-def from_code(code: str) -> Credential:
+def from_code(code: object) -> Credential:
     """The credential a code stands for (ValueError for text that is no code)."""
     canonical = normalise_code(code)
     public_key, secret_key = group.signing_keypair(_seed(canonical))
@@ -101,7 +100,7 @@ def generate(count: int) -> list[Credential]:
     return list(made.values())
 
 
-def decode_public(value) -> bytes:
+def decode_public(value: object) -> bytes:
     """A public credential from outside (64 hex characters); ValueError unless it is a valid Ed25519 key."""
     try:
         raw = bytes.fromhex(value) if isinstance(value, str) and len(value) == 64 else None
@@ -114,7 +113,7 @@ def decode_public(value) -> bytes:
     return raw
 
 
-def check_list(values) -> list[str]:
+def check_list(values: object) -> list[str]:
     """The public credential list of an election, validated: a non-empty list of distinct valid keys, as
     lowercase hex, sorted (the order carries no link to the voters). ValueError names the first problem."""
     if not isinstance(values, list) or not values:
@@ -147,7 +146,7 @@ def sign(credential: Credential, election_id: str, ballot: Ballot) -> Ballot:
 
 
 def cast(
-    credential: Credential, public_key: bytes, election_id: str, candidates: int | Sequence, choice: int
+    credential: Credential, public_key: bytes, election_id: str, candidates: int | Sequence[Any], choice: int
 ) -> Ballot:
     """Encrypt `choice` as this credential's ballot (its voter id is the public credential) and sign it."""
     ballot = ballots.cast(public_key, election_id, credential.voter_id, candidates, choice)

@@ -17,7 +17,8 @@ from mixnet.trustees import Dealing, PartialDecryption, check_parameters
 
 FORMAT = "mixscope-election-record"
 VERSION = 3  # 3: a signed manifest (nonce, listed nodes) opens it; nodes listed with their keys; dealings,
-# stages and decryption shares are the nodes' signed messages; a rejected stage states its class (mixnet/stages.py); mix contexts name the mixer's key
+# stages and decryption shares are the nodes' signed messages; a rejected stage states its class
+# (mixnet/stages.py); mix contexts name the mixer's key
 # 3 also: the public credential list; each ballot keyed by its voter's credential and signed with it
 ACCEPTED = "accepted"
 REJECTED = "rejected"
@@ -66,7 +67,7 @@ def partial_of(message: dict[str, Any], validate: bool = True) -> PartialDecrypt
                                         "proof": message["proof"]}, validate=validate)
 
 
-def ballot_entry(credential: str, ballot_json: dict) -> dict:
+def ballot_entry(credential: str, ballot_json: dict[str, Any]) -> dict[str, Any]:
     """One entry of the record's `ballots`: the credential, then the signed ballot's fields."""
     return {"credential": credential, **ballot_json}
 
@@ -84,11 +85,11 @@ class RecordBuilder:
             "threshold": threshold,
             "trustees": trustees,
         }
-        self.nodes: dict[str, dict] = {}
-        self.manifest: dict | None = None
-        self.seats: list[dict] = []
+        self.nodes: dict[str, dict[str, Any]] = {}
+        self.manifest: dict[str, Any] | None = None
+        self.seats: list[dict[str, Any]] = []
         self.credentials: list[str] = []  # the public credentials, hex (mixnet/credentials.py)
-        self.dealings: list[dict] = []
+        self.dealings: list[dict[str, Any]] = []
         self.public_key: bytes | None = None
         self.ballots: list[dict[str, Any]] = []
         self._ballot_cts: list[list[str]] = []

@@ -104,7 +104,7 @@ def _fail(exc: Exception) -> Callable[[], None]:
     return run
 
 
-def _credential_slice(job: tuple) -> str | None:
+def _credential_slice(job: tuple[Any, ...]) -> str | None:
     """Pool job: the reason the slice's first invalid public credential fails, or None."""
     offset, values = job
     for i, value in enumerate(values):
@@ -116,7 +116,7 @@ def _credential_slice(job: tuple) -> str | None:
     return None
 
 
-def _is_int(value) -> bool:
+def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -125,7 +125,7 @@ def _choice_text(choice: int | None) -> str:
 
 
 # Module-level so a process pool can pickle them.
-def _ballot_check(job: tuple) -> Check:
+def _ballot_check(job: tuple[Any, ...]) -> Check:
     """One ballot entry: its credential's signature and its proof of randomness (docs/verifier.md §4)."""
     position, public_key, election_id, entry = job
 
@@ -139,22 +139,23 @@ def _ballot_check(job: tuple) -> Check:
     return _run(_ballot_check_name(position, entry), run)
 
 
-def _entry_credential(entry) -> str:
+def _entry_credential(entry: Any) -> str:
     """The entry's public credential (hex); ValueError for an entry without one or without a signature."""
     if not isinstance(entry, dict) or not isinstance(entry.get("credential"), str):
         raise ValueError("ballot entry needs a string 'credential'")
     if ballots.SIGNATURE not in entry:
         raise ValueError("ballot entry has no credential signature")
-    return entry["credential"]
+    credential: str = entry["credential"]
+    return credential
 
 
-def _short(entry) -> str:
+def _short(entry: object) -> str:
     """A ballot's credential as check names show it: its first 16 hex characters."""
     credential = entry.get("credential") if isinstance(entry, dict) else None
     return credential[:16] if isinstance(credential, str) else repr(credential)
 
 
-def _ballot_batch(jobs: list[tuple]) -> list[Check]:
+def _ballot_batch(jobs: list[tuple[Any, ...]]) -> list[Check]:
     """Pool job: the checks of a batch of ballots. When every entry parses and every credential signature
     holds, their proofs are first checked together as one product of powers; only if that fails (or anything
     is malformed) is each one checked on its own, which gives the same checks and reasons either way."""
@@ -175,7 +176,7 @@ def _ballot_batch(jobs: list[tuple]) -> list[Check]:
     return [_ballot_check(job) for job in jobs]
 
 
-def _ballot_check_name(position: int, entry) -> str:
+def _ballot_check_name(position: int, entry: object) -> str:
     return f"ballot {position} proof (credential {_short(entry)})"
 
 
@@ -247,7 +248,7 @@ class _Verifier:
         self.final_json: list[Any] | None = None
         self.quorum: dict[int, tuple[bytes, ...]] | None = None
         self.plaintexts: list[int | None] | None = None  # decoded choices, None: invalid
-        self._parsed_lists: list[tuple[list, list[Ciphertext]]] = []
+        self._parsed_lists: list[tuple[list[Any], list[Ciphertext]]] = []
         self.listed: frozenset[str] | None = None  # the valid public credential list
 
     def _ciphertexts(self, value: Any, what: str) -> list[Ciphertext]:
@@ -531,7 +532,7 @@ class _Verifier:
 
     # --- credentials ----------------------------------------------------------------------------------
 
-    def check_credential_list(self):
+    def check_credential_list(self) -> str | None:
         values = self.doc.get("credentials")
         if not isinstance(values, list) or not values:
             raise ValueError("credentials: the credential list must be a non-empty list of public credentials")
@@ -547,7 +548,7 @@ class _Verifier:
         self.listed = frozenset(values)
         return f"{len(values)} public credentials"
 
-    def check_listed_credentials(self):
+    def check_listed_credentials(self) -> str | None:
         entries = self.doc["ballots"]
         if not isinstance(entries, list):
             raise ValueError("ballots must be a list")
@@ -559,7 +560,7 @@ class _Verifier:
             raise ValueError(f"{len(strays)} ballot(s) from a credential not in the list: {shown}")
         return f"{len(entries)} ballots, each from a listed credential"
 
-    def check_credential_reuse(self):
+    def check_credential_reuse(self) -> str | None:
         entries = self.doc["ballots"]
         if not isinstance(entries, list):
             raise ValueError("ballots must be a list")

@@ -128,9 +128,8 @@ def _progress_line(status: dict) -> tuple[str, int, int] | None:
 # --- subcommands -----------------------------------------------------------------------------------------
 
 def create(args, admin) -> int:
-    from mixscope.election_cli import UsageMistake
-
     from client.credential_file import CredentialFileError, read_public
+    from mixscope.election_cli import UsageMistake
 
     if args.mixers is None and args.tally == "mixnet":
         raise UsageMistake("--mixers is needed for a mixnet election (a homomorphic one has no cascade)")

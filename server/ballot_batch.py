@@ -83,20 +83,21 @@ def _verify_proofs(checked: list[Checked], election_id: str, public_key: bytes, 
     out = list(checked)
     good = []
     for i, c in enumerate(checked):
-        if c.status:
+        if c.status or c.voter_id is None:  # a well-formed entry has its voter_id
             continue
+        voter_id = c.voter_id
         ballot = ballot_kinds.parse(mode, c.ballot, candidates)
         try:
-            credentials.verify_signature(election_id, c.voter_id, ballot)
+            credentials.verify_signature(election_id, voter_id, ballot)
         except ProofError as exc:
             out[i] = Checked(c.entry_index, c.voter_id, None, 403, f"ballot refused: {exc}")
             continue
-        good.append((i, c, ballot))
-    if not good or ballot_kinds.hold(mode, public_key, election_id, [(c.voter_id, b) for _, c, b in good]):
+        good.append((i, voter_id, c, ballot))
+    if not good or ballot_kinds.hold(mode, public_key, election_id, [(v, b) for _, v, _, b in good]):
         return out
-    for i, c, ballot in good:
+    for i, voter_id, c, ballot in good:
         try:
-            ballot_kinds.verify(mode, public_key, election_id, c.voter_id, ballot, candidates)
+            ballot_kinds.verify(mode, public_key, election_id, voter_id, ballot, candidates)
         except ProofError as exc:
             out[i] = Checked(c.entry_index, c.voter_id, None, 422, f"ballot refused: {exc}")
     return out

@@ -1,7 +1,8 @@
 """The public JSON API for voters and observers: elections, ballots, the published record.
 
 Voters encrypt and sign their own ballots (mixnet.credentials.cast) and POST them here, keyed by their public
-credential; the server only verifies and stores. Errors are JSON {"error": reason} with a 4xx status (see server/views_ballots.py for which).
+credential; the server only verifies and stores. Errors are JSON {"error": reason} with a 4xx status (see
+server/views_ballots.py for which).
 URLs are in server/routes.py.
 """
 

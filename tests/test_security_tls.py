@@ -16,14 +16,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-from mixnet.credentials import new_code
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from conftest import ROOT, NodeProcess
+from mixnet.credentials import new_code
 from server.runner import ServerRunner
 from wire import tls
 

@@ -84,7 +84,7 @@ async def run_stage(coord: StepContext, election: board_mod.Election, node: Node
                       f"{reason[:200]}")
     coord.emit("election.stage", {**event, "status": status, "class": rejected_as, "reason": reason,
                                   "seconds": round(time.perf_counter() - started, 3)})
-    if rejected_as is not None:
+    if rejected_as is not None or response is None:  # an accepted stage has its response
         return None
     for client_id in forwarded_to:  # each checked it itself (or will say it did not): decrypting needs no more
         coord.forwarded.setdefault(eid, {})[client_id] = response["list_hash"]

@@ -14,7 +14,7 @@ from mixnet import stages
 from mixnet import trustees as dkg
 from server import board as board_mod
 from server.election import records, work
-from server.election.common import MAX_REASON, ElectionError, named
+from server.election.common import MAX_REASON, ElectionError, NodeRef, named
 from server.election.inbox import NodeRefused
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ async def collect_partials(coord: StepContext, election, final: list, index_of: 
 
     summaries = await coord.on_io(coord.board.mix_stage_summaries, eid)
     stage_count = sum(s["status"] == "accepted" for s in summaries)
-    asked: dict[asyncio.Future, object] = {}
+    asked: dict[asyncio.Future, NodeRef] = {}
     loop = asyncio.get_running_loop()
     sent = time.perf_counter()
     checked = len(final) * stage_count  # ciphertexts × accepted stages each trustee re-checks
