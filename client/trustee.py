@@ -29,8 +29,7 @@ import nacl.signing
 
 from client.identity import IdentityError, check_name, ensure_private_dir, read_private, replace_private
 from client.mixer import RequestError, decode_ciphertexts
-from mixnet import group, proofs, trustees
-from mixnet import homomorphic
+from mixnet import group, homomorphic, proofs, trustees
 from mixnet.cascade_check import CascadeChain, CascadeRefused, check_cascade
 from mixnet.errors import ProofError
 from mixnet.stages import list_hash

@@ -19,11 +19,15 @@ docs/verifier.md §2 specifies it and the checks; tests/data/credential_vector.j
 from __future__ import annotations
 
 import secrets
-from typing import Any, NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence, TypeVar
 
 from mixnet import ballots, group, proofs, transcript
 from mixnet.ballots import Ballot
 from mixnet.errors import ProofError
+from mixnet.tally import HomomorphicBallot
+
+# Either kind of ballot a credential signs (a mixnet ballot, or a homomorphic one: mixnet/tally.py).
+SignedBallot = TypeVar("SignedBallot", Ballot, HomomorphicBallot)
 
 SIGNATURE_TAG = transcript.BALLOT_SIGNATURE_TAG
 SEED_TAG = transcript.CREDENTIAL_SEED_TAG
@@ -129,7 +133,7 @@ def check_list(values: object) -> list[str]:
     return sorted(keys)
 
 
-def signed_bytes(election_id: str, public_key: bytes, ballot: Ballot) -> bytes:
+def signed_bytes(election_id: str, public_key: bytes, ballot: Ballot | HomomorphicBallot) -> bytes:
     """Exactly the bytes a ballot's signature covers (module docstring)."""
     if not isinstance(ballot, Ballot):  # a homomorphic ballot (mixnet/tally.py): its parts, under its own tag
         return transcript.framed(transcript.HOMOMORPHIC_SIGNATURE_TAG,
@@ -139,7 +143,7 @@ def signed_bytes(election_id: str, public_key: bytes, ballot: Ballot) -> bytes:
                                              proof.commitment, group.scalar_bytes(proof.response)))
 
 
-def sign(credential: Credential, election_id: str, ballot: Ballot) -> Ballot:
+def sign(credential: Credential, election_id: str, ballot: SignedBallot) -> SignedBallot:
     """The ballot with this credential's signature."""
     message = signed_bytes(election_id, credential.public_key, ballot)
     return ballot._replace(signature=group.sign(credential.secret_key, message))
@@ -158,7 +162,7 @@ def seal(credential: Credential, public_key: bytes, election_id: str, message: b
     return sign(credential, election_id, ballots.seal(public_key, election_id, credential.voter_id, message))
 
 
-def verify_signature(election_id: str, voter_id: str, ballot: Ballot) -> None:
+def verify_signature(election_id: str, voter_id: str, ballot: Ballot | HomomorphicBallot) -> None:
     """ProofError with a reason unless `ballot` carries a valid signature by the credential `voter_id`
     (the public credential's hex)."""
     if ballot.signature is None:

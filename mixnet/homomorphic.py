@@ -13,9 +13,10 @@ builder of this mode.
 from __future__ import annotations
 
 import secrets
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from mixnet import group, proofs, tally
+from mixnet.ballots import Ballot
 from mixnet.elgamal import Ciphertext
 from mixnet.errors import ProofError
 from mixnet.record import RecordBuilder, ballot_entry
@@ -29,20 +30,20 @@ RECORD_FIELDS = ("format", "version", "group", "election", "manifest", "seats", 
                  "public_key", "ballots", "sums", "decryption", "result")
 
 
-def check_mode(value) -> str:
+def check_mode(value: object) -> str:
     """A tally mode from outside; ValueError names the choices."""
     if value not in TALLY_MODES:
         raise ValueError(f"tally must be one of {list(TALLY_MODES)}, not {str(value)[:40]!r}")
-    return value
+    return str(value)
 
 
-def mode_fields(mode: str) -> dict:
+def mode_fields(mode: str) -> dict[str, Any]:
     """What the election parameters and the manifest carry for `mode`: nothing for a mixnet election (record
     version 3 as before), {"tally": "homomorphic"} for this one."""
     return {} if mode == MIXNET else {"tally": mode}
 
 
-def parse_ballot(value, candidates: int) -> HomomorphicBallot:
+def parse_ballot(value: object, candidates: int) -> HomomorphicBallot:
     """The ballot's JSON, validated (exactly its three fields, K canonical ciphertexts and K bit proofs); not
     its proofs. ProofError says what is malformed."""
     if not isinstance(value, dict):
@@ -50,8 +51,9 @@ def parse_ballot(value, candidates: int) -> HomomorphicBallot:
     missing = [k for k in BALLOT_FIELDS if k not in value]
     extra = sorted(str(k) for k in value if k not in BALLOT_FIELDS and k != SIGNATURE)
     if missing or extra:
-        raise ProofError("homomorphic ballot: " + "; ".join(filter(None, [
-            missing and f"lacks field(s) {', '.join(missing)}", extra and f"unknown field(s) {', '.join(extra)}"])))
+        said = [f"lacks field(s) {', '.join(missing)}" if missing else None,
+                f"unknown field(s) {', '.join(extra)}" if extra else None]
+        raise ProofError("homomorphic ballot: " + "; ".join(filter(None, said)))
     if not isinstance(value["ciphertexts"], list) or len(value["ciphertexts"]) != candidates:
         raise ProofError(f"homomorphic ballot needs {candidates} ciphertexts, one per candidate")
     if not isinstance(value["bit_proofs"], list) or len(value["bit_proofs"]) != candidates:
@@ -68,7 +70,8 @@ def cast(public_key: bytes, election_id: str, voter_id: str, candidates: int, ch
     return tally.cast_homomorphic(public_key, election_id, voter_id, candidates, choice)
 
 
-def cast_signed(mode: str, credential, public_key: bytes, election_id: str, candidates: int, choice: int):
+def cast_signed(mode: str, credential: Any, public_key: bytes, election_id: str, candidates: int,
+                choice: int) -> Any:
     """The ballot an election of this tally mode takes for `choice`, keyed by the credential's public key and
     signed with it through mixnet/credentials.py (both kinds have to_json)."""
     from mixnet import credentials
@@ -79,7 +82,8 @@ def cast_signed(mode: str, credential, public_key: bytes, election_id: str, cand
     return credentials.cast(credential, public_key, election_id, candidates, choice)
 
 
-def cast_for(mode: str, public_key: bytes, election_id: str, voter_id: str, candidates: int, choice: int):
+def cast_for(mode: str, public_key: bytes, election_id: str, voter_id: str, candidates: int,
+             choice: int) -> Any:
     """The ballot an election of this tally mode takes for `choice` (both kinds have to_json)."""
     if mode == HOMOMORPHIC:
         return cast(public_key, election_id, voter_id, candidates, choice)
@@ -141,15 +145,22 @@ def ballots_hold(public_key: bytes, election_id: str, items: Sequence[tuple[str,
                 points += (t_a, ct.a, t_b, ct.b)
         total = tally.add_ciphertexts(ballot.ciphertexts)
         shifted = group.sub(total.b, group.GENERATOR)
-        proof = ballot.sum_proof
-        c = proofs._cp_challenge(group.GENERATOR, total.a, public_key, shifted, proof.commitment1, proof.commitment2,
-                                 tally._context(election_id, voter_id, "sum"))
+        sum_proof = ballot.sum_proof
+        c = proofs._cp_challenge(
+            group.GENERATOR,
+            total.a,
+            public_key,
+            shifted,
+            sum_proof.commitment1,
+            sum_proof.commitment2,
+            tally._context(election_id, voter_id, "sum"),
+        )
         p, q = next(weights), next(weights)
         # p·(s·G − t1 − c·A) + q·(s·Y − t2 − c·(B − G))
-        g_coeff += p * proof.response + q * c
-        y_coeff += q * proof.response
+        g_coeff += p * sum_proof.response + q * c
+        y_coeff += q * sum_proof.response
         scalars += (-p % order, -q % order, -p * c % order, -q * c % order)
-        points += (proof.commitment1, proof.commitment2, total.a, total.b)
+        points += (sum_proof.commitment1, sum_proof.commitment2, total.a, total.b)
     scalars += (g_coeff % order, y_coeff % order)
     points += (group.GENERATOR, public_key)
     try:
@@ -163,7 +174,7 @@ def sums(ballots: Sequence[HomomorphicBallot], candidates: int) -> list[Cipherte
     return tally.accumulate(ballots, candidates)
 
 
-def sums_of_json(ballot_jsons: Sequence[dict], candidates: int) -> list[list[str]]:
+def sums_of_json(ballot_jsons: Sequence[dict[str, Any]], candidates: int) -> list[list[str]]:
     """The sums as JSON, from stored (already validated) ballots' JSON."""
     a = [group.IDENTITY] * candidates
     b = [group.IDENTITY] * candidates
@@ -182,7 +193,7 @@ class CascadeSums(ValueError):
     """The list a trustee is asked to decrypt is not the sums of the cast ballots."""
 
 
-def check_sums(cast_ballots, ciphertexts, candidates: int) -> int:
+def check_sums(cast_ballots: Any, ciphertexts: Any, candidates: int) -> int:
     """What a trustee checks before decrypting in this mode: the list is exactly the K per-candidate sums of
     the cast ballots it was shown (so it never decrypts a single ballot, or anything but the sums), and there
     are at least two ballots. Returns the number of ballots; CascadeSums says why not."""
@@ -197,7 +208,7 @@ def check_sums(cast_ballots, ciphertexts, candidates: int) -> int:
     return len(cast_ballots)
 
 
-def _hold_job(job: tuple) -> bool:
+def _hold_job(job: tuple[Any, ...]) -> bool:
     public_key, election_id, candidates, entries = job
     try:
         items = [(e["credential"], parse_ballot({k: v for k, v in e.items() if k != "credential"}, candidates))
@@ -207,8 +218,8 @@ def _hold_job(job: tuple) -> bool:
     return ballots_hold(public_key, election_id, items)
 
 
-def check_decryption_request(election_id: str, evidence, ciphertexts, public_key: bytes, signed_manifest: str,
-                             map_fn=map, check_proofs: bool = True) -> int:
+def check_decryption_request(election_id: str, evidence: Any, ciphertexts: Any, public_key: bytes,
+                             signed_manifest: str, map_fn: Callable[..., Any] = map, check_proofs: bool = True) -> int:
     """What a trustee checks before decrypting in this mode (its counterpart of mixnet/cascade_check.py):
     `evidence` = {"manifest", "ballots": [{credential, ciphertexts, bit_proofs, sum_proof, signature}, ...]}
     (record entries); the manifest is
@@ -242,16 +253,17 @@ class HomomorphicRecordBuilder(RecordBuilder):
     """The record of a homomorphic election (docs/verifier.md §5): ballots with K ciphertexts, the sums, the
     decryption of the sums, the counts. No mix, no plaintexts."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, election_id: str, question: str, candidates: Sequence[str], threshold: int,
+                 trustees: int) -> None:
+        super().__init__(election_id, question, candidates, threshold, trustees)
         self.election["tally"] = HOMOMORPHIC
         self._parsed: list[HomomorphicBallot] = []
 
-    def add_ballot(self, voter_id: str, ballot: HomomorphicBallot) -> None:
+    def add_ballot(self, voter_id: str, ballot: Ballot | HomomorphicBallot) -> None:
         """A stored ballot; `voter_id` is its public credential (hex), the ballot carries its signature."""
         self.ballots.append(ballot_entry(voter_id, ballot.to_json()))
 
-    def add_ballot_json(self, voter_id: str, ballot_json: dict) -> None:
+    def add_ballot_json(self, voter_id: str, ballot_json: dict[str, Any]) -> None:
         self.ballots.append(ballot_entry(voter_id, ballot_json))
 
     def sums_json(self) -> list[list[str]]:
@@ -260,7 +272,7 @@ class HomomorphicRecordBuilder(RecordBuilder):
     def set_counts(self, counts: Sequence[int]) -> None:
         self.counts, self.invalid = list(counts), 0
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         doc = super().to_json()
         summed = self.sums_json()
         doc["sums"] = summed

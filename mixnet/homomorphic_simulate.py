@@ -6,7 +6,7 @@ benches use it."""
 from __future__ import annotations
 
 import secrets
-from typing import Sequence
+from typing import Any, Sequence
 
 from mixnet import credentials, homomorphic, proofs
 from mixnet import trustees as dkg
@@ -16,7 +16,7 @@ from mixnet.simulate import _Node
 
 def run_election(voters: Sequence[int], candidates: int | Sequence[str], threshold: int, trustees: int, *,
                  election_id: str | None = None, question: str = "Which candidate?",
-                 decrypting: Sequence[int] | None = None) -> dict:
+                 decrypting: Sequence[int] | None = None) -> dict[str, Any]:
     """Voter i chooses `voters[i]`; return the record (docs/verifier.md §5)."""
     names = [f"candidate {i}" for i in range(candidates)] if isinstance(candidates, int) else list(candidates)
     election_id = election_id or f"sim-{secrets.token_hex(8)}"

@@ -35,9 +35,18 @@ MANIFEST_FIELDS = frozenset({"election_id", "question", "candidates", "threshold
                              "listed_trustees", "listed_mixers"})
 
 
-def make_manifest(election_id: str, question: str, candidates: Sequence[str], threshold: int, trustees: int,
-                  mixers: int, nonce: str, listed_trustees: Sequence[dict], listed_mixers: Sequence[dict],
-                  tally: str = "mixnet") -> dict:
+def make_manifest(
+    election_id: str,
+    question: str,
+    candidates: Sequence[str],
+    threshold: int,
+    trustees: int,
+    mixers: int,
+    nonce: str,
+    listed_trustees: Sequence[dict[str, Any]],
+    listed_mixers: Sequence[dict[str, Any]],
+    tally: str = "mixnet",
+) -> dict[str, Any]:
     """The election manifest that opens the record: what is asked, the random nonce every node proof context
     carries, and the nodes expected to take part ({index, name, key} trustees; {name, key} mixers). A
     homomorphic election's manifest also says `"tally": "homomorphic"` (mixnet/homomorphic.py)."""

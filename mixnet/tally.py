@@ -27,7 +27,7 @@ class HomomorphicBallot(NamedTuple):
     sum_proof: proofs.ChaumPedersenProof  # Σ ciphertexts = (R·G, G + R·Y)
     signature: bytes | None = None  # the voter's credential signature, once signed (mixnet/credentials.py)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         out = {
             "ciphertexts": [c.to_json() for c in self.ciphertexts],
             "bit_proofs": [p.to_json() for p in self.bit_proofs],
@@ -48,8 +48,8 @@ class HomomorphicBallot(NamedTuple):
             parts += [x for pair in proof.commitments for x in pair]
             parts += [group.scalar_bytes(c) for c in proof.challenges]
             parts += [group.scalar_bytes(s) for s in proof.responses]
-        proof = self.sum_proof
-        return (*parts, proof.commitment1, proof.commitment2, group.scalar_bytes(proof.response))
+        total = self.sum_proof
+        return (*parts, total.commitment1, total.commitment2, group.scalar_bytes(total.response))
 
     @classmethod
     def from_json(cls, value: object) -> "HomomorphicBallot":

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Collection, NamedTuple
 
 from mixnet import ballots, credentials, elgamal, group, homomorphic, proofs, stages, submission, tally, trustees
 from mixnet.elgamal import Ciphertext
@@ -227,10 +227,14 @@ ON_ARRIVAL = "checked on arrival by the server that built this record (not re-ve
 
 class _Verifier:
     # The closed field sets this mode reads (HomomorphicVerifier below widens them for its mode).
-    record_fields, election_fields, manifest_fields = RECORD_FIELDS, ELECTION_FIELDS, frozenset(MANIFEST_FIELDS)
+    record_fields: Collection[str] = RECORD_FIELDS
+    election_fields: Collection[str] = ELECTION_FIELDS
+    manifest_fields: Collection[str] = frozenset(MANIFEST_FIELDS)
     mixers_required = True
 
-    def __init__(self, doc: dict, map_fn, proofs_checked_on_arrival: bool = False):
+    def __init__(
+        self, doc: dict[str, Any], map_fn: Callable[..., Any], proofs_checked_on_arrival: bool = False
+    ) -> None:
         self.doc, self.map_fn = doc, map_fn
         self.on_arrival = proofs_checked_on_arrival
         self.checks: list[Check] = []
@@ -295,7 +299,7 @@ class _Verifier:
         if not _is_int(self.doc.get("version")) or self.doc["version"] != VERSION:
             raise ValueError(f"version {str(self.doc.get('version'))[:20]!r} is not supported (only {VERSION})")
 
-    def check_fields(self):
+    def check_fields(self) -> None:
         _closed(self.doc, set(self.record_fields), "record")
 
     def check_group(self) -> None:
@@ -305,7 +309,7 @@ class _Verifier:
         if g["generator"] != group.GENERATOR.hex():
             raise ValueError("generator is not the ristretto255 base point")
 
-    def check_election(self):
+    def check_election(self) -> None:
         e = _closed(self.doc.get("election"), set(self.election_fields), "election")
         if not isinstance(e["id"], str) or not e["id"]:
             raise ValueError("election id must be a non-empty string")
@@ -857,7 +861,7 @@ def verify_record(doc: Any, map_fn: Callable[..., Any] = map, proofs_checked_on_
         return [Check("verifier", False, f"internal error: {_describe(exc)}")]
 
 
-def _verifier_class(doc: dict) -> type:
+def _verifier_class(doc: dict[str, Any]) -> type[_Verifier]:
     """The homomorphic mode's checks for a record whose election says so (docs/verifier.md §5); else these."""
     election = doc.get("election")
     if isinstance(election, dict) and election.get("tally") == homomorphic.HOMOMORPHIC:
@@ -873,14 +877,14 @@ def _verifier_class(doc: dict) -> type:
 _HOMOMORPHIC_BATCH = 32  # homomorphic ballots per map_fn job
 
 
-def _homomorphic_ballot_name(position: int, entry) -> str:
+def _homomorphic_ballot_name(position: int, entry: object) -> str:
     return f"ballot {position} proofs (credential {_short(entry)})"
 
 
-def _homomorphic_ballot_check(job: tuple) -> Check:
+def _homomorphic_ballot_check(job: tuple[Any, ...]) -> Check:
     position, public_key, election_id, candidates, entry = job
 
-    def run():
+    def run() -> None:
         if public_key is None:
             raise _Missing("no valid public key to check against")
         credential = _entry_credential(entry)
@@ -891,7 +895,7 @@ def _homomorphic_ballot_check(job: tuple) -> Check:
     return _run(_homomorphic_ballot_name(position, entry), run)
 
 
-def _homomorphic_ballot_batch(jobs: list[tuple]) -> list[Check]:
+def _homomorphic_ballot_batch(jobs: list[tuple[Any, ...]]) -> list[Check]:
     """Pool job: a batch's proofs as one product of powers; one by one only when that fails."""
     items = []
     for _, public_key, _, candidates, entry in jobs:
@@ -912,13 +916,15 @@ def _homomorphic_ballot_batch(jobs: list[tuple]) -> list[Check]:
 
 class HomomorphicVerifier(_Verifier):
     record_fields = frozenset(homomorphic.RECORD_FIELDS)
-    election_fields = ELECTION_FIELDS | {"tally"}
+    election_fields = set(ELECTION_FIELDS) | {"tally"}
     manifest_fields = frozenset(set(MANIFEST_FIELDS) | {"tally"})
     mixers_required = False
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.sums_json: list | None = None
+    def __init__(
+        self, doc: dict[str, Any], map_fn: Callable[..., Any], proofs_checked_on_arrival: bool = False
+    ) -> None:
+        super().__init__(doc, map_fn, proofs_checked_on_arrival)
+        self.sums_json: list[Any] | None = None
         self.decrypted: list[int] | None = None
 
     def run(self) -> list[Check]:
@@ -940,13 +946,13 @@ class HomomorphicVerifier(_Verifier):
         self.add("tally matches decrypted sums", self.check_tally)
         return self.checks
 
-    def check_election(self):
+    def check_election(self) -> None:
         e = _closed(self.doc.get("election"), set(self.election_fields), "election")
         if e["tally"] != homomorphic.HOMOMORPHIC:
             raise ValueError(f"tally must be {homomorphic.HOMOMORPHIC!r} (a mixnet record has no tally field)")
         return super().check_election()
 
-    def check_manifest(self):
+    def check_manifest(self) -> str | None:
         m = _closed(self.doc.get("manifest"), set(self.manifest_fields), "manifest")
         if m["tally"] != homomorphic.HOMOMORPHIC:
             raise ValueError("manifest tally differs from the election's")
@@ -958,7 +964,7 @@ class HomomorphicVerifier(_Verifier):
     def candidates(self) -> int:
         return len(self._election()["candidates"])
 
-    def check_ballots(self):
+    def check_ballots(self) -> None:
         entries = self.doc.get("ballots")
         if not isinstance(entries, list):
             self.add("ballots", _fail(ValueError("ballots must be a list")))
@@ -974,7 +980,7 @@ class HomomorphicVerifier(_Verifier):
         for checks in self.map_fn(_homomorphic_ballot_batch, [jobs[lo:lo + step] for lo in range(0, len(jobs), step)]):
             self.checks.extend(checks)
 
-    def check_sums(self):
+    def check_sums(self) -> str | None:
         entries = self.doc.get("ballots")
         if not isinstance(entries, list):
             raise _Missing("ballots must be a list")
@@ -990,7 +996,7 @@ class HomomorphicVerifier(_Verifier):
             expected = homomorphic.sums_of_json(entries, k)
         except (ValueError, group.InvalidElement) as exc:
             raise ValueError(f"sums: {exc}") from None
-        if len(parsed) != k:
+        if len(parsed) != k or not isinstance(claimed, list):
             raise ValueError(f"{len(parsed)} sums for {k} candidates")
         for i, (mine, theirs) in enumerate(zip(expected, claimed)):
             if mine != theirs:
@@ -999,14 +1005,14 @@ class HomomorphicVerifier(_Verifier):
         self.final, self.final_json = parsed, claimed
         return f"{k} sums over {len(entries)} ballots"
 
-    def check_decryption(self):
+    def check_decryption(self) -> None:
         decryption = self.doc.get("decryption")
 
-        def listed():
-            _closed(decryption, DECRYPTION_FIELDS, "decryption")
+        def listed() -> None:
+            listing = _closed(decryption, DECRYPTION_FIELDS, "decryption")
             if self.final is None:
                 raise _Missing("the sums are unusable")
-            if decryption["ciphertexts"] != self.final_json:
+            if listing["ciphertexts"] != self.final_json:
                 raise ValueError("decrypted list is not the sums")
 
         self.add("decryption input is the sums", listed)
@@ -1021,7 +1027,7 @@ class HomomorphicVerifier(_Verifier):
         context = self.context if self.election is not None and self.nonce is not None else None
         election_id = self.election["id"] if self.election is not None else None
         valid: dict[int, tuple[bytes, ...]] = {}
-        dupes = []
+        dupes: list[int] = []
         for i, entry in enumerate(entries):
             check, partial = _share_check(i, entry, vks, self.trustee_keys, self.final, context, election_id,
                                           self.map_fn, self.on_arrival)
@@ -1031,7 +1037,7 @@ class HomomorphicVerifier(_Verifier):
                     dupes.append(partial.trustee)
                 valid.setdefault(partial.trustee, partial.factors)
 
-        def quorum():
+        def quorum() -> str | None:
             t = self._election()["threshold"]
             if dupes:
                 raise ValueError(f"trustee(s) {sorted(set(dupes))} submitted more than one share")
@@ -1042,10 +1048,12 @@ class HomomorphicVerifier(_Verifier):
 
         self.add("decryption quorum", quorum)
 
-        def combination():
+        def combination() -> str | None:
             if self.quorum is None:
                 raise _Missing("no quorum of valid decryption shares")
             chosen = dict(sorted(self.quorum.items())[:self._election()["threshold"]])
+            if self.final is None:  # a quorum exists only over usable sums
+                raise _Missing("the sums are unusable")
             elements = trustees.combine_factors(self.final, chosen, self.map_fn)
             ballots = len(self.doc["ballots"])
             try:
@@ -1056,7 +1064,7 @@ class HomomorphicVerifier(_Verifier):
 
         self.add("combination of shares gives the counts", combination)
 
-    def check_tally(self):
+    def check_tally(self) -> str | None:
         result = _closed(self.doc.get("result"), RESULT_FIELDS, "result")
         counts = result["counts"]
         if not isinstance(counts, list) or not all(_is_int(c) for c in counts):

@@ -224,7 +224,9 @@ class ElectionState:
         info.threshold = _int(election.get("threshold"), info.threshold)
         trustees = election.get("trustees")
         info.trustees = len(trustees) if isinstance(trustees, list) else _int(trustees, info.trustees)
-        lab = status.get("lab") if isinstance(status.get("lab"), dict) else {}
+        lab = status.get("lab")
+        if not isinstance(lab, dict):
+            lab = {}
         info.tally = str(lab.get("tally") or election.get("tally") or info.tally)
         mixers = [] if info.tally == "homomorphic" else election.get("mixers")
         if isinstance(mixers, list):

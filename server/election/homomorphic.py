@@ -49,7 +49,7 @@ async def sum_step(coord, election) -> dict[str, Any]:  # coord: the election co
 
 def combine_counts(final: list, partials: list[dict], threshold: int, ballots: int) -> dict[str, Any]:
     """The counts from t verified trustees' factors of the sums: M_i = count_i·G, solved by table lookup."""
-    chosen = {}
+    chosen: dict[int, list[bytes]] = {}
     for partial in partials:
         if partial["trustee"] not in chosen and len(chosen) < threshold:
             chosen[partial["trustee"]] = [group.from_hex(f) for f in partial["factors"]]
