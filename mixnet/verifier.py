@@ -730,37 +730,7 @@ class _Verifier:
                 raise ValueError("decrypted list is not the last accepted stage's outputs")
 
         self.add("decryption input is the final mix output", listed)
-        self.add("trustee refusals", lambda: self._check_refusals(decryption))
-        partial_entries = decryption.get("partials") if isinstance(decryption, dict) else None
-        if not isinstance(partial_entries, list):
-            self.add("decryption shares", _fail(ValueError("partials must be a list")))
-            partial_entries = []
-        vks = None
-        if self.dealings is not None:
-            vks = {d.index: trustees.verification_key(self.dealings, d.index) for d in self.dealings}
-        context = self.context if self.election is not None and self.nonce is not None else None
-        election_id = self.election["id"] if self.election is not None else None
-        valid: dict[int, tuple[bytes, ...]] = {}
-        dupes: list[int] = []
-        for i, entry in enumerate(partial_entries):
-            check, partial = _share_check(i, entry, vks, self.trustee_keys, self.final, context, election_id,
-                                          self.map_fn, self.on_arrival)
-            self.checks.append(check)
-            if partial is not None:
-                if partial.trustee in valid:
-                    dupes.append(partial.trustee)
-                valid.setdefault(partial.trustee, partial.factors)
-
-        def quorum() -> str | None:
-            t = self._election()["threshold"]
-            if dupes:
-                raise ValueError(f"trustee(s) {sorted(set(dupes))} submitted more than one share")
-            if len(valid) < t:
-                raise ValueError(f"{len(valid)} valid decryption shares, {t} needed")
-            self.quorum = valid
-            return f"{len(valid)} valid shares, threshold {t}"
-
-        self.add("decryption quorum", quorum)
+        self.check_shares_and_quorum(decryption)
 
         def combination() -> str | None:
             if self.quorum is None:
@@ -811,6 +781,40 @@ class _Verifier:
         known = [p for p, c in enumerate(claimed) if c is not None]
         messages = [elgamal.encode_choice(i) for i in range(count)]
         return not known or trustees.combination_holds(*rows(known), [messages[claimed[p]] for p in known], self.map_fn)
+
+    def check_shares_and_quorum(self, decryption: Any) -> None:
+        """Refusals, one check per decryption share over `self.final`, and the quorum (the same in both modes)."""
+        self.add("trustee refusals", lambda: self._check_refusals(decryption))
+        partial_entries = decryption.get("partials") if isinstance(decryption, dict) else None
+        if not isinstance(partial_entries, list):
+            self.add("decryption shares", _fail(ValueError("partials must be a list")))
+            partial_entries = []
+        vks = None
+        if self.dealings is not None:
+            vks = {d.index: trustees.verification_key(self.dealings, d.index) for d in self.dealings}
+        context = self.context if self.election is not None and self.nonce is not None else None
+        election_id = self.election["id"] if self.election is not None else None
+        valid: dict[int, tuple[bytes, ...]] = {}
+        dupes: list[int] = []
+        for i, entry in enumerate(partial_entries):
+            check, partial = _share_check(i, entry, vks, self.trustee_keys, self.final, context, election_id,
+                                          self.map_fn, self.on_arrival)
+            self.checks.append(check)
+            if partial is not None:
+                if partial.trustee in valid:
+                    dupes.append(partial.trustee)
+                valid.setdefault(partial.trustee, partial.factors)
+
+        def quorum() -> str | None:
+            t = self._election()["threshold"]
+            if dupes:
+                raise ValueError(f"trustee(s) {sorted(set(dupes))} submitted more than one share")
+            if len(valid) < t:
+                raise ValueError(f"{len(valid)} valid decryption shares, {t} needed")
+            self.quorum = valid
+            return f"{len(valid)} valid shares, threshold {t}"
+
+        self.add("decryption quorum", quorum)
 
     def _check_refusals(self, decryption: Any) -> str:
         refusals = decryption.get("refusals") if isinstance(decryption, dict) else None
@@ -1016,37 +1020,7 @@ class HomomorphicVerifier(_Verifier):
                 raise ValueError("decrypted list is not the sums")
 
         self.add("decryption input is the sums", listed)
-        self.add("trustee refusals", lambda: self._check_refusals(decryption))
-        entries = decryption.get("partials") if isinstance(decryption, dict) else None
-        if not isinstance(entries, list):
-            self.add("decryption shares", _fail(ValueError("partials must be a list")))
-            entries = []
-        vks = None
-        if self.dealings is not None:
-            vks = {d.index: trustees.verification_key(self.dealings, d.index) for d in self.dealings}
-        context = self.context if self.election is not None and self.nonce is not None else None
-        election_id = self.election["id"] if self.election is not None else None
-        valid: dict[int, tuple[bytes, ...]] = {}
-        dupes: list[int] = []
-        for i, entry in enumerate(entries):
-            check, partial = _share_check(i, entry, vks, self.trustee_keys, self.final, context, election_id,
-                                          self.map_fn, self.on_arrival)
-            self.checks.append(check)
-            if partial is not None:
-                if partial.trustee in valid:
-                    dupes.append(partial.trustee)
-                valid.setdefault(partial.trustee, partial.factors)
-
-        def quorum() -> str | None:
-            t = self._election()["threshold"]
-            if dupes:
-                raise ValueError(f"trustee(s) {sorted(set(dupes))} submitted more than one share")
-            if len(valid) < t:
-                raise ValueError(f"{len(valid)} valid decryption shares, {t} needed")
-            self.quorum = valid
-            return f"{len(valid)} valid shares, threshold {t}"
-
-        self.add("decryption quorum", quorum)
+        self.check_shares_and_quorum(decryption)
 
         def combination() -> str | None:
             if self.quorum is None:
