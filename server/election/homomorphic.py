@@ -89,16 +89,7 @@ def build_record(board: Board, election_id: str) -> dict[str, Any]:
         builder.set_public_key(group.decode(election.public_key))
     for stored in board.ballots(election_id):
         builder.add_ballot_json(stored.voter_id, stored.ballot)
-    for share in board.decryption_shares(election_id).values():
-        builder.add_partial(share)
-        keys.add(share["signed"]["key"])
-    for refusal in board.trustee_messages(election_id, records.REFUSAL):
-        builder.add_refusal(refusal.body["trustee"], refusal.body["reason"])
-        keys.add(refusal.body["trustee"])
-    for key in sorted(keys):
-        node = board.node(key)
-        if node is not None:
-            builder.add_node(node.public_key, node.name, node.role)
+    records.add_decryption_and_nodes(builder, board, election_id, keys)
     result = board.result(election_id)
     if result is not None:
         builder.set_counts(result["counts"])

@@ -83,16 +83,7 @@ def build_record(board: Board, election_id: str, part: Callable[[str, Any], dict
         if part is not None:
             builder.stages[-1] = part(f"mix-{len(builder.stages) - 1}", builder.stages[-1])
         del stage
-    for share in board.decryption_shares(election_id).values():
-        builder.add_partial(share)
-        keys.add(share["signed"]["key"])
-    for refusal in board.trustee_messages(election_id, REFUSAL):
-        builder.add_refusal(refusal.body["trustee"], refusal.body["reason"])
-        keys.add(refusal.body["trustee"])
-    for key in sorted(keys):
-        node = board.node(key)
-        if node is not None:
-            builder.add_node(node.public_key, node.name, node.role)
+    add_decryption_and_nodes(builder, board, election_id, keys)
     result = board.result(election_id)
     if result is not None:
         builder.set_result(result["plaintexts"], result["counts"], result["invalid"])
@@ -103,3 +94,17 @@ def build_record(board: Board, election_id: str, part: Callable[[str, Any], dict
         doc["plaintexts"] = part("plaintexts", doc["plaintexts"])
     return doc
 
+
+def add_decryption_and_nodes(builder: Any, board: Board, election_id: str, keys: set[str]) -> None:
+    """The decryption shares, the trustees' refusals and every signer's node entry (either tally mode's builder);
+    `keys` holds the signers met so far and gains the shares' and refusals'."""
+    for share in board.decryption_shares(election_id).values():
+        builder.add_partial(share)
+        keys.add(share["signed"]["key"])
+    for refusal in board.trustee_messages(election_id, REFUSAL):
+        builder.add_refusal(refusal.body["trustee"], refusal.body["reason"])
+        keys.add(refusal.body["trustee"])
+    for key in sorted(keys):
+        node = board.node(key)
+        if node is not None:
+            builder.add_node(node.public_key, node.name, node.role)
