@@ -18,9 +18,9 @@ from typing import Any, Callable
 
 import websocket
 
-from client.backoff import Backoff
-from client.vote import ApiError
-from wire import tls
+from mixscope.client.backoff import Backoff
+from mixscope.client.vote import ApiError
+from mixscope.wire import tls
 
 URL_ENV, TOKEN_ENV, CAFILE_ENV = "MIXSCOPE_URL", "MIXSCOPE_TOKEN", "MIXSCOPE_CAFILE"
 TIMEOUT = 30.0

@@ -17,8 +17,8 @@ import json
 import os
 from pathlib import Path
 
-from mixnet import credentials
-from mixnet.credentials import Credential
+from mixscope.mixnet import credentials
+from mixscope.mixnet.credentials import Credential
 
 PRIVATE_FORMAT = "mixscope-credential"
 PUBLIC_FORMAT = "mixscope-credentials"

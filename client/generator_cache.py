@@ -12,8 +12,8 @@ import hashlib
 import os
 from pathlib import Path
 
-from client.identity import ensure_private_dir
-from mixnet import _shuffle_spec as spec
+from mixscope.client.identity import ensure_private_dir
+from mixscope.mixnet import _shuffle_spec as spec
 
 FILE_NAME = "shuffle-generators-v1.bin"
 

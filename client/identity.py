@@ -17,7 +17,7 @@ from typing import Any
 import nacl.signing
 import platformdirs
 
-from wire import signing
+from mixscope.wire import signing
 
 SEED_BYTES = 32
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

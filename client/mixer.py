@@ -20,9 +20,9 @@ from __future__ import annotations
 import secrets
 from typing import Any, Callable
 
-from client import generator_cache
-from mixnet import elgamal, group, shuffle, stages
-from mixnet.elgamal import Ciphertext
+from mixscope.client import generator_cache
+from mixscope.mixnet import elgamal, group, shuffle, stages
+from mixscope.mixnet.elgamal import Ciphertext
 
 SPOILS = ("drop", "replace", "swap")
 CHEATS = (*SPOILS, "wrong_stage", "identity", "malformed", "silent")

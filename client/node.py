@@ -22,11 +22,11 @@ from typing import Any
 
 import websocket
 
-from client import identity
-from client.backoff import Backoff
-from client.roles import Roles
-from client.status import StatusWriter
-from wire import chunks, protocol, tls
+from mixscope.client import identity
+from mixscope.client.backoff import Backoff
+from mixscope.client.roles import Roles
+from mixscope.client.status import StatusWriter
+from mixscope.wire import chunks, protocol, tls
 
 JOIN_TOKEN_ENV = "MIXSCOPE_JOIN_TOKEN"
 

@@ -20,9 +20,9 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from client.admin import AdminClient, EventStream
-from client.vote import ApiError
-from wire.events import Event, EventChannel
+from mixscope.client.admin import AdminClient, EventStream
+from mixscope.client.vote import ApiError
+from mixscope.wire.events import Event, EventChannel
 
 CALL_WORKERS = 4
 CONNECT_TIMEOUT = 10.0

@@ -10,12 +10,12 @@ from typing import Any, Callable
 
 import nacl.signing
 
-from client import mixer, progress
-from client.mixer import RequestError
-from client.trustee import TrusteeRole
-from engine import LocalEngine, open_engine
-from mixnet import record, submission
-from wire import protocol
+from mixscope.client import mixer, progress
+from mixscope.client.mixer import RequestError
+from mixscope.client.trustee import TrusteeRole
+from mixscope.engine import LocalEngine, open_engine
+from mixscope.mixnet import record, submission
+from mixscope.wire import protocol
 
 # (election_id, task, phase, done, total) -> None: the node turns it into a signed `progress` message.
 ProgressSink = Callable[[str, str, str, int, int], None]

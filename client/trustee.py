@@ -27,12 +27,12 @@ import nacl.exceptions
 import nacl.public
 import nacl.signing
 
-from client.identity import IdentityError, check_name, ensure_private_dir, read_private, replace_private
-from client.mixer import RequestError, decode_ciphertexts
-from mixnet import group, homomorphic, proofs, trustees
-from mixnet.cascade_check import CascadeChain, CascadeRefused, check_cascade
-from mixnet.errors import ProofError
-from mixnet.stages import list_hash
+from mixscope.client.identity import IdentityError, check_name, ensure_private_dir, read_private, replace_private
+from mixscope.client.mixer import RequestError, decode_ciphertexts
+from mixscope.mixnet import group, homomorphic, proofs, trustees
+from mixscope.mixnet.cascade_check import CascadeChain, CascadeRefused, check_cascade
+from mixscope.mixnet.errors import ProofError
+from mixscope.mixnet.stages import list_hash
 
 MAX_CHAINS = 64  # checked lists kept per election (each stage attempt adds one)
 

@@ -16,9 +16,9 @@ import multiprocessing
 import os
 import sys
 
-from engine import LocalEngine, open_engine
-from mixnet import group, record_parts
-from mixnet.verifier import all_passed, verify_record
+from mixscope.engine import LocalEngine, open_engine
+from mixscope.mixnet import group, record_parts
+from mixscope.mixnet.verifier import all_passed, verify_record
 
 POOL_FROM = 200  # ballots
 

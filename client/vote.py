@@ -17,10 +17,10 @@ import time
 import urllib.parse
 from typing import Any, Callable
 
-from client.credential_file import CredentialFileError, read_private
-from mixnet import group, homomorphic
-from mixnet.credentials import Credential
-from wire import tls
+from mixscope.client.credential_file import CredentialFileError, read_private
+from mixscope.mixnet import group, homomorphic
+from mixscope.mixnet.credentials import Credential
+from mixscope.wire import tls
 
 TIMEOUT = 30.0
 RATE_LIMIT_RETRIES, MAX_RETRY_WAIT = 5, 5.0  # a 429 (server/ratelimit.py) is waited out this often, this long

@@ -25,10 +25,10 @@ import time
 import urllib.parse
 from typing import Any, Callable, Sequence
 
-from client.vote import MAX_RETRY_WAIT, RATE_LIMIT_RETRIES, ApiError, BallotApi, public_key_of
-from mixnet import credentials as credentials_mod
-from mixnet import homomorphic
-from mixnet.credentials import Credential
+from mixscope.client.vote import MAX_RETRY_WAIT, RATE_LIMIT_RETRIES, ApiError, BallotApi, public_key_of
+from mixscope.mixnet import credentials as credentials_mod
+from mixscope.mixnet import homomorphic
+from mixscope.mixnet.credentials import Credential
 
 BATCH = 25  # ballots per encryption job: big enough to amortise pickling, small enough to start posting soon
 POST_BATCH = 200  # ballots per POST: amortises HTTP and the board's fsync; the server allows up to 1,000
@@ -216,7 +216,7 @@ def simulate_voters_in_child(
                       "keys": [c.secret_key.hex() for c in credentials], "concurrency": concurrency,
                       "cafile": cafile})
     with tempfile.TemporaryFile("w+") as errors:
-        child = subprocess.Popen([sys.executable, "-m", "client.voters"], stdin=subprocess.PIPE,
+        child = subprocess.Popen([sys.executable, "-m", "mixscope.client.voters"], stdin=subprocess.PIPE,
                                  stdout=subprocess.PIPE, stderr=errors, text=True)
         assert child.stdin is not None and child.stdout is not None  # both are pipes
         child.stdin.write(job)

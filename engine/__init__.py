@@ -14,8 +14,8 @@ nodes and the CLI all use it; `distributed` is imported only when a cluster is n
 
 import threading
 
-from engine.address import ClusterAddressError, parse_address
-from engine.local import LocalEngine
+from mixscope.engine.address import ClusterAddressError, parse_address
+from mixscope.engine.local import LocalEngine
 
 __all__ = ["ClusterAddressError", "LocalEngine", "parse_address", "open_engine"]
 
@@ -25,7 +25,7 @@ def open_engine(cluster: str | None, local: LocalEngine, publish=None, log=None,
     `background`: connect on a thread (a server starts at once; its maps run locally until connected)."""
     if not cluster:
         return local
-    from engine.cluster import ClusterEngine
+    from mixscope.engine.cluster import ClusterEngine
 
     engine = ClusterEngine(cluster, local, publish=publish, log=log)
     if background:

@@ -22,8 +22,8 @@ import time
 import uuid
 from typing import Any, Callable, Iterable, Iterator
 
-from engine.address import parse_address
-from engine.local import LocalEngine, OnDone
+from mixscope.engine.address import parse_address
+from mixscope.engine.local import LocalEngine, OnDone
 
 CONNECT_TIMEOUT = 5.0  # seconds to reach a scheduler at start
 SCATTER_TIMEOUT = 60.0

@@ -7,7 +7,7 @@ import importlib.metadata
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from gui import icons
+from mixscope.gui import icons
 
 
 def version() -> str:

@@ -10,7 +10,7 @@ from typing import Any, Callable, Mapping
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QActionGroup
 
-from gui.theme import ThemeManager
+from mixscope.gui.theme import ThemeManager
 
 THEMES = ("system", "light", "dark")
 

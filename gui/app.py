@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from gui.display import NO_DISPLAY_HELP, has_display
-from gui.layout import fit_to_screen
-from gui.main_window import MainWindow
+from mixscope.gui.display import NO_DISPLAY_HELP, has_display
+from mixscope.gui.layout import fit_to_screen
+from mixscope.gui.main_window import MainWindow
 
 # The panel's process also runs the server, whose threads parse and verify big messages: a shorter GIL
 # switch interval (default 5 ms) hands the GUI thread the interpreter back sooner.
@@ -62,8 +62,8 @@ def run(settings: PanelSettings) -> int:
     if not has_display():  # QApplication would abort the process with Qt's plugin error
         print(f"mixscope: {NO_DISPLAY_HELP}", file=sys.stderr)
         return 2
-    from server.runner import ServerRunner  # imported here so `mixscope --help` stays light
-    from wire import tls
+    from mixscope.server.runner import ServerRunner  # imported here so `mixscope --help` stays light
+    from mixscope.wire import tls
 
     certfile = settings.certfile
     try:
@@ -88,13 +88,13 @@ def run(settings: PanelSettings) -> int:
     window = MainWindow(runner, QSettings())
     fit_to_screen(window, *DEFAULT_SIZE)  # never larger than the screen (a 1280×720 projector)
     if connect:
-        from gui.remote import RemoteAttachment
+        from mixscope.gui.remote import RemoteAttachment
 
         RemoteAttachment(window)
         window.setWindowTitle(f"Mixscope — {runner.url}")
     demo = None
     if settings.demo:
-        from gui.election.demo import DEMO_SPEC, HOMOMORPHIC_DEMO_SPEC, DemoDirector
+        from mixscope.gui.election.demo import DEMO_SPEC, HOMOMORPHIC_DEMO_SPEC, DemoDirector
 
         spec = HOMOMORPHIC_DEMO_SPEC if settings.tally == "homomorphic" else DEMO_SPEC
         demo = DemoDirector(window, voters=settings.demo_voters, delay=settings.demo_delay, spec=spec)
@@ -128,9 +128,9 @@ def _remote(url: str, token: str | None, cafile: str | None):
     """A RemoteServer for --connect (None after a one-line error)."""
     import os
 
-    from client.admin import CAFILE_ENV, TOKEN_ENV
-    from client.remote import RemoteServer
-    from wire.tls import TlsError
+    from mixscope.client.admin import CAFILE_ENV, TOKEN_ENV
+    from mixscope.client.remote import RemoteServer
+    from mixscope.wire.tls import TlsError
 
     token = token or os.environ.get(TOKEN_ENV)
     cafile = cafile or os.environ.get(CAFILE_ENV) or None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import concurrent.futures
 from typing import Any, Callable
 
-from gui.bridge import GuiBridge
+from mixscope.gui.bridge import GuiBridge
 
 
 class BridgeCalls:

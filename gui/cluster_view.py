@@ -11,7 +11,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QPlainTextEdit, QToolButton, QVBoxLayout, QWidget
 
-from gui.views import PlainLabel
+from mixscope.gui.views import PlainLabel
 
 KINDS = ("cluster.status", "cluster.tasks", "cluster.fallback")
 

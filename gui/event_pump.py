@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from wire.events import EventChannel, Subscription
+from mixscope.wire.events import EventChannel, Subscription
 
 
 class EventPump(QObject):

@@ -18,31 +18,31 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QInputDialog, QMainWindow
 
-from gui import icons
-from gui.about import show_about
-from gui.action_wiring import connect_actions, connect_theme_actions, enabled_window_actions
-from gui.actions import install_actions
-from gui.bridge import GuiBridge
-from gui.bridge_calls import BridgeCalls
-from gui.cluster_view import ClusterView
-from gui.election.controller import ElectionController
-from gui.election.dialogs import ElectionSpec, NewElectionDialog
-from gui.election.host import ElectionHost
-from gui.election.panel import ElectionPanel
-from gui.election.tracker import ElectionTracker
-from gui.event_pump import EventPump
-from gui.layout import AdaptiveLayout, PresentationMode
-from gui.models.clients import ClientsModel
-from gui.models.processes import ProcessesModel
-from gui.models.traffic import TrafficModel
-from gui.nodes_panel import NodesPanel
-from gui.process_manager import ProcessManager
-from gui.server_bar import ServerBar
-from gui.server_control import ServerControl
-from gui.theme import ThemeManager
-from gui.traffic_panel import TrafficPanel
-from gui.window_layout import add_cluster_dock, add_election_dock, add_server_strip, build_central
-from gui.window_settings import LAYOUT_VERSION, is_first_run, restore_layout, save_layout
+from mixscope.gui import icons
+from mixscope.gui.about import show_about
+from mixscope.gui.action_wiring import connect_actions, connect_theme_actions, enabled_window_actions
+from mixscope.gui.actions import install_actions
+from mixscope.gui.bridge import GuiBridge
+from mixscope.gui.bridge_calls import BridgeCalls
+from mixscope.gui.cluster_view import ClusterView
+from mixscope.gui.election.controller import ElectionController
+from mixscope.gui.election.dialogs import ElectionSpec, NewElectionDialog
+from mixscope.gui.election.host import ElectionHost
+from mixscope.gui.election.panel import ElectionPanel
+from mixscope.gui.election.tracker import ElectionTracker
+from mixscope.gui.event_pump import EventPump
+from mixscope.gui.layout import AdaptiveLayout, PresentationMode
+from mixscope.gui.models.clients import ClientsModel
+from mixscope.gui.models.processes import ProcessesModel
+from mixscope.gui.models.traffic import TrafficModel
+from mixscope.gui.nodes_panel import NodesPanel
+from mixscope.gui.process_manager import ProcessManager
+from mixscope.gui.server_bar import ServerBar
+from mixscope.gui.server_control import ServerControl
+from mixscope.gui.theme import ThemeManager
+from mixscope.gui.traffic_panel import TrafficPanel
+from mixscope.gui.window_layout import add_cluster_dock, add_election_dock, add_server_strip, build_central
+from mixscope.gui.window_settings import LAYOUT_VERSION, is_first_run, restore_layout, save_layout
 
 __all__ = ["LAYOUT_VERSION", "MainWindow"]
 

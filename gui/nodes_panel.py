@@ -6,11 +6,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QSplitter, QWidget
 
-from gui.models.clients import ID_ROLE, ClientsModel
-from gui.models.processes import ProcessesModel
-from gui.process_manager import ManagedProcess, ProcessManager
-from gui.views import live_table, log_view
-from gui.window_layout import boxed, splitter
+from mixscope.gui.models.clients import ID_ROLE, ClientsModel
+from mixscope.gui.models.processes import ProcessesModel
+from mixscope.gui.process_manager import ManagedProcess, ProcessManager
+from mixscope.gui.views import live_table, log_view
+from mixscope.gui.window_layout import boxed, splitter
 
 
 class NodesPanel(QSplitter):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 if TYPE_CHECKING:
-    from gui.main_window import MainWindow
+    from mixscope.gui.main_window import MainWindow
 
 
 # The server actions connect and disconnect here: the server itself runs elsewhere and keeps running.

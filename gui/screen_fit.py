@@ -20,8 +20,8 @@ import time
 from PySide6.QtCore import QRect, QSettings, Qt
 from PySide6.QtWidgets import QApplication, QStackedWidget, QTableView, QTabWidget, QWidget
 
-from gui.app import DEFAULT_SIZE
-from gui.layout import fit_to_screen, visible_rows
+from mixscope.gui.app import DEFAULT_SIZE
+from mixscope.gui.layout import fit_to_screen, visible_rows
 
 KEY_WIDGETS = ("admin_token", "server_state", "election_state", "election_title", "stage_card_tally",
                "election_toolbar", "traffic_filter")
@@ -88,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nodes", type=int, default=0, help="start the server and this many mixer nodes")
     parser.add_argument("--presentation", action="store_true", help="also measure View ▸ Presentation mode")
     args = parser.parse_args(argv)
-    from gui.main_window import MainWindow
-    from server.runner import ServerRunner
+    from mixscope.gui.main_window import MainWindow
+    from mixscope.server.runner import ServerRunner
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])

@@ -23,9 +23,9 @@ def _spin(app: QApplication, seconds: float, until=lambda: False) -> None:
 
 
 def main(path: str) -> int:
-    from gui.app import DEFAULT_SIZE
-    from gui.main_window import MainWindow
-    from server.runner import ServerRunner
+    from mixscope.gui.app import DEFAULT_SIZE
+    from mixscope.gui.main_window import MainWindow
+    from mixscope.server.runner import ServerRunner
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QToolButton, QWidget
 
-from gui.views import PlainLabel
+from mixscope.gui.views import PlainLabel
 
 
 class ServerBar(QWidget):

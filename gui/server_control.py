@@ -10,11 +10,11 @@ from typing import Any, Callable, Iterable
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 
-from engine.address import ClusterAddressError, parse_address
-from gui.bridge import GuiBridge
-from gui.process_manager import ProcessManager
-from gui.server_bar import ServerBar
-from wire.events import Event
+from mixscope.engine.address import ClusterAddressError, parse_address
+from mixscope.gui.bridge import GuiBridge
+from mixscope.gui.process_manager import ProcessManager
+from mixscope.gui.server_bar import ServerBar
+from mixscope.wire.events import Event
 
 
 class ServerControl(QObject):

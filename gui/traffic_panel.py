@@ -6,10 +6,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
-from gui.event_pump import EventPump
-from gui.models.traffic import ROW_ROLE, QuickFilter, TrafficFilter, TrafficModel
-from gui.views import PlainLabel, live_table, log_view
-from gui.window_layout import splitter
+from mixscope.gui.event_pump import EventPump
+from mixscope.gui.models.traffic import ROW_ROLE, QuickFilter, TrafficFilter, TrafficModel
+from mixscope.gui.views import PlainLabel, live_table, log_view
+from mixscope.gui.window_layout import splitter
 
 
 class TrafficPanel(QGroupBox):

@@ -15,11 +15,11 @@ from __future__ import annotations
 import ctypes
 from typing import Sequence
 
-from mixnet import group
-from mixnet.group import Buffer, PointBytes
-from mixnet.group import add_into as _add_into
-from mixnet.group import base_into as _base_into
-from mixnet.group import mul_into as _mul_into
+from mixscope.mixnet import group
+from mixscope.mixnet.group import Buffer, PointBytes
+from mixscope.mixnet.group import add_into as _add_into
+from mixscope.mixnet.group import base_into as _base_into
+from mixscope.mixnet.group import mul_into as _mul_into
 
 _ORDER = group.ORDER
 

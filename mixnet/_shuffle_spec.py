@@ -12,8 +12,8 @@ import hashlib
 import secrets
 from typing import Any, Callable, Sequence
 
-from mixnet import group
-from mixnet.transcript import (
+from mixscope.mixnet import group
+from mixscope.mixnet.transcript import (
     CHALLENGE_TAG,
     GENERATORS_TAG,
     STATEMENT_TAG,

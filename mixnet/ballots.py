@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, Sequence
 
-from mixnet import elgamal, group, proofs
-from mixnet.elgamal import Ciphertext
-from mixnet.errors import ProofError
+from mixscope.mixnet import elgamal, group, proofs
+from mixscope.mixnet.elgamal import Ciphertext
+from mixscope.mixnet.errors import ProofError
 
 BALLOT_LABEL = "ballot"
 FIELDS = ("ciphertext", "randomness_proof")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any, Callable
 
-from mixnet import stages, submission
-from mixnet.record import manifest_hash, mix_context
+from mixscope.mixnet import stages, submission
+from mixscope.mixnet.record import manifest_hash, mix_context
 
 
 class CascadeRefused(ValueError):

@@ -21,10 +21,10 @@ from __future__ import annotations
 import secrets
 from typing import Any, NamedTuple, Sequence, TypeVar
 
-from mixnet import ballots, group, proofs, transcript
-from mixnet.ballots import Ballot
-from mixnet.errors import ProofError
-from mixnet.tally import HomomorphicBallot
+from mixscope.mixnet import ballots, group, proofs, transcript
+from mixscope.mixnet.ballots import Ballot
+from mixscope.mixnet.errors import ProofError
+from mixscope.mixnet.tally import HomomorphicBallot
 
 # Either kind of ballot a credential signs (a mixnet ballot, or a homomorphic one: mixnet/tally.py).
 SignedBallot = TypeVar("SignedBallot", Ballot, HomomorphicBallot)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from mixnet import group
+from mixscope.mixnet import group
 
 
 class Ciphertext(NamedTuple):

@@ -1,6 +1,6 @@
 """Errors the crypto core raises for bad input. Callers turn them into typed replies and verifier checks."""
 
-from mixnet.group import InvalidElement, InvalidScalar  # noqa: F401  (re-exported: one place to import errors)
+from mixscope.mixnet.group import InvalidElement, InvalidScalar  # noqa: F401  (re-exported: one place to import errors)
 
 
 class ProofError(ValueError):

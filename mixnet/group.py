@@ -44,7 +44,7 @@ def _remove_loaded_copy(path: str) -> None:
 _remove_loaded_copy(_sodium._name)
 
 try:
-    from mixnet import _native  # optional: built at install when a C compiler is present
+    from mixscope.mixnet import _native  # optional: built at install when a C compiler is present
 except ImportError:  # pragma: no cover - depends on the install
     _native = None  # type: ignore[assignment]
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 import secrets
 from typing import Any, Callable, Sequence
 
-from mixnet import group, proofs, tally
-from mixnet.ballots import Ballot
-from mixnet.elgamal import Ciphertext
-from mixnet.errors import ProofError
-from mixnet.record import RecordBuilder, ballot_entry
-from mixnet.tally import HomomorphicBallot
+from mixscope.mixnet import group, proofs, tally
+from mixscope.mixnet.ballots import Ballot
+from mixscope.mixnet.elgamal import Ciphertext
+from mixscope.mixnet.errors import ProofError
+from mixscope.mixnet.record import RecordBuilder, ballot_entry
+from mixscope.mixnet.tally import HomomorphicBallot
 
 MIXNET, HOMOMORPHIC = "mixnet", "homomorphic"
 TALLY_MODES = (MIXNET, HOMOMORPHIC)
@@ -74,7 +74,7 @@ def cast_signed(mode: str, credential: Any, public_key: bytes, election_id: str,
                 choice: int) -> Any:
     """The ballot an election of this tally mode takes for `choice`, keyed by the credential's public key and
     signed with it through mixnet/credentials.py (both kinds have to_json)."""
-    from mixnet import credentials
+    from mixscope.mixnet import credentials
 
     if mode == HOMOMORPHIC:
         ballot = cast(public_key, election_id, credential.voter_id, candidates, choice)
@@ -87,7 +87,7 @@ def cast_for(mode: str, public_key: bytes, election_id: str, voter_id: str, cand
     """The ballot an election of this tally mode takes for `choice` (both kinds have to_json)."""
     if mode == HOMOMORPHIC:
         return cast(public_key, election_id, voter_id, candidates, choice)
-    from mixnet import ballots
+    from mixscope.mixnet import ballots
 
     return ballots.cast(public_key, election_id, voter_id, candidates, choice)
 
@@ -226,8 +226,8 @@ def check_decryption_request(election_id: str, evidence: Any, ciphertexts: Any, 
     the one it signed and says homomorphic; every ballot's proofs hold (check_proofs=False leaves them to the
     server's check on arrival); the list is exactly the ballots' per-candidate sums. Returns the number of
     ballots; CascadeSums says why not."""
-    from mixnet import submission
-    from mixnet.record import manifest_hash
+    from mixscope.mixnet import submission
+    from mixscope.mixnet.record import manifest_hash
 
     if not isinstance(evidence, dict) or set(evidence) != {"manifest", "ballots"}:
         raise CascadeSums("the request carries no homomorphic evidence {manifest, ballots}")

@@ -8,10 +8,10 @@ from __future__ import annotations
 import secrets
 from typing import Any, Sequence
 
-from mixnet import credentials, homomorphic, proofs
-from mixnet import trustees as dkg
-from mixnet.record import make_manifest, manifest_hash, partial_of
-from mixnet.simulate import _Node
+from mixscope.mixnet import credentials, homomorphic, proofs
+from mixscope.mixnet import trustees as dkg
+from mixscope.mixnet.record import make_manifest, manifest_hash, partial_of
+from mixscope.mixnet.simulate import _Node
 
 
 def run_election(voters: Sequence[int], candidates: int | Sequence[str], threshold: int, trustees: int, *,

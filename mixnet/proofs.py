@@ -17,9 +17,9 @@ from __future__ import annotations
 import secrets
 from typing import Any, NamedTuple, Sequence
 
-from mixnet import group
-from mixnet.errors import ProofError
-from mixnet.transcript import CHAUM_PEDERSEN_TAG, DISJUNCTIVE_TAG, ELECTION_TAG, SCHNORR_TAG, hash_to_scalar
+from mixscope.mixnet import group
+from mixscope.mixnet.errors import ProofError
+from mixscope.mixnet.transcript import CHAUM_PEDERSEN_TAG, DISJUNCTIVE_TAG, ELECTION_TAG, SCHNORR_TAG, hash_to_scalar
 
 
 def context_bytes(*parts: str | bytes | int) -> bytes:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Sequence
 
-from mixnet import group, proofs, submission
-from mixnet.ballots import Ballot
-from mixnet.elgamal import Ciphertext
-from mixnet.trustees import Dealing, PartialDecryption, check_parameters
+from mixscope.mixnet import group, proofs, submission
+from mixscope.mixnet.ballots import Ballot
+from mixscope.mixnet.elgamal import Ciphertext
+from mixscope.mixnet.trustees import Dealing, PartialDecryption, check_parameters
 
 FORMAT = "mixscope-election-record"
 VERSION = 3  # 3: a signed manifest (nonce, listed nodes) opens it; nodes listed with their keys; dealings,

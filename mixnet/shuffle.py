@@ -15,11 +15,11 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
-from mixnet import _shuffle_kernels as kernels
-from mixnet import _shuffle_spec as spec
-from mixnet import group
-from mixnet.elgamal import Ciphertext
-from mixnet.errors import ProofError, RecordError
+from mixscope.mixnet import _shuffle_kernels as kernels
+from mixscope.mixnet import _shuffle_spec as spec
+from mixscope.mixnet import group
+from mixscope.mixnet.elgamal import Ciphertext
+from mixscope.mixnet.errors import ProofError, RecordError
 
 _ORDER = group.ORDER
 _CHUNK_MIN = 64

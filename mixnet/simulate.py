@@ -23,9 +23,9 @@ from __future__ import annotations
 import secrets
 from typing import Any, Callable, Sequence
 
-from mixnet import credentials, elgamal, group, proofs, shuffle, stages, submission, tally
-from mixnet import trustees as dkg  # the parameter `trustees` is the count
-from mixnet.record import RecordBuilder, make_manifest, manifest_hash, partial_of
+from mixscope.mixnet import credentials, elgamal, group, proofs, shuffle, stages, submission, tally
+from mixscope.mixnet import trustees as dkg  # the parameter `trustees` is the count
+from mixscope.mixnet.record import RecordBuilder, make_manifest, manifest_hash, partial_of
 
 CHEATS = ("drop", "replace", "swap", "duplicate", "wrong_stage", "identity", "silent")
 _AFTER_PROOF = ("drop", "replace", "swap", "duplicate")

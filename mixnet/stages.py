@@ -19,9 +19,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Callable, NamedTuple, Sequence
 
-from mixnet import group, shuffle
-from mixnet.elgamal import Ciphertext
-from mixnet.errors import ProofError
+from mixscope.mixnet import group, shuffle
+from mixscope.mixnet.elgamal import Ciphertext
+from mixscope.mixnet.errors import ProofError
 
 NO_ANSWER = "no_answer"
 MALFORMED = "malformed"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mixnet import group
+from mixscope.mixnet import group
 
 NODE_MESSAGE_DOMAIN = b"mixscope-node-message/1\x00"
 KEY_HEX, SIG_HEX = 64, 128

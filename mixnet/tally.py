@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, Sequence, TypedDict
 
-from mixnet import elgamal, group, proofs
-from mixnet.elgamal import Ciphertext
-from mixnet.errors import ProofError
+from mixscope.mixnet import elgamal, group, proofs
+from mixscope.mixnet.elgamal import Ciphertext
+from mixscope.mixnet.errors import ProofError
 
 ZERO_ONE = (group.IDENTITY, group.GENERATOR)
 
@@ -64,7 +64,7 @@ class HomomorphicBallot(NamedTuple):
             raise ProofError(f"ciphertext: {exc}") from None
         signature = None
         if "signature" in value:
-            from mixnet.ballots import _signature
+            from mixscope.mixnet.ballots import _signature
 
             signature = _signature(value["signature"])
         return cls(parsed, tuple(proofs.DisjunctiveProof.from_json(p) for p in bits),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
-from mixnet import group
+from mixscope.mixnet import group
 
 # Sigma proofs (mixnet/proofs.py)
 SCHNORR_TAG = "mixscope/v1/schnorr"

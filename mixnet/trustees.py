@@ -23,10 +23,10 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from mixnet import group, proofs
-from mixnet.elgamal import Ciphertext
-from mixnet.errors import ProofError
-from mixnet.transcript import BATCH_TAG, LABELS_TAG, WEIGHT_TAG, hash_bytes, hash_to_scalar
+from mixscope.mixnet import group, proofs
+from mixscope.mixnet.elgamal import Ciphertext
+from mixscope.mixnet.errors import ProofError
+from mixscope.mixnet.transcript import BATCH_TAG, LABELS_TAG, WEIGHT_TAG, hash_bytes, hash_to_scalar
 
 DKG_LABEL = "dkg"
 DECRYPT_LABEL = "decrypt"

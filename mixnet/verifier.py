@@ -19,9 +19,20 @@ import functools
 from collections import Counter
 from typing import Any, Callable, Collection, NamedTuple
 
-from mixnet import ballots, credentials, elgamal, group, homomorphic, proofs, stages, submission, tally, trustees
-from mixnet.elgamal import Ciphertext
-from mixnet.record import (
+from mixscope.mixnet import (
+    ballots,
+    credentials,
+    elgamal,
+    group,
+    homomorphic,
+    proofs,
+    stages,
+    submission,
+    tally,
+    trustees,
+)
+from mixscope.mixnet.elgamal import Ciphertext
+from mixscope.mixnet.record import (
     ACCEPTED,
     FORMAT,
     MANIFEST_FIELDS,
@@ -33,7 +44,7 @@ from mixnet.record import (
     mix_context,
     partial_of,
 )
-from mixnet.record_parts import PartedRecord
+from mixscope.mixnet.record_parts import PartedRecord
 
 _BATCH = 64  # ballots per map_fn job
 

@@ -24,9 +24,9 @@ import time
 import psutil
 import websocket
 
-from mixnet import ballots, credentials, elgamal, proofs, trustees
-from server.board import Board
-from wire import chunks
+from mixscope.mixnet import ballots, credentials, elgamal, proofs, trustees
+from mixscope.server.board import Board
+from mixscope.wire import chunks
 
 DEEP = "[" * 100_000 + "]" * 100_000
 MB = 1024 * 1024

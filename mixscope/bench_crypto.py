@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from typing import Any
 
-from mixnet import _shuffle_spec, elgamal, group, shuffle
+from mixscope.mixnet import _shuffle_spec, elgamal, group, shuffle
 
 _POOL_CHUNKSIZE = 1  # the kernels already receive chunks of ciphertexts
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from mixnet import credentials, proofs, trustees
-from mixnet.credentials import Credential
+from mixscope.mixnet import credentials, proofs, trustees
+from mixscope.mixnet.credentials import Credential
 
 
 def open_voting_election(board, candidates: list[str], prefix: str = "bench", question: str = "Benchmark?",

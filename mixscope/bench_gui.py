@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 
-from mixnet.group import backend
+from mixscope.mixnet.group import backend
 
 PROBE_MS = 10
 P99_LIMIT_MS = 50.0
@@ -52,11 +52,11 @@ def run(args) -> int:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from gui.app import DEFAULT_SIZE, settle_interpreter
-    from gui.election.demo import DemoDirector
-    from gui.lateness import LatenessProbe, percentile, summary
-    from gui.main_window import MainWindow
-    from server.runner import ServerRunner
+    from mixscope.gui.app import DEFAULT_SIZE, settle_interpreter
+    from mixscope.gui.election.demo import DemoDirector
+    from mixscope.gui.lateness import LatenessProbe, percentile, summary
+    from mixscope.gui.main_window import MainWindow
+    from mixscope.server.runner import ServerRunner
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])

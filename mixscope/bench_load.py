@@ -27,9 +27,9 @@ from typing import Any
 
 import psutil
 
-from mixnet.group import backend
-from server.ratelimit import BallotLimits
-from server.runner import ServerRunner
+from mixscope.mixnet.group import backend
+from mixscope.server.ratelimit import BallotLimits
+from mixscope.server.runner import ServerRunner
 
 CANDIDATES = ["yes", "no", "abstain"]
 
@@ -162,8 +162,8 @@ def _read(child: subprocess.Popen) -> dict:
 
 def measure_ballots(n: int, concurrency: int, workers: int | None = None, post_batch: int = 1) -> dict:
     """post_batch 1 (default): every voter posts its own ballot, one request each, like real voters do."""
-    from client.voters import simulate_voters
     from mixscope.bench_election import open_voting_election
+    from mixscope.client.voters import simulate_voters
 
     with tempfile.TemporaryDirectory(prefix="mixscope-load-") as data_dir:
         runner = ServerRunner(port=0, data_dir=data_dir, ballot_limits=BallotLimits.off())

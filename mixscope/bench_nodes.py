@@ -15,10 +15,10 @@ import sys
 import tempfile
 import time
 
-from mixnet import elgamal, shuffle, stages
-from mixnet.group import backend
-from mixnet.record import mix_context
-from wire import chunks, protocol
+from mixscope.mixnet import elgamal, shuffle, stages
+from mixscope.mixnet.group import backend
+from mixscope.mixnet.record import mix_context
+from mixscope.wire import chunks, protocol
 
 
 def _request(n: int) -> dict:
@@ -77,7 +77,7 @@ def _node_round_trip(runner, request: dict, workers: int, data_dir: str) -> dict
 
 
 def run(args) -> int:
-    from server.runner import ServerRunner  # the server only for this bench, not for `mixscope bench crypto`
+    from mixscope.server.runner import ServerRunner  # the server only for this bench, not for `mixscope bench crypto`
 
     n = args.n
     request = _request(n)

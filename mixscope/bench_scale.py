@@ -20,8 +20,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from engine import LocalEngine
-from mixnet import _shuffle_spec, elgamal, shuffle
+from mixscope.engine import LocalEngine
+from mixscope.mixnet import _shuffle_spec, elgamal, shuffle
 
 CONTEXT = b"mixscope/bench/scale"
 BYTES_SAMPLE = 2000  # ciphertexts in the shuffle whose traffic is weighed
@@ -93,7 +93,7 @@ def _local(public, inputs, workers: int) -> dict:
 
 
 def _dask(public, inputs, workers: int, cluster: str | None) -> dict:
-    from engine.cluster import ClusterEngine
+    from mixscope.engine.cluster import ClusterEngine
 
     address = cluster or f"local:{workers}"
     engine = ClusterEngine(address, LocalEngine())

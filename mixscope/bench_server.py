@@ -17,8 +17,8 @@ import time
 
 import websocket
 
-from mixnet.group import backend
-from server.runner import ServerRunner
+from mixscope.mixnet.group import backend
+from mixscope.server.runner import ServerRunner
 
 
 def _wait(predicate, timeout: float, what: str) -> None:

@@ -19,7 +19,7 @@ import tempfile
 import time
 from typing import Any
 
-from mixnet.group import backend
+from mixscope.mixnet.group import backend
 
 RATES = (1_000, 5_000, 10_000, 15_000, 20_000)
 PROBE_MS = 10
@@ -51,9 +51,9 @@ def run(args) -> int:
     from PySide6.QtCore import QEventLoop, QSettings
     from PySide6.QtWidgets import QApplication
 
-    from gui.lateness import LatenessProbe, summary
-    from gui.main_window import MainWindow
-    from server.runner import ServerRunner
+    from mixscope.gui.lateness import LatenessProbe, summary
+    from mixscope.gui.main_window import MainWindow
+    from mixscope.server.runner import ServerRunner
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])

@@ -17,13 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from client.vote import BallotApi
-from client.voters import encrypt_batch, simulate_voters
-from mixnet import credentials
-from mixnet.group import backend
 from mixscope.bench_election import open_voting_election
-from server.election import lab
-from server.runner import ServerRunner
+from mixscope.client.vote import BallotApi
+from mixscope.client.voters import encrypt_batch, simulate_voters
+from mixscope.mixnet import credentials
+from mixscope.mixnet.group import backend
+from mixscope.server.election import lab
+from mixscope.server.runner import ServerRunner
 
 CANDIDATES = ["yes", "no", "abstain"]
 

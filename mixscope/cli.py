@@ -14,12 +14,12 @@ import sys
 MIXER_CHEATS = ("drop", "replace", "swap", "wrong_stage", "identity", "malformed", "silent")
 
 COMMANDS = {
-    "gui": ("gui.app:run", "open the panel (the default when no subcommand is given)"),
-    "serve": ("server.serve:run", "run the server headless and print its URL and tokens"),
-    "node": ("client.node:run", "run a websocket node (mixer, trustee, voter) against a server"),
+    "gui": ("mixscope.gui.app:run", "open the panel (the default when no subcommand is given)"),
+    "serve": ("mixscope.server.serve:run", "run the server headless and print its URL and tokens"),
+    "node": ("mixscope.client.node:run", "run a websocket node (mixer, trustee, voter) against a server"),
     "bench": ("mixscope.bench:run", "run a benchmark and print JSON"),
-    "vote": ("client.vote:run", "encrypt a choice here and cast it through a server's JSON API"),
-    "verify": ("client.verify:run", "check a published election record, one line per check"),
+    "vote": ("mixscope.client.vote:run", "encrypt a choice here and cast it through a server's JSON API"),
+    "verify": ("mixscope.client.verify:run", "check a published election record, one line per check"),
     "demo": ("mixscope.demo:run", "a whole election with real node processes, timed; exit 0 if it verifies"),
     "election": ("mixscope.election_cli:run", "run an election on a server through its admin API"),
 }
@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cluster_address(text: str) -> str:
-    from engine.address import ClusterAddressError, parse_address
+    from mixscope.engine.address import ClusterAddressError, parse_address
 
     try:
         return str(parse_address(text))
@@ -273,13 +273,13 @@ def _choose_backend(args) -> None:
         raise UsageError(f"MIXSCOPE_BACKEND must be one of {', '.join(BACKENDS)}, not {wanted!r}")
     os.environ["MIXSCOPE_BACKEND"] = wanted
     if chosen == "native":
-        from mixnet import group
+        from mixscope.mixnet import group
 
         if not group.native_available():
             raise UsageError("the native backend is not built in this install (it needs a C compiler at install time)")
         group.use_backend("native")
     elif chosen == "sodium":
-        from mixnet import group
+        from mixscope.mixnet import group
 
         group.use_backend("sodium")
 

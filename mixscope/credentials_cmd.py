@@ -57,8 +57,8 @@ def voter_names(args: argparse.Namespace) -> list[str]:
 
 def make(names: list[str], out: Path) -> dict:
     """Write the credentials of `names` under `out` (new or empty); return the summary."""
-    from client import credential_file
-    from mixnet import credentials
+    from mixscope.client import credential_file
+    from mixscope.mixnet import credentials
 
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValueError(f"{out} exists and is not an empty folder: credentials are never overwritten")

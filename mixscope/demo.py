@@ -27,10 +27,10 @@ from typing import Any
 
 import platformdirs
 
-from client.voters import simulate_voters_in_child
-from mixnet import credentials
-from mixnet.group import backend
 from mixscope.cli import UsageError
+from mixscope.client.voters import simulate_voters_in_child
+from mixscope.mixnet import credentials
+from mixscope.mixnet.group import backend
 from mixscope.peak_rss import PeakRss
 
 STEP_TIMEOUT = 1800.0
@@ -134,7 +134,7 @@ class DemoCluster:
         self.fallback: str | None = None
         if not cluster:
             return
-        from engine.cluster import SchedulerProbe, start_local_cluster
+        from mixscope.engine.cluster import SchedulerProbe, start_local_cluster
 
         try:
             if cluster.startswith("local:"):
@@ -181,7 +181,7 @@ def wait_for_engine(runner, timeout: float = 30.0) -> None:
 def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates: list[str],
              cheat: str | None = None, data_dir: str | None = None, progress=None,
              full_verify: bool = False, cluster: str | None = None, tally: str = "mixnet") -> dict[str, Any]:
-    from server.runner import ServerRunner
+    from mixscope.server.runner import ServerRunner
 
     say = progress or (lambda text: None)
     summed = tally == "homomorphic"  # no cascade: no mixer nodes, the ballots are summed

@@ -50,9 +50,9 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.election_command in _OFFLINE:
         return _OFFLINE[args.election_command](args)
-    from client.admin import CAFILE_ENV, TOKEN_ENV, URL_ENV, AdminClient
-    from client.vote import ApiError
-    from wire.tls import TlsError
+    from mixscope.client.admin import CAFILE_ENV, TOKEN_ENV, URL_ENV, AdminClient
+    from mixscope.client.vote import ApiError
+    from mixscope.wire.tls import TlsError
 
     prog = f"mixscope election {args.election_command}"
     url = args.server or os.environ.get(URL_ENV)

@@ -128,7 +128,7 @@ def _progress_line(status: dict) -> tuple[str, int, int] | None:
 # --- subcommands -----------------------------------------------------------------------------------------
 
 def create(args, admin) -> int:
-    from client.credential_file import CredentialFileError, read_public
+    from mixscope.client.credential_file import CredentialFileError, read_public
     from mixscope.election_cli import UsageMistake
 
     if args.mixers is None and args.tally == "mixnet":
@@ -188,9 +188,9 @@ def _summary(result: dict) -> str:
 
 
 def simulate_voters(args, admin) -> int:
-    from client.vote import ApiError
-    from client.voters import SimulationError
-    from client.voters import simulate_voters as simulate
+    from mixscope.client.vote import ApiError
+    from mixscope.client.voters import SimulationError
+    from mixscope.client.voters import simulate_voters as simulate
     from mixscope.election_cli import UsageMistake
 
     status = admin.status(args.election_id)
@@ -224,7 +224,7 @@ def simulate_voters(args, admin) -> int:
 
 def _private_credentials(folder: str) -> list:
     """Every private credential file in `folder`, in file name order."""
-    from client.credential_file import CredentialFileError, read_private
+    from mixscope.client.credential_file import CredentialFileError, read_private
     from mixscope.election_cli import UsageMistake
 
     try:
@@ -280,7 +280,7 @@ def status(args, admin) -> int:
 
 
 def record(args, admin) -> int:
-    from client.vote import ApiError
+    from mixscope.client.vote import ApiError
 
     _, raw = admin.fetch("GET", f"/api/elections/{urllib.parse.quote(args.election_id, safe='')}/record")
     try:
@@ -295,8 +295,8 @@ def record(args, admin) -> int:
 
 def _record_parts(args, admin, raw: bytes) -> list[str]:
     """A record published in parts (docs/verifier.md §2.1): each part saved beside the index, under its name."""
-    from client.vote import ApiError
-    from mixnet import record_parts
+    from mixscope.client.vote import ApiError
+    from mixscope.mixnet import record_parts
 
     try:
         index = json.loads(raw)

@@ -13,7 +13,7 @@ import json
 
 import tornado.web
 
-from server.hub import Hub
+from mixscope.server.hub import Hub
 
 # Every path an admin route may have (server/routes.py); /api/admin/events is routed before it.
 ADMIN_PATHS = r"/(?:over|api/clients|api/admin/.+)"

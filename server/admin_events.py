@@ -20,9 +20,9 @@ import json
 
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from server.admin_auth import UNAUTHORIZED, bearer_ok
-from server.hub import Hub
-from wire.events import Subscription
+from mixscope.server.admin_auth import UNAUTHORIZED, bearer_ok
+from mixscope.server.hub import Hub
+from mixscope.wire.events import Subscription
 
 MAX_QUEUE = 10_000       # events waiting for one observer (an event is at most ~2.5 KB: frames are cut at 2,000
                          # characters in events), so at most ~25 MB per observer

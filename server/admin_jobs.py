@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.errors import BridgeError
-from wire.events import EventChannel
+from mixscope.server.errors import BridgeError
+from mixscope.wire.events import EventChannel
 
 MAX_FINISHED = 200  # finished jobs kept for pollers; older ones are forgotten
 PROGRESS_KINDS = ("election.progress", "election.stage")

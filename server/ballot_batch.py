@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
-from mixnet import credentials
-from mixnet.errors import ProofError
-from server import ballot_kinds
+from mixscope.mixnet import credentials
+from mixscope.mixnet.errors import ProofError
+from mixscope.server import ballot_kinds
 
 MAX_BATCH = 1000  # ballots per request
 MAX_VOTER_ID = 256

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from mixnet import ballots, homomorphic
+from mixscope.mixnet import ballots, homomorphic
 
 MIXNET, HOMOMORPHIC = homomorphic.MIXNET, homomorphic.HOMOMORPHIC
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import concurrent.futures
 from typing import Any, Awaitable, Callable
 
-from server.election.common import ElectionError, ElectionNotFound
-from server.election.coordinator import Coordinator
-from server.errors import BridgeError, UnknownElection
-from server.hub import Hub
-from wire import protocol
+from mixscope.server.election.common import ElectionError, ElectionNotFound
+from mixscope.server.election.coordinator import Coordinator
+from mixscope.server.errors import BridgeError, UnknownElection
+from mixscope.server.hub import Hub
+from mixscope.wire import protocol
 
 MAX_TIMEOUT = 300.0  # seconds an admin may ask a roll call (or /over) to wait
 

@@ -17,7 +17,7 @@ import multiprocessing
 import os
 from typing import Any, Callable
 
-from engine import LocalEngine
+from mixscope.engine import LocalEngine
 
 MAP_BATCHES = 16  # pool tasks per worker and map call: a proof phase's 32 spans go one per task on 2 cores
 WEB_WORKERS = 4

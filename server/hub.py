@@ -18,15 +18,15 @@ from typing import Any, Callable, Protocol
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.websocket import WebSocketClosedError
 
-from server import board as board_mod
-from server import node_auth, signed_text
-from server.election.common import NodeRef
-from server.election.link import Election
-from server.executors import Executors
-from server.liveness import Liveness, Socket
-from server.registry import ClientInfo, ClientRegistry
-from wire import chunks, protocol
-from wire.events import EventChannel
+from mixscope.server import board as board_mod
+from mixscope.server import node_auth, signed_text
+from mixscope.server.election.common import NodeRef
+from mixscope.server.election.link import Election
+from mixscope.server.executors import Executors
+from mixscope.server.liveness import Liveness, Socket
+from mixscope.server.registry import ClientInfo, ClientRegistry
+from mixscope.wire import chunks, protocol
+from mixscope.wire.events import EventChannel
 
 STATS_EVENT_INTERVAL = 1.0  # at most one "client.updated" per client per second for counters and rtt
 DISCONNECT_GRACE = 2.0  # seconds a disconnected client gets to answer the close frame before it is cut

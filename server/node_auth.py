@@ -14,10 +14,10 @@ from __future__ import annotations
 import hmac
 from typing import Any, Awaitable, Callable
 
-from server import board as board_mod
-from server import signed_text
-from server.election.common import NodeRef
-from wire import protocol, signing
+from mixscope.server import board as board_mod
+from mixscope.server import signed_text
+from mixscope.server.election.common import NodeRef
+from mixscope.wire import protocol, signing
 
 JOIN_ROLES = ("mixer", "trustee")  # roles that must present the join token and sign their messages
 NOT_SIGNED, BAD_SIGNATURE, REPLAYED, NOT_JOINED = "not_signed", "bad_signature", "replayed", "not_joined"

@@ -11,7 +11,7 @@ import functools
 
 from flask import render_template, request
 
-from server.errors import HttpError
+from mixscope.server.errors import HttpError
 
 JSON_PREFIXES = ("/api/", "/over")
 PAGE_PREFIXES = ("/elections", "/static/")

@@ -19,7 +19,7 @@ from typing import Callable
 
 from flask import current_app
 
-from server.errors import HttpError
+from mixscope.server.errors import HttpError
 
 DEFAULT_ADDRESS_RATE, DEFAULT_ADDRESS_BURST = 200.0, 400.0
 DEFAULT_VOTER_RATE, DEFAULT_VOTER_BURST = 5.0, 10.0

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from server import views, views_admin, views_api, views_election
-from server.admin_events import AdminEvents
-from server.ws import NodeSocket
+from mixscope.server import views, views_admin, views_api, views_election
+from mixscope.server.admin_events import AdminEvents
+from mixscope.server.ws import NodeSocket
 
 TORNADO_ROUTES = [
     (r"/ws", NodeSocket),  # nodes: JSON messages, see wire/protocol.py

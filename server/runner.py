@@ -17,21 +17,21 @@ from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 
-from engine import LocalEngine, open_engine
-from server import bridge, token_file
-from server.admin_jobs import close_jobs
-from server.board import Board
-from server.election.coordinator import Coordinator
-from server.errors import BridgeError, ServerUnavailable
-from server.executors import MAP_BATCHES, Executors, process_pool
-from server.hosts import HostPolicy
-from server.hub import Hub
-from server.ratelimit import BallotLimits, TokenBucketLimiter
-from server.registry import ClientRegistry
-from server.views import WebContext
-from server.webapp import create_flask_app, create_tornado_app
-from wire.chunks import STALL_SECONDS
-from wire.events import EventChannel
+from mixscope.engine import LocalEngine, open_engine
+from mixscope.server import bridge, token_file
+from mixscope.server.admin_jobs import close_jobs
+from mixscope.server.board import Board
+from mixscope.server.election.coordinator import Coordinator
+from mixscope.server.errors import BridgeError, ServerUnavailable
+from mixscope.server.executors import MAP_BATCHES, Executors, process_pool
+from mixscope.server.hosts import HostPolicy
+from mixscope.server.hub import Hub
+from mixscope.server.ratelimit import BallotLimits, TokenBucketLimiter
+from mixscope.server.registry import ClientRegistry
+from mixscope.server.views import WebContext
+from mixscope.server.webapp import create_flask_app, create_tornado_app
+from mixscope.wire.chunks import STALL_SECONDS
+from mixscope.wire.events import EventChannel
 
 # Inbound websocket frames per client: far above any node (a 10,000-ciphertext answer is ~20 chunk frames;
 # progress is a few per second) and the seed's clients, far below a flood.

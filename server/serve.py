@@ -9,10 +9,10 @@ import sys
 import threading
 from dataclasses import dataclass
 
-from server import token_file
-from server.hosts import is_loopback
-from server.runner import ServerRunner
-from wire import tls
+from mixscope.server import token_file
+from mixscope.server.hosts import is_loopback
+from mixscope.server.runner import ServerRunner
+from mixscope.wire import tls
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from server import board
-from wire import chunks, protocol, signing
-from wire.canonical import canonical_json
+from mixscope.server import board
+from mixscope.wire import chunks, protocol, signing
+from mixscope.wire.canonical import canonical_json
 
 POOL_ABOVE = 256 * 1024  # characters: a reassembled text longer than this is checked in the pool
 STORED_FIELDS = {"mix.response": ("outputs", "proof")}  # fields the board stores on their own, as canonical JSON

@@ -14,11 +14,11 @@ from typing import Any, Callable
 
 from flask import current_app, jsonify, render_template, request, send_from_directory
 
-from server.board import Board
-from server.bridge import MAX_TIMEOUT
-from server.election import states
-from server.errors import BridgeError, HttpError  # noqa: F401  (HttpError: re-exported for the views)
-from wire.events import EventChannel
+from mixscope.server.board import Board
+from mixscope.server.bridge import MAX_TIMEOUT
+from mixscope.server.election import states
+from mixscope.server.errors import BridgeError, HttpError  # noqa: F401  (HttpError: re-exported for the views)
+from mixscope.wire.events import EventChannel
 
 
 @dataclass(frozen=True)

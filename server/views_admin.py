@@ -15,11 +15,11 @@ from typing import Any
 
 from flask import current_app, jsonify, request
 
-from server import board as board_mod
-from server.admin_jobs import jobs_for
-from server.election import lab, states
-from server.errors import BridgeError
-from server.views import HttpError, context
+from mixscope.server import board as board_mod
+from mixscope.server.admin_jobs import jobs_for
+from mixscope.server.election import lab, states
+from mixscope.server.errors import BridgeError
+from mixscope.server.views import HttpError, context
 
 # step -> the states it may start from (checked here so a wrong state is a 409 at once, with the reason)
 STEP_STATES = {f"election.{step}": states.runs_in(step)  # server/election/states.py

@@ -12,11 +12,11 @@ import json
 
 from flask import jsonify, request, send_file
 
-from mixnet import record_parts
-from server import board as board_mod
-from server.errors import HttpError
-from server.ratelimit import ballot_limiter
-from server.views_ballots import (
+from mixscope.mixnet import record_parts
+from mixscope.server import board as board_mod
+from mixscope.server.errors import HttpError
+from mixscope.server.ratelimit import ballot_limiter
+from mixscope.server.views_ballots import (
     NotABatchError,
     current_board,
     election_or_404,

@@ -13,12 +13,12 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from mixnet import group
-from mixnet.errors import ProofError
-from server import ballot_batch, ballot_kinds
-from server import board as board_mod
-from server.election import lab, states
-from server.views import HttpError, context
+from mixscope.mixnet import group
+from mixscope.mixnet.errors import ProofError
+from mixscope.server import ballot_batch, ballot_kinds
+from mixscope.server import board as board_mod
+from mixscope.server.election import lab, states
+from mixscope.server.views import HttpError, context
 
 MAX_VOTER_ID = 256
 EVENT_INTERVAL = 0.2  # seconds between "election.ballot" events of one election

@@ -9,14 +9,21 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, session, url_for
 
-from mixnet import credentials, homomorphic
-from server import board as board_mod
-from server.election import records, states
-from server.errors import HttpError
-from server.page_errors import error_page, html_errors
-from server.ratelimit import ballot_limiter
-from server.views_ballots import check_listed, current_board, election_or_404, public_key_of, submit_ballot, tally_mode
-from server.views_csrf import CSRF_REASON, CsrfError, check_csrf, csrf_token
+from mixscope.mixnet import credentials, homomorphic
+from mixscope.server import board as board_mod
+from mixscope.server.election import records, states
+from mixscope.server.errors import HttpError
+from mixscope.server.page_errors import error_page, html_errors
+from mixscope.server.ratelimit import ballot_limiter
+from mixscope.server.views_ballots import (
+    check_listed,
+    current_board,
+    election_or_404,
+    public_key_of,
+    submit_ballot,
+    tally_mode,
+)
+from mixscope.server.views_csrf import CSRF_REASON, CsrfError, check_csrf, csrf_token
 
 DRAFT = "vote_draft"  # session key: the choice of a vote refused for its CSRF token (never the credential code)
 

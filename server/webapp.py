@@ -13,14 +13,14 @@ from flask import Flask, jsonify, request
 from tornado.wsgi import WSGIContainer
 from werkzeug.exceptions import HTTPException
 
-from server import page_errors, ratelimit
-from server.admin_auth import ADMIN_PATHS, UNAUTHORIZED, AdminGate, bearer_ok
-from server.hosts import SECURITY_HEADERS, HostPolicy
-from server.hub import Hub
-from server.ratelimit import BallotLimits
-from server.routes import FLASK_ROUTES, TORNADO_ROUTES
-from server.views import HttpError, WebContext, context
-from wire import protocol
+from mixscope.server import page_errors, ratelimit
+from mixscope.server.admin_auth import ADMIN_PATHS, UNAUTHORIZED, AdminGate, bearer_ok
+from mixscope.server.hosts import SECURITY_HEADERS, HostPolicy
+from mixscope.server.hub import Hub
+from mixscope.server.ratelimit import BallotLimits
+from mixscope.server.routes import FLASK_ROUTES, TORNADO_ROUTES
+from mixscope.server.views import HttpError, WebContext, context
+from mixscope.wire import protocol
 
 
 def create_flask_app(web_context: WebContext, ballot_limits: BallotLimits | None = None) -> Flask:

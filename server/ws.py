@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from tornado.websocket import WebSocketHandler
 
-from server.hub import Hub
-from server.registry import ClientInfo
-from wire import protocol
+from mixscope.server.hub import Hub
+from mixscope.server.registry import ClientInfo
+from mixscope.wire import protocol
 
 
 class NodeSocket(WebSocketHandler):

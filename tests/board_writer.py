@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.board import STATES, Board, content_hash  # noqa: E402
+from mixscope.server.board import STATES, Board, content_hash  # noqa: E402
 
 STATES_TO_VOTING = ("key_ceremony", "voting")
 STATES_TO_MIXING = ("closed", "mixing")

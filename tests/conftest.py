@@ -26,7 +26,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from gui.display import use_offscreen_without_display  # noqa: E402  (Qt-free)
+from mixscope.gui.display import use_offscreen_without_display  # noqa: E402  (Qt-free)
 
 # Before Qt loads: on a machine without a display, Qt's offscreen platform (inherited by every child too).
 use_offscreen_without_display()
@@ -97,7 +97,7 @@ def _private_data_home(tmp_path_factory):
 @contextlib.contextmanager
 def running_server(tmp_path, **options):
     """A real ServerRunner on an ephemeral loopback port with its board under tmp_path, stopped afterwards."""
-    from server.runner import ServerRunner
+    from mixscope.server.runner import ServerRunner
 
     runner = ServerRunner(port=0, data_dir=str(tmp_path / "data"), **options)
     runner.start()
@@ -162,7 +162,7 @@ def backend(request):
     """Runs tests once per backend of group.multi_mul (in this process, and through MIXSCOPE_BACKEND in the
     processes they start). The native run is skipped where the C extension was not built. Module-scoped,
     so a module's tests run as one group per backend."""
-    from mixnet import group
+    from mixscope.mixnet import group
 
     if request.param == "native" and not group.native_available():
         pytest.skip("the native backend is not built in this install")

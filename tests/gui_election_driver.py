@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QAction
 
-from gui.election.dialogs import ElectionSpec
-from gui.main_window import MainWindow
+from mixscope.gui.election.dialogs import ElectionSpec
+from mixscope.gui.main_window import MainWindow
 
 WAIT_MS = 120_000
 

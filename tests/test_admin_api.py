@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from mixnet.credentials import generate
-from server.election.lab import natural_key
+from mixscope.mixnet.credentials import generate
+from mixscope.server.election.lab import natural_key
 from tests.web_election import request
 
 
@@ -181,8 +181,8 @@ def test_an_admin_request_without_the_token_is_refused_before_its_body(server, p
 
 
 def test_every_admin_route_is_behind_the_gate():
-    from server.admin_auth import ADMIN_PATHS
-    from server.routes import FLASK_ROUTES
+    from mixscope.server.admin_auth import ADMIN_PATHS
+    from mixscope.server.routes import FLASK_ROUTES
 
     gate = re.compile(ADMIN_PATHS + "$")
     for route in FLASK_ROUTES:

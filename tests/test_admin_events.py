@@ -11,8 +11,8 @@ import time
 import pytest
 import websocket
 
-from client.admin import AdminClient, EventStream
-from server import admin_events
+from mixscope.client.admin import AdminClient, EventStream
+from mixscope.server import admin_events
 
 
 def events_url(server) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mixnet.credentials import generate
-from server.errors import BridgeError, ServerUnavailable, UnknownElection
-from server.views_admin import status_of
+from mixscope.mixnet.credentials import generate
+from mixscope.server.errors import BridgeError, ServerUnavailable, UnknownElection
+from mixscope.server.views_admin import status_of
 from tests.conftest import running_server
 from tests.web_election import request
 

@@ -9,8 +9,8 @@ import sys
 import threading
 import urllib.parse
 
-from client.remote import RemoteServer
-from server import token_file
+from mixscope.client.remote import RemoteServer
+from mixscope.server import token_file
 from tests.headless_lab import ROOT, Serve
 
 

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from server.board import (
+from mixscope.server.board import (
     Board,
     BoardError,
     BoardInputError,
@@ -17,7 +17,7 @@ from server.board import (
     NotFoundError,
     StateError,
 )
-from wire.canonical import canonical_json
+from mixscope.wire.canonical import canonical_json
 
 
 def voting_board(path) -> Board:

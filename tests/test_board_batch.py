@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from server import board as board_mod
-from server.board import Board, content_hash
+from mixscope.server import board as board_mod
+from mixscope.server.board import Board, content_hash
 
 
 @pytest.fixture

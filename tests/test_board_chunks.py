@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from server.board import Board, CanonicalJSON, canonical_json, chunks, content_hash
+from mixscope.server.board import Board, CanonicalJSON, canonical_json, chunks, content_hash
 
 
 def ciphertexts(count: int, tag: str) -> list[list[str]]:

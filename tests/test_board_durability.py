@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from server.board import Board
+from mixscope.server.board import Board
 
 WRITER = Path(__file__).with_name("board_writer.py")
 

@@ -8,14 +8,14 @@ import threading
 import pytest
 from nacl.signing import SigningKey, VerifyKey
 
-from server.board import (
+from mixscope.server.board import (
     Board,
     BoardInputError,
     ConflictError,
     NotFoundError,
     ReplayError,
 )
-from wire.canonical import canonical_json
+from mixscope.wire.canonical import canonical_json
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 
-from server import board_schema
-from server.board import Board, BoardError, SchemaError
+from mixscope.server import board_schema
+from mixscope.server.board import Board, BoardError, SchemaError
 
 
 def old_board_file(path, version: int) -> sqlite3.Connection:

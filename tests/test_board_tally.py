@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.board import (
+from mixscope.server.board import (
     Board,
     BoardInputError,
     ConflictError,

@@ -7,9 +7,9 @@ import copy
 
 import pytest
 
-from mixnet import group, simulate, submission
-from mixnet.cascade_check import CascadeRefused, check_cascade
-from mixnet.record import manifest_hash
+from mixscope.mixnet import group, simulate, submission
+from mixscope.mixnet.cascade_check import CascadeRefused, check_cascade
+from mixscope.mixnet.record import manifest_hash
 
 
 @pytest.fixture(scope="module")

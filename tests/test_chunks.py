@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wire import chunks, protocol
+from mixscope.wire import chunks, protocol
 
 
 def _text(n: int) -> str:

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from conftest import ROOT
-from mixnet.credentials import new_code
+from mixscope.mixnet.credentials import new_code
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mixnet.simulate import run_election
+from mixscope.mixnet.simulate import run_election
 
 # Every test here runs under both backends of group.multi_mul (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("backend")
@@ -66,7 +66,7 @@ def test_altered_record_fails(tmp_path, record, alteration):
 
 def _stuffed(doc: dict) -> None:
     """The server adds a ballot of its own, from a credential of its own making, perfectly signed."""
-    from mixnet import credentials, group
+    from mixscope.mixnet import credentials, group
 
     intruder = credentials.generate(1)[0]
     ballot = credentials.cast(intruder, group.decode(doc["public_key"]), doc["election"]["id"], 3, 0)
@@ -118,7 +118,7 @@ def test_missing_file_is_one_line_exit_2(tmp_path):
 
 
 def test_process_pool_gives_the_same_checks(tmp_path, record, monkeypatch):
-    from client import verify as verify_module
+    from mixscope.client import verify as verify_module
 
     path = write(tmp_path, record)
     monkeypatch.setattr(verify_module, "POOL_FROM", 1)  # use the pool even for this small record

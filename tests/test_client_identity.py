@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from client import identity
-from wire import signing
+from mixscope.client import identity
+from mixscope.wire import signing
 
 
 def test_key_file_is_created_0600_and_reused(tmp_path):

@@ -11,16 +11,16 @@ import time
 import nacl.signing
 import pytest
 
-from client import mixer, progress
-from client.mixer import RequestError
-from client.roles import Roles
 from conftest import NodeProcess, running_server
-from mixnet import elgamal, shuffle
-from mixnet.elgamal import Ciphertext
-from mixnet.errors import ProofError
-from mixnet.record import mix_context
-from mixnet.stages import list_hash
-from wire import chunks, protocol
+from mixscope.client import mixer, progress
+from mixscope.client.mixer import RequestError
+from mixscope.client.roles import Roles
+from mixscope.mixnet import elgamal, shuffle
+from mixscope.mixnet.elgamal import Ciphertext
+from mixscope.mixnet.errors import ProofError
+from mixscope.mixnet.record import mix_context
+from mixscope.mixnet.stages import list_hash
+from mixscope.wire import chunks, protocol
 
 CANDIDATES = 3
 
@@ -75,7 +75,7 @@ EXPECTED_CLASS = {"drop": "malformed", "replace": "proof_fails", "swap": "proof_
 @pytest.mark.parametrize("cheat", [c for c in mixer.CHEATS if c != "silent"])
 def test_every_cheat_mode_is_judged_into_its_rejection_class(cheat):
     """The server's and the verifier's one judgement (mixnet/stages.py) puts each cheat in its class."""
-    from mixnet import stages
+    from mixscope.mixnet import stages
 
     request, _ = _request(4)
     reply = mixer.mix(request, cheat=cheat)
@@ -354,8 +354,8 @@ def test_a_lab_cheat_instruction_is_obeyed_only_by_a_lab_cheats_node():
 
 
 def test_the_generator_cache_on_disk_is_written_adopted_and_refused_when_damaged(tmp_path):
-    from client import generator_cache
-    from mixnet import _shuffle_spec
+    from mixscope.client import generator_cache
+    from mixscope.mixnet import _shuffle_spec
 
     request, _ = _request(5)
     _shuffle_spec.clear_generator_cache()

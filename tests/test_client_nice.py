@@ -6,7 +6,7 @@ import sys
 
 import psutil
 
-from gui.process_manager import NODE_NICENESS, node_command
+from mixscope.gui.process_manager import NODE_NICENESS, node_command
 from tests.conftest import ROOT, NodeProcess
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from client.backoff import Backoff
+from mixscope.client.backoff import Backoff
 
 ROOT = Path(__file__).resolve().parents[1]
 

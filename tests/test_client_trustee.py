@@ -12,14 +12,14 @@ import sys
 import nacl.signing
 import pytest
 
-from client.mixer import RequestError
-from client.roles import Roles
-from client.trustee import TrusteeRole, share_path
 from conftest import NodeProcess
-from mixnet import elgamal, group, proofs, shuffle, submission, trustees
-from mixnet.elgamal import Ciphertext
-from mixnet.record import make_manifest, manifest_hash, mix_context
-from mixnet.stages import list_hash
+from mixscope.client.mixer import RequestError
+from mixscope.client.roles import Roles
+from mixscope.client.trustee import TrusteeRole, share_path
+from mixscope.mixnet import elgamal, group, proofs, shuffle, submission, trustees
+from mixscope.mixnet.elgamal import Ciphertext
+from mixscope.mixnet.record import make_manifest, manifest_hash, mix_context
+from mixscope.mixnet.stages import list_hash
 
 CANDIDATES = 3
 NAMES = ["a", "b", "c"]  # the labels the trustees attest in the key ceremony
@@ -352,7 +352,7 @@ def test_decryption_reports_progress(tmp_path):
 
 @pytest.mark.slow
 def test_real_trustee_nodes_run_the_ceremony_through_the_server(server, tmp_path):
-    from mixnet.credentials import generate
+    from mixscope.mixnet.credentials import generate
 
     nodes = [NodeProcess([sys.executable, "-u", "-m", "mixscope", "node", "--url", server.ws_url,
                           "--name", f"trustee-{i}", "--role", "trustee", "--data-dir", str(tmp_path / "nodes"),
@@ -383,8 +383,8 @@ def test_real_trustee_nodes_run_the_ceremony_through_the_server(server, tmp_path
 @pytest.mark.slow
 def test_real_nodes_carry_a_whole_election_and_a_cheating_mixer_is_caught(server, tmp_path):
     """3 trustees (2 needed), an honest and a cheating mixer, as real processes; ballots through the API."""
-    from client.vote import cast_vote
-    from mixnet.credentials import generate
+    from mixscope.client.vote import cast_vote
+    from mixscope.mixnet.credentials import generate
 
     def node(name, role, *extra):
         return NodeProcess([sys.executable, "-u", "-m", "mixscope", "node", "--url", server.ws_url, "--name", name,

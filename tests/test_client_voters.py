@@ -9,10 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from client.vote import ApiError
-from client.voters import IN_PROCESS_BELOW, SimulationError, SimulationFailed, simulate_voters, simulate_voters_in_child
-from mixnet import ballots
-from mixnet import credentials as credentials_mod
+from mixscope.client.vote import ApiError
+from mixscope.client.voters import (
+    IN_PROCESS_BELOW,
+    SimulationError,
+    SimulationFailed,
+    simulate_voters,
+    simulate_voters_in_child,
+)
+from mixscope.mixnet import ballots
+from mixscope.mixnet import credentials as credentials_mod
 from web_election import credential, voting_election
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +100,7 @@ def run_vote(*args: str) -> subprocess.CompletedProcess:
 
 def credential_file(tmp_path, election_id, name):
     """Voter `name`'s private credential file, as `mixscope election credentials` writes them."""
-    from client.credential_file import write_private
+    from mixscope.client.credential_file import write_private
 
     path = tmp_path / f"{name}.json"
     write_private(path, name, credential(election_id, name))

@@ -111,8 +111,8 @@ def test_unreachable_scheduler_falls_back_to_the_local_pool(tmp_path):
 def test_unreachable_scheduler_is_shown_in_the_panel(qtbot, tmp_path):
     from PySide6.QtCore import QSettings
 
-    from gui.main_window import MainWindow
-    from server.runner import ServerRunner
+    from mixscope.gui.main_window import MainWindow
+    from mixscope.server.runner import ServerRunner
 
     address = f"tcp://127.0.0.1:{closed_port()}"
     runner = ServerRunner(port=0, data_dir=str(tmp_path / "board"))
@@ -164,8 +164,8 @@ def test_the_panel_shows_its_cluster(cluster, qtbot, tmp_path):
     workers and a link to its dashboard."""
     from PySide6.QtCore import QSettings
 
-    from gui.main_window import MainWindow
-    from server.runner import ServerRunner
+    from mixscope.gui.main_window import MainWindow
+    from mixscope.server.runner import ServerRunner
 
     runner = ServerRunner(port=0, data_dir=str(tmp_path / "board"))
     settings = QSettings(str(tmp_path / "panel.ini"), QSettings.Format.IniFormat)

@@ -12,7 +12,7 @@ import sys
 import pytest
 import websocket
 
-from client.admin import AdminClient
+from mixscope.client.admin import AdminClient
 from mixscope.demo import DemoNodes
 from mixscope.progress_bar import ProgressBar
 from tests.headless_lab import ROOT, cli, serve, wait_joined
@@ -159,7 +159,7 @@ def test_the_bar_shows_rate_and_eta():
 
 @pytest.mark.slow
 def test_the_cli_and_the_event_stream_over_https_and_wss(tmp_path):
-    from client.remote import RemoteServer
+    from mixscope.client.remote import RemoteServer
     from tests.test_security_tls import make_self_signed
 
     cert, key = make_self_signed(tmp_path / "tls")

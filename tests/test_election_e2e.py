@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from mixnet import credentials
-from mixnet.verifier import all_passed, verify_record
 from mixscope.demo import DemoNodes, run_demo, wait_for_nodes
+from mixscope.mixnet import credentials
+from mixscope.mixnet.verifier import all_passed, verify_record
 
 pytestmark = pytest.mark.slow  # whole elections and real node processes: `-m "not slow"` skips them
 
@@ -52,7 +52,7 @@ CHEATS = [("drop", "malformed", "outputs for"), ("replace", "proof_fails", "chec
 
 @pytest.mark.parametrize("cheat, rejected_as, reason", CHEATS)
 def test_a_cheating_mixer_is_caught_and_the_honest_ones_finish(tmp_path, monkeypatch, cheat, rejected_as, reason):
-    from server.election import cascade
+    from mixscope.server.election import cascade
 
     monkeypatch.setattr(cascade, "MIX_TIMEOUT_BASE", 4.0)  # the silent mixer's stage times out quickly
     report = run_demo(12, 3, 3, 2, ["yes", "no"], cheat=cheat, data_dir=str(tmp_path))
@@ -102,9 +102,9 @@ def test_the_demo_command_prints_json_and_exits_zero(tmp_path):
 
 
 def test_decryption_with_one_trustee_missing_and_an_invalid_vote(server, tmp_path):
-    from client.vote import BallotApi, public_key_of
-    from client.voters import simulate_voters
-    from mixnet import elgamal
+    from mixscope.client.vote import BallotApi, public_key_of
+    from mixscope.client.voters import simulate_voters
+    from mixscope.mixnet import elgamal
 
     nodes = DemoNodes(server.ws_url, server.join_token, tmp_path)
     try:
@@ -144,7 +144,7 @@ def test_decryption_with_one_trustee_missing_and_an_invalid_vote(server, tmp_pat
 
 
 def test_too_few_trustees_cannot_decrypt_and_the_election_waits(server, tmp_path):
-    from client.voters import simulate_voters
+    from mixscope.client.voters import simulate_voters
 
     nodes = DemoNodes(server.ws_url, server.join_token, tmp_path)
     try:
@@ -172,7 +172,7 @@ def test_too_few_trustees_cannot_decrypt_and_the_election_waits(server, tmp_path
 
 
 def test_the_election_fails_with_a_reason_when_no_honest_mixer_is_left(server, tmp_path):
-    from client.voters import simulate_voters
+    from mixscope.client.voters import simulate_voters
 
     nodes = DemoNodes(server.ws_url, server.join_token, tmp_path)
     try:
@@ -198,8 +198,8 @@ def test_trustees_refuse_a_list_that_does_not_end_the_signed_cascade(server, tmp
     """A server that hides the accepted stages from the trustees (as one decrypting a list of its own making would
     have to): every real trustee node refuses with its reason, the refusals are on the board, nothing is
     decrypted."""
-    from client.voters import simulate_voters
-    from server.election import cascade, records
+    from mixscope.client.voters import simulate_voters
+    from mixscope.server.election import cascade, records
 
     async def hide(*_args, **_kwargs):  # ...and forwards no stage to the trustees during the mix
         return []

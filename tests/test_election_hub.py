@@ -12,9 +12,9 @@ import nacl.signing
 import pytest
 import websocket
 
-from mixnet import credentials
-from mixnet.stages import list_hash
-from wire import chunks, protocol, signing
+from mixscope.mixnet import credentials
+from mixscope.mixnet.stages import list_hash
+from mixscope.wire import chunks, protocol, signing
 
 LISTED = [c.voter_id for c in credentials.generate(3)]  # public credentials for the elections created here
 
@@ -129,7 +129,7 @@ def test_a_message_in_chunks_is_reassembled_and_a_broken_transfer_refused(server
 
 def _answer_mixes(node: ScriptedNode, stop: threading.Event) -> None:
     """An honest mixer in a thread: shuffles and proves whatever mix.request arrives (chunks joined)."""
-    from mixnet import elgamal, shuffle
+    from mixscope.mixnet import elgamal, shuffle
 
     joiner = chunks.Reassembler()
     node.ws.settimeout(0.2)
@@ -158,8 +158,8 @@ def _answer_mixes(node: ScriptedNode, stop: threading.Event) -> None:
 
 
 def _closed_election_with_ballots(board, election_id: str, voters: int = 6) -> None:
-    from mixnet import ballots, proofs
-    from mixnet import trustees as dkg
+    from mixscope.mixnet import ballots, proofs
+    from mixscope.mixnet import trustees as dkg
 
     board.create_election(election_id, "Q?", ["a", "b"], 1, 1, 3)
     board.set_state(election_id, "key_ceremony")
@@ -232,8 +232,8 @@ def test_election_actions_refuse_wrong_states_with_reasons(server):
 
 
 def test_a_restarted_server_reports_unfinished_elections_and_what_resumes_them(tmp_path):
-    from server.board import Board
-    from server.runner import ServerRunner
+    from mixscope.server.board import Board
+    from mixscope.server.runner import ServerRunner
 
     with Board(data_dir=tmp_path) as board:
         _closed_election_with_ballots(board, "e-left")

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from client.vote import ApiError, BallotApi
-from mixnet import credentials
-from server.board import Board
+from mixscope.client.vote import ApiError, BallotApi
+from mixscope.mixnet import credentials
+from mixscope.server.board import Board
 from test_election_hub import ScriptedNode, _answer_mixes, _closed_election_with_ballots
 
 pytestmark = pytest.mark.slow  # whole elections and real node processes: `-m "not slow"` skips them
@@ -84,8 +84,8 @@ def serve(tmp_path):
 
 
 def _voting_election(data_dir: Path, election_id: str, held=()) -> bytes:
-    from mixnet import proofs
-    from mixnet import trustees as dkg
+    from mixscope.mixnet import proofs
+    from mixscope.mixnet import trustees as dkg
 
     with Board(data_dir=data_dir) as board:
         board.create_election(election_id, "Q?", ["a", "b"], 1, 1, 1, [c.voter_id for c in held])

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from gui.election.enabling import BY_STATE, enabled_actions
-from server.board import Board, StateError
-from server.election import states
+from mixscope.gui.election.enabling import BY_STATE, enabled_actions
+from mixscope.server.board import Board, StateError
+from mixscope.server.election import states
 
 STEP_ACTION = {states.KEYGEN: "action_election_keygen", states.MIX: "action_election_mix",
                states.DECRYPT: "action_election_decrypt", states.PUBLISH: "action_election_verify"}

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.ratelimit import BallotLimits
-from server.runner import ServerRunner
+from mixscope.server.ratelimit import BallotLimits
+from mixscope.server.runner import ServerRunner
 from web_election import signed_ballot, voter_id, voting_election
 
 EXAMPLES = int(os.environ.get("MIXSCOPE_FUZZ_EXAMPLES", "300"))

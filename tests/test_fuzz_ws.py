@@ -18,9 +18,9 @@ import websocket
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.runner import ServerRunner
+from mixscope.server.runner import ServerRunner
+from mixscope.wire import chunks, protocol, signing
 from test_election_hub import ScriptedNode
-from wire import chunks, protocol, signing
 
 EXAMPLES = int(os.environ.get("MIXSCOPE_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,

@@ -53,7 +53,7 @@ def test_bare_mixscope_opens_the_panel_with_its_server_and_quits_on_sigterm(tmp_
 def test_settling_the_interpreter_keeps_start_up_objects_out_of_full_collections():
     import gc
 
-    from gui.app import GIL_SWITCH_S, settle_interpreter
+    from mixscope.gui.app import GIL_SWITCH_S, settle_interpreter
 
     switch = sys.getswitchinterval()
     try:
@@ -81,7 +81,7 @@ def test_panel_without_a_display_says_how_to_run_it_and_exits_2(tmp_path):
 
 @needs_display_variables
 def test_tests_fall_back_to_offscreen_only_without_a_display():
-    from gui.display import has_display, use_offscreen_without_display
+    from mixscope.gui.display import has_display, use_offscreen_without_display
 
     bare: dict[str, str] = {}
     assert not has_display(bare) and use_offscreen_without_display(bare) and bare["QT_QPA_PLATFORM"] == "offscreen"

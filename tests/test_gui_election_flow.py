@@ -15,8 +15,8 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction
 
-from gui.election.dialogs import ElectionSpec
-from gui.main_window import MainWindow
+from mixscope.gui.election.dialogs import ElectionSpec
+from mixscope.gui.main_window import MainWindow
 
 pytestmark = pytest.mark.slow  # whole elections and real node processes: `-m "not slow"` skips them
 

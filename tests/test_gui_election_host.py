@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMainWindow
 
-from gui.actions import install_actions
-from gui.bridge import GuiBridge
-from gui.election.controller import ElectionController
-from gui.election.dialogs import ElectionSpec
-from gui.election.host import ElectionHost
-from gui.election.tracker import ElectionTracker
-from gui.models.clients import ClientsModel
-from gui.models.traffic import TrafficModel
-from gui.process_manager import ProcessManager
-from server.election import states
+from mixscope.gui.actions import install_actions
+from mixscope.gui.bridge import GuiBridge
+from mixscope.gui.election.controller import ElectionController
+from mixscope.gui.election.dialogs import ElectionSpec
+from mixscope.gui.election.host import ElectionHost
+from mixscope.gui.election.tracker import ElectionTracker
+from mixscope.gui.models.clients import ClientsModel
+from mixscope.gui.models.traffic import TrafficModel
+from mixscope.gui.process_manager import ProcessManager
+from mixscope.server.election import states
 
 WAIT_MS = 20_000
 SPEC = ElectionSpec("Lunch?", ("soup", "salad"), threshold=1, trustees=1, mixers=1)

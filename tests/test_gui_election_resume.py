@@ -14,10 +14,10 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from conftest import running_server
-from gui.election.dialogs import ElectionSpec
-from gui.main_window import MainWindow
-from server.board import Board
-from server.election import states
+from mixscope.gui.election.dialogs import ElectionSpec
+from mixscope.gui.main_window import MainWindow
+from mixscope.server.board import Board
+from mixscope.server.election import states
 from test_gui_election_flow import WAIT_MS, enabled, trigger
 
 

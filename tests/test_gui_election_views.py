@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QApplication, QMainWindow
 
-from gui.actions import install_actions
-from gui.election.dialogs import ElectionSpec, NewElectionDialog
-from gui.election.enabling import enabled_actions
-from gui.election.graphs import RateCounter
-from gui.election.panel import ElectionPanel
-from gui.election.tracker import ElectionTracker
-from gui.event_pump import EventPump
-from wire.events import Event, EventChannel
+from mixscope.gui.actions import install_actions
+from mixscope.gui.election.dialogs import ElectionSpec, NewElectionDialog
+from mixscope.gui.election.enabling import enabled_actions
+from mixscope.gui.election.graphs import RateCounter
+from mixscope.gui.election.panel import ElectionPanel
+from mixscope.gui.election.tracker import ElectionTracker
+from mixscope.gui.event_pump import EventPump
+from mixscope.wire.events import Event, EventChannel
 
 EID = "abc123"
 
@@ -193,8 +193,8 @@ def test_rate_counter_turns_events_into_rates():
 
 def test_graph_axes_stay_still_while_the_curves_move(qtbot, monkeypatch):
     """x is seconds-ago over a fixed window and y moves in 1-2-5 steps, so pyqtgraph keeps the axes cached."""
-    from gui.election import graphs as graphs_mod
-    from gui.election.graphs import WINDOW, RateGraphs, nice_ceiling
+    from mixscope.gui.election import graphs as graphs_mod
+    from mixscope.gui.election.graphs import WINDOW, RateGraphs, nice_ceiling
 
     assert [nice_ceiling(v) for v in (0, 0.5, 1, 1.5, 3, 7, 10, 11, 4_999, 5_001)] == [
         1,
@@ -258,7 +258,7 @@ def test_status_reply_fills_in_the_question_and_placeholder_mixers(lab):
 
 def test_a_rejected_stage_shows_its_class_live_and_from_a_record(lab, qtbot):
     """Record version 3: the cascade card says what kind of refusal it was (docs/verifier.md §4.1)."""
-    from mixnet.simulate import run_election
+    from mixscope.mixnet.simulate import run_election
 
     _, tracker, panel, publish, settle = lab
     publish("election.state", state="mixing", reason=None)

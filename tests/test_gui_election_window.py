@@ -11,9 +11,9 @@ from PySide6.QtCore import QItemSelectionModel, QSettings
 from PySide6.QtGui import QAction, QPalette
 from PySide6.QtWidgets import QApplication
 
-from gui.main_window import MainWindow
-from gui.models.traffic import ROW_ROLE
-from mixnet.simulate import run_election
+from mixscope.gui.main_window import MainWindow
+from mixscope.gui.models.traffic import ROW_ROLE
+from mixscope.mixnet.simulate import run_election
 
 WAIT_MS = 20_000
 
@@ -95,7 +95,7 @@ def test_theme_switch_changes_the_palette_and_is_remembered(window, settings):
 
 
 def test_export_then_open_round_trip(window, ws_client, qtbot, tmp_path, settings):
-    from server.runner import ServerRunner
+    from mixscope.server.runner import ServerRunner
 
     send_traffic(ws_client, qtbot, window)
     record = run_election([0, 1, None, 1, 0, 1], ["yes", "no"], threshold=1, trustees=2, mixers=2, cheat={0: "swap"})
@@ -141,7 +141,7 @@ def test_opening_a_folder_that_is_not_a_session_says_why(window, qtbot, tmp_path
 
 
 def test_demo_waits_for_next_when_auto_play_is_off(window, qtbot):
-    from gui.election.demo import DemoDirector
+    from mixscope.gui.election.demo import DemoDirector
 
     demo = DemoDirector(window, voters=4, autoplay=False, delay=0.05)
     next_step = window.findChild(QAction, "action_demo_next")

@@ -7,8 +7,8 @@ import psutil
 import pytest
 from PySide6.QtCore import QSettings
 
-from gui.election.dialogs import ElectionSpec
-from gui.main_window import MainWindow
+from mixscope.gui.election.dialogs import ElectionSpec
+from mixscope.gui.main_window import MainWindow
 from tests.gui_election_driver import WAIT_MS, run_election
 
 ELECTIONS = [  # (spec, the stages the panel must show)

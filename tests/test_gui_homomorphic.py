@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMainWindow
 
-from gui.actions import install_actions
-from gui.election.dialogs import ElectionSpec, NewElectionDialog
-from gui.election.panel import ElectionPanel
-from gui.election.tracker import ElectionTracker
+from mixscope.gui.actions import install_actions
+from mixscope.gui.election.dialogs import ElectionSpec, NewElectionDialog
+from mixscope.gui.election.panel import ElectionPanel
+from mixscope.gui.election.tracker import ElectionTracker
 
 
 def test_new_election_offers_the_tally_mode(qtbot):

@@ -15,8 +15,8 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QKeySequence
 
-from gui.layout import MIN_ROWS, PRESENTATION_SCALE, TECHNICAL_COLUMNS, TECHNICAL_PANES
-from gui.main_window import MainWindow
+from mixscope.gui.layout import MIN_ROWS, PRESENTATION_SCALE, TECHNICAL_COLUMNS, TECHNICAL_PANES
+from mixscope.gui.main_window import MainWindow
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -26,7 +26,7 @@ def run_screen_fit(tmp_path, width: int, height: int) -> list[dict]:
     config.write_text(json.dumps({"screens": [{"name": "projector", "x": 0, "y": 0, "width": width, "height": height,
                                                "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
     env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={config}"}
-    done = subprocess.run([sys.executable, "-m", "gui.screen_fit", str(tmp_path), "--presentation"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "mixscope.gui.screen_fit", str(tmp_path), "--presentation"], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -57,7 +57,7 @@ def test_the_panel_fits_the_screen_normally_and_in_presentation_mode(tmp_path, w
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    from server.runner import ServerRunner
+    from mixscope.server.runner import ServerRunner
 
     win = MainWindow(ServerRunner(), QSettings(str(tmp_path / "panel.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(win)
@@ -121,7 +121,7 @@ def test_presentation_mode_goes_full_screen_and_comes_back(window, qtbot):
 
 
 def test_closing_in_presentation_mode_saves_the_normal_window(qtbot, tmp_path):
-    from server.runner import ServerRunner
+    from mixscope.server.runner import ServerRunner
 
     def open_window() -> MainWindow:
         win = MainWindow(ServerRunner(), QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat))

@@ -6,12 +6,12 @@ import json
 
 from PySide6.QtCore import QModelIndex
 
-from gui.event_pump import EventPump
-from gui.models.clients import ClientsModel
-from gui.models.processes import ProcessesModel
-from gui.models.traffic import ROW_ROLE, TrafficFilter, TrafficModel
-from gui.process_manager import ProcessManager
-from wire.events import EventChannel
+from mixscope.gui.event_pump import EventPump
+from mixscope.gui.models.clients import ClientsModel
+from mixscope.gui.models.processes import ProcessesModel
+from mixscope.gui.models.traffic import ROW_ROLE, TrafficFilter, TrafficModel
+from mixscope.gui.process_manager import ProcessManager
+from mixscope.wire.events import EventChannel
 
 
 def snapshot(client_id: str, name: str, state: str = "connected", **extra) -> dict:

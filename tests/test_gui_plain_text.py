@@ -7,14 +7,14 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
-from gui.actions import install_actions
-from gui.election.panel import ElectionPanel
-from gui.election.session import export_session, load_session
-from gui.election.tracker import ElectionTracker
-from gui.event_pump import EventPump
-from gui.main_window import MainWindow
-from gui.models.traffic import TrafficRow
-from wire.events import EventChannel
+from mixscope.gui.actions import install_actions
+from mixscope.gui.election.panel import ElectionPanel
+from mixscope.gui.election.session import export_session, load_session
+from mixscope.gui.election.tracker import ElectionTracker
+from mixscope.gui.event_pump import EventPump
+from mixscope.gui.main_window import MainWindow
+from mixscope.gui.models.traffic import TrafficRow
+from mixscope.wire.events import EventChannel
 
 HOSTILE = '<b style="color:green">verified</b>'
 REASON = '<img src="x"><a href="http://evil.example">complaint</a>'
@@ -53,7 +53,7 @@ def test_every_label_of_the_election_panel_is_plain_text_after_hostile_names(qtb
 def test_every_label_of_the_main_window_is_plain_text(qtbot, tmp_path):
     from PySide6.QtCore import QSettings
 
-    from server.runner import ServerRunner
+    from mixscope.server.runner import ServerRunner
 
     window = MainWindow(ServerRunner(port=0, data_dir=str(tmp_path / "data")),
                         QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))

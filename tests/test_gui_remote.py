@@ -11,10 +11,10 @@ import sys
 import pytest
 from PySide6.QtCore import QSettings
 
-from client.remote import RemoteServer
-from gui.election.dialogs import ElectionSpec
-from gui.main_window import MainWindow
-from gui.remote import RemoteAttachment
+from mixscope.client.remote import RemoteServer
+from mixscope.gui.election.dialogs import ElectionSpec
+from mixscope.gui.main_window import MainWindow
+from mixscope.gui.remote import RemoteAttachment
 from tests.gui_election_driver import WAIT_MS, run_election
 from tests.headless_lab import ROOT, serve
 
@@ -107,7 +107,7 @@ def test_connect_needs_a_token_and_says_so_in_one_line(tmp_path):
 
 
 def test_attaching_shows_the_servers_current_election_and_clients(qtbot, tmp_path, server, ws_client):
-    from mixnet.credentials import generate
+    from mixscope.mixnet.credentials import generate
 
     eid = server.call("election.create", {"question": "Already here?", "candidates": ["y", "n"],
                                           "credentials": [c.voter_id for c in generate(1)]}).result(10)
@@ -136,7 +136,7 @@ def test_attaching_shows_the_servers_current_election_and_clients(qtbot, tmp_pat
     (".hidden", False), ("a/b", False), ("x" * 65, False), ("a\x00b", False)])
 def test_a_downloaded_record_is_named_by_a_plain_id_or_a_digest(election_id, kept):
     """The publish result's election id is the server's text: it never leaves the records folder."""
-    from client.remote import record_file_name
+    from mixscope.client.remote import record_file_name
 
     name = record_file_name(election_id)
     assert "/" not in name and "\x00" not in name and not name.startswith(".")

@@ -13,10 +13,10 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QColor
 from PySide6.QtSvg import QSvgRenderer
 
-from gui import icons
-from gui.about import about_box
-from gui.actions import ACTIONS
-from gui.main_window import MainWindow
+from mixscope.gui import icons
+from mixscope.gui.about import about_box
+from mixscope.gui.actions import ACTIONS
+from mixscope.gui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[1]
 

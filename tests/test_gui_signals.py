@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from gui.bridge import GuiBridge
-from gui.event_pump import EventPump
-from gui.models.traffic import TrafficFilter, TrafficModel
-from wire.events import Event, EventChannel
+from mixscope.gui.bridge import GuiBridge
+from mixscope.gui.event_pump import EventPump
+from mixscope.gui.models.traffic import TrafficFilter, TrafficModel
+from mixscope.wire.events import Event, EventChannel
 
 EMITS = 100_000
 

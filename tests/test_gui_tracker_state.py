@@ -3,9 +3,9 @@
 import subprocess
 import sys
 
-from gui.election.tracker_state import ElectionState
-from server.election import states
-from wire.events import Event
+from mixscope.gui.election.tracker_state import ElectionState
+from mixscope.server.election import states
+from mixscope.wire.events import Event
 
 EID = "e-1"
 

@@ -11,8 +11,8 @@ from PySide6.QtCore import QItemSelectionModel, QSettings
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSplitter
 
-from gui.actions import ACTIONS
-from gui.main_window import MainWindow
+from mixscope.gui.actions import ACTIONS
+from mixscope.gui.main_window import MainWindow
 
 WAIT_MS = 20_000
 
@@ -62,7 +62,7 @@ def traffic_rows(win: MainWindow):
 
 
 def test_every_action_has_a_name_a_shortcut_and_a_menu(qtbot, settings):
-    from server.runner import ServerRunner
+    from mixscope.server.runner import ServerRunner
 
     win = MainWindow(ServerRunner(), settings)
     qtbot.addWidget(win)
@@ -195,7 +195,7 @@ def test_closing_the_window_stops_every_child_and_the_server(qtbot, qtlog, windo
 
 
 def test_window_geometry_and_splitters_survive_a_restart(qtbot, tmp_path):
-    from server.runner import ServerRunner
+    from mixscope.server.runner import ServerRunner
 
     path = str(tmp_path / "roundtrip.ini")
     first = MainWindow(ServerRunner(), QSettings(path, QSettings.Format.IniFormat))
@@ -217,8 +217,8 @@ def test_window_geometry_and_splitters_survive_a_restart(qtbot, tmp_path):
 
 
 def test_a_layout_saved_by_an_older_panel_is_not_restored(qtbot, tmp_path):
-    from gui.main_window import LAYOUT_VERSION
-    from server.runner import ServerRunner
+    from mixscope.gui.main_window import LAYOUT_VERSION
+    from mixscope.server.runner import ServerRunner
 
     def split(window: MainWindow) -> QSplitter:  # wide enough to move in a small offscreen window
         return window.findChild(QSplitter, "top_splitter")

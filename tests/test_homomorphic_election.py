@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from client.voters import simulate_voters
-from mixnet import credentials, group, homomorphic
-from mixnet.verifier import all_passed, verify_record
+from mixscope.client.voters import simulate_voters
 from mixscope.demo import DemoNodes, run_demo, wait_for_nodes
+from mixscope.mixnet import credentials, group, homomorphic
+from mixscope.mixnet.verifier import all_passed, verify_record
 from tests.conftest import running_server
 from tests.web_election import request
 
@@ -86,7 +86,7 @@ def test_bench_voters_takes_the_mode():
 
 
 def test_the_cli_runs_a_homomorphic_election(tmp_path):
-    from client.admin import AdminClient
+    from mixscope.client.admin import AdminClient
     from tests.headless_lab import cli, serve, wait_joined
     from tests.test_election_cli import authority
 

@@ -5,8 +5,8 @@ import copy
 
 import pytest
 
-from mixnet import credentials, group, homomorphic, verifier
-from mixnet.homomorphic_simulate import run_election
+from mixscope.mixnet import credentials, group, homomorphic, verifier
+from mixscope.mixnet.homomorphic_simulate import run_election
 
 NAMES = ["ann", "bob", "cy"]
 
@@ -124,7 +124,7 @@ def test_a_changed_ciphertext_breaks_its_signature_and_a_stray_credential_is_cau
 
 
 def test_a_mixnet_record_may_not_carry_a_tally_field():
-    from mixnet.simulate import run_election as run_mixnet
+    from mixscope.mixnet.simulate import run_election as run_mixnet
     doc = run_mixnet([0, 1], NAMES, 1, 1, 1)
     assert verifier.all_passed(verifier.verify_record(doc))
     doc["election"]["tally"] = "mixnet"
@@ -163,7 +163,7 @@ def test_trustee_sum_check():
 
 
 def test_trustee_checks_the_signed_manifest_the_ballots_and_the_sums(record):
-    from mixnet.record import manifest_hash
+    from mixscope.mixnet.record import manifest_hash
 
     manifest = record["manifest"]
     signed = manifest_hash(manifest)

@@ -8,9 +8,9 @@ import hashlib
 import json
 from pathlib import Path
 
-from mixnet import ballots, group, proofs, submission, trustees
-from mixnet.elgamal import Ciphertext
-from mixnet.verifier import verify_record
+from mixscope.mixnet import ballots, group, proofs, submission, trustees
+from mixscope.mixnet.elgamal import Ciphertext
+from mixscope.mixnet.verifier import verify_record
 
 DATA = Path(__file__).parent / "data"
 VECTORS = json.loads((DATA / "vectors.json").read_text())
@@ -102,7 +102,7 @@ def test_a_complete_small_record_and_its_checks():
 def test_a_complete_small_homomorphic_record_and_its_checks():
     """docs/verifier.md §5: a homomorphic record (four ballots, three candidates, 2 of 3 trustees) and its checks;
     its sums are re-derived here from the ballots, and its counts from the shares."""
-    from mixnet import homomorphic
+    from mixscope.mixnet import homomorphic
 
     doc = json.loads((DATA / "record-homomorphic-small.json").read_text())
     expected = json.loads((DATA / "record-homomorphic-small.checks.json").read_text())

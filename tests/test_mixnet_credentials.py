@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from client import credential_file
 from conftest import ROOT
-from mixnet import ballots, credentials, group
-from mixnet.errors import ProofError
+from mixscope.client import credential_file
+from mixscope.mixnet import ballots, credentials, group
+from mixscope.mixnet.errors import ProofError
 
 VECTOR = json.loads((Path(__file__).parent / "data" / "credential_vector.json").read_text())
 

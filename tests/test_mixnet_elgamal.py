@@ -2,7 +2,7 @@
 
 import pytest
 
-from mixnet import elgamal, group
+from mixscope.mixnet import elgamal, group
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import hashlib
 
 import pytest
 
-from mixnet import group, transcript
+from mixscope.mixnet import group, transcript
 
 # RFC 9496 A.1: encodings of 0·B .. 15·B.
 MULTIPLES = [
@@ -207,7 +207,7 @@ def test_hex_has_one_form_only():
 
 
 def test_a_key_pair_never_shows_its_secret():
-    from mixnet import elgamal
+    from mixscope.mixnet import elgamal
 
     keys = elgamal.KeyPair.generate()
     assert str(keys.secret) not in repr(keys) and "secret" not in repr(keys)

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mixnet import elgamal, group, proofs, transcript
-from mixnet.errors import ProofError
+from mixscope.mixnet import elgamal, group, proofs, transcript
+from mixscope.mixnet.errors import ProofError
 
 # Every test here runs under both backends of group.multi_mul (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("backend")

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mixnet import group, simulate
-from mixnet.verifier import Check, all_passed, verify_record
+from mixscope.mixnet import group, simulate
+from mixscope.mixnet.verifier import Check, all_passed, verify_record
 
 # Every test here runs under both backends of group.multi_mul (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("backend")
@@ -154,7 +154,7 @@ def test_a_ballot_signed_by_another_voter_fails(honest):
 
 def test_a_stuffed_ballot_from_an_unlisted_credential_fails(honest):
     """A server that makes its own credential and casts a perfectly signed ballot with it is caught."""
-    from mixnet import credentials
+    from mixscope.mixnet import credentials
 
     def stuff(doc):
         intruder = credentials.generate(1)[0]
@@ -432,7 +432,7 @@ def test_any_election_verifies_and_counts_right(votes, n, data):
 
 
 def test_fewer_than_t_trustees_cannot_finish_the_election():
-    from mixnet.trustees import NotEnoughShares
+    from mixscope.mixnet.trustees import NotEnoughShares
 
     with pytest.raises(NotEnoughShares, match="1 trustees decrypted, 2 needed"):
         simulate.run_election(VOTES, 3, 2, 3, 1, decrypting=[3])

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mixnet import _shuffle_spec, elgamal, group, shuffle, transcript
-from mixnet.errors import ProofError, RecordError
+from mixscope.mixnet import _shuffle_spec, elgamal, group, shuffle, transcript
+from mixscope.mixnet.errors import ProofError, RecordError
 
 # Every test here runs under both backends of group.multi_mul (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("backend")

@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mixnet import elgamal, group, proofs, tally
-from mixnet import trustees as dkg
-from mixnet.elgamal import Ciphertext
-from mixnet.errors import ProofError
+from mixscope.mixnet import elgamal, group, proofs, tally
+from mixscope.mixnet import trustees as dkg
+from mixscope.mixnet.elgamal import Ciphertext
+from mixscope.mixnet.errors import ProofError
 
 # Every test here runs under both backends of group.multi_mul (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("backend")

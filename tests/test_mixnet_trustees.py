@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mixnet import elgamal, group, proofs
-from mixnet import trustees as dkg
-from mixnet.errors import ProofError
+from mixscope.mixnet import elgamal, group, proofs
+from mixscope.mixnet import trustees as dkg
+from mixscope.mixnet.errors import ProofError
 
 # Every test here runs under both backends of group.multi_mul (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("backend")

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mixnet import ballots, elgamal, group, proofs, shuffle, simulate, trustees
-from mixnet.verifier import verify_record
+from mixscope.mixnet import ballots, elgamal, group, proofs, shuffle, simulate, trustees
+from mixscope.mixnet.verifier import verify_record
 from test_mixnet_group import INVALID, MULTIPLES
 
 native = group._native  # None where the extension was not built: every test here is then skipped (not uncollected)

@@ -19,15 +19,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
-SOURCE_PACKAGES = ("mixnet", "engine", "wire", "server", "client", "gui", "mixscope")
+SOURCE_PACKAGES = ("mixnet", "engine", "wire", "server", "client", "gui")  # the top-level folders under mixscope/
 
 
 def tree_packages() -> set[str]:
-    found = set()
+    found = {"mixscope", "mixscope.resources"}
     for top in SOURCE_PACKAGES:
         for init in (ROOT / top).rglob("__init__.py"):
-            found.add(".".join(init.parent.relative_to(ROOT).parts))
+            found.add(".".join(("mixscope", *init.parent.relative_to(ROOT).parts)))
     return found
+
+
+def test_the_namespace_views_are_relative_symlinks_to_the_top_level_folders():
+    for top in (*SOURCE_PACKAGES, "resources"):
+        view = ROOT / "mixscope" / top
+        assert view.is_symlink() and os.readlink(view) == f"../{top}", f"mixscope/{top} must link to ../{top}"
 
 
 def test_every_package_of_the_tree_is_listed_for_the_wheel():
@@ -36,11 +42,10 @@ def test_every_package_of_the_tree_is_listed_for_the_wheel():
 
 
 def test_every_resource_file_is_package_data():
-    mapped = SETUPTOOLS["package-dir"]["mixscope.resources"]
     globs = SETUPTOOLS["package-data"]["mixscope.resources"]
-    for path in (ROOT / mapped).rglob("*"):
+    for path in (ROOT / "resources").rglob("*"):
         if path.is_file():
-            relative = path.relative_to(ROOT / mapped).as_posix()
+            relative = path.relative_to(ROOT / "resources").as_posix()
             assert any(fnmatch(relative, g) and relative.count("/") == g.count("/") for g in globs), relative
 
 
@@ -85,14 +90,15 @@ def test_sdist_runs_its_own_tests_and_the_wheel_finds_its_resources(tmp_path):
         names = set(archive.namelist())
         archive.extractall(tmp_path / "site")
     tops = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
-    assert tops == set(SOURCE_PACKAGES)
+    assert tops == {"mixscope"}  # one namespace in site-packages
+    assert {f"mixscope/{top}/__init__.py" for top in SOURCE_PACKAGES} <= names
     assert {"mixscope/resources/mixscope.svg", "mixscope/resources/mixscope.desktop",
-            "mixscope/resources/icons/mix.svg", "server/templates/base.html"} <= names
+            "mixscope/resources/icons/mix.svg", "mixscope/server/templates/base.html"} <= names
     metadata_name = next(n for n in names if n.endswith(".dist-info/METADATA"))
     metadata = email.parser.Parser().parsestr((tmp_path / "site" / metadata_name).read_text())
     assert metadata["License-Expression"] == "MIT"
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
-    found = run([sys.executable, "-c", "from gui import icons; icon = icons.resource('mixscope.svg'); "
+    found = run([sys.executable, "-c", "from mixscope.gui import icons; icon = icons.resource('mixscope.svg'); "
                  "print(icon); print(len(icon.read_bytes()))"], tmp_path, {**env, "PYTHONPATH": str(tmp_path / "site")})
     where, size = found.stdout.split()
     assert Path(where) == tmp_path / "site" / "mixscope" / "resources" / "mixscope.svg" and int(size) > 100

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from mixnet import record_parts
-from mixnet.simulate import run_election
-from mixnet.verifier import all_passed, verify_record
+from mixscope.mixnet import record_parts
+from mixscope.mixnet.simulate import run_election
+from mixscope.mixnet.verifier import all_passed, verify_record
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -142,7 +142,7 @@ def test_a_published_election_in_parts_verifies(tmp_path):
     import urllib.error
     import urllib.request
 
-    from server.runner import ServerRunner
+    from mixscope.server.runner import ServerRunner
 
     runner = ServerRunner(port=0, data_dir=str(tmp_path))
     runner.start()

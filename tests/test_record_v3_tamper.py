@@ -7,8 +7,8 @@ import copy
 
 import pytest
 
-from mixnet import ballots, credentials, group, simulate, submission
-from mixnet.verifier import all_passed, verify_record
+from mixscope.mixnet import ballots, credentials, group, simulate, submission
+from mixscope.mixnet.verifier import all_passed, verify_record
 
 VOTES = [0, 1, 2, 2, 2]
 

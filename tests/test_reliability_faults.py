@@ -18,9 +18,9 @@ import time
 import pytest
 
 from conftest import NodeProcess
-from mixnet.stages import list_hash
+from mixscope.mixnet.stages import list_hash
+from mixscope.wire import chunks, protocol
 from test_election_hub import ScriptedNode, _answer_mixes, _closed_election_with_ballots
-from wire import chunks, protocol
 
 pytestmark = pytest.mark.slow  # whole elections and real node processes: `-m "not slow"` skips them
 
@@ -172,7 +172,7 @@ def _read_request(node: ScriptedNode) -> dict:
 
 
 def _mix_reply(node: ScriptedNode, message: dict) -> dict:
-    from mixnet import elgamal, shuffle
+    from mixscope.mixnet import elgamal, shuffle
 
     inputs = [elgamal.Ciphertext.from_json(ct) for ct in message["ciphertexts"]]
     outputs, proof = shuffle.shuffle_and_prove(bytes.fromhex(message["public_key"]), inputs,

@@ -9,8 +9,8 @@ import signal
 import pytest
 
 from conftest import running_server
-from mixnet.credentials import generate
 from mixscope.demo import DemoNodes, wait_for_nodes
+from mixscope.mixnet.credentials import generate
 
 pytestmark = pytest.mark.slow  # whole elections and real node processes: `-m "not slow"` skips them
 
@@ -18,7 +18,7 @@ BALLOTS = 200  # a few hundred ms of proven partial decryptions per trustee: tim
 
 
 def test_a_trustee_killed_mid_decryption_leaves_two_of_three_to_finish(server, tmp_path):
-    from client.voters import simulate_voters
+    from mixscope.client.voters import simulate_voters
 
     nodes = DemoNodes(server.ws_url, server.join_token, tmp_path)
     try:
@@ -60,8 +60,8 @@ def patient_server(tmp_path):
 def test_t_trustees_are_asked_and_a_straggler_is_replaced_by_the_spare(patient_server, tmp_path, monkeypatch):
     """Only the t lowest-indexed trustees decrypt; when one of them straggles (SIGSTOP: a frozen host the pings
     have not dropped yet), the spare is asked after the spares bound and the decryption completes without it."""
-    from client.voters import simulate_voters
-    from server.election import decryption
+    from mixscope.client.voters import simulate_voters
+    from mixscope.server.election import decryption
 
     server = patient_server
     monkeypatch.setattr(decryption, "SPARES_AFTER_BASE", 1.0)

@@ -15,10 +15,10 @@ import pytest
 import websocket
 
 from conftest import ROOT, running_server
+from mixscope.wire import protocol
 from test_election_hub import ScriptedNode, progress
 from test_web_pages import Browser, csrf_of
 from web_election import request, voting_election
-from wire import protocol
 
 ADMIN_ROUTES = [("GET", "/api/clients"), ("POST", "/over"), ("GET", "/over"), ("POST", "/api/admin/broadcast"),
                 ("POST", "/api/admin/disconnect")]

@@ -11,10 +11,10 @@ import pytest
 import websocket
 
 from conftest import running_server
-from mixnet import ballots, credentials, elgamal, proofs
-from server import hub as hub_module
+from mixscope.mixnet import ballots, credentials, elgamal, proofs
+from mixscope.server import hub as hub_module
+from mixscope.wire import chunks
 from web_election import credential, request, voting_election
-from wire import chunks
 
 DEEP = "[" * 100_000 + "]" * 100_000
 
@@ -125,7 +125,7 @@ def test_http_and_websocket_answer_only_allowed_hosts_and_origins(tmp_path, host
 
 
 def test_bound_to_a_wildcard_address_ip_literals_pass_and_foreign_names_do_not():
-    from server.hosts import HostPolicy
+    from mixscope.server.hosts import HostPolicy
 
     policy = HostPolicy("0.0.0.0", ["vote.lab"])
     assert policy.refusal("192.168.1.20:8000", None) is None
@@ -243,7 +243,7 @@ def test_a_ballot_with_an_identity_component_is_refused(server):
 
 
 def test_the_verifier_fails_a_record_with_an_identity_ballot_even_in_a_batch():
-    from mixnet import group, verifier
+    from mixscope.mixnet import group, verifier
 
     public_key = group.base_mul(group.random_scalar())
     held = credentials.generate(6)

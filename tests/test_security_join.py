@@ -8,8 +8,8 @@ import time
 
 import nacl.signing
 
+from mixscope.wire import signing
 from test_election_hub import ScriptedNode
-from wire import signing
 
 
 def _board_bytes(server) -> bytes:

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from conftest import ROOT, NodeProcess, running_server
-from server.board import Board
+from mixscope.server.board import Board
 from web_election import request, signed_ballot, voter_id, voting_election
 
 
@@ -127,8 +127,8 @@ def test_runner_restart_and_close_checkpoint_the_board(tmp_path):
 def test_quitting_the_panel_closes_the_board(qtbot, tmp_path):
     from PySide6.QtCore import QSettings
 
-    from gui.main_window import MainWindow
-    from server.runner import ServerRunner
+    from mixscope.gui.main_window import MainWindow
+    from mixscope.server.runner import ServerRunner
 
     runner = ServerRunner(port=0, data_dir=str(tmp_path / "data"))
     window = MainWindow(runner, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))

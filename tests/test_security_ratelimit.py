@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from client.vote import BallotApi
-from server.ratelimit import BallotLimits, BallotRateLimiter, RateLimited, TokenBucketLimiter
-from server.runner import ServerRunner
+from mixscope.client.vote import BallotApi
+from mixscope.server.ratelimit import BallotLimits, BallotRateLimiter, RateLimited, TokenBucketLimiter
+from mixscope.server.runner import ServerRunner
 from web_election import signed_ballot, voter_id, voting_election
 
 

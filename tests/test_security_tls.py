@@ -22,9 +22,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from conftest import ROOT, NodeProcess
-from mixnet.credentials import new_code
-from server.runner import ServerRunner
-from wire import tls
+from mixscope.mixnet.credentials import new_code
+from mixscope.server.runner import ServerRunner
+from mixscope.wire import tls
 
 
 def make_self_signed(folder: Path) -> tuple[Path, Path]:

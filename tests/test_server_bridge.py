@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from server.bridge import BridgeError
+from mixscope.server.bridge import BridgeError
 
 
 def http(server, path, method="GET", token=None, body=None):

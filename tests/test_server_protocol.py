@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from wire import protocol
-from wire.protocol import ProtocolError, parse_message
+from mixscope.wire import protocol
+from mixscope.wire.protocol import ProtocolError, parse_message
 
 
 def reason_of(frame, **kw):

@@ -7,9 +7,9 @@ import urllib.request
 import pytest
 import websocket
 
-from server.bridge import BridgeError
-from server.runner import ServerRunner
-from wire.events import EventChannel
+from mixscope.server.bridge import BridgeError
+from mixscope.server.runner import ServerRunner
+from mixscope.wire.events import EventChannel
 
 
 def port_is_free(port: int) -> bool:

@@ -6,7 +6,7 @@ import time
 import pytest
 import websocket
 
-from wire import protocol
+from mixscope.wire import protocol
 
 
 def recv_json(ws) -> dict:

@@ -12,11 +12,11 @@ import sqlite3
 import nacl.signing
 import pytest
 
-from server import board as board_mod
-from server import signed_text
+from mixscope.server import board as board_mod
+from mixscope.server import signed_text
+from mixscope.wire import chunks, protocol, signing
+from mixscope.wire.canonical import canonical_json
 from test_election_hub import ScriptedNode, _closed_election_with_ballots
-from wire import chunks, protocol, signing
-from wire.canonical import canonical_json
 
 LONG_OUTPUTS = 2200  # fake ciphertexts: a mix.response of ~300,000 characters, over signed_text.POOL_ABOVE
 

@@ -7,8 +7,8 @@ import copy
 import nacl.signing
 import pytest
 
-from wire import signing
-from wire.canonical import canonical_json
+from mixscope.wire import signing
+from mixscope.wire.canonical import canonical_json
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import copy
 
 import pytest
 
-from mixnet import ballots, credentials, elgamal, group
-from server.board import content_hash
-from server.views_ballots import BallotCounter
+from mixscope.mixnet import ballots, credentials, elgamal, group
+from mixscope.server.board import content_hash
+from mixscope.server.views_ballots import BallotCounter
+from mixscope.wire.events import EventChannel
 from web_election import CANDIDATES, credential, request, signed_ballot, voter_id, voting_election
-from wire.events import EventChannel
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import copy
 
 import pytest
 
-from mixnet import credentials
-from server.ballot_batch import MAX_BATCH
-from server.board import content_hash
+from mixscope.mixnet import credentials
+from mixscope.server.ballot_batch import MAX_BATCH
+from mixscope.server.board import content_hash
 from web_election import CANDIDATES, request, signed_ballot, voter_id, voting_election
 
 

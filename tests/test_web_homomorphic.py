@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mixnet import credentials, homomorphic
-from server.election import lab
+from mixscope.mixnet import credentials, homomorphic
+from mixscope.server.election import lab
 from test_web_pages import Browser, csrf_of
 from web_election import CANDIDATES, credential, request, voting_election
 

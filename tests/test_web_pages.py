@@ -11,9 +11,9 @@ import urllib.request
 
 import pytest
 
-from mixnet import ballots, credentials
-from mixnet.credentials import new_code
-from mixnet.simulate import run_election
+from mixscope.mixnet import ballots, credentials
+from mixscope.mixnet.credentials import new_code
+from mixscope.mixnet.simulate import run_election
 from web_election import CANDIDATES, QUESTION, credential, request, voting_election
 
 ESCAPED_QUESTION = "Which colour &lt;for&gt; the flag?"

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mixnet import elgamal, group, submission
-from mixnet.stages import list_hash
-from server.board import BoardInputError, content_hash
-from wire import signing
-from wire.canonical import canonical_json
+from mixscope.mixnet import elgamal, group, submission
+from mixscope.mixnet.stages import list_hash
+from mixscope.server.board import BoardInputError, content_hash
+from mixscope.wire import signing
+from mixscope.wire.canonical import canonical_json
 
 # The values mixnet.submission.canonical (the record verifier's RFC 8785 subset) accepts.
 subset = st.recursive(

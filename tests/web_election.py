@@ -6,7 +6,7 @@ import http.client
 import json
 import secrets
 
-from mixnet import credentials, proofs, trustees
+from mixscope.mixnet import credentials, proofs, trustees
 
 CANDIDATES = ["red", "green", "blue"]
 QUESTION = "Which colour <for> the flag?"  # the angle brackets check HTML escaping

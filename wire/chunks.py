@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from wire.protocol import ProtocolError
+from mixscope.wire.protocol import ProtocolError
 
 CHUNK_BYTES = 256 * 1024  # the largest slice; frames stay far below the websocket frame limit
 STALL_SECONDS = 60.0

@@ -17,7 +17,7 @@ from typing import Any
 import nacl.exceptions
 import nacl.signing
 
-from wire.canonical import canonical_json
+from mixscope.wire.canonical import canonical_json
 
 SIGNING_DOMAIN = b"mixscope-node-message/1\x00"
 KEY_HEX_CHARS = 64

@@ -14,8 +14,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
-from gui.election.tracker_state import ElectionInfo, StageInfo
-from gui.views import PlainLabel, plain_tooltip
+from mixscope.gui.election.tracker_state import ElectionInfo, StageInfo
+from mixscope.gui.views import PlainLabel, plain_tooltip
 
 _STYLE = """
 StageCard { border: 2px solid palette(mid); border-radius: 8px; }

@@ -15,12 +15,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from gui.election import session
-from gui.election.dialogs import ElectionSpec
-from gui.election.enabling import ELECTION_ACTIONS, enabled_actions
-from gui.election.host import ElectionHost
-from gui.election.tracker import ElectionTracker
-from server.election.lab import natural_key
+from mixscope.gui.election import session
+from mixscope.gui.election.dialogs import ElectionSpec
+from mixscope.gui.election.enabling import ELECTION_ACTIONS, enabled_actions
+from mixscope.gui.election.host import ElectionHost
+from mixscope.gui.election.tracker import ElectionTracker
+from mixscope.server.election.lab import natural_key
 
 # action objectName -> bridge action
 _STEPS = {
@@ -94,7 +94,7 @@ class ElectionController(QObject):
         self.credentials, self.voted = [], 0
 
         def make() -> list:  # the lab is the credential authority; 10,000 take about a second: off the GUI thread
-            from mixnet.credentials import generate
+            from mixscope.mixnet.credentials import generate
             return generate(spec.voters)
 
         def made(future: concurrent.futures.Future) -> None:
@@ -223,7 +223,7 @@ class ElectionController(QObject):
         def work() -> list:
             # A child process: the voters' HTTP and JSON work must not take this process's GIL, which the
             # GUI thread and the server it hosts need (measured: voting-phase lateness p99 ~94 ms in-process).
-            from client.voters import simulate_voters_in_child
+            from mixscope.client.voters import simulate_voters_in_child
             return simulate_voters_in_child(base_url, election_id, choices, progress=report, cafile=cafile,
                                             credentials=held)
 

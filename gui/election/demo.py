@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from gui.election.dialogs import ElectionSpec
+from mixscope.gui.election.dialogs import ElectionSpec
 
 if TYPE_CHECKING:
-    from gui.main_window import MainWindow
+    from mixscope.gui.main_window import MainWindow
 
 DEMO_SPEC = ElectionSpec("Which mixnet should we build next?", ("Verificatum", "Bayer-Groth", "Sako-Kilian"),
                          threshold=2, trustees=3, mixers=3, cheat_mixer=1, cheat="swap")

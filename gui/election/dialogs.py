@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QPlainTextEdit, QSpinBox
 
-from gui.views import PlainLabel
+from mixscope.gui.views import PlainLabel
 
 CHEATS = ("drop", "replace", "swap")
 MAX_VOTERS = 100_000

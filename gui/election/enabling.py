@@ -6,7 +6,7 @@ presenter never clicks something that would just fail.
 
 from __future__ import annotations
 
-from server.election import states
+from mixscope.server.election import states
 
 # action objectName -> election states in which it may run (server running, no call in flight), from the one
 # lifecycle table (server/election/states.py). A step that a restart interrupted (key_ceremony, mixing, ...)

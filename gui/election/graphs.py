@@ -21,7 +21,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from wire.events import Event
+from mixscope.wire.events import Event
 
 WINDOW = 120  # seconds of history shown
 _COLORS = ("#3b82f6", "#f97316", "#16a34a", "#a855f7", "#dc2626", "#0891b2")

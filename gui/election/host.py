@@ -13,11 +13,11 @@ from typing import Any, Callable
 
 from PySide6.QtGui import QAction
 
-from gui.bridge import GuiBridge
-from gui.election.dialogs import ElectionSpec
-from gui.models.clients import ClientsModel
-from gui.models.traffic import TrafficModel
-from gui.process_manager import ProcessManager
+from mixscope.gui.bridge import GuiBridge
+from mixscope.gui.election.dialogs import ElectionSpec
+from mixscope.gui.models.clients import ClientsModel
+from mixscope.gui.models.traffic import TrafficModel
+from mixscope.gui.process_manager import ProcessManager
 
 
 @dataclass

@@ -8,11 +8,11 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget
 
-from gui.election.cascade import CascadeView
-from gui.election.graphs import RateGraphs
-from gui.election.results import ChecksModel, ResultsChart, ResultsModel
-from gui.election.tracker import ElectionTracker
-from gui.views import PlainLabel, live_table
+from mixscope.gui.election.cascade import CascadeView
+from mixscope.gui.election.graphs import RateGraphs
+from mixscope.gui.election.results import ChecksModel, ResultsChart, ResultsModel
+from mixscope.gui.election.tracker import ElectionTracker
+from mixscope.gui.views import PlainLabel, live_table
 
 BUTTONS = ("action_election_new", "action_election_spawn", "action_election_keygen", "action_election_voters",
            "action_election_close", "action_election_mix", "action_election_decrypt", "action_election_verify",

@@ -9,8 +9,8 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
-from gui.election.tracker_state import ElectionInfo
-from gui.models.table import ColumnsModel
+from mixscope.gui.election.tracker_state import ElectionInfo
+from mixscope.gui.models.table import ColumnsModel
 
 PASS_COLOR, FAIL_COLOR = QColor("#16a34a"), QColor("#dc2626")
 

@@ -32,10 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", nargs="?", default="docs")
     parser.add_argument("--voters", type=int, default=3000)
     args = parser.parse_args(argv)
-    from gui.app import DEFAULT_SIZE
-    from gui.election.demo import DemoDirector
-    from gui.main_window import MainWindow
-    from server.runner import ServerRunner
+    from mixscope.gui.app import DEFAULT_SIZE
+    from mixscope.gui.election.demo import DemoDirector
+    from mixscope.gui.main_window import MainWindow
+    from mixscope.server.runner import ServerRunner
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])

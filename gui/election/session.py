@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from gui.models.traffic import TrafficRow
+from mixscope.gui.models.traffic import TrafficRow
 
 TRAFFIC, RECORD, META = "traffic.jsonl", "record.json", "session.json"
 FORMAT = "mixscope-session"
@@ -105,7 +105,7 @@ def load_session(folder: str | os.PathLike) -> Session:
 
 def verify(record_path: str) -> list[dict[str, Any]]:
     """Every check of mixnet.verifier over the saved record (a process pool for big records)."""
-    from client.verify import NotARecord, verify_file
+    from mixscope.client.verify import NotARecord, verify_file
 
     try:
         checks = verify_file(record_path)

@@ -11,8 +11,15 @@ from typing import Any, Iterable
 
 from PySide6.QtCore import QObject, Signal
 
-from gui.election.tracker_state import FINAL_STATES, STAGE_STATES, ElectionInfo, ElectionState, StageInfo, checks_json
-from wire.events import Event
+from mixscope.gui.election.tracker_state import (
+    FINAL_STATES,
+    STAGE_STATES,
+    ElectionInfo,
+    ElectionState,
+    StageInfo,
+    checks_json,
+)
+from mixscope.wire.events import Event
 
 __all__ = ["FINAL_STATES", "STAGE_STATES", "ElectionInfo", "ElectionState", "ElectionTracker", "StageInfo",
            "checks_json"]

@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from server.election import states
-from wire.events import Event
+from mixscope.server.election import states
+from mixscope.wire.events import Event
 
 FINAL_STATES = states.FINAL  # the election lifecycle is server/election/states.py
 

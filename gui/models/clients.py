@@ -11,8 +11,8 @@ from typing import Any, Iterable
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from gui.models.table import ColumnsModel
-from wire.events import Event
+from mixscope.gui.models.table import ColumnsModel
+from mixscope.wire.events import Event
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
-from gui.models.table import ColumnsModel
-from gui.process_manager import ProcessManager
+from mixscope.gui.models.table import ColumnsModel
+from mixscope.gui.process_manager import ProcessManager
 
 
 def _uptime(seconds: float | None) -> str:

@@ -15,8 +15,8 @@ from typing import Callable, Iterable
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRegularExpression, QSortFilterProxyModel, Qt
 
-from gui.models.table import ColumnsModel
-from wire.events import Event
+from mixscope.gui.models.table import ColumnsModel
+from mixscope.wire.events import Event
 
 # Role that returns the searchable text of a row (client, type, direction and the frame itself).
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 1

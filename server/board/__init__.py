@@ -11,11 +11,11 @@ Durability, threading and exactly-once rules: core.py.
 
 from __future__ import annotations
 
-from server.board.ballots import BallotStore
-from server.board.canonical import HASH_SPAN, CanonicalJSON, canonical_json, content_hash
-from server.board.checks import NODE_ROLES
-from server.board.core import DB_FILENAME, BoardCore
-from server.board.errors import (
+from mixscope.server.board.ballots import BallotStore
+from mixscope.server.board.canonical import HASH_SPAN, CanonicalJSON, canonical_json, content_hash
+from mixscope.server.board.checks import NODE_ROLES
+from mixscope.server.board.core import DB_FILENAME, BoardCore
+from mixscope.server.board.errors import (
     BoardError,
     BoardInputError,
     ConflictError,
@@ -26,7 +26,7 @@ from server.board.errors import (
     SchemaError,
     StateError,
 )
-from server.board.models import (
+from mixscope.server.board.models import (
     BallotOutcome,
     Election,
     MixStage,
@@ -37,11 +37,11 @@ from server.board.models import (
     StoredBallot,
     TrusteeMessage,
 )
-from server.board.nodes import NodeStore
-from server.board.results import ResultStore
-from server.board.stages import StageStore
-from server.board.trustees import TrusteeStore
-from server.election import states
+from mixscope.server.board.nodes import NodeStore
+from mixscope.server.board.results import ResultStore
+from mixscope.server.board.stages import StageStore
+from mixscope.server.board.trustees import TrusteeStore
+from mixscope.server.election import states
 
 # The election lifecycle (server/election/states.py), under the names this module always exported.
 STATES = states.LIFECYCLE

@@ -7,23 +7,23 @@ import sqlite3
 import time
 from typing import Any, Sequence
 
-from server.board.checks import (
+from mixscope.server.board.checks import (
     _ballot_entry,
     _check_id,
 )
-from server.board.core import BoardCore
-from server.board.errors import (
+from mixscope.server.board.core import BoardCore
+from mixscope.server.board.errors import (
     BoardError,
     BoardInputError,
     DuplicateBallotError,
     StateError,
 )
-from server.board.models import (
+from mixscope.server.board.models import (
     BallotOutcome,
     Receipt,
     StoredBallot,
 )
-from server.election import states
+from mixscope.server.election import states
 
 
 class BallotStore(BoardCore):

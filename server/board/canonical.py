@@ -6,8 +6,8 @@ import hashlib
 import json
 from typing import Any
 
-from server.board.errors import BoardInputError
-from wire.canonical import canonical_json
+from mixscope.server.board.errors import BoardInputError
+from mixscope.wire.canonical import canonical_json
 
 
 def _json_text(value: Any) -> str:

@@ -6,8 +6,8 @@ import hashlib
 import re
 from typing import Any
 
-from server.board.canonical import _as_json_value, _json_text
-from server.board.errors import BoardInputError
+from mixscope.server.board.canonical import _as_json_value, _json_text
+from mixscope.server.board.errors import BoardInputError
 
 NODE_ROLES = frozenset({"mixer", "trustee", "voter", "observer"})
 

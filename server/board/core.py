@@ -34,8 +34,8 @@ from typing import Iterator, Self
 
 import platformdirs
 
-from server import board_schema
-from server.board.errors import BoardError, ConflictError, NotFoundError, SchemaError, StateError
+from mixscope.server import board_schema
+from mixscope.server.board.errors import BoardError, ConflictError, NotFoundError, SchemaError, StateError
 
 DB_FILENAME = "board.sqlite3"
 

@@ -7,26 +7,26 @@ import sqlite3
 import time
 from typing import Sequence
 
-from server.board.canonical import _json_text
-from server.board.checks import (
+from mixscope.server.board.canonical import _json_text
+from mixscope.server.board.checks import (
     _HEX32,
     _check_hex,
     _check_id,
     _check_int,
     _check_text,
 )
-from server.board.core import BoardCore
-from server.board.errors import (
+from mixscope.server.board.core import BoardCore
+from mixscope.server.board.errors import (
     BoardInputError,
     ConflictError,
     NotFoundError,
     StateError,
 )
-from server.board.models import (
+from mixscope.server.board.models import (
     Election,
     StateChange,
 )
-from server.election import states
+from mixscope.server.election import states
 
 
 class ElectionStore(BoardCore):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.board_schema import BoardError, SchemaError  # noqa: F401  (re-exported)
+from mixscope.server.board_schema import BoardError, SchemaError  # noqa: F401  (re-exported)
 
 
 class BoardInputError(BoardError, ValueError):

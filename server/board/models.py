@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from server.board.errors import BoardError
+from mixscope.server.board.errors import BoardError
 
 
 class _JSONable:

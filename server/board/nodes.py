@@ -7,8 +7,8 @@ import sqlite3
 import time
 from typing import Any
 
-from server.board.canonical import _json_and_text
-from server.board.checks import (
+from mixscope.server.board.canonical import _json_and_text
+from mixscope.server.board.checks import (
     _HEX32,
     _HEX64,
     NODE_ROLES,
@@ -18,15 +18,15 @@ from server.board.checks import (
     _check_nonce,
     _check_text,
 )
-from server.board.core import BoardCore, inserted_id
-from server.board.errors import (
+from mixscope.server.board.core import BoardCore, inserted_id
+from mixscope.server.board.errors import (
     BoardInputError,
     ConflictError,
     NameTakenError,
     NotFoundError,
     ReplayError,
 )
-from server.board.models import (
+from mixscope.server.board.models import (
     Node,
     SignedMessage,
 )

@@ -7,17 +7,17 @@ import json
 import time
 from typing import Any
 
-from server.board.canonical import _as_json_value, _json_text
-from server.board.elections import ElectionStore
-from server.board.errors import (
+from mixscope.server.board.canonical import _as_json_value, _json_text
+from mixscope.server.board.elections import ElectionStore
+from mixscope.server.board.errors import (
     BoardInputError,
     ConflictError,
     StateError,
 )
-from server.board.models import (
+from mixscope.server.board.models import (
     Election,
 )
-from server.election import states
+from mixscope.server.election import states
 
 
 class ResultStore(ElectionStore):

@@ -8,25 +8,25 @@ import sqlite3
 import time
 from typing import Any, Iterator
 
-from server.board import chunks
-from server.board.canonical import _json_and_text
-from server.board.checks import (
+from mixscope.server.board import chunks
+from mixscope.server.board.canonical import _json_and_text
+from mixscope.server.board.checks import (
     _HEX32,
     _check_hex,
     _check_int,
     _check_text,
 )
-from server.board.core import BoardCore, inserted_id
-from server.board.errors import (
+from mixscope.server.board.core import BoardCore, inserted_id
+from mixscope.server.board.errors import (
     BoardInputError,
     ConflictError,
     NotFoundError,
     StateError,
 )
-from server.board.models import (
+from mixscope.server.board.models import (
     MixStage,
 )
-from server.election import states
+from mixscope.server.election import states
 
 _OWNER = "mix_stages"  # owner of a stage's long texts in text_chunks
 

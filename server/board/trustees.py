@@ -6,18 +6,18 @@ import json
 import time
 from typing import Any
 
-from server.board.canonical import _as_json_value, _json_text
-from server.board.checks import (
+from mixscope.server.board.canonical import _as_json_value, _json_text
+from mixscope.server.board.checks import (
     _check_text,
 )
-from server.board.core import BoardCore, inserted_id
-from server.board.errors import (
+from mixscope.server.board.core import BoardCore, inserted_id
+from mixscope.server.board.errors import (
     ConflictError,
 )
-from server.board.models import (
+from mixscope.server.board.models import (
     TrusteeMessage,
 )
-from server.election import states
+from mixscope.server.election import states
 
 
 class TrusteeStore(BoardCore):

@@ -8,19 +8,19 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
-from mixnet import stages, submission
-from mixnet.elgamal import Ciphertext
-from mixnet.record import mix_context
-from server import board as board_mod
-from server import signed_text
-from server.board import content_hash
-from server.election import lab, records
-from server.election.common import MAX_REASON, ElectionError, NodeRef
-from server.election.inbox import NodeGone, NodeRefused
-from wire import chunks, protocol
+from mixscope.mixnet import stages, submission
+from mixscope.mixnet.elgamal import Ciphertext
+from mixscope.mixnet.record import mix_context
+from mixscope.server import board as board_mod
+from mixscope.server import signed_text
+from mixscope.server.board import content_hash
+from mixscope.server.election import lab, records
+from mixscope.server.election.common import MAX_REASON, ElectionError, NodeRef
+from mixscope.server.election.inbox import NodeGone, NodeRefused
+from mixscope.wire import chunks, protocol
 
 if TYPE_CHECKING:
-    from server.election.link import StepContext
+    from mixscope.server.election.link import StepContext
 
 MIX_TIMEOUT_BASE, MIX_TIMEOUT_PER_BALLOT = 30.0, 0.01  # shuffle+prove is ~0.5 ms per ciphertext on one core
 

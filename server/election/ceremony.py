@@ -7,15 +7,15 @@ import asyncio
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from mixnet import proofs
-from mixnet import trustees as dkg
-from mixnet.record import make_manifest, manifest_hash
-from server import board as board_mod
-from server.election import lab, records
-from server.election.common import ElectionError, NodeRef, gather_named
+from mixscope.mixnet import proofs
+from mixscope.mixnet import trustees as dkg
+from mixscope.mixnet.record import make_manifest, manifest_hash
+from mixscope.server import board as board_mod
+from mixscope.server.election import lab, records
+from mixscope.server.election.common import ElectionError, NodeRef, gather_named
 
 if TYPE_CHECKING:
-    from server.election.link import StepContext
+    from mixscope.server.election.link import StepContext
 
 KEYGEN_TIMEOUT = 30.0
 

@@ -20,16 +20,16 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from mixnet import credentials
-from mixnet import trustees as dkg
-from mixnet.record import check_candidates
-from server import board as board_mod
-from server.board import Board
-from server.election import cascade, ceremony, decryption, homomorphic, lab, publishing, records, states, work
-from server.election.common import MAX_REASON, ElectionError, ElectionNotFound, NodeRef  # noqa: F401  (re-exported)
-from server.election.inbox import Inbox, NodeGone, NodeRefused
-from server.election.link import NodeLink, StepContext
-from server.executors import Executors
+from mixscope.mixnet import credentials
+from mixscope.mixnet import trustees as dkg
+from mixscope.mixnet.record import check_candidates
+from mixscope.server import board as board_mod
+from mixscope.server.board import Board
+from mixscope.server.election import cascade, ceremony, decryption, homomorphic, lab, publishing, records, states, work
+from mixscope.server.election.common import MAX_REASON, ElectionError, ElectionNotFound, NodeRef  # noqa: F401  (re-exported)
+from mixscope.server.election.inbox import Inbox, NodeGone, NodeRefused
+from mixscope.server.election.link import NodeLink, StepContext
+from mixscope.server.executors import Executors
 
 
 class Coordinator:

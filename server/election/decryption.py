@@ -10,15 +10,15 @@ import asyncio
 import time
 from typing import TYPE_CHECKING
 
-from mixnet import stages
-from mixnet import trustees as dkg
-from server import board as board_mod
-from server.election import records, work
-from server.election.common import MAX_REASON, ElectionError, NodeRef, named
-from server.election.inbox import NodeRefused
+from mixscope.mixnet import stages
+from mixscope.mixnet import trustees as dkg
+from mixscope.server import board as board_mod
+from mixscope.server.election import records, work
+from mixscope.server.election.common import MAX_REASON, ElectionError, NodeRef, named
+from mixscope.server.election.inbox import NodeRefused
 
 if TYPE_CHECKING:
-    from server.election.link import StepContext
+    from mixscope.server.election.link import StepContext
 
 DECRYPT_TIMEOUT_BASE, DECRYPT_TIMEOUT_PER_BALLOT = 30.0, 0.005
 SPARES_AFTER_BASE, SPARES_AFTER_PER_BALLOT = 10.0, 0.002  # ask every spare if the asked have not all answered

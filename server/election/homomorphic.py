@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from mixnet import group, homomorphic
-from mixnet import trustees as dkg
-from mixnet.elgamal import Ciphertext
-from mixnet.record import ballot_entry
-from server.board import Board
-from server.election import lab, records, states
-from server.election.common import ElectionError
+from mixscope.mixnet import group, homomorphic
+from mixscope.mixnet import trustees as dkg
+from mixscope.mixnet.elgamal import Ciphertext
+from mixscope.mixnet.record import ballot_entry
+from mixscope.server.board import Board
+from mixscope.server.election import lab, records, states
+from mixscope.server.election.common import ElectionError
 
 HOMOMORPHIC = homomorphic.HOMOMORPHIC
 

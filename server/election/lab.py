@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from server.election.common import ElectionError
+from mixscope.server.election.common import ElectionError
 
 TALLY_MODES = ("mixnet", "homomorphic")  # homomorphic: ballots summed, no cascade (mixnet/homomorphic.py)
 CHEATS = ("drop", "replace", "swap")

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from server.election.common import NodeRef
-from server.election.inbox import Inbox
+from mixscope.server.election.common import NodeRef
+from mixscope.server.election.inbox import Inbox
 
 if TYPE_CHECKING:
-    from server.board import Board
-    from server.executors import Executors
+    from mixscope.server.board import Board
+    from mixscope.server.executors import Executors
 
 
 class NodeLink(Protocol):

@@ -22,10 +22,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mixnet import record_parts
-from server.board import Board
-from server.election import homomorphic, records, work
-from server.executors import Executors, batched_map
+from mixscope.mixnet import record_parts
+from mixscope.server.board import Board
+from mixscope.server.election import homomorphic, records, work
+from mixscope.server.executors import Executors, batched_map
 
 PARTS_FROM = 5_000  # ballots from which the record is written as an index and parts (docs/verifier.md §2.1)
 
@@ -94,7 +94,7 @@ def _part_writer(path: Path):
 
 def _verify_on_cluster(doc: dict, cluster: str, workers: int, full: bool) -> dict[str, Any]:
     """On the scheduler's workers; on this process's own pool if the scheduler is gone (engine/cluster.py)."""
-    from engine import LocalEngine, open_engine
+    from mixscope.engine import LocalEngine, open_engine
 
     engine = open_engine(cluster, LocalEngine())
     try:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from mixnet import ballots, group
-from mixnet.record import RecordBuilder
-from server.board import Board
+from mixscope.mixnet import ballots, group
+from mixscope.mixnet.record import RecordBuilder
+from mixscope.server.board import Board
 
 DEALING = "dealing"  # the trustee's whole signed keygen.commitment message
 MANIFEST, MANIFEST_HOLDER = "manifest", "manifest"  # the election manifest, under a pseudo-trustee name

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from mixnet import group, proofs, shuffle, tally, verifier
-from mixnet import trustees as dkg
-from mixnet.elgamal import Ciphertext
-from mixnet.errors import ProofError
+from mixscope.mixnet import group, proofs, shuffle, tally, verifier
+from mixscope.mixnet import trustees as dkg
+from mixscope.mixnet.elgamal import Ciphertext
+from mixscope.mixnet.errors import ProofError
 
 MapFn = Callable[..., Any]
 PARTIAL_SPAN = 500  # ciphertexts per combine job
