@@ -24,7 +24,7 @@ class OptionalBuildExt(build_ext):
 
 setup(
     ext_modules=[
-        Extension("mixscope.mixnet._native", ["mixnet/_native.c"], extra_compile_args=["-O3"], optional=True)
+        Extension("mixscope.mixnet._native", ["mixscope/mixnet/_native.c"], extra_compile_args=["-O3"], optional=True)
     ],
     cmdclass={"build_ext": OptionalBuildExt},
 )

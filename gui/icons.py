@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import importlib.resources
 from importlib.resources.abc import Traversable
-from pathlib import Path
 from typing import Any, Mapping
 
 from PySide6.QtCore import QByteArray, QRectF, Qt
@@ -34,11 +33,8 @@ ACTION_ICONS = {
 
 @functools.cache
 def resource_dir() -> Traversable:
-    """resources/ of a source checkout, else the installed package data."""
-    checkout = Path(__file__).resolve().parents[1]
-    if (checkout / "pyproject.toml").is_file() and (checkout / "resources" / APP_ICON).is_file():
-        return checkout / "resources"
-    return importlib.resources.files("mixscope.resources")
+    """The package data `mixscope/resources`: in a checkout, the link to the top-level resources/ folder."""
+    return importlib.resources.files("mixscope") / "resources"
 
 
 def resource(*parts: str) -> Traversable:

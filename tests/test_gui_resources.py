@@ -38,14 +38,14 @@ def mean_ink_lightness(icon) -> float:
 
 
 def test_every_svg_is_valid_and_the_toolbar_set_is_drawn_in_the_one_ink():
-    files = sorted((ROOT / "resources").rglob("*.svg"))
+    files = sorted((ROOT / "mixscope" / "resources").rglob("*.svg"))
     assert len(files) >= 2
     for path in files:
         assert QSvgRenderer(QByteArray(path.read_bytes())).isValid(), path
-    for path in (ROOT / "resources" / "icons").glob("*.svg"):
+    for path in (ROOT / "mixscope" / "resources" / "icons").glob("*.svg"):
         colours = set(re.findall(r"#[0-9a-fA-F]{3,6}\b", path.read_text()))
         assert colours == {icons.INK}, (path.name, colours)  # else the dark variant would miss a colour
-    assert {f.stem for f in (ROOT / "resources" / "icons").glob("*.svg")} == set(icons.ACTION_ICONS.values())
+    assert {f.stem for f in (ROOT / "mixscope" / "resources" / "icons").glob("*.svg")} == set(icons.ACTION_ICONS.values())
 
 
 def test_window_and_every_toolbar_action_have_icons_that_follow_the_theme(window):
@@ -72,7 +72,7 @@ def test_about_box_shows_the_icon_the_version_and_the_licence(window, qtbot):
 def test_desktop_entry_launches_the_installed_command_with_the_app_icon():
     entry = configparser.ConfigParser(interpolation=None)
     entry.optionxform = str
-    entry.read(ROOT / "resources" / icons.DESKTOP_ENTRY, encoding="utf-8")
+    entry.read(ROOT / "mixscope" / "resources" / icons.DESKTOP_ENTRY, encoding="utf-8")
     desktop = entry["Desktop Entry"]
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert desktop["Type"] == "Application" and desktop["Name"] == "Mixscope"

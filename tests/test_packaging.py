@@ -31,6 +31,8 @@ def tree_packages() -> set[str]:
 
 
 def test_the_namespace_views_are_relative_symlinks_to_the_top_level_folders():
+    if not (ROOT / "mixnet").is_dir():
+        pytest.skip("an sdist carries the packages under mixscope/ only")
     for top in (*SOURCE_PACKAGES, "resources"):
         view = ROOT / "mixscope" / top
         assert view.is_symlink() and os.readlink(view) == f"../{top}", f"mixscope/{top} must link to ../{top}"
@@ -43,9 +45,9 @@ def test_every_package_of_the_tree_is_listed_for_the_wheel():
 
 def test_every_resource_file_is_package_data():
     globs = SETUPTOOLS["package-data"]["mixscope.resources"]
-    for path in (ROOT / "resources").rglob("*"):
+    for path in (ROOT / "mixscope" / "resources").rglob("*"):
         if path.is_file():
-            relative = path.relative_to(ROOT / "resources").as_posix()
+            relative = path.relative_to(ROOT / "mixscope" / "resources").as_posix()
             assert any(fnmatch(relative, g) and relative.count("/") == g.count("/") for g in globs), relative
 
 
@@ -75,7 +77,8 @@ def test_sdist_runs_its_own_tests_and_the_wheel_finds_its_resources(tmp_path):
         archive.extractall(tmp_path / "sdist", filter="data")
     unpacked, = (tmp_path / "sdist").iterdir()
     for needed in ("tests/conftest.py", "tests/board_writer.py", "tests/web_election.py", "docs/architecture.md",
-                   "resources/mixscope.svg", "resources/mixscope.desktop", "LICENSE", "MANIFEST.in"):
+                   "mixscope/resources/mixscope.svg", "mixscope/resources/mixscope.desktop", "mixscope/mixnet/_native.c",
+                   "LICENSE", "MANIFEST.in"):
         assert (unpacked / needed).is_file(), needed
     from_sdist = {**env, "PYTHONPATH": str(unpacked)}
     collected = run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"], unpacked,
