@@ -8,7 +8,6 @@ thread, hands each event to a callback and reconnects with back-off when the con
 
 from __future__ import annotations
 
-import functools
 import http.client
 import json
 import threading
@@ -19,7 +18,7 @@ from typing import Any, Callable
 import websocket
 
 from mixscope.client.backoff import Backoff
-from mixscope.client.vote import ApiError
+from mixscope.client.http_api import ApiError, ServerAddress, error_of
 from mixscope.wire import tls
 
 URL_ENV, TOKEN_ENV, CAFILE_ENV = "MIXSCOPE_URL", "MIXSCOPE_TOKEN", "MIXSCOPE_CAFILE"
@@ -31,22 +30,13 @@ class AdminClient:
     """The admin API of one server. Thread-safe: every request uses its own connection."""
 
     def __init__(self, base_url: str, token: str, cafile: str | None = None, timeout: float = TIMEOUT):
-        parts = urllib.parse.urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"server URL must look like http://host:port, not {base_url!r}")
+        self._server = ServerAddress(base_url, timeout, cafile)
         if not token:
             raise ValueError("an admin token is needed (--token or $MIXSCOPE_TOKEN)")
         if not (token.isascii() and token.isprintable()) or " " in token:
             # it goes into a header line: a newline or a non-Latin-1 character would fail deep in http.client
             raise ValueError("the admin token must be printable ASCII without spaces (as mixscope serve prints it)")
         self.url, self.token, self.cafile = base_url.rstrip("/"), token, cafile
-        if parts.scheme == "https":
-            self._factory: Callable[..., http.client.HTTPConnection] = functools.partial(
-                http.client.HTTPSConnection, context=tls.client_context(cafile))
-        else:
-            self._factory = http.client.HTTPConnection
-        self._host, self._port, self._timeout = parts.hostname, parts.port, timeout
-        self._prefix = parts.path.rstrip("/")
 
     @property
     def events_url(self) -> str:
@@ -66,9 +56,9 @@ class AdminClient:
         headers = {"Authorization": f"Bearer {self.token}"}
         if payload is not None:
             headers["Content-Type"] = "application/json"
-        conn = self._factory(self._host, self._port, timeout=self._timeout)
+        conn = self._server.connect()
         try:
-            conn.request(method, self._prefix + path, body=payload, headers=headers)
+            conn.request(method, self._server.prefix + path, body=payload, headers=headers)
             response = conn.getresponse()
             raw = response.read()
         except (ConnectionError, http.client.HTTPException, OSError) as exc:
@@ -76,14 +66,10 @@ class AdminClient:
         finally:
             conn.close()
         if response.status >= 400:
-            try:
-                data = json.loads(raw) if raw else None
-            except ValueError:
-                data = None
-            reason = data.get("error") if isinstance(data, dict) else None
-            if reason == "unauthorized":
-                reason = "unauthorized: wrong admin token"
-            raise ApiError(response.status, reason or raw[:200].decode("utf-8", "replace") or response.reason)
+            error = error_of(response, raw)
+            if error.reason == "unauthorized":
+                raise ApiError(error.status, "unauthorized: wrong admin token")
+            raise error
         return response.status, raw
 
     def action(self, action: str, args: dict[str, Any] | None = None, wait: float = 1.0) -> tuple[int, dict]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mixscope.client.admin import AdminClient, EventStream
-from mixscope.client.vote import ApiError
+from mixscope.client.http_api import ApiError
 from mixscope.wire.events import Event, EventChannel
 
 CALL_WORKERS = 4

@@ -9,29 +9,20 @@ keep-alive HTTP client the voter simulator (client/voters.py) shares.
 
 from __future__ import annotations
 
-import functools
 import http.client
 import json
 import sys
 import time
 import urllib.parse
-from typing import Any, Callable
+from typing import Any
 
 from mixscope.client.credential_file import CredentialFileError, read_private
+from mixscope.client.http_api import ApiError, ServerAddress, error_of
 from mixscope.mixnet import group, homomorphic
 from mixscope.mixnet.credentials import Credential
-from mixscope.wire import tls
 
 TIMEOUT = 30.0
 RATE_LIMIT_RETRIES, MAX_RETRY_WAIT = 5, 5.0  # a 429 (server/ratelimit.py) is waited out this often, this long
-
-
-class ApiError(Exception):
-    """The server refused a request (status >= 400) or could not be reached (status 0)."""
-
-    def __init__(self, status: int, reason: str, retry_after: float | None = None):
-        super().__init__(f"{status}: {reason}" if status else reason)
-        self.status, self.reason, self.retry_after = status, reason, retry_after
 
 
 class BallotApi:
@@ -39,16 +30,7 @@ class BallotApi:
 
     def __init__(self, base_url: str, timeout: float = TIMEOUT, cafile: str | None = None):
         """`cafile`: a CA (or the server's self-signed certificate) to trust for https, besides the system's."""
-        parts = urllib.parse.urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"server URL must look like http://host:port, got {base_url!r}")
-        if parts.scheme == "https":
-            self._factory: Callable[..., http.client.HTTPConnection] = functools.partial(
-                http.client.HTTPSConnection, context=tls.client_context(cafile))
-        else:
-            self._factory = http.client.HTTPConnection
-        self._host, self._port, self._timeout = parts.hostname, parts.port, timeout
-        self._prefix = parts.path.rstrip("/")
+        self._server = ServerAddress(base_url, timeout, cafile)
         self._conn: http.client.HTTPConnection | None = None
 
     def close(self) -> None:
@@ -68,26 +50,22 @@ class BallotApi:
         headers = {"Content-Type": "application/json"} if payload is not None else {}
         for attempt in (1, 2):
             if self._conn is None:
-                self._conn = self._factory(self._host, self._port, timeout=self._timeout)
+                self._conn = self._server.connect()
             try:
-                self._conn.request(method, self._prefix + path, body=payload, headers=headers)
+                self._conn.request(method, self._server.prefix + path, body=payload, headers=headers)
                 response = self._conn.getresponse()
                 raw = response.read()
                 break
             except (ConnectionError, http.client.HTTPException, OSError) as exc:
                 self.close()  # a stale keep-alive connection: retry once on a fresh one
                 if attempt == 2:
-                    raise ApiError(0, f"cannot reach {self._host}:{self._port}: {exc}") from None
-        try:
-            data = json.loads(raw) if raw else None
-        except ValueError:
-            data = None
+                    raise ApiError(0, f"cannot reach {self._server.host}:{self._server.port}: {exc}") from None
         if response.status >= 400:
-            reason = data.get("error") if isinstance(data, dict) else None
-            retry_after = response.getheader("Retry-After")
-            raise ApiError(response.status, reason or raw[:200].decode("utf-8", "replace") or response.reason,
-                           float(retry_after) if retry_after and retry_after.isdecimal() else None)
-        return response.status, data
+            raise error_of(response, raw)
+        try:
+            return response.status, json.loads(raw) if raw else None
+        except ValueError:
+            return response.status, None
 
     def election(self, election_id: str) -> dict:
         return self.request("GET", f"/api/elections/{urllib.parse.quote(election_id, safe='')}")[1]

@@ -25,7 +25,8 @@ import time
 import urllib.parse
 from typing import Any, Callable, Sequence
 
-from mixscope.client.vote import MAX_RETRY_WAIT, RATE_LIMIT_RETRIES, ApiError, BallotApi, public_key_of
+from mixscope.client.http_api import ApiError
+from mixscope.client.vote import MAX_RETRY_WAIT, RATE_LIMIT_RETRIES, BallotApi, public_key_of
 from mixscope.mixnet import credentials as credentials_mod
 from mixscope.mixnet import homomorphic
 from mixscope.mixnet.credentials import Credential

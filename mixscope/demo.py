@@ -108,7 +108,7 @@ def wait_for_nodes(runner, roles: dict[str, int], timeout: float = 60.0) -> None
     deadline = time.monotonic() + timeout
     while True:
         clients = runner.call("clients", {}).result(10)["clients"]
-        have = {r: sum(1 for c in clients if c.get("role") == r) for r in roles}
+        have = {r: sum(1 for c in clients if c.get("role") == r and c.get("joined")) for r in roles}
         if all(have[r] >= n for r, n in roles.items()):
             return
         if time.monotonic() > deadline:

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     if args.election_command in _OFFLINE:
         return _OFFLINE[args.election_command](args)
     from mixscope.client.admin import CAFILE_ENV, TOKEN_ENV, URL_ENV, AdminClient
-    from mixscope.client.vote import ApiError
+    from mixscope.client.http_api import ApiError
     from mixscope.wire.tls import TlsError
 
     prog = f"mixscope election {args.election_command}"

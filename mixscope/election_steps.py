@@ -188,7 +188,7 @@ def _summary(result: dict) -> str:
 
 
 def simulate_voters(args, admin) -> int:
-    from mixscope.client.vote import ApiError
+    from mixscope.client.http_api import ApiError
     from mixscope.client.voters import SimulationError
     from mixscope.client.voters import simulate_voters as simulate
     from mixscope.election_cli import UsageMistake
@@ -247,7 +247,8 @@ def _status_text(status: dict) -> str:
         parts.append(f"stage {stage['stage'] + 1} {stage.get('mixer')} {stage.get('status')}")
     nodes = status.get("nodes")
     if nodes is not None and election["state"] not in FINAL_STATES:
-        parts.append("nodes " + (" ".join(n["name"] for n in nodes) or "none connected"))
+        parts.append("nodes " + (" ".join(n["name"] + ("" if n.get("joined") else " (not joined)") for n in nodes)
+                                 or "none connected"))
     line = _progress_line(status)
     if line is not None and election["state"] in ("key_ceremony", "mixing", "decrypting"):
         parts.append(f"{line[0]} {line[1]}/{line[2]}")
@@ -280,7 +281,7 @@ def status(args, admin) -> int:
 
 
 def record(args, admin) -> int:
-    from mixscope.client.vote import ApiError
+    from mixscope.client.http_api import ApiError
 
     _, raw = admin.fetch("GET", f"/api/elections/{urllib.parse.quote(args.election_id, safe='')}/record")
     try:
@@ -295,7 +296,7 @@ def record(args, admin) -> int:
 
 def _record_parts(args, admin, raw: bytes) -> list[str]:
     """A record published in parts (docs/verifier.md §2.1): each part saved beside the index, under its name."""
-    from mixscope.client.vote import ApiError
+    from mixscope.client.http_api import ApiError
     from mixscope.mixnet import record_parts
 
     try:

@@ -42,7 +42,9 @@ async def disconnect(hub: Hub, args: dict[str, Any]) -> dict[str, Any]:
 
 
 async def clients(hub: Hub, args: dict[str, Any]) -> dict[str, Any]:
-    return {"clients": hub.registry.snapshots()}
+    """Every connected client; `joined` says whether it proved a node identity (join token + signed hello)."""
+    return {"clients": [{**snapshot, "joined": hub.auth.node(snapshot["id"]) is not None}
+                        for snapshot in hub.registry.snapshots()]}
 
 
 def _coordinator(hub: Hub) -> Coordinator:

@@ -65,12 +65,14 @@ def election_action(step: str):
 
 
 def _nodes() -> list[dict[str, Any]]:
-    """The connected trustees and mixers, in the order the election takes them."""
+    """The connected clients that say they are trustees or mixers, in the order the election takes them. Only
+    the `joined` ones (join token and signed hello) take part in an election; the others are shown as such."""
     try:
         clients = context().call("clients", {}).result(timeout=10)["clients"]
     except (BridgeError, concurrent.futures.TimeoutError):
         return []
-    nodes = [{"name": c.get("name"), "role": c.get("role"), "rtt_ms": c.get("rtt_ms")} for c in clients
+    nodes = [{"name": c.get("name"), "role": c.get("role"), "rtt_ms": c.get("rtt_ms"), "joined": c.get("joined")}
+             for c in clients
              if c.get("role") in ("trustee", "mixer") and c.get("state") != "disconnected" and c.get("name")]
     return sorted(nodes, key=lambda n: (n["role"], lab.natural_key(n["name"])))
 

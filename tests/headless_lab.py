@@ -68,11 +68,11 @@ def cli(server: Serve | None, *args: str, env: dict | None = None, timeout: floa
 
 
 def wait_joined(admin, roles: dict[str, int], timeout: float = 60.0) -> list[dict]:
-    """Until the server lists at least `roles[r]` connected nodes of each role (with their hello)."""
+    """Until the server lists at least `roles[r]` connected nodes of each role that joined (token, signed hello)."""
     deadline = time.monotonic() + timeout
     while True:
         clients = [c for c in admin.clients() if c.get("state", "connected") == "connected"]
-        have = {r: sum(1 for c in clients if c.get("role") == r) for r in roles}
+        have = {r: sum(1 for c in clients if c.get("role") == r and c.get("joined")) for r in roles}
         if all(have[r] >= n for r, n in roles.items()):
             return clients
         if time.monotonic() > deadline:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mixscope.client.vote import ApiError
+from mixscope.client.http_api import ApiError
 from mixscope.client.voters import (
     IN_PROCESS_BELOW,
     SimulationError,

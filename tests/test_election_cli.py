@@ -197,8 +197,9 @@ def test_a_token_that_cannot_be_a_header_is_one_line(token):
 
 
 def test_node_names_and_questions_reach_the_terminal_as_plain_text(tmp_path):
-    """Any websocket client may say hello as a mixer under any name (the status lists it among the nodes) and an
-    admin may write anything in a question: `status` and `list` show them escaped, never as control characters."""
+    """Any websocket client may say hello as a mixer under any name (the status lists it among the nodes, as not
+    joined) and an admin may write anything in a question: `status` and `list` show them escaped, never as
+    control characters."""
     evil = "\x1b]0;owned\x07\x1b[2Jmixer\u202e-1"
     with serve(tmp_path) as server:
         impostor = websocket.create_connection(server.ws_url, timeout=10)
@@ -213,5 +214,5 @@ def test_node_names_and_questions_reach_the_terminal_as_plain_text(tmp_path):
         finally:
             impostor.close()
     assert "Lunch?\\x1b[31m\\tred" in listed and listed.count("\t") == 3
-    assert "\\x1b]0;owned\\x07\\x1b[2Jmixer\\u202e-1" in status
+    assert "\\x1b]0;owned\\x07\\x1b[2Jmixer\\u202e-1 (not joined)" in status
     assert not any(c in listed + status for c in "\x1b\x07\u202e")

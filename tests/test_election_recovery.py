@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from mixscope.client.vote import ApiError, BallotApi
+from mixscope.client.http_api import ApiError
+from mixscope.client.vote import BallotApi
 from mixscope.mixnet import credentials
 from mixscope.server.board import Board
 from test_election_hub import ScriptedNode, _answer_mixes, _closed_election_with_ballots
