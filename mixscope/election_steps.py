@@ -20,7 +20,8 @@ from mixscope.election_cli import plain
 TALLY_MODES = ("mixnet", "homomorphic")  # homomorphic: ballots summed, no cascade (mixnet/homomorphic.py)
 CHEATS = ("drop", "replace", "swap")
 FINAL_STATES = ("published", "failed")
-WATCH_EVERY = 0.5  # seconds between two status reads of --watch
+WATCH_QUIET = 5.0  # --watch reads the status on each event for the election, and at least this often
+WATCH_GAP = 0.2  # ... but not more often than this: ballots and progress come in bursts
 
 
 def register(add) -> None:
@@ -264,6 +265,29 @@ def status(args, admin) -> int:
     current = admin.status(args.election_id)
     if not args.watch:
         return _print(args, current, _status_text(current))
+    return _watch(args, admin, current)
+
+
+def _watch(args, admin, current: dict) -> int:
+    """Print the status again whenever it changes, until the election is final and no step runs. The admin
+    event stream says when to read it (an event of this election, a node coming or going); a plain read every
+    few seconds covers a stream that cannot connect."""
+    import threading
+
+    from mixscope.client.admin import EventStream
+
+    changed = threading.Event()
+
+    def on_event(event: dict) -> None:
+        data = event.get("data")
+        if not event["kind"].startswith("election.") or (isinstance(data, dict)
+                                                           and data.get("election_id") == args.election_id):
+            changed.set()
+
+    stream = EventStream(admin, on_event, on_snapshot=lambda _clients: changed.set(),
+                         kinds="election.state,election.ballot,election.progress,election.stage,election.result,"
+                               "election.verified,client.connected,client.disconnected")
+    stream.start()
     last = None
     try:
         while True:
@@ -274,10 +298,14 @@ def status(args, admin) -> int:
                 last = text
             if current["election"]["state"] in FINAL_STATES and not current.get("jobs"):
                 return 0
-            time.sleep(WATCH_EVERY)
+            changed.wait(WATCH_QUIET)
+            time.sleep(WATCH_GAP)
+            changed.clear()
             current = admin.status(args.election_id)
     except KeyboardInterrupt:
         return 0
+    finally:
+        stream.stop(timeout=1.0)
 
 
 def record(args, admin) -> int:

@@ -64,10 +64,18 @@ def test_the_cli_runs_a_whole_election_on_a_headless_server(tmp_path):
             cast = json.loads(ok(cli(server, "simulate-voters", eid, "--credentials", private, "--n", "8", "--json")))
             assert cast["cast"] == 8 and sum(cast["choices"]) == 8
             assert ok(cli(server, "close", eid)) == "close: done (ballots 8)"
+            watcher = subprocess.Popen([sys.executable, "-m", "mixscope", "election", "status", eid, "--watch"],
+                                       cwd=ROOT, env={**os.environ, "MIXSCOPE_URL": server.url,
+                                                      "MIXSCOPE_TOKEN": server.admin_token},
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             assert ok(cli(server, "mix", eid)).startswith("mix: done (accepted 2, stages 3")
             decrypted = json.loads(ok(cli(server, "decrypt", eid, "--json")))
             assert decrypted["counts"] == cast["choices"]
             assert json.loads(ok(cli(server, "publish", eid, "--json")))["verified"] is True
+            followed, errors = watcher.communicate(timeout=60)  # --watch ends by itself once published
+            states = [line.split(";")[0].split()[1] for line in followed.splitlines()]
+            assert watcher.returncode == 0 and not errors, errors
+            assert states[0] in ("closed", "mixing") and states[-1] == "published" and len(set(states)) >= 3, states
             status = json.loads(ok(cli(server, "status", eid, "--json")))
             assert status["election"]["state"] == "published" and status["verified"] is True
             assert [(s["mixer"], s["status"]) for s in status["stages"]] == [
