@@ -16,9 +16,10 @@ import urllib.parse
 from pathlib import Path
 
 from mixscope.election_cli import plain
+from mixscope.wire.protocol import MIXER_CHEATS
 
 TALLY_MODES = ("mixnet", "homomorphic")  # homomorphic: ballots summed, no cascade (mixnet/homomorphic.py)
-CHEATS = ("drop", "replace", "swap")
+CHEATS = MIXER_CHEATS
 FINAL_STATES = ("published", "failed")
 WATCH_QUIET = 5.0  # --watch reads the status on each event for the election, and at least this often
 WATCH_GAP = 0.2  # ... but not more often than this: ballots and progress come in bursts

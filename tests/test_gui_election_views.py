@@ -14,6 +14,7 @@ from mixscope.gui.election.panel import ElectionPanel
 from mixscope.gui.election.tracker import ElectionTracker
 from mixscope.gui.event_pump import EventPump
 from mixscope.wire.events import Event, EventChannel
+from mixscope.wire.protocol import MIXER_CHEATS
 
 EID = "abc123"
 
@@ -237,6 +238,8 @@ def test_new_election_dialog_refuses_bad_input(qtbot):
     dialog.threshold.setValue(2)
     dialog.mixers.setValue(3)
     dialog.cheat_mixer.setCurrentIndex(2)
+    modes = [dialog.cheat_mode.itemText(k) for k in range(dialog.cheat_mode.count())]
+    assert modes == list(MIXER_CHEATS)  # every way a mixer node can spoil its stage
     dialog.cheat_mode.setCurrentText("drop")
     assert dialog.spec() == ElectionSpec(dialog.question.text(), ("yes", "no"), 2, 2, 3, 1, "drop")
     dialog.accept()

@@ -18,6 +18,9 @@ ELECTIONS = [  # (spec, the stages the panel must show)
      [("mixer-1", "verified"), ("mixer-2", "verified")]),
     (ElectionSpec("Third?", ("a", "b", "c"), threshold=2, trustees=3, mixers=3, cheat_mixer=2, cheat="drop"),
      [("mixer-1", "verified"), ("mixer-2", "verified"), ("mixer-3", "rejected")]),
+    # an output left as its input: the stage's proof may verify, the stage is still refused (not_rerandomised)
+    (ElectionSpec("Fourth?", ("a", "b"), threshold=2, trustees=3, mixers=3, cheat_mixer=0, cheat="identity"),
+     [("mixer-1", "rejected"), ("mixer-2", "verified"), ("mixer-3", "verified")]),
 ]
 
 
@@ -32,7 +35,7 @@ def node_footprint(win: MainWindow) -> tuple[dict[str, int], int]:
 
 
 @pytest.mark.slow
-def test_three_elections_in_one_window_reuse_the_nodes(qtbot, server, tmp_path):
+def test_four_elections_in_one_window_reuse_the_nodes(qtbot, server, tmp_path):
     win = MainWindow(server, QSettings(str(tmp_path / "panel.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(win)
     win.show()
@@ -48,7 +51,7 @@ def test_three_elections_in_one_window_reuse_the_nodes(qtbot, server, tmp_path):
             assert all(state == "pass" for _, state in result.checks)
             footprints.append(node_footprint(win))
             children.append(len([p for p in me.children(recursive=True) if p.is_running()]))
-        assert len({r.election_id for r in shown}) == 3
+        assert len({r.election_id for r in shown}) == len(ELECTIONS)
         first_pids, first_rss = footprints[0]
         assert sorted(first_pids) == ["mixer-1", "mixer-2", "mixer-3", "trustee-1", "trustee-2", "trustee-3"]
         for pids, rss in footprints[1:]:

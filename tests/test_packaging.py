@@ -77,8 +77,8 @@ def test_sdist_runs_its_own_tests_and_the_wheel_finds_its_resources(tmp_path):
         archive.extractall(tmp_path / "sdist", filter="data")
     unpacked, = (tmp_path / "sdist").iterdir()
     for needed in ("tests/conftest.py", "tests/board_writer.py", "tests/web_election.py", "docs/architecture.md",
-                   "mixscope/resources/mixscope.svg", "mixscope/resources/mixscope.desktop", "mixscope/mixnet/_native.c",
-                   "LICENSE", "MANIFEST.in"):
+                   "mixscope/resources/mixscope.svg", "mixscope/resources/mixscope.desktop",
+                   "mixscope/mixnet/_native.c", "LICENSE", "MANIFEST.in"):
         assert (unpacked / needed).is_file(), needed
     from_sdist = {**env, "PYTHONPATH": str(unpacked)}
     collected = run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"], unpacked,

@@ -23,6 +23,9 @@ MAX_MESSAGE_BYTES = 1 << 20
 TRANSPORT_MAX_BYTES = 4 << 20
 
 ROLES = ("mixer", "trustee", "voter", "observer")
+# How a mixer may spoil its stage in the lab (client/mixer.py says what each does and how the stage is judged):
+# its own `--cheat`, or the server's `lab_cheat` in a mix.request, obeyed only by a node run with --lab-cheats.
+MIXER_CHEATS = ("drop", "replace", "swap", "wrong_stage", "identity", "malformed", "silent")
 MAX_NAME_CHARS = 64
 
 # What each side may send, and the fields each type requires (name -> type).

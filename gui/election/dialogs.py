@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QPlainTextEdit, QSpinBox
 
 from mixscope.gui.views import PlainLabel
+from mixscope.wire.protocol import MIXER_CHEATS
 
-CHEATS = ("drop", "replace", "swap")
+CHEATS = MIXER_CHEATS
 MAX_VOTERS = 100_000
 TALLY_MODES = ("mixnet", "homomorphic")
 
@@ -22,7 +23,7 @@ class ElectionSpec:
     trustees: int
     mixers: int
     cheat_mixer: int | None = None  # 0-based position of the cheating mixer
-    cheat: str | None = None        # drop | replace | swap
+    cheat: str | None = None        # one of wire.protocol.MIXER_CHEATS
     voters: int = 100               # eligible voters: one credential each
     tally: str = "mixnet"           # or homomorphic: ballots summed, no cascade
 

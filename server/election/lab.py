@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from mixscope.server.election.common import ElectionError
+from mixscope.wire.protocol import MIXER_CHEATS
 
 TALLY_MODES = ("mixnet", "homomorphic")  # homomorphic: ballots summed, no cascade (mixnet/homomorphic.py)
-CHEATS = ("drop", "replace", "swap")
+CHEATS = MIXER_CHEATS
 MAX_VOTERS = 1_000_000
 MAX_CACHED = 256  # elections whose settings stay in memory
 _VOTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
@@ -29,7 +30,7 @@ _VOTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 class LabSettings:
     tally: str = "mixnet"
     voters: list[str] = field(default_factory=list)  # eligible voter ids (empty: anyone, as before)
-    cheat: str | None = None       # drop | replace | swap
+    cheat: str | None = None       # one of wire.protocol.MIXER_CHEATS
     cheat_stage: int | None = None  # 0-based cascade position of the mixer told to cheat
 
     def to_json(self) -> dict[str, Any]:
