@@ -58,7 +58,7 @@ def test_stop_leaves_no_thread_or_socket_and_is_idempotent():
     idle.close()
     runner.stop()
     assert not runner.running
-    assert {t.ident for t in threading.enumerate()} == before
+    assert {t.ident for t in threading.enumerate()} <= before  # none left (one of an earlier test may have ended)
     assert port_is_free(port)
     kinds = [e.kind for e in events.drain()]
     assert kinds == ["server.started", "server.stopped"]
