@@ -79,6 +79,7 @@ def test_the_stream_carries_the_channels_events(server, ws_client):
         local.close()
 
 
+@pytest.mark.slow
 def test_a_slow_observer_drops_its_oldest_events_and_counts_them(server, monkeypatch):
     fast = connect(server)  # the default queue: room for everything below
     assert json.loads(fast.recv())["type"] == "snapshot"
@@ -146,6 +147,7 @@ def test_the_reader_shows_a_dropped_connection_and_reconnects(tmp_path):
         assert bad[-1] == "unauthorized"
 
 
+@pytest.mark.slow
 def test_an_observer_that_stops_answering_pings_frees_its_place(server, monkeypatch):
     """A client that vanished without closing (it never reads again, so never answers a ping) is closed,
     and its place among the bounded observers is free again."""

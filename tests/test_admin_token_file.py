@@ -9,11 +9,14 @@ import sys
 import threading
 import urllib.parse
 
+import pytest
+
 from mixscope.client.remote import RemoteServer
 from mixscope.server import token_file
 from tests.headless_lab import ROOT, Serve
 
 
+@pytest.mark.slow
 def test_a_remote_panel_reconnects_across_a_serve_restart(tmp_path):
     data = tmp_path / "data"
     first = Serve(data)
@@ -50,6 +53,7 @@ def test_a_remote_panel_reconnects_across_a_serve_restart(tmp_path):
     assert path.read_text().strip() == first.admin_token
 
 
+@pytest.mark.slow
 def test_a_loose_or_broken_token_file(tmp_path):
     path = tmp_path / token_file.ADMIN_TOKEN
     token = token_file.load_or_create(tmp_path, token_file.ADMIN_TOKEN)

@@ -96,6 +96,7 @@ def test_bad_arguments_and_files_are_one_line_errors(files, args, code, says):
     assert len(lines) == 1 and says in lines[0] and lines[0].startswith("mixscope"), out.stderr
 
 
+@pytest.mark.slow
 def test_a_busy_port_is_one_line(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

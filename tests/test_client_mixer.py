@@ -281,6 +281,7 @@ def test_real_node_mixes_a_large_request_and_its_chunked_signed_reply_is_on_the_
     assert node.wait_for("request_failed", timeout=30)["reason"] == mixer.BAD_REQUEST
 
 
+@pytest.mark.slow
 def test_real_cheating_node_reply_fails_verification(server, node_process):
     node = node_process("mixer-bad", "--cheat", "swap", "--workers", "2")
     key = node.wait_for("starting")["public_key"]

@@ -59,6 +59,7 @@ def test_nodes_reconnect_after_a_restart_on_the_same_port(server, spawn_node):
     assert set(result["replies"]) == second_ids
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_stops_a_connected_node_cleanly(server, spawn_node, sig):
     events = server.channel.subscribe(kinds=["client.disconnected"])

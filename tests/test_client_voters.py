@@ -120,6 +120,7 @@ def test_vote_command_prints_the_receipt(server, tmp_path):
     assert again.returncode == 1 and "already cast" in again.stderr
 
 
+@pytest.mark.slow
 def test_vote_command_errors_are_one_line(server, tmp_path):
     election_id, _ = voting_election(server.board)
     z = credential_file(tmp_path, election_id, "z")

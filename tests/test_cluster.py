@@ -108,6 +108,7 @@ def test_unreachable_scheduler_falls_back_to_the_local_pool(tmp_path):
     assert f"scheduler {address} unreachable" in stderr and "working on the local pool" in stderr
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_is_shown_in_the_panel(qtbot, tmp_path):
     from PySide6.QtCore import QSettings
 
@@ -159,6 +160,7 @@ def test_bench_scale_reports_both_engines(cluster):
         assert isinstance(report[key], float)
 
 
+@pytest.mark.slow
 def test_the_panel_shows_its_cluster(cluster, qtbot, tmp_path):
     """The server strip's Cluster field, applied at start: the Cluster dock shows the scheduler, its two
     workers and a link to its dashboard."""

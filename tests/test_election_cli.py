@@ -106,6 +106,7 @@ def test_the_cli_runs_a_whole_election_on_a_headless_server(tmp_path):
             nodes.stop()
 
 
+@pytest.mark.slow
 def test_cli_usage_and_connection_mistakes_are_one_line(tmp_path):
     no_env = {"MIXSCOPE_URL": "", "MIXSCOPE_TOKEN": ""}
     assert "no server" in one_line_failure(cli(None, "list", env=no_env), 2)
@@ -204,6 +205,7 @@ def test_a_token_that_cannot_be_a_header_is_one_line(token):
     assert "printable ASCII" in one_line_failure(result, 2)
 
 
+@pytest.mark.slow
 def test_node_names_and_questions_reach_the_terminal_as_plain_text(tmp_path):
     """Any websocket client may say hello as a mixer under any name (the status lists it among the nodes, as not
     joined) and an admin may write anything in a question: `status` and `list` show them escaped, never as

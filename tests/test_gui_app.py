@@ -67,6 +67,7 @@ def test_settling_the_interpreter_keeps_start_up_objects_out_of_full_collections
 needs_display_variables = pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="windows open without one")
 
 
+@pytest.mark.slow
 @needs_display_variables
 def test_panel_without_a_display_says_how_to_run_it_and_exits_2(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}

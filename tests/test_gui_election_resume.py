@@ -33,6 +33,7 @@ def window(qtbot, tmp_path):
         win.close()
 
 
+@pytest.mark.slow
 def test_key_ceremony_interrupted_by_a_restart_resumes_from_the_panel(window, qtbot, tmp_path):
     win, info = window, lambda: window.election_tracker.info
     win.ask_election_spec = lambda previous=None: ElectionSpec("Resume?", ("yes", "no"), threshold=2, trustees=2,

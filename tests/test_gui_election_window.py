@@ -140,6 +140,7 @@ def test_opening_a_folder_that_is_not_a_session_says_why(window, qtbot, tmp_path
     assert not window.election_tracker.read_only
 
 
+@pytest.mark.slow
 def test_demo_waits_for_next_when_auto_play_is_off(window, qtbot):
     from mixscope.gui.election.demo import DemoDirector
 

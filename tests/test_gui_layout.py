@@ -32,6 +32,7 @@ def run_screen_fit(tmp_path, width: int, height: int) -> list[dict]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width, height, compact", [(1280, 720, True), (1920, 1080, False)])
 def test_the_panel_fits_the_screen_normally_and_in_presentation_mode(tmp_path, width, height, compact):
     normal, presenting = run_screen_fit(tmp_path, width, height)

@@ -77,6 +77,7 @@ def test_a_panel_connected_to_serve_shows_what_an_in_process_panel_shows(qtbot, 
     assert expected_checks(shown) == expected_checks(local)
 
 
+@pytest.mark.slow
 def test_a_dropped_connection_shows_and_reconnects(qtbot, tmp_path, server):
     remote = RemoteServer(server.url, server.admin_token)
     win = open_window(qtbot, remote, tmp_path, "drop")
@@ -99,6 +100,7 @@ def test_a_dropped_connection_shows_and_reconnects(qtbot, tmp_path, server):
         remote.close()
 
 
+@pytest.mark.slow
 def test_connect_needs_a_token_and_says_so_in_one_line(tmp_path):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "MIXSCOPE_TOKEN": ""}
     run = subprocess.run([sys.executable, "-m", "mixscope", "gui", "--connect", "http://127.0.0.1:9"], cwd=ROOT,

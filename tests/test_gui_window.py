@@ -79,6 +79,7 @@ def test_every_action_has_a_name_a_shortcut_and_a_menu(qtbot, settings):
     win.close()
 
 
+@pytest.mark.slow
 def test_spawned_nodes_show_in_clients_and_processes_tables(qtbot, window):
     names = spawn(window, qtbot, 3)
     assert names == ["mixer-1", "mixer-2", "mixer-3"]
@@ -97,6 +98,7 @@ def test_spawned_nodes_show_in_clients_and_processes_tables(qtbot, window):
     qtbot.waitUntil(lambda: model.data(model.index(0, 6)).endswith("MiB"), timeout=WAIT_MS)
 
 
+@pytest.mark.slow
 def test_mix_reaches_every_node_and_their_replies_are_logged(qtbot, window):
     names = spawn(window, qtbot, 3)
     trigger(window, "action_mix")
@@ -114,6 +116,7 @@ def test_mix_reaches_every_node_and_their_replies_are_logged(qtbot, window):
     assert '"type": "roll_call.reply"' in window.traffic_detail.toPlainText()
 
 
+@pytest.mark.slow
 def test_server_stop_marks_nodes_disconnected_and_they_reconnect_after_start(qtbot, window, server):
     names = spawn(window, qtbot, 2)
     port = server.port
@@ -128,6 +131,7 @@ def test_server_stop_marks_nodes_disconnected_and_they_reconnect_after_start(qtb
     assert server.port == port and window.clients.rowCount() == 2  # rows reused, not duplicated
 
 
+@pytest.mark.slow
 def test_killing_and_restarting_a_node_process_updates_its_row(qtbot, window):
     spawn(window, qtbot, 2)
     entry = window.processes.processes[0]
@@ -146,6 +150,7 @@ def test_killing_and_restarting_a_node_process_updates_its_row(qtbot, window):
     qtbot.waitUntil(lambda: '"event"' in window.process_log.toPlainText(), timeout=WAIT_MS)
 
 
+@pytest.mark.slow
 def test_send_broadcast_and_disconnect_from_the_clients_table(qtbot, window):
     names = spawn(window, qtbot, 2)
     window.ask_message = lambda title: {"type": "note", "text": title}
@@ -162,6 +167,7 @@ def test_send_broadcast_and_disconnect_from_the_clients_table(qtbot, window):
                     or window.clients.client(0)["state"] == "disconnected", timeout=WAIT_MS)
 
 
+@pytest.mark.slow
 def test_traffic_filter_pause_and_clear(qtbot, window):
     spawn(window, qtbot, 2)
     qtbot.waitUntil(lambda: window.traffic.rowCount() >= 4, timeout=WAIT_MS)  # hello + welcome per node
@@ -182,6 +188,7 @@ def test_traffic_filter_pause_and_clear(qtbot, window):
     assert window.traffic.rowCount() == 0
 
 
+@pytest.mark.slow
 def test_closing_the_window_stops_every_child_and_the_server(qtbot, qtlog, window, server):
     spawn(window, qtbot, 3)
     pids = [e.pid for e in window.processes.processes]
@@ -216,6 +223,7 @@ def test_window_geometry_and_splitters_survive_a_restart(qtbot, tmp_path):
 
 
 
+@pytest.mark.slow
 def test_a_layout_saved_by_an_older_panel_is_not_restored(qtbot, tmp_path):
     from mixscope.gui.main_window import LAYOUT_VERSION
     from mixscope.server.runner import ServerRunner

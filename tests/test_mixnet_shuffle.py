@@ -77,6 +77,7 @@ def test_permutations_differ_between_runs(keys):
     assert len(perms) == 3
 
 
+@pytest.mark.slow
 def test_process_pool_map_fn_gives_valid_proofs(keys):
     """The injected map_fn really runs the kernels in other processes, and the chunked results agree."""
     inputs = ballots(keys.public, 150)

@@ -126,12 +126,14 @@ def test_non_canonical_encodings_of_random_points_are_refused():
             assert native.is_valid(bad) is False and not sodium_valid(bad), bad.hex()
 
 
+@pytest.mark.slow
 @settings(max_examples=5000, deadline=None)
 @given(st.binary(min_size=32, max_size=32))
 def test_random_bytes_are_accepted_exactly_when_libsodium_accepts_them(data):
     assert native.is_valid(data) == sodium_valid(data)
 
 
+@pytest.mark.slow
 @settings(max_examples=3000, deadline=None)
 @given(st.integers(0, ORDER - 1), st.integers(0, 255))
 def test_valid_points_and_their_bit_flips_are_accepted_like_libsodium(k, bit):
@@ -143,6 +145,7 @@ def test_valid_points_and_their_bit_flips_are_accepted_like_libsodium(k, bit):
         assert native.encode_many(flipped, 0) == flipped
 
 
+@pytest.mark.slow
 @settings(max_examples=2000, deadline=None)
 @given(st.integers(0, ORDER - 1), st.integers(0, ORDER - 1))
 def test_addition_matches_libsodium(j, k):
@@ -157,6 +160,7 @@ points = st.one_of(st.just(group.IDENTITY), st.just(group.GENERATOR),
                    st.integers(1, ORDER - 1).map(group.base_mul))
 
 
+@pytest.mark.slow
 @settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(scalars, points), max_size=6))
 def test_short_products_match_libsodium(terms):
@@ -164,6 +168,7 @@ def test_short_products_match_libsodium(terms):
     assert native_sum(ks, ps) == sodium_sum(ks, ps)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(st.tuples(scalars, points), min_size=40, max_size=140))
 def test_products_across_the_straus_pippenger_switch_match_libsodium(terms):
@@ -197,6 +202,7 @@ def test_scalars_are_taken_mod_the_order_and_may_be_negative():
     assert group.multi_mul([ORDER + 5, -3], [p, p]) == group.mul(2, p)
 
 
+@pytest.mark.slow
 def test_a_long_product_in_parts_over_map_fn_matches_one_product():
     n = 3 * group._MULTI_MUL_MIN_PART
     base = [random_point() for _ in range(64)]
@@ -370,6 +376,7 @@ def native_rows(scalars, rows):
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(scalars, min_size=1, max_size=3).flatmap(
     lambda ks: st.tuples(st.just(ks), st.lists(st.lists(points, min_size=len(ks), max_size=len(ks)), max_size=4))))
+@pytest.mark.slow
 def test_rows_with_shared_scalars_match_libsodium(case):
     ks, rows = case
     assert native_rows(ks, rows) == sodium_rows(ks, rows)

@@ -103,6 +103,7 @@ def peak_bytes(load) -> int:
         assert all_passed(checks)
 
 
+@pytest.mark.slow
 def test_verifying_in_parts_holds_one_stage_not_the_record():
     """Memory does not grow with the cascade's length in parts; it does for the one document."""
     peaks = {}

@@ -151,6 +151,7 @@ def test_no_token_in_the_event_stream_or_traffic_view(server):
     assert protocol.loggable('{"join_token":"abc"}') == '{"join_token":"***"}'
 
 
+@pytest.mark.slow
 def test_no_token_in_serve_stderr(tmp_path):
     proc = subprocess.Popen([sys.executable, "-u", "-m", "mixscope", "serve", "--port", "0", "--data-dir",
                              str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -190,6 +190,7 @@ def test_the_server_wide_budget_refuses_new_chunk_data_when_full(server, ws_clie
     assert server._hub.chunk_budget.held == 0
 
 
+@pytest.mark.slow
 def test_a_stalled_transfer_expires_on_a_timer_and_its_memory_is_released(tmp_path):
     with running_server(tmp_path, stall_seconds=1.0) as server:
         ws = websocket.create_connection(server.ws_url, timeout=15)
@@ -205,6 +206,7 @@ def test_a_stalled_transfer_expires_on_a_timer_and_its_memory_is_released(tmp_pa
 
 # --- silent connections --------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_silent_tcp_and_websocket_connections_are_closed(tmp_path):
     with running_server(tmp_path, idle_seconds=1.0) as server:
         raw = socket.create_connection(("127.0.0.1", server.port), timeout=15)

@@ -7,6 +7,7 @@ import sys
 import time
 
 import nacl.signing
+import pytest
 
 from mixscope.wire import signing
 from test_election_hub import ScriptedNode
@@ -53,6 +54,7 @@ def test_the_board_never_contains_the_join_token(server):
             node.close()
 
 
+@pytest.mark.slow
 def test_a_name_registered_to_another_key_is_refused_and_the_node_exits_saying_why(server, tmp_path, monkeypatch):
     """Names label keys in the record: a second node holding the join token cannot take an honest node's name."""
     from conftest import NodeProcess

@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT, NodeProcess, running_server
 from mixscope.server.board import Board
 from web_election import request, signed_ballot, voter_id, voting_election
@@ -63,6 +65,7 @@ def _node(url: str, token: str, data_dir: Path, **env: str) -> NodeProcess:
                 os.environ[key] = value
 
 
+@pytest.mark.slow
 def test_a_restarted_server_keeps_its_join_token_and_lets_a_running_node_back_in(tmp_path):
     port = _free_port()
     first = Serve(tmp_path / "board", port)
@@ -99,6 +102,7 @@ def _copy_of_the_file_alone(board_file: Path, target: Path) -> Board:
     return Board(target / board_file.name)
 
 
+@pytest.mark.slow
 def test_sigterm_of_serve_leaves_everything_in_the_database_file(tmp_path):
     with Board(data_dir=tmp_path / "board") as board:
         eid, public_key = voting_election(board)
@@ -143,6 +147,7 @@ def test_quitting_the_panel_closes_the_board(qtbot, tmp_path):
         assert copy.count_ballots(eid) == 4 and copy.get_election(eid).state == "closed"
 
 
+@pytest.mark.slow
 def test_mixscope_processes_leave_nothing_in_the_temporary_directory(tmp_path):
     scratch = tmp_path / "tmp"
     scratch.mkdir()

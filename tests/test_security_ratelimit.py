@@ -78,6 +78,7 @@ def limited_server(tmp_path):
         runner.stop()
 
 
+@pytest.mark.slow
 def test_over_the_address_limit_a_ballot_post_gets_429_with_retry_after_and_nothing_is_stored(limited_server):
     eid, public_key = voting_election(limited_server.board)
     path = f"/api/elections/{eid}/ballots"
@@ -93,6 +94,7 @@ def test_over_the_address_limit_a_ballot_post_gets_429_with_retry_after_and_noth
     assert status == 201 and limited_server.board.count_ballots(eid) == 1
 
 
+@pytest.mark.slow
 def test_one_voter_hammering_is_limited_and_the_client_waits_a_429_out(limited_server):
     eid, public_key = voting_election(limited_server.board)
     ballot = signed_ballot(eid, public_key, "alice", 0)

@@ -64,6 +64,7 @@ def tls_server(tmp_path, certs):
         runner.stop()
 
 
+@pytest.mark.slow
 def test_https_and_wss_with_a_node_trusting_the_self_signed_cert(tls_server, certs, tmp_path):
     assert tls_server.url.startswith("https://") and tls_server.ws_url.startswith("wss://")
     trusted = ssl.create_default_context(cafile=str(certs[0]))
@@ -86,6 +87,7 @@ def test_https_and_wss_with_a_node_trusting_the_self_signed_cert(tls_server, cer
             node.terminate()
 
 
+@pytest.mark.slow
 def test_unusable_tls_files_are_one_line_errors(tmp_path, certs):
     other_cert, _ = make_self_signed(tmp_path / "other")
     with pytest.raises(tls.TlsError, match="does not exist"):
@@ -131,6 +133,7 @@ def test_serve_is_loopback_by_default_and_warns_beyond_it_unless_tls(tmp_path, c
     assert url.startswith("Mixscope server listening on https://") and "warning" not in err
 
 
+@pytest.mark.slow
 def test_vote_trusts_a_self_signed_server_only_with_cafile(tls_server, certs, tmp_path):
     code = tmp_path / "code.txt"
     code.write_text(new_code())

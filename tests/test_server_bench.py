@@ -5,9 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_bench_server_smoke():
     result = subprocess.run([sys.executable, "-m", "mixscope", "bench", "server", "--nodes", "2", "--rounds", "5",
                              "--frames", "200", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120)

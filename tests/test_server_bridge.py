@@ -31,6 +31,7 @@ def start_nodes(spawn_node, *names):
     return nodes, ids
 
 
+@pytest.mark.slow
 def test_bridge_mix_reaches_every_node_and_replies_come_back_as_events(server, spawn_node):
     events = server.channel.subscribe()
     nodes, ids = start_nodes(spawn_node, "m1", "m2", "m3")
@@ -50,6 +51,7 @@ def test_bridge_mix_reaches_every_node_and_replies_come_back_as_events(server, s
     assert any(e.kind == "bridge.result" and e.data["ok"] and e.data["result"] == result for e in seen)
 
 
+@pytest.mark.slow
 def test_over_with_token_runs_the_mix(server, spawn_node):
     nodes, ids = start_nodes(spawn_node, "m1", "m2")
     for method in ("GET", "POST"):
@@ -75,6 +77,7 @@ def test_over_without_the_token_is_401_and_sends_nothing(server, spawn_node, tok
     assert not any(line["event"] == "request" for line in node.lines)
 
 
+@pytest.mark.slow
 def test_a_node_that_does_not_answer_is_listed_as_missing(server, ws_client, spawn_node):
     node = spawn_node("answers")
     answer_id = node.wait_for("welcomed")["client_id"]

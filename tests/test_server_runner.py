@@ -43,6 +43,7 @@ def test_port_zero_gives_a_real_port_and_urls(tmp_path):
         runner.stop()
 
 
+@pytest.mark.slow
 def test_stop_leaves_no_thread_or_socket_and_is_idempotent():
     before = {t.ident for t in threading.enumerate()}
     channel = EventChannel()

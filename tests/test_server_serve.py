@@ -61,6 +61,7 @@ def test_serve_port_zero_prints_its_url_serves_and_stops_on_sigint(tmp_path):
         proc.stderr.close()
 
 
+@pytest.mark.slow
 def test_serve_warns_when_not_bound_to_loopback_and_stops_on_sigterm(tmp_path):
     proc = spawn_serve(tmp_path, "--host", "0.0.0.0", "--port", "0")
     try:
@@ -76,6 +77,7 @@ def test_serve_warns_when_not_bound_to_loopback_and_stops_on_sigterm(tmp_path):
         proc.stderr.close()
 
 
+@pytest.mark.slow
 def test_serve_on_a_busy_port_fails_with_one_line(tmp_path):
     proc = spawn_serve(tmp_path, "--port", "0")
     try:

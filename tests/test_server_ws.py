@@ -90,6 +90,7 @@ def test_rtt_appears_after_a_ping(server, ws_client):
     assert 0 < value < 1000
 
 
+@pytest.mark.slow
 def test_client_updated_is_throttled_not_per_message(server, ws_client):
     events = server.channel.subscribe(kinds=["client.updated"])
     ws = ws_client(hello=("chatty", "mixer"))

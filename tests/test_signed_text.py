@@ -140,6 +140,7 @@ def test_a_long_mix_response_is_stored_as_the_in_process_path_stores_it(server, 
     assert body_json.encode() == canonical_json(signing.signed_body(parsed)).encode()
 
 
+@pytest.mark.slow
 def test_long_messages_forged_replayed_unsigned_or_unjoined_are_refused_as_short_ones(server, joined):
     node = joined("a-mixer")
     forged = node.signed(mix_response("e1"))

@@ -101,6 +101,7 @@ def test_mixed_batch_refuses_the_bad_ones_with_reasons_and_stores_only_the_good(
     ("extra field", 400, "a batch is"),
     ("big body that is no batch", 413, "at most"),
 ])
+@pytest.mark.slow
 def test_unusable_batch_is_refused_whole(server, election, case, status, reason):
     election_id, public_key = election
     one = {"voter_id": voter_id(election_id, "v"), "ballot": cast(election_id, public_key, "v")}
@@ -120,6 +121,7 @@ def test_unusable_batch_is_refused_whole(server, election, case, status, reason)
     assert server.board.count_ballots(election_id) == 0
 
 
+@pytest.mark.slow
 def test_batch_for_a_closed_election_answers_stored_ballots_and_refuses_new_ones(server):
     election_id, public_key = voting_election(server.board)
     kept = {"voter_id": voter_id(election_id, "a"), "ballot": cast(election_id, public_key, "a")}

@@ -154,6 +154,7 @@ def test_election_ids_are_kept_whole(server):
 CHROMIUM = Chromium.find()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed")
 def test_pages_fit_a_390_px_phone_in_headless_chromium(server, tmp_path):
     election_id, _ = voting_election(server.board, question="Which of these long-named options should win?",

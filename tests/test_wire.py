@@ -23,6 +23,7 @@ subset = st.recursive(
 )
 
 
+@pytest.mark.slow
 @given(subset)
 def test_the_verifiers_subset_has_the_same_bytes(value):
     try:
