@@ -71,36 +71,55 @@ class DemoNodes:
                 proc.wait(5)
 
 
-def process_cpu(node_pids: set[int]) -> dict[int, tuple[bool, float]]:
-    """CPU seconds so far of the demo's processes, each flagged whether it is a process-pool worker (a node
-    process's child, or a child of this process that is not a node: the server's pool) or not (this
-    process, with the server in it, and the node processes themselves)."""
+def process_cpu(node_names: dict[int, str]) -> dict[int, tuple[str, float]]:
+    """CPU seconds so far of the demo's processes, each with the role it counts under: "server" (this
+    process, with the server in it), a node's role ("mixer", "trustee"), or that name + " pool" for a process
+    pool's worker: a descendant of a node, or of this process that is no node (the server's pool; its
+    forkserver makes the workers grandchildren)."""
     import psutil
 
     me = psutil.Process()
     seconds = {}
     for proc in [me, *me.children(recursive=True)]:
         try:
-            worker = proc.pid != me.pid and proc.pid not in node_pids and proc.ppid() in node_pids | {me.pid}
             times = proc.cpu_times()
-            seconds[proc.pid] = (worker, times.user + times.system)
+            seconds[proc.pid] = (_role(proc, me.pid, node_names), times.user + times.system)
         except psutil.Error:  # it ended meanwhile
             continue
     return seconds
 
 
-def kernel_share(wall: float, before: dict, after: dict) -> dict[str, float]:
+def _role(proc, server_pid: int, node_names: dict[int, str]) -> str:
+    if proc.pid == server_pid:
+        return "server"
+    if proc.pid in node_names:
+        return node_names[proc.pid].rstrip("-0123456789")  # mixer-2 -> mixer
+    for parent in proc.parents():
+        if parent.pid in node_names:
+            return node_names[parent.pid].rstrip("-0123456789") + " pool"
+    return "server pool"
+
+
+def kernel_share(wall: float, before: dict, after: dict, cores: int | None = None) -> dict[str, Any]:
     """The issue's measure of a phase's overhead: its wall time minus the pool workers' CPU seconds divided by
     the cores (the kernel time), as a share of that kernel time; and the CPU seconds spent outside the pools
-    (the server's and the nodes' own threads: parsing, hashing, signing), since on a machine shared with other
-    work the wall time also counts waiting for a core."""
-    spent = {pid: (worker, seconds - before.get(pid, (worker, 0.0))[1]) for pid, (worker, seconds) in after.items()}
-    pool = sum(seconds for worker, seconds in spent.values() if worker)
-    other = sum(seconds for worker, seconds in spent.values() if not worker)
-    kernel = pool / (os.cpu_count() or 1)
+    (the server's and the nodes' own threads: parsing, hashing, signing), which compete for the same cores, so
+    `floor_pct` (outside CPU over pool CPU) is the least overhead the phase can show on these cores; `cpu_s`
+    splits the CPU by role. On a machine shared with other work the wall time also counts waiting for a core:
+    the CPU figures are the ones that do not depend on the load."""
+    cores = cores or os.cpu_count() or 1
+    spent: dict[str, float] = {}
+    for pid, (role, seconds) in after.items():
+        spent[role] = spent.get(role, 0.0) + seconds - before.get(pid, (role, 0.0))[1]
+    pool = sum(seconds for role, seconds in spent.items() if role.endswith(" pool"))
+    other = sum(seconds for role, seconds in spent.items() if not role.endswith(" pool"))
+    kernel = pool / cores
     return {"wall_s": round(wall, 3), "pool_cpu_s": round(pool, 3), "kernel_s": round(kernel, 3),
             "other_cpu_s": round(other, 3),
-            "overhead_pct": round((wall - kernel) / kernel * 100, 1) if kernel > 0 else None}
+            "overhead_pct": round((wall - kernel) / kernel * 100, 1) if kernel > 0 else None,
+            "floor_pct": round(other / pool * 100, 1) if pool > 0 else None,
+            "cpu_s": {role: round(seconds, 3) for role, seconds in sorted(spent.items())},
+            "cores": cores, "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
 def wait_for_nodes(runner, roles: dict[str, int], timeout: float = 60.0) -> None:
@@ -234,10 +253,10 @@ def run_demo(voters: int, mixers: int, trustees: int, threshold: int, candidates
         receipts = simulate_voters_in_child(runner.url, eid, choices, credentials=held)
         phases["voting"] = round(time.perf_counter() - started, 3)
         step("close", "election.close", {"election_id": eid})
-        node_pids = {proc.pid for proc in nodes.procs}
-        cpu_before = process_cpu(node_pids)
+        node_names = {proc.pid: name for proc, name in zip(nodes.procs, nodes.names)}
+        cpu_before = process_cpu(node_names)
         mixed = step("sum" if summed else "mix", "election.mix", {"election_id": eid})
-        mix_kernel = kernel_share(phases["sum" if summed else "mix"], cpu_before, process_cpu(node_pids))
+        mix_kernel = kernel_share(phases["sum" if summed else "mix"], cpu_before, process_cpu(node_names))
         decrypted = step("decrypt", "election.decrypt", {"election_id": eid})
         published = step("publish", "election.publish", {"election_id": eid, "full": full_verify})
         status = runner.call("election.status", {"election_id": eid}).result(60)
