@@ -127,8 +127,9 @@ def test_a_message_in_chunks_is_reassembled_and_a_broken_transfer_refused(server
     assert reply["reason"] == chunks.BAD_CHUNK and "expected 1" in reply["detail"]
 
 
-def _answer_mixes(node: ScriptedNode, stop: threading.Event) -> None:
-    """An honest mixer in a thread: shuffles and proves whatever mix.request arrives (chunks joined)."""
+def _answer_mixes(node: ScriptedNode, stop: threading.Event, seen: list | None = None, swap: bool = False) -> None:
+    """An honest mixer in a thread: shuffles and proves whatever mix.request arrives (chunks joined), noting each
+    request in `seen`; swap=True exchanges two outputs after proving (a stage the proof check rejects)."""
     from mixscope.mixnet import elgamal, shuffle
 
     joiner = chunks.Reassembler()
@@ -147,9 +148,13 @@ def _answer_mixes(node: ScriptedNode, stop: threading.Event) -> None:
             message = json.loads(text)
         if message["type"] != "mix.request":
             continue
+        if seen is not None:
+            seen.append(message)
         inputs = [elgamal.Ciphertext.from_json(ct) for ct in message["ciphertexts"]]
         outputs, proof = shuffle.shuffle_and_prove(bytes.fromhex(message["public_key"]), inputs,
                                                    bytes.fromhex(message["context"]))
+        if swap:
+            outputs[0], outputs[1] = outputs[1], outputs[0]
         reply = node.signed({"type": "mix.response", "election_id": message["election_id"], "stage": message["stage"],
                              "input_hash": message["list_hash"], "outputs": [o.to_json() for o in outputs],
                              "proof": proof.to_json(), "list_hash": list_hash(outputs)})
@@ -277,3 +282,31 @@ def test_a_mixer_answering_with_an_error_is_rejected_at_once_and_the_cascade_goe
     first = server.board.mix_stages("e-err")[0]
     assert first.mixer == "a-refuser" and first.status == "rejected"
     assert first.reason == "mixer a-refuser refused the stage: internal_error: out of memory"
+
+
+@pytest.mark.slow
+def test_the_next_mixer_starts_on_unjudged_outputs_and_mixes_again_when_that_stage_is_rejected(server, scripted):
+    _closed_election_with_ballots(server.board, "e-pipe")
+    spoiler, second, third = scripted("a-spoiler"), scripted("b-honest"), scripted("c-honest")
+    for node in (spoiler, second, third):
+        assert node.join(server.join_token)["type"] == "welcome"
+    stop, seen = threading.Event(), {n.name: [] for n in (spoiler, second, third)}
+    for node in (spoiler, second, third):
+        threading.Thread(target=_answer_mixes, args=(node, stop, seen[node.name], node is spoiler),
+                         daemon=True).start()
+    stages = server.channel.subscribe(kinds=["election.stage"])
+    result = server.call("election.mix", {"election_id": "e-pipe"}).result(60)
+    stop.set()
+    assert result["accepted"] == 2 and result["stages"] == 3
+    recorded = server.board.mix_stages("e-pipe")
+    assert [(s.mixer, s.status, s.rejected_as) for s in recorded] == [
+        ("a-spoiler", "rejected", "proof_fails"), ("b-honest", "accepted", None), ("c-honest", "accepted", None)]
+    cast = seen["a-spoiler"][0]["list_hash"]
+    spoiled = recorded[0].response()["list_hash"]
+    # b was asked to mix a's outputs before they were judged; once they were rejected, that answer was dropped
+    # (nothing stored for it) and b mixed again, at the same position, from the cast ballots
+    assert [(m["stage"], m["list_hash"]) for m in seen["b-honest"]] == [(1, spoiled), (1, cast)]
+    assert recorded[1].response()["input_hash"] == cast
+    assert [(m["stage"], m["list_hash"]) for m in seen["c-honest"]] == [(2, recorded[1].response()["list_hash"])]
+    finished = [(e.data["mixer"], e.data["status"]) for e in stages.drain() if e.data["status"] != "running"]
+    assert ("b-honest", "rejected") not in finished and ("a-spoiler", "rejected") in finished

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mixscope.mixnet import stages, submission
@@ -25,9 +26,30 @@ if TYPE_CHECKING:
 MIX_TIMEOUT_BASE, MIX_TIMEOUT_PER_BALLOT = 30.0, 0.01  # shuffle+prove is ~0.5 ms per ciphertext on one core
 
 
+@dataclass
+class Answer:
+    """A mixer's turn up to its answer: the signed response (None: no answer, `reason` says why)."""
+
+    node: NodeRef
+    position: int
+    inputs: list
+    context: bytes
+    event: dict[str, Any]
+    response: dict | None
+    reason: str | None
+    started: float
+    sent: float
+
+
 async def run_stage(coord: StepContext, election: board_mod.Election, node: NodeRef, position: int, index: int,
                     inputs: list, nonce: bytes = b"") -> list | None:
     """One mixer's turn: its accepted outputs, or None when the stage was rejected (reason recorded)."""
+    return await settle(coord, election, await ask(coord, election, node, position, inputs, nonce), index)
+
+
+async def ask(coord: StepContext, election: board_mod.Election, node: NodeRef, position: int, inputs: list,
+              nonce: bytes = b"") -> Answer:
+    """Send the mix request and await the signed answer (or the timeout, a refusal, a disconnect)."""
     eid, started = election.id, time.perf_counter()
     context = mix_context(eid, position, node.public_key, nonce)
     timeout = MIX_TIMEOUT_BASE + MIX_TIMEOUT_PER_BALLOT * len(inputs)
@@ -40,7 +62,7 @@ async def run_stage(coord: StepContext, election: board_mod.Election, node: Node
     coord.send(node, {"type": "mix.request", "election_id": eid, "stage": position,
                       "public_key": election.public_key, "context": context.hex(), "ciphertexts": inputs,
                       "list_hash": hashed, **cheat})
-    response, reason, rejected_as = None, None, None
+    response, reason = None, None
     sent = time.perf_counter()
     try:
         response = await asyncio.wait_for(reply, timeout)
@@ -50,23 +72,44 @@ async def run_stage(coord: StepContext, election: board_mod.Election, node: Node
         reason = f"mixer {node.name} refused the stage: {exc}"
     except NodeGone:
         reason = f"mixer {node.name} disconnected during its stage"
+    return Answer(node, position, inputs, context, event, response, reason, started, sent)
+
+
+def proposed_outputs(answer: Answer) -> list | None:
+    """The answer's outputs, if they have the shape of the next stage's inputs (a list of len(inputs) pairs of
+    32-byte hex values): what the next mixer may start on while this stage is judged. None: judge it first."""
+    response = answer.response
+    if not isinstance(response, dict) or "join_token" in response:
+        return None
+    outputs = response.get("outputs")
+    if not isinstance(outputs, list) or len(outputs) != len(answer.inputs):
+        return None
+    return outputs
+
+
+async def settle(coord: StepContext, election: board_mod.Election, answer: Answer, index: int) -> list | None:
+    """Forward the answer to the trustees, judge it off the loop exactly as the verifier will, store the stage
+    accepted or rejected (`index`: the accepted stages before it). Its accepted outputs, or None."""
+    eid, node, position, inputs, event = election.id, answer.node, answer.position, answer.inputs, answer.event
+    response, reason, rejected_as = answer.response, answer.reason, None
     forwarded_to = []
     if isinstance(response, dict):  # the trustees check it while the server does
         forwarded_to = await forward_stage(coord, election, index, inputs, response)
     if response is not None:
         coord.emit("election.stage", {**event, "status": "verifying", "reason": None,
-                                      "seconds": round(time.perf_counter() - started, 3)})
+                                      "seconds": round(time.perf_counter() - answer.started, 3)})
         answered = time.perf_counter()
         verdict = await coord.on_worker(judge_stage, response, eid, position, inputs, election.public_key,
-                                        context, coord.map_fn())
+                                        answer.context, coord.map_fn())
         rejected_as, reason = verdict.rejected_as, None if verdict.rejected_as is None else verdict.reason
         if verdict.rejected_as == stages.NO_ANSWER:
             response = None  # signed, but not in the form the record can carry: nothing signed to publish
         coord.log("info", f"election {eid} stage {position}: {node.name} answered in "
-                      f"{answered - sent:.2f} s, judged in {time.perf_counter() - answered:.2f} s")
+                      f"{answered - answer.sent:.2f} s, judged in {time.perf_counter() - answered:.2f} s")
     else:
         rejected_as = stages.NO_ANSWER
-    coord.mixing_stage.pop(node.client_id, None)
+    if coord.mixing_stage.get(node.client_id) == position:
+        coord.mixing_stage.pop(node.client_id, None)
     if coord.closing:
         raise ElectionError("server stopping: the cascade resumes from the last accepted stage")
     status = "accepted" if rejected_as is None else "rejected"
@@ -78,12 +121,12 @@ async def run_stage(coord: StepContext, election: board_mod.Election, node: Node
                       reason=None if reason is None else reason[:MAX_REASON],
                       mixer_key=node.public_key, rejected_as=rejected_as, envelope=envelope)
     coord.log("info", f"election {eid} stage {position}: stored in {time.perf_counter() - storing:.2f} s "
-                  f"(prepared in {sent - started:.2f} s)")
+                  f"(prepared in {answer.sent - answer.started:.2f} s)")
     if reason is not None:
         coord.log("warning", f"election {eid}: stage {position} by {node.name} rejected ({rejected_as}): "
                       f"{reason[:200]}")
     coord.emit("election.stage", {**event, "status": status, "class": rejected_as, "reason": reason,
-                                  "seconds": round(time.perf_counter() - started, 3)})
+                                  "seconds": round(time.perf_counter() - answer.started, 3)})
     if rejected_as is not None or response is None:  # an accepted stage has its response
         return None
     for client_id in forwarded_to:  # each checked it itself (or will say it did not): decrypting needs no more

@@ -223,15 +223,44 @@ class Coordinator:
                  if n.name not in used and (listed is None or n.public_key in listed)]  # only listed mixers count
         if accepted == 0 and not queue:
             raise ElectionError(f"no mixer connected that has not mixed election {eid} yet; connect one and retry")
-        position = len(stages)
-        for node in queue:
-            if accepted >= election.mixers:
-                break
-            outcome = await cascade.run_stage(self.steps, election, node, position, accepted, current,
-                                              b"" if manifest is None else bytes.fromhex(manifest["nonce"]))
-            position += 1
-            if outcome is not None:
-                current, accepted = outcome, accepted + 1
+        position, nonce = len(stages), b"" if manifest is None else bytes.fromhex(manifest["nonce"])
+        # Optimistic pipelining: the next mixer starts on a stage's outputs as soon as they arrive, while the
+        # stage is judged; it is judged and stored only after that stage is accepted. If that stage is rejected,
+        # its successor mixed a list no one accepted: that answer is dropped (nothing stored) and the same
+        # mixer mixes again, at the same position, from the last accepted list.
+        inputs, pending = current, None  # pending: the judging of the stage `inputs` came from
+        try:
+            while queue and accepted + (pending is not None) < election.mixers:
+                node = queue.pop(0)
+                answer = await cascade.ask(self.steps, election, node, position, inputs, nonce)
+                if pending is not None:
+                    outcome, pending = await pending, None
+                    if outcome is None:
+                        self.link.log("info", f"election {eid} stage {position}: {node.name}'s answer dropped (its "
+                                      "inputs came from a rejected stage); mixing again from the last accepted list")
+                        self.mixing_stage.pop(node.client_id, None)
+                        queue.insert(0, node)
+                        inputs = current
+                        continue
+                    current, accepted = outcome, accepted + 1
+                position += 1
+                settling = asyncio.ensure_future(cascade.settle(self.steps, election, answer, accepted))
+                proposed = cascade.proposed_outputs(answer)
+                if proposed is not None and queue and accepted + 1 < election.mixers:
+                    inputs, pending = proposed, settling
+                    continue
+                outcome = await settling
+                if outcome is not None:
+                    current, accepted = outcome, accepted + 1
+                inputs = current
+            if pending is not None:  # no mixer left to start on its outputs
+                outcome = await pending
+                if outcome is not None:
+                    current, accepted = outcome, accepted + 1
+        except BaseException:  # a stage still being judged is abandoned with the step
+            if pending is not None:
+                pending.cancel()
+            raise
         if accepted == 0:
             raise await self.fail(eid, "no honest mixer left: every mix stage was rejected or none could run")
         await self._set_state(eid, states.DECRYPTING)
