@@ -24,10 +24,14 @@ def _high_water(proc: psutil.Process) -> int:
 
 
 class PeakRss:
-    """Samples this process and its descendants every `interval` seconds on a daemon thread until `stop()`."""
+    """Samples this process and its descendants every `interval` seconds on a daemon thread until `stop()`.
+    The descendants are listed again only every `rescan` samples: listing them reads every process of the
+    machine (psutil's parent map), which cost the demo's server process more CPU than the samples."""
 
-    def __init__(self, interval: float = 0.5):
-        self.interval = interval
+    def __init__(self, interval: float = 0.5, rescan: int = 4):
+        self.interval, self.rescan = interval, rescan
+        self._known: list[psutil.Process] = []
+        self._samples = 0
         self.labels: dict[int, str] = {}  # pid -> a name given by the caller (a node's name)
         self.peaks: dict[int, tuple[str, int]] = {}  # pid -> (label, bytes)
         self._stop = threading.Event()
@@ -46,9 +50,12 @@ class PeakRss:
         owner = self.labels.get(parent, "server" if parent == me.pid else f"pid {parent}")
         return f"{owner} child {proc.pid}"
 
-    def sample(self) -> None:
+    def sample(self, rescan: bool = False) -> None:
         me = psutil.Process()
-        for proc in [me, *me.children(recursive=True)]:
+        if rescan or self._samples % self.rescan == 0:
+            self._known = [me, *me.children(recursive=True)]
+        self._samples += 1
+        for proc in self._known:
             try:
                 seen = self.peaks.get(proc.pid, ("", 0))[1]
                 self.peaks[proc.pid] = (self._label(proc, me), max(_high_water(proc), seen))
@@ -61,7 +68,7 @@ class PeakRss:
 
     def stop(self) -> dict[str, float]:
         """{label: peak MB} for every process seen, largest first."""
-        self.sample()
+        self.sample(rescan=True)
         self._stop.set()
         self._thread.join(5)
         ordered = sorted(self.peaks.values(), key=lambda item: -item[1])
