@@ -52,7 +52,7 @@ def decode_ciphertexts(value: Any, list_hash: str | None = None, validate: bool 
     if not isinstance(value, list) or not 0 < len(value) <= MAX_CIPHERTEXTS:
         raise RequestError(f"ciphertexts must be a list of 1..{MAX_CIPHERTEXTS} pairs")
     try:
-        decoded = [Ciphertext.from_json(ct, validate) for ct in value]
+        decoded = Ciphertext.list_from_json(value, validate)
     except (group.InvalidElement, TypeError, ValueError) as exc:
         raise RequestError(f"bad ciphertext: {exc}") from None
     if not validate and any(ct.a[31] >= 0x80 or ct.b[31] >= 0x80 for ct in decoded):

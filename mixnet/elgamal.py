@@ -7,7 +7,7 @@ adds an encryption of the identity; decryption computes b − x·a.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from mixscope.mixnet import group
 
@@ -26,6 +26,15 @@ class Ciphertext(NamedTuple):
             raise group.InvalidElement("ciphertext must be a pair of elements")
         parse = group.decode if validate else group.from_hex
         return cls(parse(value[0]), parse(value[1]))
+
+    @classmethod
+    def list_from_json(cls, values: list[Any], validate: bool = True) -> list["Ciphertext"]:
+        """[from_json(v, validate) for v in values], with the same first error; without validation a list of
+        hex pairs is decoded in one pass (group.from_hex_list)."""
+        if validate or not all(type(v) is list and len(v) == 2 for v in values):
+            return [cls.from_json(v, validate) for v in values]
+        halves = group.from_hex_list([half for pair in values for half in pair])
+        return [cls(halves[i], halves[i + 1]) for i in range(0, len(halves), 2)]
 
 
 @dataclass(frozen=True)

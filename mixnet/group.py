@@ -95,6 +95,39 @@ def from_hex(data: str | bytes) -> bytes:
     return bytes(data)
 
 
+def from_hex_list(values: list[Any]) -> list[bytes]:
+    """[from_hex(v) for v in values], the same result and the same error for the first bad value, for a long list
+    of hex texts at a fraction of the cost: one check of the joined text and one bytes.fromhex."""
+    joined = _joined_hex(values)
+    if joined is None:
+        return [from_hex(v) for v in values]
+    return [joined[i:i + ELEMENT_BYTES] for i in range(0, len(joined), ELEMENT_BYTES)]
+
+
+def decode_scalar_list(values: list[Any]) -> list[int]:
+    """[decode_scalar(v) for v in values] for hex texts (another value raises as that does), batched likewise."""
+    joined = _joined_hex(values)
+    if joined is None:
+        return [decode_scalar(v) for v in values]
+    scalars = [int.from_bytes(joined[i:i + 32], "little") for i in range(0, len(joined), 32)]
+    if max(scalars, default=0) >= ORDER:
+        raise InvalidScalar("scalar out of range")
+    return scalars
+
+
+def _joined_hex(values: list[Any]) -> bytes | None:
+    """The bytes of a list of 64-digit lowercase hex texts, joined; None when any value is not one."""
+    if not all(type(v) is str for v in values) or any(len(v) != 2 * ELEMENT_BYTES for v in values):
+        return None
+    text = "".join(values)
+    try:
+        joined = bytes.fromhex(text)
+    except ValueError:
+        return None
+    # fromhex also takes capitals and spaces; only the record's byte form gives the same text back
+    return joined if joined.hex() == text else None
+
+
 def decode_scalar(value: int | str) -> int:
     """Validate a scalar that came from outside (int, or 64-char little-endian hex text)."""
     if isinstance(value, str):

@@ -94,13 +94,15 @@ class ShuffleProof:
         kwargs: dict[str, Any] = {}
         parse = group.decode if validate else group.from_hex
         for name in cls._ELEMENT_LISTS:
-            kwargs[name] = [parse(e) for e in d[name]]
+            kwargs[name] = [parse(e) for e in d[name]] if validate else group.from_hex_list(d[name])
         for name in cls._ELEMENTS:
             kwargs[name] = parse(d[name])
         for name in cls._SCALARS:
             kwargs[name] = _decode_scalar_text(d[name])
         for name in cls._SCALAR_LISTS:
-            kwargs[name] = [_decode_scalar_text(k) for k in d[name]]
+            texts = d[name]
+            kwargs[name] = (group.decode_scalar_list(texts) if all(type(k) is str for k in texts)
+                            else [_decode_scalar_text(k) for k in texts])
         return cls(**kwargs)
 
 

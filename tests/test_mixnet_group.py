@@ -211,3 +211,43 @@ def test_a_key_pair_never_shows_its_secret():
 
     keys = elgamal.KeyPair.generate()
     assert str(keys.secret) not in repr(keys) and "secret" not in repr(keys)
+
+
+def _outcome(fn):
+    try:
+        return fn()
+    except Exception as exc:  # the error a caller would see: its type and message
+        return type(exc), str(exc)
+
+
+def test_batched_hex_lists_decode_and_refuse_exactly_as_one_value_at_a_time():
+    from mixscope.mixnet.elgamal import Ciphertext
+
+    elements = [group.base_mul(k).hex() for k in range(1, 9)]
+    scalars = [group.scalar_hex(k) for k in (0, 1, group.ORDER - 1, 12345)]
+    assert group.from_hex_list(elements) == [group.from_hex(e) for e in elements]
+    assert group.decode_scalar_list(scalars) == [0, 1, group.ORDER - 1, 12345]
+    assert group.from_hex_list([]) == [] and group.decode_scalar_list([]) == []
+    good = elements[0]
+    bad_values = [good.upper(), good[:-2], good + "00", " " + good[1:], good[:-1] + "\n", "zz" * 32, "é" * 64, 5,
+                  bytes(32), [good]]
+    for bad in bad_values:
+        for where in (0, 3, 7):
+            values = list(elements)
+            values[where] = bad
+            assert _outcome(lambda: group.from_hex_list(values)) == \
+                _outcome(lambda: [group.from_hex(v) for v in values])
+            texts = list(scalars)
+            texts[where % 4] = bad
+            assert _outcome(lambda: group.decode_scalar_list(texts)) == \
+                _outcome(lambda: [group.decode_scalar(v) for v in texts])
+            pairs = [[elements[i], elements[i + 1]] for i in range(0, 8, 2)]
+            pairs[where // 2][where % 2] = bad
+            assert _outcome(lambda: Ciphertext.list_from_json(pairs, validate=False)) == \
+                _outcome(lambda: [Ciphertext.from_json(p, validate=False) for p in pairs])
+    too_big = [*scalars, (group.ORDER).to_bytes(32, "little").hex()]
+    assert _outcome(lambda: group.decode_scalar_list(too_big)) == (group.InvalidScalar, "scalar out of range")
+    for shape in ([good], (good, good), [good, good, good], "x"):
+        pairs = [[elements[0], elements[1]], shape]
+        assert _outcome(lambda: Ciphertext.list_from_json(pairs, validate=False)) == \
+            _outcome(lambda: [Ciphertext.from_json(p, validate=False) for p in pairs])

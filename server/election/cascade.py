@@ -144,7 +144,7 @@ def judge_stage(response: dict, election_id: str, position: int, inputs: list, p
         submission.check_canonical_subset(response)
     except submission.SubmissionError as exc:
         return stages.Verdict(stages.NO_ANSWER, f"response cannot be published: {exc}")
-    decoded = [Ciphertext.from_json(ct, validate=False) for ct in inputs]  # validated when they were stored
+    decoded = Ciphertext.list_from_json(inputs, validate=False)  # validated when they were stored
     return stages.judge(dict(response), election_id=election_id, stage=position, inputs_json=inputs, inputs=decoded,
                         public_key=bytes.fromhex(public_key), context=context, map_fn=map_fn)
 
