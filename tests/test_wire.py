@@ -35,6 +35,43 @@ def test_the_verifiers_subset_has_the_same_bytes(value):
     assert submission.canonical(value) == expected
 
 
+def _subset_fault_one_by_one(value, where="message"):
+    """The subset check item by item (what submission.check_canonical_subset did before it skipped flat lists)."""
+    stack = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str) or (isinstance(item, int) and not isinstance(item, bool)):
+            continue
+        if isinstance(item, list):
+            stack.extend((v, path) for v in item)
+        elif isinstance(item, dict):
+            for k, v in item.items():
+                if not isinstance(k, str) or not k.isascii():
+                    return f"{path}: object keys must be ASCII strings"
+                stack.append((v, f"{path}.{k}"))
+        else:
+            return f"{path}: {type(item).__name__} values have no canonical form (strings and integers only)"
+    return None
+
+
+anything = st.recursive(
+    st.one_of(st.text(max_size=3), st.integers(), st.booleans(), st.none(), st.floats(), st.binary(max_size=2)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.tuples(inner),
+                            st.dictionaries(st.one_of(st.text(max_size=2), st.integers()), inner, max_size=3)),
+    max_leaves=20,
+)
+
+
+@given(anything)
+def test_the_subset_check_refuses_the_same_first_value_as_item_by_item(value):
+    try:
+        submission.check_canonical_subset(value)
+        fault = None
+    except submission.SubmissionError as exc:
+        fault = str(exc)
+    assert fault == _subset_fault_one_by_one(value)
+
+
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
 def test_nan_and_infinity_have_no_canonical_form_anywhere(bad):
     with pytest.raises(ValueError):
