@@ -32,7 +32,6 @@ from mixscope.client.mixer import RequestError, decode_ciphertexts
 from mixscope.mixnet import group, homomorphic, proofs, trustees
 from mixscope.mixnet.cascade_check import CascadeChain, CascadeRefused, check_cascade
 from mixscope.mixnet.errors import ProofError
-from mixscope.mixnet.stages import list_hash
 
 MAX_CHAINS = 64  # checked lists kept per election (each stage attempt adds one)
 
@@ -239,7 +238,7 @@ class TrusteeRole:
                 root = CascadeChain(election_id, start["manifest"], start["cast"], group.decode(stored["public_key"]),
                                     stored["manifest_hash"], map_fn, check_proofs=self.check_stage_proofs)
                 with self._lock:
-                    chains.setdefault(list_hash(start["cast"]), root)
+                    chains.setdefault(root.current_hash, root)
             with self._lock:
                 base = chains.get(response.get("input_hash"))
             if base is None:
@@ -249,7 +248,7 @@ class TrusteeRole:
             chain = base.extended(response)
         except CascadeRefused as exc:
             raise RequestError(str(exc), "refused_cascade") from None
-        hashed = list_hash(chain.current)
+        hashed = chain.current_hash
         with self._lock:
             chains[hashed] = chain
         return {"type": "cascade.checked", "election_id": election_id, "stage": chain.stages, "list_hash": hashed}

@@ -67,6 +67,7 @@ class CascadeChain:
         except ValueError as exc:
             raise CascadeRefused(str(exc)) from None
         self.current, self.stages = cast, 0
+        self.current_hash = stages.list_hash(cast)  # the end of the chain, hashed once
 
     def add(self, response: Any) -> None:
         """Check one accepted stage's signed response against the end of the chain, then extend the chain."""
@@ -84,11 +85,12 @@ class CascadeChain:
         verdict = stages.judge(response, election_id=self.election_id, stage=position, inputs_json=self.current,
                                inputs=self.decoded, public_key=self.public_key,
                                context=mix_context(self.election_id, position, key, self.nonce),
-                               map_fn=self.map_fn, check_proof=self.check_proofs)
+                               map_fn=self.map_fn, check_proof=self.check_proofs, inputs_hash=self.current_hash)
         if verdict.rejected_as is not None:
             raise CascadeRefused(f"stage {position} by {self.listed[key]} is {verdict.rejected_as}: {verdict.reason}")
         assert verdict.outputs is not None  # an accepted stage always carries its decoded outputs
         self.current, self.decoded = response["outputs"], verdict.outputs
+        self.current_hash = response["list_hash"]  # the judgement checked it is the outputs' hash
         self.stages += 1
 
     def extended(self, response: Any) -> "CascadeChain":

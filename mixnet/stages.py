@@ -89,9 +89,11 @@ def decode_slice(job: tuple[Any, ...]) -> tuple[list[Ciphertext], str | None]:
 
 
 def statement_fault(
-    response: dict[str, Any], election_id: str, stage: int, inputs_json: list[Any], map_fn: Callable[..., Any] = map
+    response: dict[str, Any], election_id: str, stage: int, inputs_json: list[Any], map_fn: Callable[..., Any] = map,
+    inputs_hash: str | None = None,
 ) -> tuple[str | None, list[Ciphertext] | None]:
-    """(why `response` is not a stage for this statement, None) or (None, its decoded outputs)."""
+    """(why `response` is not a stage for this statement, None) or (None, its decoded outputs). `inputs_hash`:
+    list_hash(inputs_json), when the caller has it already."""
     if set(response) != RESPONSE_FIELDS:
         extra, missing = sorted(set(response) - RESPONSE_FIELDS), sorted(RESPONSE_FIELDS - set(response))
         return f"response fields: extra {extra}, missing {missing}", None
@@ -101,7 +103,7 @@ def statement_fault(
         return f"answered for election {str(response['election_id'])[:40]!r}, not {election_id!r}", None
     if type(response["stage"]) is not int or response["stage"] != stage:
         return f"answered for stage {str(response['stage'])[:20]}, not {stage}", None
-    if response["input_hash"] != list_hash(inputs_json):
+    if response["input_hash"] != (list_hash(inputs_json) if inputs_hash is None else inputs_hash):
         return "input_hash is not the hash of this stage's input list", None
     try:
         outputs = decode_list(response["outputs"], "outputs", map_fn)
@@ -125,14 +127,16 @@ def judge(
     context: bytes,
     map_fn: Callable[..., Any] = map,
     check_proof: bool = True,
+    inputs_hash: str | None = None,
 ) -> Verdict:
     """The stage's fate. check_proof=False leaves the proof unchecked (the server publishing what it checked
-    on arrival): a statement that holds is then reported as accepted."""
+    on arrival): a statement that holds is then reported as accepted. `inputs_hash`: list_hash(inputs_json),
+    when the caller computed it already (it is then not hashed again)."""
     if response is None:
         return Verdict(NO_ANSWER, "no signed response")
     if not isinstance(response, dict):
         return Verdict(MALFORMED, "response is not an object")
-    fault, outputs = statement_fault(response, election_id, stage, inputs_json, map_fn)
+    fault, outputs = statement_fault(response, election_id, stage, inputs_json, map_fn, inputs_hash)
     if fault is not None:
         return Verdict(MALFORMED, fault)
     seen = {tuple(ct) for ct in inputs_json}

@@ -34,6 +34,7 @@ class Answer:
     position: int
     inputs: list
     context: bytes
+    inputs_hash: str
     event: dict[str, Any]
     response: dict | None
     reason: str | None
@@ -72,7 +73,7 @@ async def ask(coord: StepContext, election: board_mod.Election, node: NodeRef, p
         reason = f"mixer {node.name} refused the stage: {exc}"
     except NodeGone:
         reason = f"mixer {node.name} disconnected during its stage"
-    return Answer(node, position, inputs, context, event, response, reason, started, sent)
+    return Answer(node, position, inputs, context, hashed, event, response, reason, started, sent)
 
 
 def proposed_outputs(answer: Answer) -> list | None:
@@ -100,7 +101,7 @@ async def settle(coord: StepContext, election: board_mod.Election, answer: Answe
                                       "seconds": round(time.perf_counter() - answer.started, 3)})
         answered = time.perf_counter()
         verdict = await coord.on_worker(judge_stage, response, eid, position, inputs, election.public_key,
-                                        answer.context, coord.map_fn())
+                                        answer.context, coord.map_fn(), answer.inputs_hash)
         rejected_as, reason = verdict.rejected_as, None if verdict.rejected_as is None else verdict.reason
         if verdict.rejected_as == stages.NO_ANSWER:
             response = None  # signed, but not in the form the record can carry: nothing signed to publish
@@ -135,7 +136,7 @@ async def settle(coord: StepContext, election: board_mod.Election, answer: Answe
 
 
 def judge_stage(response: dict, election_id: str, position: int, inputs: list, public_key: str, context: bytes,
-                map_fn) -> stages.Verdict:
+                map_fn, inputs_hash: str | None = None) -> stages.Verdict:
     """Worker thread: the stage judged exactly as the verifier will judge it (mixnet/stages.py). A response the
     record's canonical form cannot carry (a float, a boolean...) counts as no answer: nothing publishable."""
     if "join_token" in response:  # a secret: never published, so this response is no evidence
@@ -146,7 +147,8 @@ def judge_stage(response: dict, election_id: str, position: int, inputs: list, p
         return stages.Verdict(stages.NO_ANSWER, f"response cannot be published: {exc}")
     decoded = Ciphertext.list_from_json(inputs, validate=False)  # validated when they were stored
     return stages.judge(dict(response), election_id=election_id, stage=position, inputs_json=inputs, inputs=decoded,
-                        public_key=bytes.fromhex(public_key), context=context, map_fn=map_fn)
+                        public_key=bytes.fromhex(public_key), context=context, map_fn=map_fn,
+                        inputs_hash=inputs_hash)
 
 
 def split_response(response: dict | None) -> tuple[Any, Any, Any]:
