@@ -1,7 +1,8 @@
 """The election coordinator: runs each election's lifecycle on the server loop, one step per bridge action.
 
 create → key ceremony (trustee nodes) → voting (ballots arrive through Flask) → close → mix cascade (mixer
-nodes, every stage verified before its output moves on) → proven decryption (trustee nodes) → tally →
+nodes, every stage verified before it is stored and forwarded; the next mixer starts on its outputs meanwhile)
+→ proven decryption (trustee nodes) → tally →
 publish the record and verify it. Every step is persisted in the bulletin board before it is announced,
 so a restarted server picks up where it stopped: the cascade resumes from the last accepted stage.
 
