@@ -349,7 +349,8 @@ def run(settings: DemoSettings) -> int:
         share = report["mix_kernel"]
         print(f"voting: {report['ballots_per_s']} ballots/s ({report['tally_mode']} ballots)")
         print(f"mix: {share['wall_s']:.2f} s for {share['kernel_s']:.2f} s of pool work per core "
-              f"(overhead {share['overhead_pct']} %; {share['other_cpu_s']:.2f} CPU s outside the pools)")
+              f"(overhead {share['overhead_pct']} %; {share['other_cpu_s']:.2f} CPU s outside the pools, so at least "
+              f"{share['floor_pct']} % on {share['cores']} cores; load average {share['load_average'][0]})")
         if "cluster" in report:
             c = report["cluster"]
             print(f"cluster: {c['address']}, {c['workers']} workers, {c['tasks']} tasks"

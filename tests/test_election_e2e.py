@@ -95,6 +95,10 @@ def test_the_demo_command_prints_json_and_exits_zero(tmp_path):
     share = report["mix_kernel"]  # the mix's wall time against its pool workers' CPU (a few ms for 6 ballots)
     assert share["wall_s"] == report["phases"]["mix"] and share["pool_cpu_s"] >= 0
     assert share["overhead_pct"] is None or share["overhead_pct"] > -100
+    # its CPU split by role: the server, the nodes, and each one's process pool
+    assert set(share["cpu_s"]) >= {"server", "server pool", "mixer", "trustee"} and share["cores"] >= 1
+    assert share["pool_cpu_s"] == pytest.approx(sum(v for k, v in share["cpu_s"].items() if k.endswith(" pool")),
+                                                abs=0.01)
     assert Path(report["record"]).is_file()
     bad = subprocess.run([sys.executable, "-m", "mixscope", "demo", "--voters", "6", "--mixers", "1", "--cheat",
                           "drop"], cwd=ROOT, capture_output=True, text=True, timeout=60)
