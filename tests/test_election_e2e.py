@@ -26,6 +26,7 @@ def test_twelve_voters_three_mixers_two_of_three_trustees(tmp_path):
     assert report["ballots"] == 12
     assert report["tally_matches"] and sum(report["tally"].values()) == 12
     assert [s["status"] for s in report["stages"]] == ["accepted"] * 3
+    assert report["mix"]["pipelined"]["stages"] == 2  # stages 0 and 1 were judged while the next mixer worked
     assert report["verified"] and report["verification"] == "proofs checked on arrival"
     doc = json.loads(Path(report["record"]).read_text())
     assert all_passed(verify_record(doc))  # the stand-alone verifier re-checks every proof of that record

@@ -298,6 +298,7 @@ def test_the_next_mixer_starts_on_unjudged_outputs_and_mixes_again_when_that_sta
     result = server.call("election.mix", {"election_id": "e-pipe"}).result(60)
     stop.set()
     assert result["accepted"] == 2 and result["stages"] == 3
+    assert result["pipelined"]["stages"] == 2  # a's and b's second stage were judged while the next one mixed
     recorded = server.board.mix_stages("e-pipe")
     assert [(s.mixer, s.status, s.rejected_as) for s in recorded] == [
         ("a-spoiler", "rejected", "proof_fails"), ("b-honest", "accepted", None), ("c-honest", "accepted", None)]
