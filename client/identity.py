@@ -115,3 +115,7 @@ class Signer:
 
     def sign(self, message: dict[str, Any]) -> dict[str, Any]:
         return signing.sign(message, self._key, self.next_seq())
+
+    def sign_encoded(self, message: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """The signed message and its frame text (wire/signing.py sign_encoded)."""
+        return signing.sign_encoded(message, self._key, self.next_seq())

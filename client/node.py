@@ -184,8 +184,9 @@ class Node:
     def _send(self, app: websocket.WebSocketApp, message: dict[str, Any]) -> bool:
         """Sign (if this node has an identity and the type is signed), chunk if long, send. False if it failed."""
         if self.signer is not None and (message["type"] in protocol.SIGNED_NODE_TYPES or "join_token" in message):
-            message = self.signer.sign(message)
-        text = protocol.encode(message)
+            message, text = self.signer.sign_encoded(message)  # the signed text is the frame: encoded once
+        else:
+            text = protocol.encode(message)
         try:
             frames = chunks.split(text)
             if not frames:

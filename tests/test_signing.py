@@ -99,3 +99,22 @@ def test_replay_guard_refuses_stale_and_repeated_seq(key):
 def test_sign_rejects_bad_seq(key):
     with pytest.raises(ValueError):
         signing.sign(_message(), key, -1)
+
+
+def test_the_signed_text_is_sent_as_the_frame(key):
+    import json
+
+    message = _message()
+    signed, text = signing.sign_encoded(message, key, 9)
+    assert signed == signing.sign(message, key, 9) and "signed" not in message  # Ed25519 is deterministic
+    assert text == canonical_json(signed) and json.loads(text) == signed  # one encoding: the canonical one
+    assert signing.verify(json.loads(text)) == signing.public_key_hex(key)
+    hello = {"type": "hello", "name": "m", "role": "mixer", "join_token": "secret"}
+    signed, text = signing.sign_encoded(hello, key, 10)  # the token travels beside the signature
+    assert json.loads(text) == signed and signed["join_token"] == "secret"
+    assert signing.verify(signed) == signing.public_key_hex(key)
+    tricky = dict(message, note={"signed": {"key": signing.public_key_hex(key), "seq": 11}})  # the marker twice
+    signed, text = signing.sign_encoded(tricky, key, 11)
+    assert json.loads(text) == signed and signing.verify(signed)
+    with pytest.raises(ValueError):
+        signing.sign_encoded(message, key, -1)
