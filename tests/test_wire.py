@@ -62,6 +62,7 @@ anything = st.recursive(
 )
 
 
+@pytest.mark.slow
 @given(anything)
 def test_the_subset_check_refuses_the_same_first_value_as_item_by_item(value):
     try:
