@@ -99,6 +99,7 @@ class Hub:
         self.election: Election | None = None  # the runner attaches the coordinator when there is a board
         self._loop = IOLoop.current()
         self._pending: dict[str, PendingRequest] = {}
+        self._streams: dict[str, asyncio.Future] = {}  # client id -> its last queued stream or frame behind one
         self._stats_published: dict[str, float] = {}
         self._stats_scheduled: set[str] = set()
         self.liveness = Liveness(self.sockets, ping_interval, ping_timeout, self.log)
@@ -329,29 +330,73 @@ class Hub:
 
     def send_text(self, client_id: str, text: str, kind: str | None) -> bool:
         """Send one frame already encoded by protocol.encode (`kind`: its type); False if that client is gone.
-        One text can go to many clients: a long message is encoded and chunked once (election/cascade.py)."""
+        Behind a long message still being streamed to that client, the frame waits its turn."""
+        if client_id not in self.sockets:
+            return False
+        if client_id in self._streams:
+            self._after_stream(client_id, self._write_frame, client_id, text, kind)
+            return True
+        return self._write_frame(client_id, text, kind) is not None
+
+    def _write_frame(self, client_id: str, text: str, kind: str | None) -> Any:
+        """Write one frame now: the write's Future (resolved once flushed), or None if that client is gone."""
         sock = self.sockets.get(client_id)
         if sock is None:
-            return False
+            return None
         try:
-            sock.write_message(text)
+            flushed = sock.write_message(text)
         except WebSocketClosedError:
-            return False
-        size = len(text.encode("utf-8"))
+            return None
+        size = len(text) if text.isascii() else len(text.encode("utf-8"))
         sock.client.count_out(size)
         self._publish_message(sock.client, "out", kind, size, text)
-        return True
+        return flushed
 
     def send_large(self, client_id: str, message: dict[str, Any]) -> bool:
         """Send a message of any size: as chunk frames (wire/chunks.py) when it is too long for one."""
-        frames = chunks.split(protocol.encode(message))
-        if not frames:
-            return self.send(client_id, message)
-        return all(self.send(client_id, frame) for frame in frames)
+        return self.send_encoded(client_id, protocol.encode(message), message["type"])
 
-    def send_frames(self, client_id: str, frames: list[tuple[str, str]]) -> bool:
-        """Send (kind, text) frames made by cascade.encoded_frames; False if that client is gone."""
-        return all(self.send_text(client_id, text, kind) for kind, text in frames)
+    def send_encoded(self, client_id: str, text: str, kind: str) -> bool:
+        """Send a message already encoded by protocol.encode, of any size; False if that client is gone. A long
+        one is streamed: each chunk frame is made and written only once the previous one has been flushed, so
+        the server holds the text and one frame, not a chunked copy of it in the socket's write buffer (the
+        same text can go to several clients this way). Frames sent meanwhile to that client follow it."""
+        if client_id not in self.sockets:
+            return False
+        if chunks.fits(text):
+            return self.send_text(client_id, text, kind)
+        self._after_stream(client_id, self._stream, client_id, text)
+        return True
+
+    def _after_stream(self, client_id: str, write: Callable[..., Any], *args: Any) -> None:
+        """Run `write(*args)` (a frame or a whole stream) once this client's earlier streams are written."""
+        before = self._streams.get(client_id)
+
+        async def in_turn() -> None:
+            if before is not None:
+                await asyncio.wait([before])
+            done = write(*args)
+            if asyncio.isfuture(done) or asyncio.iscoroutine(done):
+                try:
+                    await done
+                except WebSocketClosedError:
+                    pass
+
+        task = asyncio.ensure_future(in_turn())
+        self._streams[client_id] = task
+        task.add_done_callback(lambda t: self._streams.get(client_id) is t and self._streams.pop(client_id, None))
+
+    async def _stream(self, client_id: str, text: str) -> None:
+        for frame in chunks.frames(text):
+            flushed = self._write_frame(client_id, protocol.encode(frame), "chunk")
+            if flushed is None:
+                return
+            try:
+                await asyncio.wait_for(flushed, self.stall_seconds)
+            except asyncio.TimeoutError:  # it reads nothing: its half transfer expires on its side
+                self.log("warning", f"{client_id} read no chunk for {self.stall_seconds:g} s: transfer abandoned",
+                         client_id)
+                return
 
     def election_nodes(self, role: str) -> list[NodeRef]:
         """Connected nodes of `role` that joined with the token and a signed hello."""

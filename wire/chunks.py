@@ -15,7 +15,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from mixscope.wire.protocol import ProtocolError
 
@@ -24,6 +24,7 @@ STALL_SECONDS = 60.0
 MAX_TRANSFER_BYTES = 256 * 1024 * 1024  # a whole reassembled text may not exceed this
 MAX_OPEN_TRANSFERS = 8  # per Reassembler: a peer cannot pin memory with endless half transfers
 BAD_CHUNK = "bad_chunk"
+_HASH_SLICE = 1 << 20
 
 
 def _encoded_size(text: str) -> int:
@@ -31,7 +32,15 @@ def _encoded_size(text: str) -> int:
 
 
 def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    digest = hashlib.sha256()
+    for start in range(0, len(text), _HASH_SLICE):  # a slice at a time: no UTF-8 copy of a whole long text
+        digest.update(text[start:start + _HASH_SLICE].encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def fits(text: str, limit: int = CHUNK_BYTES) -> bool:
+    """Whether `text` goes as one frame (split gives no chunks)."""
+    return _encoded_size(text) <= limit
 
 
 def split(text: str, limit: int = CHUNK_BYTES) -> list[dict[str, Any]]:
@@ -41,22 +50,27 @@ def split(text: str, limit: int = CHUNK_BYTES) -> list[dict[str, Any]]:
     protocol.encode writes it), so a frame is never more than `limit` plus a small envelope even when
     the text is itself JSON full of quotes.
     """
+    return list(frames(text, limit))
+
+
+def frames(text: str, limit: int = CHUNK_BYTES) -> Iterator[dict[str, Any]]:
+    """`split`'s frames, each sliced from `text` only when it is taken: a sender that writes one frame before
+    taking the next holds the text and one slice, never a second copy of the whole text in slices."""
     if limit < 16:
         raise ValueError("chunk limit must be at least 16 bytes")
-    if _encoded_size(text) <= limit:
-        return []
-    slices, start = [], 0
+    if fits(text, limit):
+        return
+    bounds, start = [], 0
     while start < len(text):
         end = min(len(text), start + limit)
         while _encoded_size(text[start:end]) > limit:  # escapes made it too big: shrink, never below one char
             end = start + max(1, (end - start) * 7 // 8)
-        slices.append(text[start:end])
+        bounds.append((start, end))
         start = end
-    transfer, digest, count = secrets.token_urlsafe(12), _digest(text), len(slices)
-    return [
-        {"type": "chunk", "transfer": transfer, "index": i, "count": count, "sha256": digest, "data": data}
-        for i, data in enumerate(slices)
-    ]
+    transfer, digest, count = secrets.token_urlsafe(12), _digest(text), len(bounds)
+    for i, (start, end) in enumerate(bounds):
+        yield {"type": "chunk", "transfer": transfer, "index": i, "count": count, "sha256": digest,
+               "data": text[start:end]}
 
 
 @dataclass
@@ -67,6 +81,7 @@ class _Transfer:
     last_seen: float
     parts: list[str] = field(default_factory=list)
     size: int = 0
+    digest: Any = field(default_factory=hashlib.sha256)  # of the parts so far: the joined text is not hashed again
 
 
 class Budget:
@@ -154,14 +169,15 @@ class Reassembler:
         transfer.size += len(data)
         self.held += len(data)
         transfer.parts.append(data)
+        transfer.digest.update(data.encode("utf-8", "surrogatepass"))
         transfer.last_seen = now
         if index < count - 1:
             return None
-        parts = transfer.parts
         self._drop(transfer_id)
-        text = "".join(parts)
-        if _digest(text) != sha256:
+        if transfer.digest.hexdigest() != sha256:
             raise _broken(transfer_id, "sha256 of the joined text does not match (changed or truncated)")
+        text = "".join(transfer.parts)
+        transfer.parts.clear()
         return text
 
     def expire(self, now: float | None = None) -> list[str]:

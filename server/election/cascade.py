@@ -18,7 +18,7 @@ from mixscope.server.board import content_hash
 from mixscope.server.election import lab, records
 from mixscope.server.election.common import MAX_REASON, ElectionError, NodeRef
 from mixscope.server.election.inbox import NodeGone, NodeRefused
-from mixscope.wire import chunks, protocol
+from mixscope.wire import protocol
 
 if TYPE_CHECKING:
     from mixscope.server.election.link import StepContext
@@ -188,15 +188,5 @@ async def forward_stage(coord: StepContext, election: board_mod.Election, index:
     nodes = [n for n in nodes if not index or forwarded.get(n.client_id) == response["input_hash"]]
     if not nodes:
         return []
-    frames = await coord.on_worker(encoded_frames, message)  # megabytes: encoded once, off the loop
-    return [node.client_id for node in nodes if coord.send_frames(node, frames)]
-
-
-def encoded_frames(message: dict[str, Any]) -> list[tuple[str, str]]:
-    """A message of any size as (kind, text) frames, encoded and chunked once: a worker thread makes them, and
-    the same frames go to every node that gets the message."""
-    text = protocol.encode(message)
-    parts = chunks.split(text)
-    if not parts:
-        return [(message["type"], text)]
-    return [("chunk", protocol.encode(part)) for part in parts]
+    text = await coord.on_worker(protocol.encode, message)  # megabytes: encoded once, off the loop
+    return [node.client_id for node in nodes if coord.send_encoded(node, text, message["type"])]

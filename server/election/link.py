@@ -27,8 +27,9 @@ class NodeLink(Protocol):
     def send_large(self, client_id: str, message: dict[str, Any]) -> bool:
         """Send `message` of any size to a connected client; False if it is gone."""
 
-    def send_frames(self, client_id: str, frames: list[tuple[str, str]]) -> bool:
-        """Send (kind, text) frames encoded once for several clients (cascade.encoded_frames); False if gone."""
+    def send_encoded(self, client_id: str, text: str, kind: str) -> bool:
+        """Send a message already encoded by protocol.encode, of any size (the same text can go to several
+        clients: it is encoded once); False if gone."""
 
     def election_nodes(self, role: str) -> list[NodeRef]:
         """The connected nodes of `role` that joined with the token and a signed hello."""
@@ -66,8 +67,8 @@ class StepContext:
     def send(self, node: NodeRef, message: dict[str, Any]) -> bool:
         return self.link.send_large(node.client_id, message)
 
-    def send_frames(self, node: NodeRef, frames: list[tuple[str, str]]) -> bool:
-        return self.link.send_frames(node.client_id, frames)
+    def send_encoded(self, node: NodeRef, text: str, kind: str) -> bool:
+        return self.link.send_encoded(node.client_id, text, kind)
 
     def log(self, level: str, text: str) -> None:
         self.link.log(level, text)
