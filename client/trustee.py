@@ -250,6 +250,11 @@ class TrusteeRole:
             raise RequestError(str(exc), "refused_cascade") from None
         hashed = chain.current_hash
         with self._lock:
+            # A stage extends the server's last accepted list: every other list checked so far (the ones before
+            # it, attempts on it the server rejected) can never be extended or decrypted again. Letting them go
+            # keeps two decoded lists, not one per stage attempt.
+            for other in [h for h, c in chains.items() if c is not base]:
+                del chains[other]
             chains[hashed] = chain
         return {"type": "cascade.checked", "election_id": election_id, "stage": chain.stages, "list_hash": hashed}
 

@@ -157,6 +157,31 @@ def test_a_trustee_checks_each_forwarded_stage_and_then_decrypts_only_the_end_of
     assert roles[0].decrypt_request(compact)["type"] == "decrypt.response"
 
 
+def test_a_trustee_lets_go_of_the_lists_no_later_stage_can_extend(tmp_path):
+    """Each forwarded stage extends the server's last accepted list: the lists before it are let go (one decoded
+    list per stage attempt would otherwise stay in memory), and the end of the chain still decrypts."""
+    roles = _roles(tmp_path, 1)
+    _, done = _ceremony(roles, 1)
+    cts = _ballots(bytes.fromhex(done[0]["public_key"]), [0, 1, 2])
+    whole = _cascade(cts, "e1")
+    roles[0].cascade_stage({"type": "cascade.stage", "election_id": "e1", "response": whole["stages"][0],
+                            "start": {"manifest": whole["manifest"], "cast": whole["cast"]}})
+    context = mix_context("e1", 1, MIXER_KEY, bytes.fromhex(NONCE))
+    outputs, proof = shuffle.shuffle_and_prove(cts.public, list(cts), context)
+    outputs_json = [ct.to_json() for ct in outputs]
+    second = submission.sign({"type": "mix.response", "election_id": "e1", "stage": 1, "input_hash": list_hash(cts),
+                              "outputs": outputs_json, "proof": proof.to_json(),
+                              "list_hash": list_hash(outputs_json)}, MIXER_SEED, 2)
+    checked = roles[0].cascade_stage({"type": "cascade.stage", "election_id": "e1", "response": second})
+    assert checked["stage"] == 2
+    assert set(roles[0]._chains["e1"]) == {list_hash(cts), list_hash(outputs_json)}  # the cast list's is gone
+    with pytest.raises(RequestError, match="ends no cascade this trustee checked"):  # stage 0 again: a fork
+        roles[0].cascade_stage({"type": "cascade.stage", "election_id": "e1", "response": whole["stages"][0]})
+    compact = {"type": "decrypt.request", "election_id": "e1", "ciphertexts": outputs_json,
+               "list_hash": list_hash(outputs_json), "cascade": {"checked": list_hash(outputs_json)}}
+    assert roles[0].decrypt_request(compact)["type"] == "decrypt.response"
+
+
 def _combine(cts, responses, threshold) -> list[int]:
     partials = [trustees.PartialDecryption.from_json(
         {"trustee": r["index"], "factors": r["partials"], "proof": r["proof"]}) for r in responses]
