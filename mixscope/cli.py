@@ -8,6 +8,8 @@ import importlib
 import os
 import sys
 
+from mixscope import allocator
+
 # subcommand -> (module:function that runs it, one-line help). The function takes the parsed args and
 # returns an exit code.
 # client.mixer.CHEATS, spelled out so that parsing arguments imports no crypto (tests/test_client_mixer.py)
@@ -299,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["gui", *argv]  # `mixscope` / `mixscope --port 8000` open the panel
     args = parser.parse_args(argv)
+    allocator.tune()  # before the threads and pools that handle big texts start (mixscope/allocator.py)
     module_name, func_name = COMMANDS[args.command][0].split(":")
     try:
         _choose_backend(args)

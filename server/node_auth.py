@@ -88,15 +88,15 @@ class NodeAuth:
         if checked is not None and checked.key != node.public_key:
             checked = None  # not checked against this node's key after all: check it here
         try:
-            await run_io(self._check_and_log, message, node.public_key, checked)
+            logged = await run_io(self._check_and_log, message, node.public_key, checked)
         except signing.SignatureError as exc:
             raise Refused(NOT_SIGNED if "not signed" in exc.reason else BAD_SIGNATURE, exc.reason) from None
         except board_mod.ReplayError as exc:
             raise Refused(REPLAYED, str(exc)) from None
         except board_mod.BoardError as exc:
             raise Refused(protocol.BAD_SHAPE, str(exc)) from None
-        if checked is not None and checked.fields:
-            return signed_text.Received(message, checked.fields)  # the board stores these texts as they are
+        if checked is not None and checked.spans and logged is not None:
+            return signed_text.Received(message, logged, checked.spans)  # the board stores these slices as they are
         return message
 
     # --- on the board's thread ------------------------------------------------------------------------------
@@ -106,17 +106,19 @@ class NodeAuth:
         self.board.record_node(message["name"], message["role"], key)
         self._log_signed(message, key)
 
-    def _check_and_log(self, message: dict[str, Any], key: str, checked: signed_text.Checked | None) -> None:
+    def _check_and_log(self, message: dict[str, Any], key: str, checked: signed_text.Checked | None) -> str | None:
+        """The body logged, when it was given as text (the pool's)."""
         if checked is None:
             signing.verify_signed_by(message, key)
         elif checked.signature_error is not None:
             raise signing.SignatureError(checked.signature_error)
-        self._log_signed(message, key, None if checked is None else checked.body)
+        return self._log_signed(message, key, None if checked is None else checked.body)
 
-    def _log_signed(self, message: dict[str, Any], key: str, body: str | None = None) -> None:
+    def _log_signed(self, message: dict[str, Any], key: str, body: str | None = None) -> str | None:
         """Log `message` on the board without its join token (the board is public, the token a secret).
-        `body`: that signed body as canonical JSON text, when the pool made it already."""
+        `body`: that signed body as canonical JSON text, when the pool made it already (returned as logged)."""
         assert self.board is not None  # nothing is admitted or checked without a board
         stored = signing.signed_body(message) if body is None else board_mod.CanonicalJSON(body)
         self.board.log_signed_message(key, message["signed"]["seq"], message["type"], stored,
                                       message["signed"]["sig"], message.get("election_id"))
+        return stored if isinstance(stored, str) else None

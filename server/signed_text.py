@@ -4,7 +4,8 @@ A mixer's mix.response is megabytes of JSON. In the server process, canonicalisi
 serialising its body again for the board's signed-message log and its outputs and proof again for the mix stage
 would each hold the GIL, which the panel's GUI thread shares, for tens of ms. So the hub hands the reassembled
 text (a str: pickling it is one copy) to `check`, which parses it, checks the signature with wire/signing.py
-and returns texts: the canonical body the board logs and the canonical JSON of the fields the board stores. The
+and returns the canonical body the board logs, with where in it the canonical JSON of each field the board stores
+on its own lies (the stage's outputs and proof are slices of the body: they are not sent back twice). The
 server still parses the text once for the coordinator, and serialises none of it.
 
 Pool children import this module: no Tornado here, and no board file is opened.
@@ -26,13 +27,13 @@ class Checked(NamedTuple):
     """What `check` made of one text. `key` None: nothing was checked (not a signed message of a joined node:
     the hub's usual path handles it). Otherwise the signature was checked against `key`: `signature_error` is
     the SignatureError reason, or None when it holds; then `body` is the canonical signed body to log and
-    `fields` the canonical JSON of the type's STORED_FIELDS (either left out when it cannot be made: the
-    board then refuses the value itself, as it would have)."""
+    `spans` the (start, end) in `body` of the canonical JSON of each of the type's STORED_FIELDS (either left
+    out when it cannot be made: the board then refuses the value itself, as it would have)."""
 
     key: str | None
     signature_error: str | None = None
     body: str | None = None
-    fields: dict[str, str] = {}
+    spans: dict[str, tuple[int, int]] = {}
 
 
 def check(text: str, key: str | None) -> Checked:
@@ -46,28 +47,45 @@ def check(text: str, key: str | None) -> Checked:
         signing.verify_signed_by(message, key)
     except signing.SignatureError as exc:
         return Checked(key, exc.reason)
-    fields = {name: _canonical(message[name]) for name in STORED_FIELDS.get(kind, ())}
-    return Checked(key, None, _canonical(signing.signed_body(message)),
-                   {name: text for name, text in fields.items() if text is not None})
+    body, spans = _canonical_with_spans(signing.signed_body(message), STORED_FIELDS.get(kind, ()))
+    return Checked(key, None, body, spans)
 
 
-def _canonical(value: Any) -> str | None:
+Spans = dict[str, tuple[int, int]]
+
+
+def _canonical_with_spans(body: dict[str, Any], fields: tuple[str, ...]) -> tuple[str | None, Spans]:
+    """canonical_json(body), made member by member (the same text: "{", each `"key":value` in key order joined by
+    ",", "}"), and where each of `fields`' value texts lies in it."""
+    members: list[str] = []
+    spans: Spans = {}
+    position = 1
     try:
-        return canonical_json(value)
+        for key in sorted(body):
+            name = canonical_json(key) + ":"
+            value = canonical_json(body[key])
+            position += len(name) + (1 if members else 0)
+            if key in fields:
+                spans[key] = (position, position + len(value))
+            position += len(value)
+            members.append(name + value)
     except (TypeError, ValueError):  # the board refuses it too, with its own error, when the message is stored
-        return None
+        return None, {}
+    return "{" + ",".join(members) + "}", spans
 
 
 class Received(dict):
-    """A signed node message parsed from a long text, with `texts`: the canonical JSON of its STORED_FIELDS
-    that `check` made, so the board stores those instead of serialising the values again."""
+    """A signed node message parsed from a long text, with the canonical body `check` made (as logged) and where
+    its STORED_FIELDS lie in it, so the board stores those slices instead of serialising the values again."""
 
-    def __init__(self, message: dict[str, Any], texts: dict[str, str]):
+    def __init__(self, message: dict[str, Any], body: str, spans: dict[str, tuple[int, int]]):
         super().__init__(message)
-        self.texts = texts
+        self.body, self.spans = body, spans
 
 
 def stored_form(message: dict[str, Any], field: str) -> Any:
     """What to give the board for `message[field]`: its canonical text when the pool made one, else the value."""
-    text = message.texts.get(field) if isinstance(message, Received) else None
-    return message[field] if text is None else board.CanonicalJSON(text)
+    if not isinstance(message, Received) or field not in message.spans:
+        return message[field]
+    start, end = message.spans[field]
+    return board.CanonicalJSON(message.body[start:end])

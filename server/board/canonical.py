@@ -37,6 +37,17 @@ def content_hash(value: Any) -> str:
     return digest.hexdigest()
 
 
+def text_hash(text: str) -> str:
+    """SHA-256 (hex) of a text's UTF-8, a slice at a time: no UTF-8 copy of a whole stage's outputs at once."""
+    digest = hashlib.sha256()
+    for start in range(0, len(text), _TEXT_HASH_SLICE):
+        digest.update(text[start:start + _TEXT_HASH_SLICE].encode("utf-8"))
+    return digest.hexdigest()
+
+
+_TEXT_HASH_SLICE = 1 << 20
+
+
 class CanonicalJSON(str):
     """A JSON text already in canonical_json's form (made by a pool worker, server/signed_text.py). The board
     stores and hashes it as it is: it is never parsed or serialised again in the server process."""
@@ -55,6 +66,6 @@ def _as_json_value(value: Any, what: str) -> Any:
 def _json_and_text(value: Any, what: str) -> tuple[Any, str]:
     """(value, canonical text) of a JSON-able value or a JSON text of one; a CanonicalJSON is (itself, itself)."""
     if isinstance(value, CanonicalJSON):
-        return value, str(value)
+        return value, value  # stored as it is: no copy of megabytes
     value = _as_json_value(value, what)
     return value, _json_text(value)

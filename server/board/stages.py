@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import time
 from typing import Any, Iterator
 
 from mixscope.server.board import chunks
-from mixscope.server.board.canonical import _json_and_text
+from mixscope.server.board.canonical import _json_and_text, text_hash
 from mixscope.server.board.checks import (
     _HEX32,
     _check_hex,
@@ -104,7 +103,7 @@ class StageStore(BoardCore):
         envelope, envelope_json = (None, None) if envelope is None else _json_and_text(envelope, "response")
         output, output_json = (None, None) if output is None else _json_and_text(output, "output")
         proof, proof_json = (None, None) if proof is None else _json_and_text(proof, "proof")
-        output_hash = None if output_json is None else hashlib.sha256(output_json.encode("utf-8")).hexdigest()
+        output_hash = None if output_json is None else text_hash(output_json)
         with self._write() as db:
             self._require_state(db, election_id, states.MIXING)
             if status == "accepted":
