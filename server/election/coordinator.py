@@ -210,14 +210,14 @@ class Coordinator:
             raise ElectionError(f"election {eid} is {election.state}; only a closed election can be mixed")
         if homomorphic.is_homomorphic(self, eid):  # no cascade: the ballots are summed
             return await homomorphic.sum_step(self, election)
-        stages = await self.on_io(self.board.mix_stages, eid)
+        stages = await self.on_io(self.board.mix_stage_summaries, eid)  # not their lists: only the last one is read
         current = await self.on_io(self.board.last_accepted_output, eid)
         if current is None:
             current = await self.on_io(records.ballot_ciphertexts, self.board, eid)
         if len(current) < 2:
             raise await self.fail(eid, f"{len(current)} ballot(s): a mix needs at least two")
-        accepted = sum(s.status == "accepted" for s in stages)
-        used = {s.mixer for s in stages}
+        accepted = sum(s["status"] == "accepted" for s in stages)
+        used = {s["mixer"] for s in stages}
         manifest = await self.on_io(records.manifest, self.board, eid)
         listed = None if manifest is None else {m["key"] for m in manifest["listed_mixers"]}
         queue = [n for n in sorted(self.link.election_nodes("mixer"), key=lambda n: lab.natural_key(n.name))
