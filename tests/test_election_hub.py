@@ -311,3 +311,31 @@ def test_the_next_mixer_starts_on_unjudged_outputs_and_mixes_again_when_that_sta
     assert [(m["stage"], m["list_hash"]) for m in seen["c-honest"]] == [(2, recorded[1].response()["list_hash"])]
     finished = [(e.data["mixer"], e.data["status"]) for e in stages.drain() if e.data["status"] != "running"]
     assert ("b-honest", "rejected") not in finished and ("a-spoiler", "rejected") in finished
+
+
+def test_a_long_message_is_streamed_whole_and_what_is_sent_after_it_arrives_after_it(server):
+    """Hub.send_large writes a long message's chunks one at a time, each once the previous one is flushed; a
+    message sent to that node meanwhile waits for the last chunk, so the node sees the server's order."""
+    node = ScriptedNode(server.ws_url, "reader")
+    try:
+        client_id = node.join(server.join_token)["client_id"]
+        big = {"type": "mix.request", "election_id": "e", "ciphertexts": [["ab" * 32, "cd" * 32]] * 6000}
+        after = {"type": "welcome", "client_id": client_id}
+
+        def send_both() -> None:
+            assert server._hub.send_large(client_id, big)
+            assert server._hub.send(client_id, after)
+
+        server._loop.add_callback(send_both)
+        reassembler, kinds, whole = chunks.Reassembler(), [], None
+        while not kinds or kinds[-1] == "chunk":
+            frame = node.recv()
+            kinds.append(frame["type"])
+            if frame["type"] == "chunk":
+                text = reassembler.feed(frame)
+                whole = json.loads(text) if text is not None else whole
+            else:
+                assert frame == after
+        assert kinds.count("chunk") >= 3 and kinds[-1] == "welcome" and whole == big
+    finally:
+        node.close()
