@@ -313,6 +313,7 @@ def test_the_next_mixer_starts_on_unjudged_outputs_and_mixes_again_when_that_sta
     assert ("b-honest", "rejected") not in finished and ("a-spoiler", "rejected") in finished
 
 
+@pytest.mark.slow
 def test_a_long_message_is_streamed_whole_and_what_is_sent_after_it_arrives_after_it(server):
     """Hub.send_large writes a long message's chunks one at a time, each once the previous one is flushed; a
     message sent to that node meanwhile waits for the last chunk, so the node sees the server's order."""
