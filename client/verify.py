@@ -58,7 +58,13 @@ def verify_file(path: str, workers: int | None = None, cluster: str | None = Non
         return verify_record(doc)
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for _ in range(workers):  # start every worker now: they import the crypto core while this process
+            pool.submit(_ready)   # reads and hashes the record's parts, instead of after
         return verify_record(doc, map_fn=pool.map)
+
+
+def _ready() -> None:
+    """Pool job that does nothing: a started worker has imported this module, and so the crypto core."""
 
 
 def _small(doc) -> bool:

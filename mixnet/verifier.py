@@ -62,6 +62,7 @@ PARTIAL_FIELDS = {"type", "election_id", "index", "partials", "proof", "signed"}
 REFUSAL_FIELDS = {"trustee", "reason"}
 RESULT_FIELDS = {"counts", "invalid"}
 _CREDENTIAL_SLICE = 1000  # public credentials per map_fn job
+_UNREAD, _ABSENT = object(), object()  # the verifier's ballots: not read yet; the record has none
 
 
 class Check(NamedTuple):
@@ -265,6 +266,8 @@ class _Verifier:
         self.plaintexts: list[int | None] | None = None  # decoded choices, None: invalid
         self._parsed_lists: list[tuple[list[Any], list[Ciphertext]]] = []
         self.listed: frozenset[str] | None = None  # the valid public credential list
+        self._later: list[tuple[int, Callable[[], list[Check]]]] = []  # (report position, what collects them)
+        self._entries: Any = _UNREAD  # the ballots, while the checks that read them in turn run
 
     def _ciphertexts(self, value: Any, what: str) -> list[Ciphertext]:
         """`_ciphertexts`, reusing the parse of an identical JSON list read before: each stage's inputs repeat
@@ -282,6 +285,25 @@ class _Verifier:
         self.checks.append(check)
         return check.ok
 
+    def later(self, collect: Callable[[], list[Check]]) -> None:
+        """Keep the report's next place for checks whose map_fn jobs were just handed out: `collect` gathers
+        them once the rest of the run is done, so a pool works through them while the checks that follow
+        parse and hash the record. Only checks nothing outside `later` reads go here. With the builtin map
+        (nothing runs meanwhile) they are gathered at once, so no job holds its part of the record longer."""
+        if self.map_fn is map:
+            checks = collect()
+            self._later.append((len(self.checks), lambda: checks))
+        else:
+            self._later.append((len(self.checks), collect))
+
+    def settle(self) -> list[Check]:
+        """The report: every deferred check collected (in report order) and put in its place."""
+        made = [(at, collect()) for at, collect in self._later]
+        self._later = []
+        for at, checks in reversed(made):
+            self.checks[at:at] = checks
+        return self.checks
+
     def run(self) -> list[Check]:
         self.add("format", self.check_format)
         self.add("record fields", self.check_fields)
@@ -292,15 +314,15 @@ class _Verifier:
         self.add("every listed node signed the manifest", self.check_seats)
         self.check_trustees()
         self.add("public key matches commitments", self.check_public_key)
-        self.add("credential list", self.check_credential_list)
+        self.check_credential_list()
         self.check_ballots()
-        self.add("ballots from listed credentials", self.check_listed_credentials)
+        self.later(self.check_listed_credentials())
         self.add("no credential used twice", self.check_credential_reuse)
         self.check_mix()
         self.add("decrypted list shares no ciphertext with the cast ballots", self.check_mixed_apart)
         self.check_decryption()
         self.add("tally matches decrypted plaintexts", self.check_tally)
-        return self.checks
+        return self.settle()
 
     # --- header ---------------------------------------------------------------------------------------
 
@@ -529,8 +551,19 @@ class _Verifier:
 
     # --- ballots --------------------------------------------------------------------------------------
 
+    def _ballots(self, required: bool) -> Any:
+        """doc["ballots"] (required: KeyError without it; else None), read once for the checks that read it one
+        after another: a record in parts would read, hash and parse that part again for each."""
+        if self._entries is _UNREAD:
+            self._entries = self.doc.get("ballots", _ABSENT)
+        if self._entries is _ABSENT:
+            if required:
+                raise KeyError("ballots")
+            return None
+        return self._entries
+
     def check_ballots(self) -> None:
-        entries = self.doc.get("ballots")
+        entries = self._ballots(required=False)
         if not isinstance(entries, list):
             self.add("ballots", _fail(ValueError("ballots must be a list")))
             return
@@ -542,18 +575,30 @@ class _Verifier:
             return
         jobs = [(i, self.public_key, self.election["id"], entry) for i, entry in enumerate(entries)]
         batches = [jobs[lo:lo + _BATCH] for lo in range(0, len(jobs), _BATCH)]
-        for checks in self.map_fn(_ballot_batch, batches):
-            self.checks.extend(checks)
+        results = self.map_fn(_ballot_batch, batches)
+        self.later(lambda: [check for checks in results for check in checks])
 
     # --- credentials ----------------------------------------------------------------------------------
 
-    def check_credential_list(self) -> str | None:
+    def check_credential_list(self) -> None:
+        """The "credential list" check, collected later: its slices go to map_fn now."""
         values = self.doc.get("credentials")
+        errors: Any = ()
+        if isinstance(values, list) and values:
+            # Each key's check is a point decoding plus a subgroup check (~70 µs): spread them over map_fn.
+            jobs = [(lo, values[lo:lo + _CREDENTIAL_SLICE]) for lo in range(0, len(values), _CREDENTIAL_SLICE)]
+            try:
+                errors = self.map_fn(_credential_slice, jobs)
+            except Exception as exc:  # reported by the check, as if map_fn had failed inside it
+                errors = exc
+        self.later(lambda: [_run("credential list", lambda: self._credential_list(values, errors))])
+
+    def _credential_list(self, values: Any, errors: Any) -> str | None:
         if not isinstance(values, list) or not values:
             raise ValueError("credentials: the credential list must be a non-empty list of public credentials")
-        # Each key's check is a point decoding plus a subgroup check (~70 µs): spread them over map_fn.
-        jobs = [(lo, values[lo:lo + _CREDENTIAL_SLICE]) for lo in range(0, len(values), _CREDENTIAL_SLICE)]
-        for error in self.map_fn(_credential_slice, jobs):
+        if isinstance(errors, Exception):
+            raise errors
+        for error in errors:
             if error is not None:
                 raise ValueError(f"credentials: {error}")
         if len(set(values)) != len(values):
@@ -563,20 +608,40 @@ class _Verifier:
         self.listed = frozenset(values)
         return f"{len(values)} public credentials"
 
-    def check_listed_credentials(self) -> str | None:
-        entries = self.doc["ballots"]
-        if not isinstance(entries, list):
-            raise ValueError("ballots must be a list")
-        if self.listed is None:
-            raise _Missing("the credential list is unusable")
-        strays = [i for i, e in enumerate(entries) if not isinstance(e, dict) or e.get("credential") not in self.listed]
-        if strays:
-            shown = ", ".join(f"{i} ({_short(entries[i])})" for i in strays[:10])
-            raise ValueError(f"{len(strays)} ballot(s) from a credential not in the list: {shown}")
-        return f"{len(entries)} ballots, each from a listed credential"
+    def check_listed_credentials(self) -> Callable[[], list[Check]]:
+        """The "ballots from listed credentials" check, decided once the credential list is: the ballots are
+        matched now against the list as given, which is the valid list whenever there is one."""
+        name = "ballots from listed credentials"
+        try:
+            entries = self._ballots(required=True)
+            if not isinstance(entries, list):
+                raise ValueError("ballots must be a list")
+        except Exception as exc:
+            failed = _fail(exc)
+            return lambda: [_run(name, failed)]
+        values = self.doc.get("credentials")
+        strays: list[int] | Exception = []
+        try:
+            given = frozenset(values) if isinstance(values, list) else frozenset()
+            strays = [i for i, e in enumerate(entries) if not isinstance(e, dict) or e.get("credential") not in given]
+        except Exception as exc:  # (an unhashable value: the credential list fails too)
+            strays = exc
+        shown = "" if isinstance(strays, Exception) else ", ".join(f"{i} ({_short(entries[i])})" for i in strays[:10])
+        count = len(entries)
+
+        def decide() -> str | None:
+            if self.listed is None:
+                raise _Missing("the credential list is unusable")
+            if isinstance(strays, Exception):
+                raise strays
+            if strays:
+                raise ValueError(f"{len(strays)} ballot(s) from a credential not in the list: {shown}")
+            return f"{count} ballots, each from a listed credential"
+
+        return lambda: [_run(name, decide)]
 
     def check_credential_reuse(self) -> str | None:
-        entries = self.doc["ballots"]
+        entries = self._ballots(required=True)
         if not isinstance(entries, list):
             raise ValueError("ballots must be a list")
         used = Counter(e.get("credential") for e in entries if isinstance(e, dict))
@@ -594,7 +659,8 @@ class _Verifier:
 
         def cast_list() -> str | None:
             nonlocal current, current_json
-            entries = self.doc.get("ballots")
+            entries = self._ballots(required=False)
+            self._entries = _UNREAD  # the last check to read them: let them go
             if not isinstance(entries, list):
                 raise ValueError("ballots must be a list")
             if not all(isinstance(e, dict) for e in entries):
@@ -952,14 +1018,15 @@ class HomomorphicVerifier(_Verifier):
         self.add("every listed node signed the manifest", self.check_seats)
         self.check_trustees()
         self.add("public key matches commitments", self.check_public_key)
-        self.add("credential list", self.check_credential_list)
+        self.check_credential_list()
         self.check_ballots()
-        self.add("ballots from listed credentials", self.check_listed_credentials)
+        self.later(self.check_listed_credentials())
         self.add("no credential used twice", self.check_credential_reuse)
+        self._entries = _UNREAD  # the last check to read the ballots through `_ballots`
         self.add("homomorphic sums", self.check_sums)
         self.check_decryption()
         self.add("tally matches decrypted sums", self.check_tally)
-        return self.checks
+        return self.settle()
 
     def check_election(self) -> None:
         e = _closed(self.doc.get("election"), set(self.election_fields), "election")
@@ -980,7 +1047,7 @@ class HomomorphicVerifier(_Verifier):
         return len(self._election()["candidates"])
 
     def check_ballots(self) -> None:
-        entries = self.doc.get("ballots")
+        entries = self._ballots(required=False)
         if not isinstance(entries, list):
             self.add("ballots", _fail(ValueError("ballots must be a list")))
             return
