@@ -87,9 +87,10 @@ def from_hex(data: str | bytes) -> bytes:
     decodes, and so validates, before anything depends on them (the shuffle verifier's kernels). Skipping the
     separate check keeps that cost off a caller's single thread."""
     if isinstance(data, str):
-        if not is_hex(data, 2 * ELEMENT_BYTES):
+        raw = hex_bytes(data, 2 * ELEMENT_BYTES)
+        if raw is None:
             raise InvalidElement(_hex_fault("element", data))
-        data = bytes.fromhex(data)
+        data = raw
     if not isinstance(data, (bytes, bytearray)) or len(data) != ELEMENT_BYTES:
         raise InvalidElement("element must be 32 bytes")
     return bytes(data)
@@ -131,9 +132,10 @@ def _joined_hex(values: list[Any]) -> bytes | None:
 def decode_scalar(value: int | str) -> int:
     """Validate a scalar that came from outside (int, or 64-char little-endian hex text)."""
     if isinstance(value, str):
-        if not is_hex(value, 64):
+        raw = hex_bytes(value, 64)
+        if raw is None:
             raise InvalidScalar(_hex_fault("scalar", value))
-        value = int.from_bytes(bytes.fromhex(value), "little")
+        value = int.from_bytes(raw, "little")
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < ORDER:
         raise InvalidScalar("scalar out of range")
     return value
@@ -144,7 +146,22 @@ _HEX_DIGITS = frozenset("0123456789abcdef")
 
 def is_hex(value: object, length: int) -> bool:
     """The record's one byte form: exactly `length` lowercase hex digits, nothing else (no spaces, no 0x)."""
-    return isinstance(value, str) and len(value) == length and _HEX_DIGITS.issuperset(value)
+    if length % 2:
+        return isinstance(value, str) and len(value) == length and _HEX_DIGITS.issuperset(value)
+    return hex_bytes(value, length) is not None
+
+
+def hex_bytes(value: object, length: int) -> bytes | None:
+    """The bytes `value` spells when it is exactly `length` (even) lowercase hex digits, else None. The round
+    trip is the check: `bytes.fromhex` refuses anything but hex digits and spaces, and only a string of
+    lowercase digits alone comes back from `.hex()` unchanged (C speed, where a digit-set test is not)."""
+    if not isinstance(value, str) or len(value) != length:
+        return None
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        return None
+    return raw if raw.hex() == value else None
 
 
 def _hex_fault(what: str, text: str) -> str:

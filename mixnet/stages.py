@@ -49,7 +49,10 @@ def list_hash(ciphertexts: Sequence[Sequence[str | bytes]]) -> str:
     of a stage all call it. Takes pairs of 32-byte values as bytes (a mixnet Ciphertext) or as hex text (the wire
     form); raises ValueError for anything else.
     """
-    digest = hashlib.sha256()
+    whole = _concatenated(ciphertexts)
+    if whole is not None:
+        return hashlib.sha256(whole).hexdigest()
+    digest = hashlib.sha256()  # item by item: the first malformed one raises
     for pair in ciphertexts:
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
             raise ValueError("a ciphertext is a pair [a, b]")
@@ -59,6 +62,25 @@ def list_hash(ciphertexts: Sequence[Sequence[str | bytes]]) -> str:
                 raise ValueError("each half of a ciphertext is 32 bytes (64 hex digits)")
             digest.update(raw)
     return digest.hexdigest()
+
+
+def _concatenated(ciphertexts: Sequence[Sequence[str | bytes]]) -> bytes | None:
+    """The a‖b encodings of a whole list at once when every half is 64 hex digits or 32 bytes, else None."""
+    if not isinstance(ciphertexts, (list, tuple)) or not all(
+            isinstance(pair, (list, tuple)) and len(pair) == 2 for pair in ciphertexts):
+        return None
+    halves = [part for pair in ciphertexts for part in pair]
+    if not halves:
+        return None
+    if all(isinstance(part, bytes) for part in halves):
+        return b"".join(halves) if set(map(len, halves)) == {32} else None
+    try:
+        text = "".join(halves)  # TypeError: a half that is not text
+        raw = bytes.fromhex(text)
+    except (TypeError, ValueError):
+        return None
+    # Every half 64 characters and 32 bytes each in all: no half held a space, so each is 32 bytes of its own.
+    return raw if set(map(len, halves)) == {64} and len(raw) == 32 * len(halves) else None
 
 
 def decode_list(value: Any, what: str, map_fn: Callable[..., Any] = map) -> list[Ciphertext]:
