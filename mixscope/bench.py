@@ -8,7 +8,7 @@ import importlib
 BENCHES = {"crypto": "mixscope.bench_crypto", "traffic": "mixscope.bench_traffic", "voters": "mixscope.bench_voters",
            "nodes": "mixscope.bench_nodes", "server": "mixscope.bench_server",
            "load": "mixscope.bench_load", "gui": "mixscope.bench_gui", "attack": "mixscope.bench_attack",
-           "scale": "mixscope.bench_scale"}
+           "scale": "mixscope.bench_scale", "verify": "mixscope.bench_verify"}
 
 
 def run(args) -> int:

@@ -229,6 +229,12 @@ def _add_bench(sub) -> None:
         "--idle-wait", type=seconds, default=40.0, help="seconds to wait for a silent TCP client's close"
     )
     _json_flag(attack)
+    verify = bench_sub.add_parser("verify", help="`mixscope verify RECORD` on native and on sodium, side by side")
+    verify.add_argument("record", metavar="RECORD",
+                        help="an election record (e.g. the `record` a `mixscope demo --json` report names)")
+    verify.add_argument("--rounds", type=count, default=3, help="runs per backend, alternating (default 3)")
+    verify.add_argument("--workers", type=int, default=None, help="each run's pool processes (default: all cores)")
+    _json_flag(verify)
     scale = bench_sub.add_parser("scale", help="shuffle+prove and verify ct/s on 1 and 2 local vs Dask workers")
     scale.add_argument("--n", type=count, default=20_000, help="number of ciphertexts")
     _cluster_flag(scale)
