@@ -72,22 +72,12 @@ def load(ref: dict[str, Any], read: Reader) -> Any:
         raise PartError(f"part {name} is not JSON: {exc}") from None
 
 
-def _resolve(value: Any, read: Reader) -> Any:
-    """A part's value, or None when it cannot be used (the `record parts` check says why)."""
-    if not is_reference(value):
-        return value
-    try:
-        return load(value, read)
-    except PartError:
-        return None
-
-
 class _StageList(list[Any]):
     """`mix` of an index: each stage read from its part when it is reached, and let go after."""
 
-    def __init__(self, entries: list[Any], read: Reader):
+    def __init__(self, entries: list[Any], resolve: Callable[[Any], Any]):
         super().__init__(entries)
-        self._read = read
+        self._resolve = resolve
 
     def __iter__(self) -> Iterator[Any]:
         for position in range(len(self)):
@@ -96,24 +86,39 @@ class _StageList(list[Any]):
     def __getitem__(self, position: Any) -> Any:
         if isinstance(position, slice):
             return [self[i] for i in range(*position.indices(len(self)))]
-        return _resolve(list.__getitem__(self, position), self._read)
+        return self._resolve(list.__getitem__(self, position))
 
 
 class PartedRecord(dict[str, Any]):
     """An index that reads its parts on access and keeps none of them: `verify_record` takes it as a record.
 
     Every access to a parted value reads and checks its file again, so memory holds only what the verifier
-    itself keeps (the lists it chains from stage to stage), never the whole record."""
+    itself keeps (the lists it chains from stage to stage), never the whole record. What the first read of each
+    part found is kept (a line, not the part) for `check_parts`."""
 
     def __init__(self, index: dict[str, Any], read: Reader):
         super().__init__(index)
         self._read = read
+        self._found: dict[int, tuple[bool, str]] = {}  # id of a reference in the index -> (ok, reason)
 
     def __getitem__(self, key: str) -> Any:
         value = dict.__getitem__(self, key)
         if key == "mix" and isinstance(value, list):
-            return _StageList(value, self._read)
-        return _resolve(value, self._read)
+            return _StageList(value, self._resolve)
+        return self._resolve(value)
+
+    def _resolve(self, value: Any) -> Any:
+        """A part's value, or None when it cannot be used (the `record part` check says why)."""
+        if not is_reference(value):
+            return value
+        try:
+            loaded = load(value, self._read)
+        except PartError as exc:
+            self._found.setdefault(id(value), (False, str(exc)))
+            return None
+        count = f" ({len(loaded)} entries)" if isinstance(loaded, list) else ""
+        self._found.setdefault(id(value), (True, f"{value['part']}: SHA-256 matches{count}"))
+        return loaded
 
     def get(self, key: str, default: Any = None) -> Any:
         return self[key] if key in self else default
@@ -128,16 +133,14 @@ class PartedRecord(dict[str, Any]):
         return [(where, ref) for where, ref in found if is_reference(ref)]
 
     def check_parts(self) -> list[tuple[str, bool, str]]:
-        """(name, ok, reason) per part: each is read once, its SHA-256 compared and its JSON parsed, then let go."""
+        """(name, ok, reason) per part: its SHA-256 compared and its JSON parsed when it was first read (the
+        verifier reads every part it uses; those it never reached are read now, and let go)."""
         results = []
         for where, ref in self.references():
-            try:
-                value = load(ref, self._read)
-                count = f" ({len(value)} entries)" if isinstance(value, list) else ""
-                del value
-                results.append((f"record part {where}", True, f"{ref['part']}: SHA-256 matches{count}"))
-            except PartError as exc:
-                results.append((f"record part {where}", False, str(exc)))
+            if id(ref) not in self._found:
+                self._resolve(ref)
+            ok, reason = self._found[id(ref)]
+            results.append((f"record part {where}", ok, reason))
         return results
 
 
