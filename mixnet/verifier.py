@@ -268,6 +268,7 @@ class _Verifier:
         self.listed: frozenset[str] | None = None  # the valid public credential list
         self._later: list[tuple[int, Callable[[], list[Check]]]] = []  # (report position, what collects them)
         self._entries: Any = _UNREAD  # the ballots, while the checks that read them in turn run
+        self._held: list[Callable[[], None]] = []  # ballot-check jobs not handed to map_fn yet, in order
 
     def _ciphertexts(self, value: Any, what: str) -> list[Ciphertext]:
         """`_ciphertexts`, reusing the parse of an identical JSON list read before: each stage's inputs repeat
@@ -295,6 +296,12 @@ class _Verifier:
             self._later.append((len(self.checks), lambda: checks))
         else:
             self._later.append((len(self.checks), collect))
+
+    def release(self) -> None:
+        """Hand the next held share of the ballot checks to map_fn. Called just before this process's own
+        serial work (reading, hashing and parsing the next part), so that a pool has work meanwhile."""
+        if self._held:
+            self._held.pop(0)()
 
     def settle(self) -> list[Check]:
         """The report: every deferred check collected (in report order) and put in its place."""
@@ -575,8 +582,25 @@ class _Verifier:
             return
         jobs = [(i, self.public_key, self.election["id"], entry) for i, entry in enumerate(entries)]
         batches = [jobs[lo:lo + _BATCH] for lo in range(0, len(jobs), _BATCH)]
-        results = self.map_fn(_ballot_batch, batches)
-        self.later(lambda: [check for checks in results for check in checks])
+        # Held back, so the cast list's decoding does not wait behind them: check_mix hands out one share after
+        # the cast list and one after each stage, each just before the next part (a stage, or the decryption)
+        # is read; the rest, if any, when the checks are collected.
+        mix = self.doc.get("mix")
+        shares = 1 + (len(mix) if isinstance(mix, list) else 0)
+        size = max(1, -(-len(batches) // shares))
+        groups = [batches[lo:lo + size] for lo in range(0, len(batches), size)]
+        results: list[Any] = [()] * len(groups)
+
+        def hand_out(i: int) -> None:
+            results[i] = self.map_fn(_ballot_batch, groups[i])
+
+        def collect() -> list[Check]:
+            while self._held:
+                self.release()
+            return [check for share in results for checks in share for check in checks]
+
+        self._held = [functools.partial(hand_out, i) for i in range(len(groups))]
+        self.later(collect)
 
     # --- credentials ----------------------------------------------------------------------------------
 
@@ -671,6 +695,7 @@ class _Verifier:
             return f"{len(current)} ciphertexts"
 
         self.add("cast ciphertexts readable", cast_list)
+        self.release()
         if not isinstance(stages_json, list):
             # In place of the per-stage checks only: the cascade checks below are still reported, and fail.
             self.add("mix cascade", _fail(ValueError("mix must be a list of stages")))
@@ -709,6 +734,7 @@ class _Verifier:
                     _fail(ValueError(f"status {str(status)[:40]!r} is neither accepted nor rejected")),
                 )
                 current = current_json = None
+            self.release()  # (the next stage's part is read as the loop goes on)
 
         def cascade() -> str | None:
             if accepted == 0:
