@@ -11,6 +11,7 @@ Parallelism is injected: every N-sized pass runs as `map_fn(kernel, chunks)`, so
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
@@ -286,24 +287,43 @@ def _check_shapes(
     def is_ciphertext(ct: object) -> bool:
         return isinstance(ct, (tuple, list)) and len(ct) == 2 and is_element(ct[0]) and is_element(ct[1])
 
-    if not all(is_ciphertext(ct) for ct in inputs):
+    # Each test first over a whole list at C speed (it only ever accepts what the item-by-item one accepts),
+    # then item by item when that is not enough to say.
+    if not (_all_ciphertexts(inputs) or all(is_ciphertext(ct) for ct in inputs)):
         raise ProofError("malformed input ciphertext")
-    if not all(is_ciphertext(ct) for ct in outputs):
+    if not (_all_ciphertexts(outputs) or all(is_ciphertext(ct) for ct in outputs)):
         raise ProofError("malformed output ciphertext")
-    single = [proof.t1, proof.t2, proof.t3, proof.t4a, proof.t4b]
-    if not all(is_element(x) for x in [*single, *proof.commitments, *proof.chain, *proof.t_hat]):
+    elements = [proof.t1, proof.t2, proof.t3, proof.t4a, proof.t4b, *proof.commitments, *proof.chain, *proof.t_hat]
+    if not (_all_elements(elements) or all(is_element(x) for x in elements)):
         raise ProofError("malformed proof element")
 
     def is_scalar(k: object) -> bool:
         return type(k) is int and 0 <= k < _ORDER
 
-    if not all(is_scalar(k) for k in [proof.s1, proof.s2, proof.s3, proof.s4, *proof.s_hat, *proof.s_prime]):
+    scalars = [proof.s1, proof.s2, proof.s3, proof.s4, *proof.s_hat, *proof.s_prime]
+    if not (_all_scalars(scalars) or all(is_scalar(k) for k in scalars)):
         raise ProofError("proof scalar out of range")
     try:
         group.decode(public)
     except group.InvalidElement:
         raise ProofError("public key is not a group element") from None
     return n
+
+
+def _all_elements(values: list[Any]) -> bool:
+    """Every value exactly `bytes` of 32 (True only if so)."""
+    return set(map(type, values)) <= {bytes} and set(map(len, values)) <= {32}
+
+
+def _all_ciphertexts(cts: Sequence[Any]) -> bool:
+    """Every item a Ciphertext, tuple or list (exactly those types) of two 32-byte `bytes` (True only if so)."""
+    return (set(map(type, cts)) <= {Ciphertext, tuple, list} and set(map(len, cts)) <= {2}
+            and _all_elements(list(itertools.chain.from_iterable(cts))))
+
+
+def _all_scalars(values: list[Any]) -> bool:
+    """Every value exactly an `int` in [0, ℓ) (True only if so)."""
+    return set(map(type, values)) <= {int} and (not values or (min(values) >= 0 and max(values) < _ORDER))
 
 
 def verify(

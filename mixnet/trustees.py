@@ -19,6 +19,7 @@ no information about x, so `combine` refuses them.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -26,7 +27,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from mixscope.mixnet import group, proofs
 from mixscope.mixnet.elgamal import Ciphertext
 from mixscope.mixnet.errors import ProofError
-from mixscope.mixnet.transcript import BATCH_TAG, LABELS_TAG, WEIGHT_TAG, hash_bytes, hash_to_scalar
+from mixscope.mixnet.transcript import BATCH_TAG, LABELS_TAG, WEIGHT_TAG, framed, hash_bytes, hash_to_scalar
 
 DKG_LABEL = "dkg"
 DECRYPT_LABEL = "decrypt"
@@ -162,6 +163,17 @@ def batch_weight(seed: bytes, position: int) -> int:
     return hash_to_scalar(WEIGHT_TAG, seed, position.to_bytes(8, "big"))
 
 
+def batch_weights(seed: bytes, count: int) -> list[int]:
+    """[batch_weight(seed, p) for p in range(count)], hashing the common prefix once."""
+    prefix = hashlib.sha512(framed(WEIGHT_TAG, (seed,)) + (8).to_bytes(4, "big"))
+    weights = []
+    for position in range(count):
+        digest = prefix.copy()
+        digest.update(position.to_bytes(8, "big"))
+        weights.append(int.from_bytes(digest.digest(), "little") % group.ORDER)
+    return weights
+
+
 def decrypt_chunk(job: tuple[Any, ...]) -> list[bytes]:
     """Pool job: x·a for one span of first components."""
     key_share, first_parts = job
@@ -269,7 +281,7 @@ def verify_factors(verification_key_j: bytes, first_parts: Sequence[bytes], part
         )
     context = decrypt_context(election_context, partial.trustee)
     seed = batch_seed(context, verification_key_j, first_parts, partial.factors)
-    weights = [batch_weight(seed, p) for p in range(len(first_parts))]
+    weights = batch_weights(seed, len(first_parts))
     try:
         # Σ e_p·a_p and Σ e_p·D_p: two products of many powers of public values
         try:

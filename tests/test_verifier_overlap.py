@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from mixscope.mixnet import group, record_parts, stages, submission, verifier
+from mixscope.mixnet import group, record_parts, stages, submission, trustees, verifier
+from mixscope.mixnet.errors import ProofError
 from mixscope.mixnet.simulate import run_election
 from mixscope.mixnet.verifier import verify_record
 
@@ -202,3 +203,36 @@ def test_bench_verify_compares_the_backends_side_by_side(tmp_path, record):
     for backend in ("native", "sodium"):
         assert report[backend]["wall_s"] > 0 and report[backend]["cpu_s"] > 0
     assert report["ratio_cpu"] > 0 and report["ratio_wall"] > 0 and len(report["load_average_before"]) == 3
+
+
+def test_batch_weights_are_the_weights_one_by_one():
+    seed = bytes(range(64))
+    assert trustees.batch_weights(seed, 300) == [trustees.batch_weight(seed, p) for p in range(300)]
+    assert trustees.batch_weights(seed, 0) == []
+
+
+@pytest.mark.parametrize("spoil", ["bytearray input", "short output half", "int in chain", "scalar = ORDER",
+                                   "negative scalar", "bool scalar", "triple ciphertext"])
+def test_malformed_shuffle_statements_are_still_refused(spoil):
+    from mixscope.mixnet import elgamal, shuffle
+
+    secret = group.random_scalar()
+    public = group.base_mul(secret)
+    inputs = [elgamal.encrypt(public, group.base_mul(i + 1), group.random_scalar()) for i in range(4)]
+    outputs, proof = shuffle.shuffle_and_prove(public, inputs, b"ctx")
+    shuffle.verify(public, inputs, outputs, proof, b"ctx")
+    inputs, outputs = list(inputs), list(outputs)
+    expected = {"bytearray input": "malformed input ciphertext", "short output half": "malformed output ciphertext",
+                "int in chain": "malformed proof element", "triple ciphertext": "malformed input ciphertext"}
+    if spoil == "bytearray input":
+        inputs[1] = (bytearray(inputs[1][0]), inputs[1][1])
+    elif spoil == "short output half":
+        outputs[2] = (outputs[2][0], outputs[2][1][:31])
+    elif spoil == "int in chain":
+        proof.chain[0] = 5
+    elif spoil == "triple ciphertext":
+        inputs[0] = (*inputs[0], inputs[0][0])
+    else:
+        proof.s_hat[1] = {"scalar = ORDER": group.ORDER, "negative scalar": -1, "bool scalar": True}[spoil]
+    with pytest.raises(ProofError, match=expected.get(spoil, "proof scalar out of range")):
+        shuffle.verify(public, inputs, outputs, proof, b"ctx")
