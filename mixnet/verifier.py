@@ -268,7 +268,7 @@ class _Verifier:
         self.listed: frozenset[str] | None = None  # the valid public credential list
         self._later: list[tuple[int, Callable[[], list[Check]]]] = []  # (report position, what collects them)
         self._entries: Any = _UNREAD  # the ballots, while the checks that read them in turn run
-        self._held: list[Callable[[], None]] = []  # ballot-check jobs not handed to map_fn yet, in order
+        self._held: list[Callable[[], None]] = []  # credential and ballot jobs not handed to map_fn yet, in order
 
     def _ciphertexts(self, value: Any, what: str) -> list[Ciphertext]:
         """`_ciphertexts`, reusing the parse of an identical JSON list read before: each stage's inputs repeat
@@ -277,7 +277,7 @@ class _Verifier:
         for raw, parsed in self._parsed_lists:
             if raw == value:
                 return parsed
-        parsed = _ciphertexts(value, what, self.map_fn)
+        parsed = _ciphertexts(value, what, self.fed)
         self._parsed_lists = [*self._parsed_lists[-2:], (value, parsed)]
         return parsed
 
@@ -298,10 +298,22 @@ class _Verifier:
             self._later.append((len(self.checks), collect))
 
     def release(self) -> None:
-        """Hand the next held share of the ballot checks to map_fn. Called just before this process's own
-        serial work (reading, hashing and parsing the next part), so that a pool has work meanwhile."""
+        """Hand the next held share of the credential and ballot checks to map_fn."""
         if self._held:
             self._held.pop(0)()
+
+    def release_all(self) -> None:
+        while self._held:
+            self.release()
+
+    def fed(self, fn: Callable[..., Any], jobs: Any, *rest: Any) -> Any:
+        """map_fn for the cast list, the stages and the decryption shares: after handing their jobs out, it
+        hands out the next held share too, which a pool works through once those jobs are done, while this
+        process does the serial part that follows (reading the next part, checking a signature, parsing a
+        proof, hashing its challenges)."""
+        results = self.map_fn(fn, jobs, *rest)
+        self.release()
+        return results
 
     def settle(self) -> list[Check]:
         """The report: every deferred check collected (in report order) and put in its place."""
@@ -582,11 +594,11 @@ class _Verifier:
             return
         jobs = [(i, self.public_key, self.election["id"], entry) for i, entry in enumerate(entries)]
         batches = [jobs[lo:lo + _BATCH] for lo in range(0, len(jobs), _BATCH)]
-        # Held back, so the cast list's decoding does not wait behind them: check_mix hands out one share after
-        # the cast list and one after each stage, each just before the next part (a stage, or the decryption)
-        # is read; the rest, if any, when the checks are collected.
+        # Held back in shares (after the credential list's), so the cast list's decoding does not wait behind
+        # them: `fed` hands one out after each of the cast list's, the stages' and the decryption shares' calls
+        # of map_fn (about two per stage); the rest, if any, when the checks are collected.
         mix = self.doc.get("mix")
-        shares = 1 + (len(mix) if isinstance(mix, list) else 0)
+        shares = 1 + 2 * (len(mix) if isinstance(mix, list) else 0)
         size = max(1, -(-len(batches) // shares))
         groups = [batches[lo:lo + size] for lo in range(0, len(batches), size)]
         results: list[Any] = [()] * len(groups)
@@ -595,27 +607,35 @@ class _Verifier:
             results[i] = self.map_fn(_ballot_batch, groups[i])
 
         def collect() -> list[Check]:
-            while self._held:
-                self.release()
+            self.release_all()
             return [check for share in results for checks in share for check in checks]
 
-        self._held = [functools.partial(hand_out, i) for i in range(len(groups))]
+        self._held += [functools.partial(hand_out, i) for i in range(len(groups))]
         self.later(collect)
 
     # --- credentials ----------------------------------------------------------------------------------
 
     def check_credential_list(self) -> None:
-        """The "credential list" check, collected later: its slices go to map_fn now."""
+        """The "credential list" check, collected later: its slices are the first share `fed` hands out."""
         values = self.doc.get("credentials")
-        errors: Any = ()
+        errors: list[Any] = [()]
         if isinstance(values, list) and values:
             # Each key's check is a point decoding plus a subgroup check (~70 µs): spread them over map_fn.
             jobs = [(lo, values[lo:lo + _CREDENTIAL_SLICE]) for lo in range(0, len(values), _CREDENTIAL_SLICE)]
-            try:
-                errors = self.map_fn(_credential_slice, jobs)
-            except Exception as exc:  # reported by the check, as if map_fn had failed inside it
-                errors = exc
-        self.later(lambda: [_run("credential list", lambda: self._credential_list(values, errors))])
+
+            def hand_out() -> None:
+                try:
+                    errors[0] = self.map_fn(_credential_slice, jobs)
+                except Exception as exc:  # reported by the check, as if map_fn had failed inside it
+                    errors[0] = exc
+
+            self._held.append(hand_out)
+
+        def collect() -> list[Check]:
+            self.release_all()
+            return [_run("credential list", lambda: self._credential_list(values, errors[0]))]
+
+        self.later(collect)
 
     def _credential_list(self, values: Any, errors: Any) -> str | None:
         if not isinstance(values, list) or not values:
@@ -695,7 +715,6 @@ class _Verifier:
             return f"{len(current)} ciphertexts"
 
         self.add("cast ciphertexts readable", cast_list)
-        self.release()
         if not isinstance(stages_json, list):
             # In place of the per-stage checks only: the cascade checks below are still reported, and fail.
             self.add("mix cascade", _fail(ValueError("mix must be a list of stages")))
@@ -734,7 +753,6 @@ class _Verifier:
                     _fail(ValueError(f"status {str(status)[:40]!r} is neither accepted nor rejected")),
                 )
                 current = current_json = None
-            self.release()  # (the next stage's part is read as the loop goes on)
 
         def cascade() -> str | None:
             if accepted == 0:
@@ -763,7 +781,7 @@ class _Verifier:
                 raise ValueError("the response is signed by another key than the stage's mixer")
         return stages.judge(response, election_id=self._election()["id"], stage=k, inputs_json=parsed["inputs_json"],
                             inputs=parsed["inputs"], public_key=self.public_key,
-                            context=mix_context(self._election()["id"], k, mixer, self.nonce), map_fn=self.map_fn,
+                            context=mix_context(self._election()["id"], k, mixer, self.nonce), map_fn=self.fed,
                             check_proof=not self.on_arrival)
 
     def _verify_stage(self, k: int, stage: dict[str, Any], parsed: dict[str, Any]) -> str | None:
@@ -901,7 +919,7 @@ class _Verifier:
         dupes: list[int] = []
         for i, entry in enumerate(partial_entries):
             check, partial = _share_check(i, entry, vks, self.trustee_keys, self.final, context, election_id,
-                                          self.map_fn, self.on_arrival)
+                                          self.fed, self.on_arrival)
             self.checks.append(check)
             if partial is not None:
                 if partial.trustee in valid:
