@@ -47,6 +47,9 @@ from mixscope.mixnet.record import (
 from mixscope.mixnet.record_parts import PartedRecord
 
 _BATCH = 64  # ballots per map_fn job
+# Ballots held back in shares only up to this many (about 25 MB of parsed entries): a bigger list goes to map_fn
+# at once, so that it is not held while the stages are checked (memory bounds big elections: docs/scaling.md).
+_HELD_BALLOTS_MAX = 20_000
 
 # The closed field sets of docs/verifier.md §2 (one byte form: an extra field fails the check reading it).
 RECORD_FIELDS = {"format", "version", "group", "election", "manifest", "seats", "nodes", "credentials", "trustees",
@@ -596,7 +599,8 @@ class _Verifier:
         batches = [jobs[lo:lo + _BATCH] for lo in range(0, len(jobs), _BATCH)]
         # Held back in shares (after the credential list's), so the cast list's decoding does not wait behind
         # them: `fed` hands one out after each of the cast list's, the stages' and the decryption shares' calls
-        # of map_fn (about two per stage); the rest, if any, when the checks are collected.
+        # of map_fn (about two per stage); the rest, if any, when the checks are collected. More than
+        # _HELD_BALLOTS_MAX ballots go out at once instead.
         mix = self.doc.get("mix")
         shares = 1 + 2 * (len(mix) if isinstance(mix, list) else 0)
         size = max(1, -(-len(batches) // shares))
@@ -611,6 +615,8 @@ class _Verifier:
             return [check for share in results for checks in share for check in checks]
 
         self._held += [functools.partial(hand_out, i) for i in range(len(groups))]
+        if len(entries) > _HELD_BALLOTS_MAX:
+            self.release_all()
         self.later(collect)
 
     # --- credentials ----------------------------------------------------------------------------------

@@ -88,9 +88,11 @@ def tampered(record: dict, name: str) -> dict:
     return doc
 
 
+@pytest.mark.parametrize("held", [True, False], ids=["held in shares", "too many to hold"])
 @pytest.mark.parametrize("name", list(TAMPERS))
-def test_every_map_fn_gives_the_report_of_the_builtin_map(record, name, monkeypatch):
+def test_every_map_fn_gives_the_report_of_the_builtin_map(record, name, held, monkeypatch):
     monkeypatch.setattr(verifier, "_BATCH", 2)  # several batches, handed out in several shares
+    monkeypatch.setattr(verifier, "_HELD_BALLOTS_MAX", 1000 if held else 2)
     doc = tampered(record, name)
     expected = verify_record(doc)
     assert expected == verify_record(doc, lazy) == verify_record(doc, eager)
