@@ -127,9 +127,11 @@ def test_a_message_in_chunks_is_reassembled_and_a_broken_transfer_refused(server
     assert reply["reason"] == chunks.BAD_CHUNK and "expected 1" in reply["detail"]
 
 
-def _answer_mixes(node: ScriptedNode, stop: threading.Event, seen: list | None = None, swap: bool = False) -> None:
+def _answer_mixes(node: ScriptedNode, stop: threading.Event, seen: list | None = None, swap: bool = False,
+                  garble: bool = False) -> None:
     """An honest mixer in a thread: shuffles and proves whatever mix.request arrives (chunks joined), noting each
-    request in `seen`; swap=True exchanges two outputs after proving (a stage the proof check rejects)."""
+    request in `seen`; swap=True exchanges two outputs after proving (a stage the proof check rejects);
+    garble=True answers with as many outputs as inputs that are no ciphertexts at all."""
     from mixscope.mixnet import elgamal, shuffle
 
     joiner = chunks.Reassembler()
@@ -155,8 +157,9 @@ def _answer_mixes(node: ScriptedNode, stop: threading.Event, seen: list | None =
                                                    bytes.fromhex(message["context"]))
         if swap:
             outputs[0], outputs[1] = outputs[1], outputs[0]
+        listed = [["zz", 7] for _ in outputs] if garble else [o.to_json() for o in outputs]
         reply = node.signed({"type": "mix.response", "election_id": message["election_id"], "stage": message["stage"],
-                             "input_hash": message["list_hash"], "outputs": [o.to_json() for o in outputs],
+                             "input_hash": message["list_hash"], "outputs": listed,
                              "proof": proof.to_json(), "list_hash": list_hash(outputs)})
         for frame in chunks.split(protocol.encode(reply)) or [reply]:
             node.send(frame)
@@ -311,6 +314,23 @@ def test_the_next_mixer_starts_on_unjudged_outputs_and_mixes_again_when_that_sta
     assert [(m["stage"], m["list_hash"]) for m in seen["c-honest"]] == [(2, recorded[1].response()["list_hash"])]
     finished = [(e.data["mixer"], e.data["status"]) for e in stages.drain() if e.data["status"] != "running"]
     assert ("b-honest", "rejected") not in finished and ("a-spoiler", "rejected") in finished
+
+
+def test_a_stage_whose_outputs_are_no_ciphertexts_is_rejected_and_never_sent_to_the_next_mixer(server, scripted):
+    _closed_election_with_ballots(server.board, "e-garble")
+    garbler, second = scripted("a-garbler"), scripted("b-honest")
+    for node in (garbler, second):
+        assert node.join(server.join_token)["type"] == "welcome"
+    stop, seen = threading.Event(), []
+    threading.Thread(target=_answer_mixes, args=(garbler, stop, None, False, True), daemon=True).start()
+    threading.Thread(target=_answer_mixes, args=(second, stop, seen), daemon=True).start()
+    result = server.call("election.mix", {"election_id": "e-garble"}).result(60)
+    stop.set()
+    assert result["accepted"] == 1 and result["stages"] == 2
+    recorded = server.board.mix_stages("e-garble")
+    assert [(s.mixer, s.status, s.rejected_as) for s in recorded] == [
+        ("a-garbler", "rejected", "malformed"), ("b-honest", "accepted", None)]
+    assert [m["stage"] for m in seen] == [1]  # only the cast ballots, never the garbled list
 
 
 @pytest.mark.slow

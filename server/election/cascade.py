@@ -49,8 +49,9 @@ async def run_stage(coord: StepContext, election: board_mod.Election, node: Node
 
 
 async def ask(coord: StepContext, election: board_mod.Election, node: NodeRef, position: int, inputs: list,
-              nonce: bytes = b"") -> Answer:
-    """Send the mix request and await the signed answer (or the timeout, a refusal, a disconnect)."""
+              nonce: bytes = b"", inputs_hash: str | None = None) -> Answer:
+    """Send the mix request and await the signed answer (or the timeout, a refusal, a disconnect). `inputs_hash`:
+    the inputs' list_hash when it is already known."""
     eid, started = election.id, time.perf_counter()
     context = mix_context(eid, position, node.public_key, nonce)
     timeout = MIX_TIMEOUT_BASE + MIX_TIMEOUT_PER_BALLOT * len(inputs)
@@ -58,7 +59,7 @@ async def ask(coord: StepContext, election: board_mod.Election, node: NodeRef, p
     coord.emit("election.stage", {**event, "status": "running", "reason": None, "seconds": 0.0})
     reply = coord.inbox.expect(node.client_id, "mix.response", eid)
     coord.mixing_stage[node.client_id] = position
-    hashed = await coord.on_worker(stages.list_hash, inputs)
+    hashed = inputs_hash if inputs_hash is not None else await coord.on_worker(stages.list_hash, inputs)
     cheat = lab.cheat_field(await coord.on_io(lab.load, coord.data_dir, eid), position)  # lab demos only
     coord.send(node, {"type": "mix.request", "election_id": eid, "stage": position,
                       "public_key": election.public_key, "context": context.hex(), "ciphertexts": inputs,
@@ -76,16 +77,21 @@ async def ask(coord: StepContext, election: board_mod.Election, node: NodeRef, p
     return Answer(node, position, inputs, context, hashed, event, response, reason, started, sent)
 
 
-def proposed_outputs(answer: Answer) -> list | None:
-    """The answer's outputs, if they have the shape of the next stage's inputs (a list of len(inputs) pairs of
-    32-byte hex values): what the next mixer may start on while this stage is judged. None: judge it first."""
+def proposed_outputs(answer: Answer) -> tuple[list, str] | None:
+    """Worker thread: the answer's outputs and their list_hash, if they have the shape of the next stage's inputs
+    (a list of len(inputs) pairs of 32-byte hex values, hashing to the answer's list_hash): what the next mixer may
+    start on while this stage is judged. None: judge it first (a list no mix request can carry is never sent)."""
     response = answer.response
     if not isinstance(response, dict) or "join_token" in response:
         return None
     outputs = response.get("outputs")
     if not isinstance(outputs, list) or len(outputs) != len(answer.inputs):
         return None
-    return outputs
+    try:
+        hashed = stages.list_hash(outputs)
+    except ValueError:
+        return None
+    return (outputs, hashed) if hashed == response.get("list_hash") else None
 
 
 async def settle(coord: StepContext, election: board_mod.Election, answer: Answer, index: int) -> list | None:

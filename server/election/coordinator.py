@@ -229,14 +229,14 @@ class Coordinator:
         # stage is judged; it is judged and stored only after that stage is accepted. If that stage is rejected,
         # its successor mixed a list no one accepted: that answer is dropped (nothing stored) and the same
         # mixer mixes again, at the same position, from the last accepted list.
-        inputs, pending = current, None  # pending: the judging of the stage `inputs` came from
+        inputs, inputs_hash, pending = current, None, None  # pending: the judging of the stage `inputs` came from
         # the pipelined stages, the seconds their judging and storing took while the next mixer worked, and the
         # seconds the cascade still waited for them once the next answer was in (the rest left the chain)
         overlap = {"stages": 0, "judged_s": 0.0, "waited_s": 0.0}
         try:
             while queue and accepted + (pending is not None) < election.mixers:
                 node = queue.pop(0)
-                answer = await cascade.ask(self.steps, election, node, position, inputs, nonce)
+                answer = await cascade.ask(self.steps, election, node, position, inputs, nonce, inputs_hash)
                 if pending is not None:
                     waiting = time.perf_counter()
                     outcome, pending = await pending, None
@@ -246,21 +246,23 @@ class Coordinator:
                                       "inputs came from a rejected stage); mixing again from the last accepted list")
                         self.mixing_stage.pop(node.client_id, None)
                         queue.insert(0, node)
-                        inputs = current
+                        inputs, inputs_hash = current, None
                         continue
                     current, accepted = outcome, accepted + 1
                 position += 1
-                proposed = cascade.proposed_outputs(answer)
-                if proposed is not None and queue and accepted + 1 < election.mixers:
+                proposed = None
+                if queue and accepted + 1 < election.mixers:
+                    proposed = await self.on_worker(cascade.proposed_outputs, answer)
+                if proposed is not None:
                     overlap["stages"] += 1
-                    inputs = proposed
+                    inputs, inputs_hash = proposed
                     pending = asyncio.ensure_future(_timed(cascade.settle(self.steps, election, answer, accepted),
                                                            overlap))
                     continue
                 outcome = await cascade.settle(self.steps, election, answer, accepted)
                 if outcome is not None:
                     current, accepted = outcome, accepted + 1
-                inputs = current
+                inputs, inputs_hash = current, None
             if pending is not None:  # no mixer left to start on its outputs
                 waiting = time.perf_counter()
                 outcome = await pending
