@@ -43,6 +43,12 @@ def test_escapes_count_against_the_limit():
     assert [reassembler.feed(frame) for frame in frames][-1] == text
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80), st.integers(16, 64))
+def test_fits_is_whether_the_escaped_text_is_within_the_limit(text, limit):
+    assert chunks.fits(text, limit) == (len(json.dumps(text)) - 2 <= limit)
+
+
 @pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.text(max_size=400), st.integers(16, 64))

@@ -39,8 +39,9 @@ def _digest(text: str) -> str:
 
 
 def fits(text: str, limit: int = CHUNK_BYTES) -> bool:
-    """Whether `text` goes as one frame (split gives no chunks)."""
-    return _encoded_size(text) <= limit
+    """Whether `text` goes as one frame (split gives no chunks). A character is never less than one once escaped:
+    a text longer than the limit is not escaped to find that out (megabytes, on the server's loop, per node)."""
+    return len(text) <= limit and _encoded_size(text) <= limit
 
 
 def split(text: str, limit: int = CHUNK_BYTES) -> list[dict[str, Any]]:
