@@ -316,6 +316,28 @@ def test_the_next_mixer_starts_on_unjudged_outputs_and_mixes_again_when_that_sta
     assert ("b-honest", "rejected") not in finished and ("a-spoiler", "rejected") in finished
 
 
+def test_a_mixer_gone_while_mixing_unjudged_outputs_is_not_waited_for_when_asked_again(server, scripted):
+    _closed_election_with_ballots(server.board, "e-gone")
+    spoiler, leaver, honest = scripted("a-spoiler"), scripted("b-leaver"), scripted("c-honest")
+    for node in (spoiler, leaver, honest):
+        assert node.join(server.join_token)["type"] == "welcome"
+    stop = threading.Event()
+    threading.Thread(target=_answer_mixes, args=(spoiler, stop, None, True), daemon=True).start()
+    threading.Thread(target=_answer_mixes, args=(honest, stop), daemon=True).start()
+    mixing = server.call("election.mix", {"election_id": "e-gone"})
+    frame = leaver.recv()  # its request for a's unjudged outputs (a short list: one frame)
+    assert frame["type"] == "mix.request" and frame["stage"] == 1
+    leaver.close()
+    # a's stage is rejected, so b would mix again from the cast list; it is gone: no 30 s wait for its answer
+    result = mixing.result(20)
+    stop.set()
+    assert result["accepted"] == 1 and result["stages"] == 3
+    recorded = server.board.mix_stages("e-gone")
+    assert [(s.mixer, s.status, s.rejected_as) for s in recorded] == [
+        ("a-spoiler", "rejected", "proof_fails"), ("b-leaver", "rejected", "no_answer"), ("c-honest", "accepted", None)]
+    assert recorded[1].reason == "mixer b-leaver disconnected during its stage"
+
+
 def test_a_stage_whose_outputs_are_no_ciphertexts_is_rejected_and_never_sent_to_the_next_mixer(server, scripted):
     _closed_election_with_ballots(server.board, "e-garble")
     garbler, second = scripted("a-garbler"), scripted("b-honest")

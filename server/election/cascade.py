@@ -61,12 +61,15 @@ async def ask(coord: StepContext, election: board_mod.Election, node: NodeRef, p
     coord.mixing_stage[node.client_id] = position
     hashed = inputs_hash if inputs_hash is not None else await coord.on_worker(stages.list_hash, inputs)
     cheat = lab.cheat_field(await coord.on_io(lab.load, coord.data_dir, eid), position)  # lab demos only
-    coord.send(node, {"type": "mix.request", "election_id": eid, "stage": position,
-                      "public_key": election.public_key, "context": context.hex(), "ciphertexts": inputs,
-                      "list_hash": hashed, **cheat})
+    delivered = coord.send(node, {"type": "mix.request", "election_id": eid, "stage": position,
+                                  "public_key": election.public_key, "context": context.hex(), "ciphertexts": inputs,
+                                  "list_hash": hashed, **cheat})
     response, reason = None, None
     sent = time.perf_counter()
     try:
+        if not delivered:  # gone before its request went out (asked again, or waiting in the queue): no wait
+            reply.cancel()
+            raise NodeGone(node.client_id)
         response = await asyncio.wait_for(reply, timeout)
     except asyncio.TimeoutError:
         reason = f"mixer {node.name} did not answer within {timeout:.0f} s"
