@@ -208,7 +208,7 @@ def simulate_voters_in_child(
     timeout: float = 3600.0,
     cafile: str | None = None,
 ) -> list[dict]:
-    """`simulate_voters` in a child process (`python -m client.voters`). A process that hosts the server (the
+    """`simulate_voters` in a child process (`python -m mixscope.client.voters`). A process that hosts the server (the
     panel, the demo) uses this so the voters' HTTP and JSON work competes with the server for cores, not for
     its GIL. The credentials' secret keys reach the child on its stdin (never its command line). The child
     reports progress as JSON lines; `progress(done, total)` runs on the calling thread.

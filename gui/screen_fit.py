@@ -1,4 +1,4 @@
-"""Does the panel fit a screen? `python -m gui.screen_fit FOLDER [--nodes N] [--presentation]`.
+"""Does the panel fit a screen? `python -m mixscope.gui.screen_fit FOLDER [--nodes N] [--presentation]`.
 
 Opens the real panel on the screen the platform reports (offscreen: `QT_QPA_PLATFORM=offscreen:configfile=
 screens.json`; Xvfb: `xvfb-run -a -s "-screen 0 1280x720x24"`), sized as `mixscope gui` sizes it, optionally

@@ -1,4 +1,4 @@
-"""Regenerate the README screenshot: `python -m gui.screenshot docs/panel.png`.
+"""Regenerate the README screenshot: `python -m mixscope.gui.screenshot docs/panel.png`.
 
 Opens the real panel with its own server, spawns three nodes, presses Mix, selects a reply, and saves
 QWidget.grab() of the window (works offscreen and under Xvfb alike).

@@ -1,4 +1,4 @@
-"""README pictures of a real run: `python -m gui.election.screenshots docs/ [--voters N]`.
+"""README pictures of a real run: `python -m mixscope.gui.election.screenshots docs/ [--voters N]`.
 
 Plays the demo election (real server, real node processes, mixer 2 cheating) in a 1440×900 window (the wide
 layout) and saves QWidget.grab() of it at three moments: the cascade mid-mix (a stage rejected, the next one
