@@ -391,8 +391,8 @@ class Hub:
             flushed = self._write_frame(client_id, protocol.encode(frame), "chunk")
             if flushed is None:
                 return
-            try:
-                await asyncio.wait_for(flushed, self.stall_seconds)
+            try:  # shielded: a timeout must not cancel Tornado's own write future (an asyncio error, logged)
+                await asyncio.wait_for(asyncio.shield(flushed), self.stall_seconds)
             except asyncio.TimeoutError:  # it reads nothing: its half transfer expires on its side
                 self.log("warning", f"{client_id} read no chunk for {self.stall_seconds:g} s: transfer abandoned",
                          client_id)

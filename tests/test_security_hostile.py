@@ -204,6 +204,27 @@ def test_a_stalled_transfer_expires_on_a_timer_and_its_memory_is_released(tmp_pa
         ws.close()
 
 
+@pytest.mark.slow
+def test_a_node_that_reads_nothing_loses_a_long_message_to_the_stall_timer_and_holds_up_no_one(tmp_path, caplog):
+    with running_server(tmp_path, stall_seconds=1.0) as server:
+        logs = server.channel.subscribe(kinds=["log"])
+        lazy = websocket.create_connection(server.ws_url, timeout=15,  # a small window: the kernel holds little
+                                           sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
+        lazy.send(json.dumps({"type": "hello", "name": "lazy", "role": "voter"}))
+        lazy_id = _reply(lazy)["client_id"]
+        big = {"type": "mix.request", "election_id": "e", "ciphertexts": [["ab" * 32, "cd" * 32]] * 150_000}
+        server._loop.add_callback(server._hub.send_large, lazy_id, big)  # ~20 MB: far more than the socket holds
+        abandoned = logs.wait_for(lambda e: "transfer abandoned" in e.data["text"], timeout=30)
+        assert abandoned is not None and abandoned.client_id == lazy_id
+        other = websocket.create_connection(server.ws_url, timeout=15)  # served meanwhile, and after
+        other.send(json.dumps({"type": "hello", "name": "other", "role": "voter"}))
+        assert _reply(other)["type"] == "welcome"
+        other.close()
+        lazy.close()
+    # the abandoned chunk's write is let go without cancelling Tornado's own write future (an asyncio error)
+    assert not [r for r in caplog.records if r.name == "asyncio" and r.levelname == "ERROR"]
+
+
 # --- silent connections --------------------------------------------------------------------------------------
 
 @pytest.mark.slow
