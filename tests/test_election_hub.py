@@ -338,6 +338,41 @@ def test_a_mixer_gone_while_mixing_unjudged_outputs_is_not_waited_for_when_asked
     assert recorded[1].reason == "mixer b-leaver disconnected during its stage"
 
 
+def test_a_late_answer_to_a_dropped_request_is_not_taken_for_the_stage_asked_again(server, scripted, monkeypatch):
+    from mixscope.mixnet import elgamal, shuffle
+    from mixscope.server.election import cascade
+
+    monkeypatch.setattr(cascade, "MIX_TIMEOUT_BASE", 1.0)  # b's first request times out quickly
+    _closed_election_with_ballots(server.board, "e-late")
+    spoiler, late, honest = scripted("a-spoiler"), scripted("b-late"), scripted("c-honest")
+    for node in (spoiler, late, honest):
+        assert node.join(server.join_token)["type"] == "welcome"
+    stop = threading.Event()
+    threading.Thread(target=_answer_mixes, args=(spoiler, stop, None, True), daemon=True).start()
+    threading.Thread(target=_answer_mixes, args=(honest, stop), daemon=True).start()
+
+    def answer(request: dict) -> dict:
+        inputs = [elgamal.Ciphertext.from_json(ct) for ct in request["ciphertexts"]]
+        outputs, proof = shuffle.shuffle_and_prove(bytes.fromhex(request["public_key"]), inputs,
+                                                   bytes.fromhex(request["context"]))
+        return late.signed({"type": "mix.response", "election_id": "e-late", "stage": request["stage"],
+                            "input_hash": request["list_hash"], "outputs": [o.to_json() for o in outputs],
+                            "proof": proof.to_json(), "list_hash": list_hash(outputs)})
+
+    mixing = server.call("election.mix", {"election_id": "e-late"})
+    first = late.recv()  # on a's unjudged outputs; answered only once it timed out and a's stage was rejected
+    second = late.recv()  # the same stage index again, on the cast ballots
+    assert first["stage"] == second["stage"] == 1 and first["list_hash"] != second["list_hash"]
+    late.send(answer(first))  # late: it answers a request whose answer the server dropped
+    late.send(answer(second))
+    result = mixing.result(30)
+    stop.set()
+    recorded = server.board.mix_stages("e-late")
+    assert [(s.mixer, s.status, s.rejected_as) for s in recorded] == [
+        ("a-spoiler", "rejected", "proof_fails"), ("b-late", "accepted", None), ("c-honest", "accepted", None)]
+    assert recorded[1].response()["input_hash"] == second["list_hash"] and result["accepted"] == 2
+
+
 def test_a_stage_whose_outputs_are_no_ciphertexts_is_rejected_and_never_sent_to_the_next_mixer(server, scripted):
     _closed_election_with_ballots(server.board, "e-garble")
     garbler, second = scripted("a-garbler"), scripted("b-honest")

@@ -49,15 +49,18 @@ async def run_stage(coord: StepContext, election: board_mod.Election, node: Node
 
 
 async def ask(coord: StepContext, election: board_mod.Election, node: NodeRef, position: int, inputs: list,
-              nonce: bytes = b"", inputs_hash: str | None = None) -> Answer:
+              nonce: bytes = b"", inputs_hash: str | None = None, stale_hash: str | None = None) -> Answer:
     """Send the mix request and await the signed answer (or the timeout, a refusal, a disconnect). `inputs_hash`:
-    the inputs' list_hash when it is already known."""
+    the inputs' list_hash when it is already known; `stale_hash`: the list_hash of a request for this stage index
+    this mixer had before (its answer was dropped): a late answer to that one is not taken for this one."""
     eid, started = election.id, time.perf_counter()
     context = mix_context(eid, position, node.public_key, nonce)
     timeout = MIX_TIMEOUT_BASE + MIX_TIMEOUT_PER_BALLOT * len(inputs)
     event = {"election_id": eid, "stage": position, "mixer": node.name, "count": len(inputs)}
     coord.emit("election.stage", {**event, "status": "running", "reason": None, "seconds": 0.0})
-    reply = coord.inbox.expect(node.client_id, "mix.response", eid)
+    stale = None if stale_hash is None else (
+        lambda m: m.get("stage") == position and m.get("input_hash") == stale_hash)
+    reply = coord.inbox.expect(node.client_id, "mix.response", eid, stale)
     coord.mixing_stage[node.client_id] = position
     hashed = inputs_hash if inputs_hash is not None else await coord.on_worker(stages.list_hash, inputs)
     cheat = lab.cheat_field(await coord.on_io(lab.load, coord.data_dir, eid), position)  # lab demos only

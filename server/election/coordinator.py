@@ -230,13 +230,15 @@ class Coordinator:
         # its successor mixed a list no one accepted: that answer is dropped (nothing stored) and the same
         # mixer mixes again, at the same position, from the last accepted list.
         inputs, inputs_hash, pending = current, None, None  # pending: the judging of the stage `inputs` came from
+        stale: str | None = None  # the list_hash of the dropped request of the mixer asked again
         # the pipelined stages, the seconds their judging and storing took while the next mixer worked, and the
         # seconds the cascade still waited for them once the next answer was in (the rest left the chain)
         overlap = {"stages": 0, "judged_s": 0.0, "waited_s": 0.0}
         try:
             while queue and accepted + (pending is not None) < election.mixers:
                 node = queue.pop(0)
-                answer = await cascade.ask(self.steps, election, node, position, inputs, nonce, inputs_hash)
+                answer = await cascade.ask(self.steps, election, node, position, inputs, nonce, inputs_hash, stale)
+                stale = None
                 if pending is not None:
                     waiting = time.perf_counter()
                     outcome, pending = await pending, None
@@ -246,7 +248,7 @@ class Coordinator:
                                       "inputs came from a rejected stage); mixing again from the last accepted list")
                         self.mixing_stage.pop(node.client_id, None)
                         queue.insert(0, node)
-                        inputs, inputs_hash = current, None
+                        inputs, inputs_hash, stale = current, None, answer.inputs_hash
                         continue
                     current, accepted = outcome, accepted + 1
                 position += 1

@@ -8,7 +8,7 @@ fails the matching wait with `NodeRefused`, so a cascade never hangs on a dead o
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Callable
 
 
 class NodeGone(Exception):
@@ -32,21 +32,39 @@ REPLY_TO = {
 class Inbox:
     def __init__(self) -> None:
         self._waiting: dict[tuple[str, str, str], asyncio.Future] = {}
+        self._stale: dict[tuple[str, str, str], Callable[[dict[str, Any]], bool]] = {}
 
-    def expect(self, client_id: str, kind: str, election_id: str) -> asyncio.Future:
+    def expect(self, client_id: str, kind: str, election_id: str,
+               stale: Callable[[dict[str, Any]], bool] | None = None) -> asyncio.Future:
+        """The Future of the node's next `kind` message for the election. `stale`: which messages answer an
+        earlier request of the same kind (a late answer to it): they are not taken for this one."""
         key = (client_id, kind, election_id)
         old = self._waiting.get(key)
         if old is not None and not old.done():
             old.cancel()
         future = asyncio.get_running_loop().create_future()
         self._waiting[key] = future
-        future.add_done_callback(lambda f: self._waiting.get(key) is f and self._waiting.pop(key, None))
+        if stale is None:
+            self._stale.pop(key, None)
+        else:
+            self._stale[key] = stale
+
+        def settled(f: asyncio.Future) -> None:
+            if self._waiting.get(key) is f:
+                self._waiting.pop(key, None)
+                self._stale.pop(key, None)
+
+        future.add_done_callback(settled)
         return future
 
     def deliver(self, client_id: str, message: dict[str, Any]) -> bool:
         """Hand a node message to whoever waits for it; False if nobody asked (the caller logs it)."""
-        future = self._waiting.get((client_id, message["type"], message.get("election_id", "")))
+        key = (client_id, message["type"], message.get("election_id", ""))
+        future = self._waiting.get(key)
         if future is None or future.done():
+            return False
+        stale = self._stale.get(key)
+        if stale is not None and stale(message):
             return False
         future.set_result(message)
         return True
