@@ -128,10 +128,10 @@ def test_a_message_in_chunks_is_reassembled_and_a_broken_transfer_refused(server
 
 
 def _answer_mixes(node: ScriptedNode, stop: threading.Event, seen: list | None = None, swap: bool = False,
-                  garble: bool = False) -> None:
+                  garble: bool = False, echo: bool = False) -> None:
     """An honest mixer in a thread: shuffles and proves whatever mix.request arrives (chunks joined), noting each
     request in `seen`; swap=True exchanges two outputs after proving (a stage the proof check rejects);
-    garble=True answers with as many outputs as inputs that are no ciphertexts at all."""
+    garble=True answers with as many outputs as inputs that are no ciphertexts at all; echo=True with its inputs."""
     from mixscope.mixnet import elgamal, shuffle
 
     joiner = chunks.Reassembler()
@@ -157,6 +157,8 @@ def _answer_mixes(node: ScriptedNode, stop: threading.Event, seen: list | None =
                                                    bytes.fromhex(message["context"]))
         if swap:
             outputs[0], outputs[1] = outputs[1], outputs[0]
+        if echo:
+            outputs = inputs
         listed = [["zz", 7] for _ in outputs] if garble else [o.to_json() for o in outputs]
         reply = node.signed({"type": "mix.response", "election_id": message["election_id"], "stage": message["stage"],
                              "input_hash": message["list_hash"], "outputs": listed,
@@ -371,6 +373,24 @@ def test_a_late_answer_to_a_dropped_request_is_not_taken_for_the_stage_asked_aga
     assert [(s.mixer, s.status, s.rejected_as) for s in recorded] == [
         ("a-spoiler", "rejected", "proof_fails"), ("b-late", "accepted", None), ("c-honest", "accepted", None)]
     assert recorded[1].response()["input_hash"] == second["list_hash"] and result["accepted"] == 2
+
+
+def test_a_mixer_asked_again_on_the_same_list_has_its_new_answer_taken(server, scripted):
+    _closed_election_with_ballots(server.board, "e-echo")
+    echo, second, third = scripted("a-echo"), scripted("b-honest"), scripted("c-honest")
+    for node in (echo, second, third):
+        assert node.join(server.join_token)["type"] == "welcome"
+    stop, seen = threading.Event(), []
+    threading.Thread(target=_answer_mixes, args=(echo, stop, None, False, False, True), daemon=True).start()
+    threading.Thread(target=_answer_mixes, args=(second, stop, seen), daemon=True).start()
+    threading.Thread(target=_answer_mixes, args=(third, stop), daemon=True).start()
+    result = server.call("election.mix", {"election_id": "e-echo"}).result(20)  # long before b's mix timeout
+    stop.set()
+    recorded = server.board.mix_stages("e-echo")
+    assert [(s.mixer, s.status) for s in recorded] == [
+        ("a-echo", "rejected"), ("b-honest", "accepted"), ("c-honest", "accepted")]
+    # a's outputs were its inputs: b was asked twice on one list, and its second answer is the stage
+    assert [m["list_hash"] for m in seen] == [seen[0]["list_hash"]] * 2 and result["accepted"] == 2
 
 
 def test_a_stage_whose_outputs_are_no_ciphertexts_is_rejected_and_never_sent_to_the_next_mixer(server, scripted):

@@ -58,11 +58,13 @@ async def ask(coord: StepContext, election: board_mod.Election, node: NodeRef, p
     timeout = MIX_TIMEOUT_BASE + MIX_TIMEOUT_PER_BALLOT * len(inputs)
     event = {"election_id": eid, "stage": position, "mixer": node.name, "count": len(inputs)}
     coord.emit("election.stage", {**event, "status": "running", "reason": None, "seconds": 0.0})
-    stale = None if stale_hash is None else (
-        lambda m: m.get("stage") == position and m.get("input_hash") == stale_hash)
-    reply = coord.inbox.expect(node.client_id, "mix.response", eid, stale)
     coord.mixing_stage[node.client_id] = position
     hashed = inputs_hash if inputs_hash is not None else await coord.on_worker(stages.list_hash, inputs)
+    # The wait starts once the list is hashed (a node gone meanwhile fails the send below instead). Asked again on
+    # the same list, an answer to the first request is as good an answer to this one: nothing is stale then.
+    stale = None if stale_hash in (None, hashed) else (
+        lambda m: m.get("stage") == position and m.get("input_hash") == stale_hash)
+    reply = coord.inbox.expect(node.client_id, "mix.response", eid, stale)
     cheat = lab.cheat_field(await coord.on_io(lab.load, coord.data_dir, eid), position)  # lab demos only
     delivered = coord.send(node, {"type": "mix.request", "election_id": eid, "stage": position,
                                   "public_key": election.public_key, "context": context.hex(), "ciphertexts": inputs,
