@@ -73,7 +73,8 @@ async def ask(coord: StepContext, election: board_mod.Election, node: NodeRef, p
     sent = time.perf_counter()
     try:
         if not delivered:  # gone before its request went out (asked again, or waiting in the queue): no wait
-            reply.cancel()
+            if not reply.cancel():  # already failed by the disconnect: that NodeGone says it
+                reply.result()
             raise NodeGone(node.client_id)
         response = await asyncio.wait_for(reply, timeout)
     except asyncio.TimeoutError:
