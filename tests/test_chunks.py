@@ -43,6 +43,12 @@ def test_escapes_count_against_the_limit():
     assert [reassembler.feed(frame) for frame in frames][-1] == text
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from('ab"\\\x00\x1f\x7f\n é\U0001f600'), max_size=60) | st.text(max_size=60))
+def test_the_encoded_size_is_the_escaped_length(text):
+    assert chunks._encoded_size(text) == len(json.dumps(text)) - 2
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=80), st.integers(16, 64))
 def test_fits_is_whether_the_escaped_text_is_within_the_limit(text, limit):
