@@ -356,16 +356,19 @@ class Hub:
         """Send a message of any size: as chunk frames (wire/chunks.py) when it is too long for one."""
         return self.send_encoded(client_id, protocol.encode(message), message["type"])
 
-    def send_encoded(self, client_id: str, text: str, kind: str) -> bool:
+    def send_encoded(self, client_id: str, text: str, kind: str, planned: chunks.Plan | None = None) -> bool:
         """Send a message already encoded by protocol.encode, of any size; False if that client is gone. A long
         one is streamed: each chunk frame is made and written only once the previous one has been flushed, so
         the server holds the text and one frame, not a chunked copy of it in the socket's write buffer (the
-        same text can go to several clients this way). Frames sent meanwhile to that client follow it."""
+        same text can go to several clients this way). Frames sent meanwhile to that client follow it. `planned`:
+        the text's chunks.plan, made off the loop (chunks.prepare); without it, the cuts are worked out here."""
         if client_id not in self.sockets:
             return False
-        if chunks.fits(text):
-            return self.send_text(client_id, text, kind)
-        self._after_stream(client_id, self._stream, client_id, text)
+        if planned is None:
+            if chunks.fits(text):
+                return self.send_text(client_id, text, kind)
+            planned = chunks.plan(text)
+        self._after_stream(client_id, self._stream, client_id, text, planned)
         return True
 
     def _after_stream(self, client_id: str, write: Callable[..., Any], *args: Any) -> None:
@@ -386,8 +389,8 @@ class Hub:
         self._streams[client_id] = task
         task.add_done_callback(lambda t: self._streams.get(client_id) is t and self._streams.pop(client_id, None))
 
-    async def _stream(self, client_id: str, text: str) -> None:
-        for frame in chunks.frames(text):
+    async def _stream(self, client_id: str, text: str, planned: chunks.Plan) -> None:
+        for frame in chunks.frames(text, planned=planned):
             flushed = self._write_frame(client_id, protocol.encode(frame), "chunk")
             if flushed is None:
                 return

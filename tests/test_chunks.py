@@ -172,3 +172,18 @@ def test_reassembled_text_larger_than_a_frame_parses_with_the_chunk_limit():
     whole = [reassembler.feed(f) for f in chunks.split(text)][-1]
     message = protocol.parse_message(whole, protocol.SERVER_TYPES, max_bytes=chunks.MAX_TRANSFER_BYTES)
     assert len(message["ciphertexts"]) == 9000
+
+
+def test_a_plan_made_once_gives_the_same_frames_for_every_recipient():
+    message = {"type": "mix.request", "ciphertexts": [["\"q\\" * 40, "é" * 300]] * 2000}
+    text, planned = chunks.prepare(message)
+    assert text == protocol.encode(message) and planned is not None and planned == chunks.plan(text)
+    strip = lambda frames: [{k: v for k, v in f.items() if k != "transfer"} for f in frames]  # noqa: E731
+    assert strip(chunks.frames(text, planned=planned)) == strip(chunks.split(text))
+    for _recipient in range(2):  # each recipient reassembles the whole text from the shared plan
+        joined = None
+        reassembler = chunks.Reassembler()
+        for frame in chunks.frames(text, planned=planned):
+            joined = reassembler.feed(frame)
+        assert joined == text
+    assert chunks.prepare({"type": "ping"})[1] is None and chunks.plan("short") is None

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+from mixscope.wire import protocol
 from mixscope.wire.protocol import ProtocolError
 
 CHUNK_BYTES = 256 * 1024  # the largest slice; frames stay far below the websocket frame limit
@@ -54,13 +55,21 @@ def split(text: str, limit: int = CHUNK_BYTES) -> list[dict[str, Any]]:
     return list(frames(text, limit))
 
 
-def frames(text: str, limit: int = CHUNK_BYTES) -> Iterator[dict[str, Any]]:
-    """`split`'s frames, each sliced from `text` only when it is taken: a sender that writes one frame before
-    taking the next holds the text and one slice, never a second copy of the whole text in slices."""
+@dataclass(frozen=True)
+class Plan:
+    """Where a long text is cut and its digest: worked out once (megabytes: off the server's loop) and reused
+    for every recipient of the same text."""
+
+    bounds: tuple[tuple[int, int], ...]
+    sha256: str
+
+
+def plan(text: str, limit: int = CHUNK_BYTES) -> Plan | None:
+    """The cuts of `text` into slices of at most `limit` escaped bytes, or None when it fits in one frame."""
     if limit < 16:
         raise ValueError("chunk limit must be at least 16 bytes")
     if fits(text, limit):
-        return
+        return None
     bounds, start = [], 0
     while start < len(text):
         end = min(len(text), start + limit)
@@ -68,10 +77,26 @@ def frames(text: str, limit: int = CHUNK_BYTES) -> Iterator[dict[str, Any]]:
             end = start + max(1, (end - start) * 7 // 8)
         bounds.append((start, end))
         start = end
-    transfer, digest, count = secrets.token_urlsafe(12), _digest(text), len(bounds)
-    for i, (start, end) in enumerate(bounds):
-        yield {"type": "chunk", "transfer": transfer, "index": i, "count": count, "sha256": digest,
+    return Plan(tuple(bounds), _digest(text))
+
+
+def frames(text: str, limit: int = CHUNK_BYTES, planned: Plan | None = None) -> Iterator[dict[str, Any]]:
+    """`split`'s frames, each sliced from `text` only when it is taken: a sender that writes one frame before
+    taking the next holds the text and one slice, never a second copy of the whole text in slices. `planned`:
+    `plan(text, limit)` made beforehand."""
+    cuts = planned if planned is not None else plan(text, limit)
+    if cuts is None:
+        return
+    transfer, count = secrets.token_urlsafe(12), len(cuts.bounds)
+    for i, (start, end) in enumerate(cuts.bounds):
+        yield {"type": "chunk", "transfer": transfer, "index": i, "count": count, "sha256": cuts.sha256,
                "data": text[start:end]}
+
+
+def prepare(message: dict[str, Any]) -> tuple[str, Plan | None]:
+    """`message` encoded (protocol.encode) and the plan of its chunks: the work of a long send, done once."""
+    text = protocol.encode(message)
+    return text, plan(text)
 
 
 @dataclass

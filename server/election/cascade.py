@@ -18,7 +18,6 @@ from mixscope.server.board import content_hash
 from mixscope.server.election import lab, records
 from mixscope.server.election.common import MAX_REASON, ElectionError, NodeRef
 from mixscope.server.election.inbox import NodeGone, NodeRefused
-from mixscope.wire import protocol
 
 if TYPE_CHECKING:
     from mixscope.server.election.link import StepContext
@@ -66,9 +65,9 @@ async def ask(coord: StepContext, election: board_mod.Election, node: NodeRef, p
         lambda m: m.get("stage") == position and m.get("input_hash") == stale_hash)
     reply = coord.inbox.expect(node.client_id, "mix.response", eid, stale)
     cheat = lab.cheat_field(await coord.on_io(lab.load, coord.data_dir, eid), position)  # lab demos only
-    delivered = coord.send(node, {"type": "mix.request", "election_id": eid, "stage": position,
-                                  "public_key": election.public_key, "context": context.hex(), "ciphertexts": inputs,
-                                  "list_hash": hashed, **cheat})
+    delivered = bool(await coord.send_prepared([node], {
+        "type": "mix.request", "election_id": eid, "stage": position, "public_key": election.public_key,
+        "context": context.hex(), "ciphertexts": inputs, "list_hash": hashed, **cheat}))
     response, reason = None, None
     sent = time.perf_counter()
     try:
@@ -203,5 +202,4 @@ async def forward_stage(coord: StepContext, election: board_mod.Election, index:
     nodes = [n for n in nodes if not index or forwarded.get(n.client_id) == response["input_hash"]]
     if not nodes:
         return []
-    text = await coord.on_worker(protocol.encode, message)  # megabytes: encoded once, off the loop
-    return [node.client_id for node in nodes if coord.send_encoded(node, text, message["type"])]
+    return await coord.send_prepared(nodes, message)  # megabytes: encoded and cut once, off the loop

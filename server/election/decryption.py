@@ -72,8 +72,8 @@ async def collect_partials(coord: StepContext, election, final: list, index_of: 
 
     async def ask_node(node) -> None:
         wait = coord.inbox.expect(node.client_id, "decrypt.response", eid)
-        coord.send(node, {"type": "decrypt.request", "election_id": eid, "ciphertexts": final, "list_hash": hashed,
-                          "cascade": await cascade_for(node)})
+        await coord.send_prepared([node], {"type": "decrypt.request", "election_id": eid, "ciphertexts": final,
+                                           "list_hash": hashed, "cascade": await cascade_for(node)})
         task = asyncio.ensure_future(named(node.name, wait))
         asked[task] = node
         pending.add(task)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from mixscope.server.election.common import NodeRef
 from mixscope.server.election.inbox import Inbox
+from mixscope.wire import chunks
 
 if TYPE_CHECKING:
     from mixscope.server.board import Board
@@ -27,9 +28,9 @@ class NodeLink(Protocol):
     def send_large(self, client_id: str, message: dict[str, Any]) -> bool:
         """Send `message` of any size to a connected client; False if it is gone."""
 
-    def send_encoded(self, client_id: str, text: str, kind: str) -> bool:
+    def send_encoded(self, client_id: str, text: str, kind: str, planned: chunks.Plan | None = None) -> bool:
         """Send a message already encoded by protocol.encode, of any size (the same text can go to several
-        clients: it is encoded once); False if gone."""
+        clients: it is encoded once; `planned`: its chunks.plan, also made once); False if gone."""
 
     def election_nodes(self, role: str) -> list[NodeRef]:
         """The connected nodes of `role` that joined with the token and a signed hello."""
@@ -67,8 +68,11 @@ class StepContext:
     def send(self, node: NodeRef, message: dict[str, Any]) -> bool:
         return self.link.send_large(node.client_id, message)
 
-    def send_encoded(self, node: NodeRef, text: str, kind: str) -> bool:
-        return self.link.send_encoded(node.client_id, text, kind)
+    async def send_prepared(self, nodes: list[NodeRef], message: dict[str, Any]) -> list[str]:
+        """Send `message` to each of `nodes`, encoded and cut into chunks once, off the loop (a list of
+        ciphertexts is megabytes); the client ids it went to (a node gone meanwhile is left out)."""
+        text, planned = await self.on_worker(chunks.prepare, message)
+        return [n.client_id for n in nodes if self.link.send_encoded(n.client_id, text, message["type"], planned)]
 
     def log(self, level: str, text: str) -> None:
         self.link.log(level, text)
