@@ -237,6 +237,8 @@ def _add_bench(sub) -> None:
     _json_flag(verify)
     scale = bench_sub.add_parser("scale", help="shuffle+prove and verify ct/s on 1 and 2 local vs Dask workers")
     scale.add_argument("--n", type=count, default=20_000, help="number of ciphertexts")
+    scale.add_argument("--rounds", type=count, default=3,
+                       help="rounds of the four runs, in alternating order; figures are medians over them")
     _cluster_flag(scale)
     _json_flag(scale)
 
