@@ -1,10 +1,12 @@
 """`ClusterEngine`: mixnet's map_fn on a Dask `distributed` cluster, falling back to a local engine.
 
-Each `map_fn()` is one stage's map (a shuffle check, a trustee's decryption, a record's verification): every
-job of every call on it becomes one cluster task, and big job arguments (lists of ciphertexts, of generators,
-a long text) are scattered to the workers once per stage: a later call of the same stage that ships the same
-content refers to the scattered copy instead of sending it again. Results are taken as tasks complete
-(`as_completed`), counted for progress, and handed to mixnet in job order, as `map` would.
+Each `map_fn()` is one stage's map (a shuffle check, a trustee's decryption, a record's verification): the
+jobs of every call on it become cluster tasks, one job each or a few when a call has many more jobs than
+the cluster has workers (TASKS_PER_WORKER), and big job arguments (lists of ciphertexts, of generators, a
+long text) that several jobs need are scattered to the workers once per stage: a later call of the same stage
+that ships the same content refers to the scattered copy instead of sending it again. Everything else travels
+pickled, as bytes the scheduler does not open. Results are taken as tasks complete (`as_completed`), counted
+for progress, and handed to mixnet in job order, as `map` would.
 
 Faults. A worker that dies mid-task: the scheduler runs its task elsewhere; a task whose scattered input died
 with the worker is sent again with its data inline. A scheduler that cannot be reached at start, or is lost
@@ -23,7 +25,7 @@ import uuid
 from typing import Any, Callable, Iterable, Iterator
 
 from mixscope.engine.address import parse_address
-from mixscope.engine.local import LocalEngine, OnDone
+from mixscope.engine.local import LocalEngine, OnDone, chunk_size
 
 CONNECT_TIMEOUT = 5.0  # seconds to reach a scheduler at start
 SCATTER_TIMEOUT = 60.0
@@ -32,6 +34,9 @@ SCATTER_MIN_BYTES = 16 * 1024
 INLINE_RETRIES = 1  # a task that lost its scattered input (its worker died) is re-sent with its data once
 EVENT_INTERVAL = 0.25  # seconds between task-count events
 PICKLE_PROTOCOL = 5
+TASKS_PER_WORKER = 8  # about this many tasks per worker and call: Dask costs a few ms per task in the client,
+# the scheduler and the worker (measured: bench scale), so a call's jobs go a few per task when they are many;
+# enough tasks per worker that one slow task leaves only a short tail
 # Dask's own timers, set for a LocalCluster this engine starts (docs/scaling.md gives the same settings for a
 # scheduler and workers started by hand). The defaults cost CPU all the time: a 20 ms event-loop tick in every
 # server, a stack sample of the running task every 10 ms (it takes the GIL from the kernel), system and memory
@@ -69,6 +74,7 @@ class ClusterEngine:
         self.tasks_done = 0
         self.tasks_in_flight = 0
         self.tasks_sent = 0  # cluster tasks this engine ran (retries included)
+        self.slots = 1  # worker threads on the cluster, as last seen: sizes the tasks
         self._lock = threading.Lock()
         self._last_event = 0.0
         self.only_workers: list[str] | None = None  # tasks and data on these workers alone (benches: 1 vs 2)
@@ -124,9 +130,11 @@ class ClusterEngine:
             info = self.client.scheduler_info(n_workers=-1)
         except Exception:
             return []
-        return [{"address": address, "name": str(w.get("name", address)), "threads": w.get("nthreads", 1),
-                 "memory": w.get("metrics", {}).get("memory")}
-                for address, w in sorted(info.get("workers", {}).items())]
+        workers = [{"address": address, "name": str(w.get("name", address)), "threads": w.get("nthreads", 1),
+                    "memory": w.get("metrics", {}).get("memory")}
+                   for address, w in sorted(info.get("workers", {}).items())]
+        self.slots = max(1, sum(int(w["threads"] or 1) for w in workers))
+        return workers
 
     def info(self) -> dict[str, Any]:
         return {"kind": self.kind, "address": self.address, "requested": str(self.requested), "state": self.state,
@@ -271,12 +279,18 @@ class StageMap:
                 engine.log("info", f"cluster: scatter failed ({_brief(exc)}); sending {_name(fn)} data inline")
         if sent is None:
             sent = [(_Packed(*_pickled(jobs[i]), ()), []) for i in indices]
+        workers = len(engine.only_workers) if engine.only_workers else engine.slots
+        size = chunk_size(len(sent), workers, TASKS_PER_WORKER)
+        groups = [range(lo, min(lo + size, len(sent))) for lo in range(0, len(sent), size)]
         try:
-            futures = [client.submit(_apply, fn, packed, *shared, key=f"{fn.__name__}-{uuid.uuid4().hex}",
-                                     pure=False, workers=engine.only_workers) for packed, shared in sent]
+            # One graph for the call (a submit per task costs the client and the scheduler a message each).
+            futures = client.map(_apply, [fn] * len(groups), [[sent[j][0] for j in group] for group in groups],
+                                 [[sent[j][1] for j in group] for group in groups],
+                                 key=[f"{fn.__name__}-{uuid.uuid4().hex}" for _ in groups], pure=False,
+                                 workers=engine.only_workers)
         except Exception as exc:
             raise ClusterFault(f"scheduler {engine.address} lost ({_brief(exc)})") from None
-        where = {future.key: i for future, i in zip(futures, indices)}
+        where = {future.key: [indices[j] for j in group] for future, group in zip(futures, groups)}
         with engine._lock:
             engine.tasks_sent += len(futures)
             engine.tasks_in_flight += len(futures)
@@ -306,7 +320,8 @@ class StageMap:
             engine._status()  # the workers as they are now (some may have died or joined)
 
     def _settled(self, future, values: dict, where: dict, fn, inline: bool, lost: list[int]):
-        """(index, result) for a finished task; a lost input goes to `lost`; anything else raises."""
+        """(index, result) for each job of a finished task; a lost input sends its jobs to `lost`; anything else
+        raises."""
         from distributed.scheduler import KilledWorker
 
         engine, client = self.engine, self.engine.client
@@ -317,16 +332,16 @@ class StageMap:
             except Exception as fetch:
                 raise ClusterFault(f"scheduler {engine.address} lost ({_brief(fetch)})") from None
         if status == "finished" and future.key in values:
-            yield where[future.key], values[future.key]
+            yield from zip(where[future.key], values[future.key])
         elif status == "error":
             if isinstance(exc, KilledWorker):
                 raise ClusterFault(f"a {_name(fn)} task ended every worker it ran on") from None
             if _lost_input(exc):
-                lost.append(where[future.key])
+                lost.extend(where[future.key])
                 return
             raise exc  # the task's own exception (a ProofError...), as a local pool raises it
         elif status == "cancelled" and client is not None and client.status == "running" and not inline:
-            lost.append(where[future.key])  # its scattered input went with a dead worker
+            lost.extend(where[future.key])  # its scattered input went with a dead worker
         else:
             raise ClusterFault(f"scheduler {engine.address} lost during {_name(fn)} ({status} task)")
 
@@ -371,8 +386,8 @@ class _Packed:
     pass `bytes` on as they are. Dask walks lists and tuples in task arguments element by element (measured:
     tens of ms of scheduler and client CPU per task of 10 lists of 600 elements), and the scheduler unpickles
     every task it is given and pickles it again for its worker: a list of 600 ints costs that twice, a bytes
-    object a copy. `holes`: the positions whose pickled part was scattered once for the stage and arrives as
-    one of the task's other arguments."""
+    object a copy. `holes`: the positions whose pickled part was scattered once for the stage and arrives in
+    the task's list of shared parts."""
 
     __slots__ = ("blobs", "is_tuple", "holes")
 
@@ -386,14 +401,18 @@ def _pickled(job: Any) -> tuple[tuple[bytes, ...], bool]:
     return tuple(pickle.dumps(part, protocol=PICKLE_PROTOCOL) for part in (job if is_tuple else (job,))), is_tuple
 
 
-def _apply(fn: Callable[[Any], Any], packed: _Packed, *shared: bytes) -> bytes:
-    """The cluster task: the job unpickled with its scattered parts, then the kernel; its result goes back
-    pickled (one `bytes`, passed on by the scheduler as it is) and is unpickled by `_unpack`."""
+def _apply(fn: Callable[[Any], Any], jobs: list[_Packed], shared: list[list[bytes]]) -> bytes:
+    """The cluster task: a few jobs of one call, each unpickled with its scattered parts and run; their results
+    go back pickled (one `bytes`, passed on by the scheduler as it is) and are unpickled by `_unpack`."""
+    return pickle.dumps([fn(_unpacked(job, parts)) for job, parts in zip(jobs, shared)], protocol=PICKLE_PROTOCOL)
+
+
+def _unpacked(packed: _Packed, shared: list[bytes]) -> Any:
     blobs: list[Any] = list(packed.blobs)
     for position, blob in zip(packed.holes, shared):
         blobs[position] = blob
     parts = [pickle.loads(blob) for blob in blobs]
-    return pickle.dumps(fn(tuple(parts) if packed.is_tuple else parts[0]), protocol=PICKLE_PROTOCOL)
+    return tuple(parts) if packed.is_tuple else parts[0]
 
 
 def _unpack(result: bytes) -> Any:
