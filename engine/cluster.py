@@ -34,6 +34,7 @@ SCATTER_MIN_BYTES = 16 * 1024
 INLINE_RETRIES = 1  # a task that lost its scattered input (its worker died) is re-sent with its data once
 EVENT_INTERVAL = 0.25  # seconds between task-count events
 PICKLE_PROTOCOL = 5
+GRAPH_BYTES = 8 << 20  # job bytes per graph sent to the scheduler (Dask warns from 10 MiB)
 TASKS_PER_WORKER = 8  # about this many tasks per worker and call: Dask costs a few ms per task in the client,
 # the scheduler and the worker (measured: bench scale), so a call's jobs go a few per task when they are many;
 # enough tasks per worker that one slow task leaves only a short tail
@@ -282,12 +283,13 @@ class StageMap:
         workers = len(engine.only_workers) if engine.only_workers else engine.slots
         size = chunk_size(len(sent), workers, TASKS_PER_WORKER)
         groups = [range(lo, min(lo + size, len(sent))) for lo in range(0, len(sent), size)]
+        futures = []
         try:
-            # One graph for the call (a submit per task costs the client and the scheduler a message each).
-            futures = client.map(_apply, [fn] * len(groups), [[sent[j][0] for j in group] for group in groups],
-                                 [[sent[j][1] for j in group] for group in groups],
-                                 key=[f"{fn.__name__}-{uuid.uuid4().hex}" for _ in groups], pure=False,
-                                 workers=engine.only_workers)
+            for graph in _graphs(groups, sent):
+                futures += client.map(_apply, [fn] * len(graph), [[sent[j][0] for j in group] for group in graph],
+                                      [[sent[j][1] for j in group] for group in graph],
+                                      key=[f"{fn.__name__}-{uuid.uuid4().hex}" for _ in graph], pure=False,
+                                      workers=engine.only_workers)
         except Exception as exc:
             raise ClusterFault(f"scheduler {engine.address} lost ({_brief(exc)})") from None
         where = {future.key: [indices[j] for j in group] for future, group in zip(futures, groups)}
@@ -413,6 +415,23 @@ def _unpacked(packed: _Packed, shared: list[bytes]) -> Any:
         blobs[position] = blob
     parts = [pickle.loads(blob) for blob in blobs]
     return tuple(parts) if packed.is_tuple else parts[0]
+
+
+def _graphs(groups: list[range], sent: list[tuple[_Packed, list]]) -> Iterator[list[range]]:
+    """The tasks of a call in as few graphs as GRAPH_BYTES allows: a graph costs the client and the scheduler
+    one message for all its tasks (a submit per task costs one each), and the first graph's tasks start while
+    the next is sent; Dask warns about graphs of 10 MiB and more."""
+    graph: list[range] = []
+    size = 0
+    for group in groups:
+        weight = sum(len(blob) for j in group for blob in sent[j][0].blobs if blob is not None)
+        if graph and size + weight > GRAPH_BYTES:
+            yield graph
+            graph, size = [], 0
+        graph.append(group)
+        size += weight
+    if graph:
+        yield graph
 
 
 def _unpack(result: bytes) -> Any:
