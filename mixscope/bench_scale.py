@@ -18,8 +18,9 @@ within a round, and the figure reported is its median over the rounds:
 - `{kind}_{what}_speedup_1_to_2`: wall time with 1 worker / wall time with 2; efficiency per worker is half.
 
 Also reported: ciphertexts/s (N / median wall time), the bytes a proof stage moves per ciphertext (pickled
-jobs and results, measured on a smaller shuffle: they are linear in N), the peak RSS of every process, and the
-load average at the start and end of every round.
+jobs and results, measured on a smaller shuffle: they are linear in N), the peak RSS of every process, the load
+average at the start and end of every round, and what Dask itself costs (`dask_costs`: CPU while idle, and CPU
+per task for tasks that do nothing).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from mixscope.mixnet import _shuffle_spec, elgamal, shuffle
 CONTEXT = b"mixscope/bench/scale"
 BYTES_SAMPLE = 2000  # ciphertexts in the shuffle whose traffic is weighed
 WARM_UP = 64  # ciphertexts in the shuffle each engine does before the clock runs
+IDLE_SECONDS = 5.0  # how long Dask's idle CPU is measured
+EMPTY_TASKS = 400  # tasks that do nothing, for Dask's own cost per task
 PHASES = ("prove", "verify")
 DEFINITIONS = {
     "overhead": "median over rounds of (Dask wall seconds / local pool wall seconds - 1), same worker count, "
@@ -239,7 +242,7 @@ def _rounds(public, inputs, dask, pools: dict[int, ProcessPoolExecutor], cluster
         runs[f"dask_{k}"]["peak_rss_mb"] = {f"worker-{i}": peaks[a] for i, a in enumerate(names[:k])}
         if cluster:  # a LocalCluster's scheduler lives in this process: its peak is the bench's own
             runs[f"dask_{k}"]["peak_rss_mb"]["scheduler"] = client.run_on_scheduler(_peak_rss_mb)
-    out: dict[str, Any] = {"runs": runs, "round_log": round_info}
+    out: dict[str, Any] = {"runs": runs, "round_log": round_info, "dask_costs": _dask_costs(dask, names, cluster)}
     for kind in ("local", "dask"):
         for what in PHASES:
             speedups = _ratios(per_round, f"{kind}_1", f"{kind}_2", what, "seconds")
@@ -253,6 +256,31 @@ def _rounds(public, inputs, dask, pools: dict[int, ProcessPoolExecutor], cluster
                 out[f"dask_{what}_{key}_{k}"] = round(_median(ratios) - 1, 3) if ratios else 0.0
                 out[f"dask_{what}_{key}_{k}_rounds"] = [round(x - 1, 3) for x in ratios]
     return out
+
+
+def _dask_costs(dask, names: list[str], cluster: str | None) -> dict:
+    """What Dask itself costs: CPU while idle (its timers), and per task for tasks that do nothing."""
+    client = dask.client
+
+    def cpu() -> list[float]:
+        workers = client.run(_cpu_seconds, workers=names)
+        scheduler = client.run_on_scheduler(_cpu_seconds) if cluster else 0.0
+        return [_cpu_seconds(), scheduler, *(workers[name] for name in names)]
+
+    before, started = cpu(), time.perf_counter()
+    time.sleep(IDLE_SECONDS)
+    idle = [100 * (b - a) / (time.perf_counter() - started) for a, b in zip(before, cpu())]
+    before = cpu()
+    futures = client.map(_noop, range(EMPTY_TASKS), pure=False, workers=names)
+    client.gather(futures)
+    del futures
+    per_task = [1000 * (b - a) / EMPTY_TASKS for a, b in zip(before, cpu())]
+    return {"idle_cpu_percent": {"calling_process": round(idle[0], 2), "scheduler": round(idle[1], 2),
+                                 "workers": [round(x, 2) for x in idle[2:]]},
+            "empty_task_cpu_ms": {"calling_process": round(per_task[0], 2), "scheduler": round(per_task[1], 2),
+                                  "workers": round(sum(per_task[2:]), 2)},
+            "note": "calling_process holds the client, and for a LocalCluster also its scheduler and nannies; "
+                    "scheduler: a remote scheduler's own process"}
 
 
 def _traffic(public, inputs) -> dict:
