@@ -41,8 +41,8 @@ TASKS_PER_WORKER = 8  # about this many tasks per worker and call: Dask costs a 
 # Dask's own timers, set for a LocalCluster this engine starts (docs/scaling.md gives the same settings for a
 # scheduler and workers started by hand). The defaults cost CPU all the time: a 20 ms event-loop tick in every
 # server, a stack sample of the running task every 10 ms (it takes the GIL from the kernel), system and memory
-# monitors several times a second. Measured idle, 2 workers: 3.5 % of a core in the scheduler's process and
-# 2.5 % in each worker with the defaults, 0.7 % and 0.3 % with these.
+# monitors several times a second. Measured idle (bench scale's dask_costs): 2.0 % of a core in the
+# scheduler and 2.8 % in each worker with the defaults, 0.4 % and 0.2 to 0.4 % with these.
 QUIET_SERVERS = {
     "distributed.admin.tick.interval": "1s",
     "distributed.worker.profile.enabled": False,
