@@ -158,6 +158,12 @@ def test_bench_scale_reports_both_engines(cluster):
     assert report["traffic"]["ciphertext_json_bytes"] > 128  # two 32-byte elements in hex, and JSON around them
     for key in ("dask_verify_speedup_1_to_2", "dask_verify_overhead_2", "dask_prove_cpu_overhead_1"):
         assert isinstance(report[key], float)
+    # Rounds in alternating order, each ratio taken within a round; what Dask itself costs on this cluster.
+    orders = [r["order"] for r in report["round_log"]]
+    assert len(orders) == report["rounds"] == 3 and orders[0] == orders[2] == orders[1][::-1]
+    assert len(report["dask_verify_overhead_2_rounds"]) == 3 and "overhead" in report["definitions"]
+    assert len(report["dask_costs"]["idle_cpu_percent"]["workers"]) == 2
+    assert report["dask_costs"]["empty_task_cpu_ms"]["workers"] > 0
 
 
 @pytest.mark.slow
