@@ -149,8 +149,11 @@ def _load() -> list[float]:
 
 
 def _connect(cluster: str | None):
+    from mixscope.engine import parse_address
     from mixscope.engine.cluster import ClusterEngine
 
+    if cluster and parse_address(cluster).scheduler is None and parse_address(cluster).local_workers < 2:
+        raise SystemExit(f"mixscope bench scale: {cluster} has one worker; the bench compares 1 and 2 (local:2)")
     engine = ClusterEngine(cluster or "local:2", LocalEngine())
     engine.start()
     if engine.state != "connected":
