@@ -9,11 +9,10 @@ import os
 import sys
 
 from mixscope import allocator
+from mixscope.wire.protocol import MIXER_CHEATS  # plain data: parsing arguments imports no crypto
 
 # subcommand -> (module:function that runs it, one-line help). The function takes the parsed args and
 # returns an exit code.
-# client.mixer.CHEATS, spelled out so that parsing arguments imports no crypto (tests/test_client_mixer.py)
-MIXER_CHEATS = ("drop", "replace", "swap", "wrong_stage", "identity", "malformed", "silent")
 
 COMMANDS = {
     "gui": ("mixscope.gui.app:run", "open the panel (the default when no subcommand is given)"),

@@ -21,6 +21,7 @@ from mixscope.mixnet.errors import ProofError
 from mixscope.mixnet.record import mix_context
 from mixscope.mixnet.stages import list_hash
 from mixscope.wire import chunks, protocol
+from mixscope.wire.protocol import MIXER_CHEAT_EFFECTS
 
 CANDIDATES = 3
 
@@ -83,6 +84,7 @@ def test_every_cheat_mode_is_judged_into_its_rejection_class(cheat):
                            inputs=[Ciphertext.from_json(c) for c in request["ciphertexts"]],
                            public_key=bytes.fromhex(request["public_key"]), context=bytes.fromhex(request["context"]))
     assert verdict.rejected_as == EXPECTED_CLASS[cheat], verdict
+    assert MIXER_CHEAT_EFFECTS[cheat].endswith(f": {verdict.rejected_as}")  # what the panel tells the presenter
     honest = mixer.mix(request)
     assert stages.judge(honest | {"signed": {}}, election_id="e1", stage=0, inputs_json=request["ciphertexts"],
                         inputs=[Ciphertext.from_json(c) for c in request["ciphertexts"]],
@@ -90,6 +92,7 @@ def test_every_cheat_mode_is_judged_into_its_rejection_class(cheat):
                         context=bytes.fromhex(request["context"])).rejected_as is None
     with pytest.raises(mixer.Silent):
         mixer.mix(request, cheat="silent")
+    assert MIXER_CHEAT_EFFECTS["silent"].endswith(": no_answer")
 
 
 def test_the_cli_knows_every_cheat_mode():

@@ -4,6 +4,7 @@ panel through the real EventPump, the panel's only input path."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from mixscope.gui.actions import install_actions
@@ -240,6 +241,8 @@ def test_new_election_dialog_refuses_bad_input(qtbot):
     dialog.cheat_mixer.setCurrentIndex(2)
     modes = [dialog.cheat_mode.itemText(k) for k in range(dialog.cheat_mode.count())]
     assert modes == list(MIXER_CHEATS)  # every way a mixer node can spoil its stage
+    tips = [dialog.cheat_mode.itemData(k, Qt.ItemDataRole.ToolTipRole) for k in range(len(modes))]
+    assert tips[modes.index("identity")].endswith("not_rerandomised") and all(tips)  # what each does, and its class
     dialog.cheat_mode.setCurrentText("drop")
     assert dialog.spec() == ElectionSpec(dialog.question.text(), ("yes", "no"), 2, 2, 3, 1, "drop")
     dialog.accept()

@@ -26,6 +26,16 @@ ROLES = ("mixer", "trustee", "voter", "observer")
 # How a mixer may spoil its stage in the lab (client/mixer.py says what each does and how the stage is judged):
 # its own `--cheat`, or the server's `lab_cheat` in a mix.request, obeyed only by a node run with --lab-cheats.
 MIXER_CHEATS = ("drop", "replace", "swap", "wrong_stage", "identity", "malformed", "silent")
+# What each does, and the class its stage is rejected with (mixnet/stages.py): the panel shows these.
+MIXER_CHEAT_EFFECTS = {
+    "drop": "one output removed: malformed",
+    "replace": "one output replaced by a fresh encryption: proof_fails",
+    "swap": "two outputs exchanged after proving: proof_fails",
+    "wrong_stage": "an honest stage labelled with the next stage's index: malformed",
+    "identity": "one output is its input unchanged: not_rerandomised",
+    "malformed": "a signed reply that is no stage at all: malformed",
+    "silent": "no reply (the stage times out): no_answer",
+}
 MAX_NAME_CHARS = 64
 
 # What each side may send, and the fields each type requires (name -> type).

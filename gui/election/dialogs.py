@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QPlainTextEdit, QSpinBox
 
 from mixscope.gui.views import PlainLabel
-from mixscope.wire.protocol import MIXER_CHEATS
+from mixscope.wire.protocol import MIXER_CHEAT_EFFECTS, MIXER_CHEATS
 
 CHEATS = MIXER_CHEATS
 MAX_VOTERS = 100_000
@@ -89,6 +90,8 @@ class NewElectionDialog(QDialog):
         self.cheat_mode = QComboBox()
         self.cheat_mode.setObjectName("election_cheat_mode")
         self.cheat_mode.addItems(CHEATS)
+        for index, cheat in enumerate(CHEATS):
+            self.cheat_mode.setItemData(index, MIXER_CHEAT_EFFECTS[cheat], Qt.ItemDataRole.ToolTipRole)
         self.mixers.valueChanged.connect(self._fill_cheaters)
         self._fill_cheaters(spec.mixers)
         if spec.cheat_mixer is not None:
