@@ -8,10 +8,10 @@ from __future__ import annotations
 import secrets
 from typing import Any, Sequence
 
-from mixscope.mixnet import credentials, homomorphic, proofs
+from mixscope.mixnet import credentials, homomorphic
 from mixscope.mixnet import trustees as dkg
-from mixscope.mixnet.record import make_manifest, manifest_hash, partial_of
-from mixscope.mixnet.simulate import _Node
+from mixscope.mixnet.record import partial_of
+from mixscope.mixnet.simulate import _Node, open_record
 
 
 def run_election(voters: Sequence[int], candidates: int | Sequence[str], threshold: int, trustees: int, *,
@@ -24,21 +24,8 @@ def run_election(voters: Sequence[int], candidates: int | Sequence[str], thresho
     nodes = [_Node(f"trustee-{i}", "trustee") for i in range(1, trustees + 1)]
     for node in nodes:
         builder.add_node(node.key, node.name, node.role)
-    nonce = secrets.token_hex(32)
-    manifest = make_manifest(election_id, question, names, threshold, trustees, 0, nonce,
-                             [{"index": i, "name": n.name, "key": n.key} for i, n in enumerate(nodes, 1)], [],
-                             tally=homomorphic.HOMOMORPHIC)
-    builder.set_manifest(manifest)
-    for node in nodes:
-        builder.add_seat(node.sign({"type": "seat", "election_id": election_id,
-                                    "manifest_hash": manifest_hash(manifest)}))
-    context = proofs.election_context(election_id, bytes.fromhex(nonce))
-    parties, dealings, public_key = dkg.run_key_generation(threshold, trustees, context,
-                                                           dkg.labels_digest(question, names))
-    for node, dealing in zip(nodes, dealings):
-        builder.add_dealing(node.sign({"type": "keygen.commitment", "election_id": election_id, "shares": {},
-                                       **dealing.to_json()}))
-    builder.set_public_key(public_key)
+    parties, dealings, public_key, context = open_record(builder, election_id, question, names, threshold, nodes, [],
+                                                         tally=homomorphic.HOMOMORPHIC)
     cast = []
     # One credential per voter (the credential authority); each ballot is keyed by it and signed with it.
     voter_credentials = credentials.generate(len(voters)) if voters else []

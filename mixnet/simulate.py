@@ -61,6 +61,30 @@ def _cheat(mode: str, public_key: bytes, outputs: list[Any]) -> list[Any]:
     raise ValueError(f"unknown cheat {mode!r}; choose from {', '.join(CHEATS)}")
 
 
+def open_record(builder: Any, election_id: str, question: str, names: Sequence[str], threshold: int,
+                trustee_nodes: Sequence[_Node], mixer_nodes: Sequence[_Node], tally: str = "mixnet",
+                ) -> tuple[list[Any], list[Any], bytes, bytes]:
+    """The opening of a record, the same in both tally modes: the manifest (with a fresh nonce) and each listed
+    node taking its seat by signing it, then the key ceremony with every dealing signed by its trustee. Returns
+    the trustees' parties, their dealings, the public key and the election's proof context."""
+    nonce = secrets.token_hex(32)
+    manifest = make_manifest(election_id, question, names, threshold, len(trustee_nodes), len(mixer_nodes), nonce,
+                             [{"index": i, "name": n.name, "key": n.key} for i, n in enumerate(trustee_nodes, 1)],
+                             [{"name": n.name, "key": n.key} for n in mixer_nodes], tally=tally)
+    builder.set_manifest(manifest)
+    for node in [*trustee_nodes, *mixer_nodes]:
+        builder.add_seat(node.sign({"type": "seat", "election_id": election_id,
+                                    "manifest_hash": manifest_hash(manifest)}))
+    context = proofs.election_context(election_id, bytes.fromhex(nonce))
+    parties, dealings, public_key = dkg.run_key_generation(threshold, len(trustee_nodes), context,
+                                                           dkg.labels_digest(question, names))
+    for node, dealing in zip(trustee_nodes, dealings):
+        builder.add_dealing(node.sign({"type": "keygen.commitment", "election_id": election_id, "shares": {},
+                                       **dealing.to_json()}))
+    builder.set_public_key(public_key)
+    return parties, dealings, public_key, context
+
+
 def run_election(
     voters: Sequence[int | None],
     candidates: int | Sequence[str],
@@ -96,24 +120,8 @@ def run_election(
     for node in trustee_nodes + mixer_nodes:
         builder.add_node(node.key, node.name, node.role)
 
-    # The manifest, and each listed node taking its seat by signing it.
-    nonce = secrets.token_hex(32)
-    manifest = make_manifest(election_id, question, names, threshold, trustees, len(mixer_nodes), nonce,
-                             [{"index": i, "name": n.name, "key": n.key} for i, n in enumerate(trustee_nodes, 1)],
-                             [{"name": n.name, "key": n.key} for n in mixer_nodes])
-    builder.set_manifest(manifest)
-    for node in trustee_nodes + mixer_nodes:
-        builder.add_seat(node.sign({"type": "seat", "election_id": election_id,
-                                    "manifest_hash": manifest_hash(manifest)}))
-    election_context = proofs.election_context(election_id, bytes.fromhex(nonce))
-
-    # Key ceremony.
-    parties, dealings, public_key = dkg.run_key_generation(threshold, trustees, election_context,
-                                                           dkg.labels_digest(question, names))
-    for node, dealing in zip(trustee_nodes, dealings):
-        builder.add_dealing(node.sign({"type": "keygen.commitment", "election_id": election_id, "shares": {},
-                                       **dealing.to_json()}))
-    builder.set_public_key(public_key)
+    parties, dealings, public_key, election_context = open_record(builder, election_id, question, names, threshold,
+                                                                  trustee_nodes, mixer_nodes)
 
     # Credentials: one per voter, made by the credential authority; the board sees only the public ones.
     voter_credentials = credentials.generate(len(voters)) if voters else []

@@ -847,32 +847,19 @@ class _Verifier:
     # --- decryption and result ------------------------------------------------------------------------
 
     def check_decryption(self) -> None:
-        decryption = self.doc.get("decryption")
-
-        def listed() -> None:
-            listing = _closed(decryption, DECRYPTION_FIELDS, "decryption")
-            if self.final is None:
-                raise _Missing("the mix cascade ended in an unusable list")
-            if listing["ciphertexts"] != self.final_json:
-                raise ValueError("decrypted list is not the last accepted stage's outputs")
-
-        self.add("decryption input is the final mix output", listed)
-        self.check_shares_and_quorum(decryption)
+        unusable = "the mix cascade ended in an unusable list"
+        self.check_decryption_input("decryption input is the final mix output", unusable,
+                                    "decrypted list is not the last accepted stage's outputs")
 
         def combination() -> str | None:
-            if self.quorum is None:
-                raise _Missing("no quorum of valid decryption shares")
-            t = self._election()["threshold"]
-            chosen = dict(sorted(self.quorum.items())[:t])
-            if self.final is None:  # a quorum exists only over a usable final list
-                raise _Missing("the mix cascade ended in an unusable list")
+            final, chosen = self._chosen_shares(unusable)
             if self._claimed_plaintexts_hold(chosen):  # the fast path; the exact one below says what is wrong
                 self.plaintexts = list(self.doc["plaintexts"])
                 return f"trustees {sorted(chosen)} combined"
             claimed = self.doc.get("plaintexts")
             if not isinstance(claimed, list) or not all(c is None or _is_int(c) for c in claimed):
                 raise ValueError("plaintexts must be a list of choice indices or nulls")
-            elements = trustees.combine_factors(self.final, chosen, self.map_fn)
+            elements = trustees.combine_factors(final, chosen, self.map_fn)
             if len(claimed) != len(elements):
                 raise ValueError(f"{len(claimed)} plaintexts for {len(elements)} decrypted ciphertexts")
             decoded = tally.decode_choices(elements, len(self._election()["candidates"]))
@@ -908,6 +895,29 @@ class _Verifier:
         known = [p for p, c in enumerate(claimed) if c is not None]
         messages = [elgamal.encode_choice(i) for i in range(count)]
         return not known or trustees.combination_holds(*rows(known), [messages[claimed[p]] for p in known], self.map_fn)
+
+    def check_decryption_input(self, name: str, unusable: str, mismatch: str) -> None:
+        """The check `name` that the decrypted list is this verifier's final list, then the shares and quorum."""
+        decryption = self.doc.get("decryption")
+
+        def listed() -> None:
+            listing = _closed(decryption, DECRYPTION_FIELDS, "decryption")
+            if self.final is None:
+                raise _Missing(unusable)
+            if listing["ciphertexts"] != self.final_json:
+                raise ValueError(mismatch)
+
+        self.add(name, listed)
+        self.check_shares_and_quorum(decryption)
+
+    def _chosen_shares(self, unusable: str) -> tuple[list[Ciphertext], dict[int, tuple[bytes, ...]]]:
+        """The final list and the t lowest-indexed valid shares the combination uses (a quorum exists only over
+        a usable list)."""
+        if self.quorum is None:
+            raise _Missing("no quorum of valid decryption shares")
+        if self.final is None:
+            raise _Missing(unusable)
+        return self.final, dict(sorted(self.quorum.items())[:self._election()["threshold"]])
 
     def check_shares_and_quorum(self, decryption: Any) -> None:
         """Refusals, one check per decryption share over `self.final`, and the quorum (the same in both modes)."""
@@ -1141,25 +1151,12 @@ class HomomorphicVerifier(_Verifier):
         return f"{k} sums over {len(entries)} ballots"
 
     def check_decryption(self) -> None:
-        decryption = self.doc.get("decryption")
-
-        def listed() -> None:
-            listing = _closed(decryption, DECRYPTION_FIELDS, "decryption")
-            if self.final is None:
-                raise _Missing("the sums are unusable")
-            if listing["ciphertexts"] != self.final_json:
-                raise ValueError("decrypted list is not the sums")
-
-        self.add("decryption input is the sums", listed)
-        self.check_shares_and_quorum(decryption)
+        unusable = "the sums are unusable"
+        self.check_decryption_input("decryption input is the sums", unusable, "decrypted list is not the sums")
 
         def combination() -> str | None:
-            if self.quorum is None:
-                raise _Missing("no quorum of valid decryption shares")
-            chosen = dict(sorted(self.quorum.items())[:self._election()["threshold"]])
-            if self.final is None:  # a quorum exists only over usable sums
-                raise _Missing("the sums are unusable")
-            elements = trustees.combine_factors(self.final, chosen, self.map_fn)
+            final, chosen = self._chosen_shares(unusable)
+            elements = trustees.combine_factors(final, chosen, self.map_fn)
             ballots = len(self.doc["ballots"])
             try:
                 self.decrypted = homomorphic.counts_of(elements, ballots)

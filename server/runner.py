@@ -67,8 +67,7 @@ class ServerRunner:
         self.ping_timeout = ping_interval if ping_timeout is None else ping_timeout
         # Hex, not urlsafe base64: a token that starts with "-" reads as an option on a command line
         # (`mixscope node --join-token -x…` failed one time in 64).
-        self._admin_token: str | None = None  # kept beside the board (server/token_file.py), read on first use
-        self._join_token: str | None = None  # likewise
+        self._tokens: dict[str, str] = {}  # admin and join tokens, kept beside the board (server/token_file.py)
         self.registry = ClientRegistry()  # outlives restarts, so client ids never repeat
         self.running = False
         self._lifecycle = threading.Lock()
@@ -92,23 +91,21 @@ class ServerRunner:
     def admin_token(self) -> str:
         """The admin token, kept (mode 0600) beside the board: a restarted server keeps it, so attached panels
         reconnect and scripts' tokens stay valid."""
-        with self._board_lock:
-            token = self._admin_token
-        if token is None:
-            token = token_file.load_or_create(self.board.path.parent, token_file.ADMIN_TOKEN)
-            with self._board_lock:
-                self._admin_token = token
-        return token
+        return self._kept_token(token_file.ADMIN_TOKEN)
 
     @property
     def join_token(self) -> str:
         """The nodes' join token, kept (mode 0600) beside the board, so a restarted server lets its nodes back in."""
+        return self._kept_token(token_file.JOIN_TOKEN)
+
+    def _kept_token(self, name: str) -> str:
+        """The token file `name` beside the board, read (or made) on first use."""
         with self._board_lock:
-            token = self._join_token
+            token = self._tokens.get(name)
         if token is None:
-            token = token_file.load_or_create(self.board.path.parent, token_file.JOIN_TOKEN)
+            token = token_file.load_or_create(self.board.path.parent, name)
             with self._board_lock:
-                self._join_token = token
+                self._tokens[name] = token
         return token
 
     @property
