@@ -10,8 +10,7 @@ from typing import Any, Sequence
 
 from mixscope.mixnet import credentials, homomorphic
 from mixscope.mixnet import trustees as dkg
-from mixscope.mixnet.record import partial_of
-from mixscope.mixnet.simulate import _Node, open_record
+from mixscope.mixnet.simulate import _Node, decrypt_into, open_record
 
 
 def run_election(voters: Sequence[int], candidates: int | Sequence[str], threshold: int, trustees: int, *,
@@ -38,14 +37,6 @@ def run_election(voters: Sequence[int], candidates: int | Sequence[str], thresho
         builder.add_ballot(credential.voter_id, ballot)
         cast.append(ballot)
     sums = homomorphic.sums(cast, len(names))
-    partials = []
-    for party in [p for p in parties if decrypting is None or p.index in decrypting]:
-        partial = party.partial_decrypt(sums)
-        message = nodes[party.index - 1].sign({
-            "type": "decrypt.response", "election_id": election_id, "index": party.index,
-            "partials": [f.hex() for f in partial.factors], "proof": partial.proof.to_json()})
-        dkg.verify_partial(dkg.verification_key(dealings, party.index), sums, partial_of(message), context)
-        builder.add_partial(message)
-        partials.append(partial)
+    partials = decrypt_into(builder, election_id, sums, parties, dealings, nodes, context, decrypting)
     builder.set_counts(homomorphic.counts_of(dkg.combine(sums, partials, threshold), len(cast)))
     return builder.to_json()

@@ -85,6 +85,23 @@ def open_record(builder: Any, election_id: str, question: str, names: Sequence[s
     return parties, dealings, public_key, context
 
 
+def decrypt_into(builder: Any, election_id: str, ciphertexts: Sequence[Any], parties: Sequence[Any],
+                 dealings: Sequence[Any], trustee_nodes: Sequence[_Node], context: bytes,
+                 decrypting: Sequence[int] | None) -> list[Any]:
+    """Each chosen trustee's (`decrypting`: 1-based indices, default all) share of `ciphertexts`, signed by its
+    node, checked and added to the record; the shares, to combine."""
+    partials = []
+    for party in [p for p in parties if decrypting is None or p.index in decrypting]:
+        partial = party.partial_decrypt(ciphertexts)
+        message = trustee_nodes[party.index - 1].sign({
+            "type": "decrypt.response", "election_id": election_id, "index": party.index,
+            "partials": [f.hex() for f in partial.factors], "proof": partial.proof.to_json()})
+        dkg.verify_partial(dkg.verification_key(dealings, party.index), ciphertexts, partial_of(message), context)
+        builder.add_partial(message)
+        partials.append(partial)
+    return partials
+
+
 def run_election(
     voters: Sequence[int | None],
     candidates: int | Sequence[str],
@@ -160,16 +177,8 @@ def run_election(
 
     # Decryption of the last accepted list by the chosen trustees, each share checked.
     final = builder.mix_input()
-    chosen = [p for p in parties if decrypting is None or p.index in decrypting]
-    partials = []
-    for party in chosen:
-        partial = party.partial_decrypt(final)
-        message = trustee_nodes[party.index - 1].sign({
-            "type": "decrypt.response", "election_id": election_id, "index": party.index,
-            "partials": [f.hex() for f in partial.factors], "proof": partial.proof.to_json()})
-        dkg.verify_partial(dkg.verification_key(dealings, party.index), final, partial_of(message), election_context)
-        builder.add_partial(message)
-        partials.append(partial)
+    partials = decrypt_into(builder, election_id, final, parties, dealings, trustee_nodes, election_context,
+                            decrypting)
     plaintexts = tally.decode_choices(dkg.combine(final, partials, threshold), len(names))
     result = tally.count_result(plaintexts, len(names))
     builder.set_result(plaintexts, result["counts"], result["invalid"])

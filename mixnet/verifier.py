@@ -326,7 +326,9 @@ class _Verifier:
             self.checks[at:at] = checks
         return self.checks
 
-    def run(self) -> list[Check]:
+    def check_opening(self) -> None:
+        """The checks both tally modes open with, in report order: the record's form, the election, its nodes and
+        manifest, the key ceremony, the credentials and the ballots (docs/verifier.md)."""
         self.add("format", self.check_format)
         self.add("record fields", self.check_fields)
         self.add("group", self.check_group)
@@ -340,6 +342,9 @@ class _Verifier:
         self.check_ballots()
         self.later(self.check_listed_credentials())
         self.add("no credential used twice", self.check_credential_reuse)
+
+    def run(self) -> list[Check]:
+        self.check_opening()
         self.check_mix()
         self.add("decrypted list shares no ciphertext with the cast ballots", self.check_mixed_apart)
         self.check_decryption()
@@ -1072,19 +1077,7 @@ class HomomorphicVerifier(_Verifier):
         self.decrypted: list[int] | None = None
 
     def run(self) -> list[Check]:
-        self.add("format", self.check_format)
-        self.add("record fields", self.check_fields)
-        self.add("group", self.check_group)
-        self.add("election parameters", self.check_election)
-        self.add("nodes", self.check_nodes)
-        self.add("manifest", self.check_manifest)
-        self.add("every listed node signed the manifest", self.check_seats)
-        self.check_trustees()
-        self.add("public key matches commitments", self.check_public_key)
-        self.check_credential_list()
-        self.check_ballots()
-        self.later(self.check_listed_credentials())
-        self.add("no credential used twice", self.check_credential_reuse)
+        self.check_opening()
         self._entries = _UNREAD  # the last check to read the ballots through `_ballots`
         self.add("homomorphic sums", self.check_sums)
         self.check_decryption()
