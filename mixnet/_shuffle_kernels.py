@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 from typing import Sequence
 
+from mixscope.mixnet import _shuffle_spec as spec
 from mixscope.mixnet import group
 from mixscope.mixnet.group import Buffer, PointBytes
 from mixscope.mixnet.group import add_into as _add_into
@@ -152,3 +153,43 @@ def verify_chunk(job: VerifyJob) -> VerifyResult:
             bad.append(lo + k)
         prev = ch
     return sum_c.value(), acc3.value(), acc4a.value(), acc4b.value(), bad
+
+
+# (backend, digest, c, (z1·c, z2, z3, z4, z5), N, lo, weights y[lo:hi+1], s'[lo:hi+1], ŝ[lo:hi], c_j, h_i,
+#  a_j, b_j, a'_i, b'_i, ĉ_i, t̂_i for lo..hi-1)
+CheckJob = tuple[
+    str, bytes, int, tuple[int, int, int, int, int], int, int, Sequence[int], Sequence[int], Sequence[int],
+    Sequence[bytes], Sequence[bytes], Sequence[bytes], Sequence[bytes], Sequence[bytes], Sequence[bytes],
+    Sequence[bytes], Sequence[bytes],
+]
+
+
+def check_chunk(job: CheckJob) -> tuple[bytes, int, int]:
+    """The N-sized terms of the verifier's one weighted product (mixnet.shuffle._all_checks_hold) for indices
+    lo..hi-1: their challenges u_j derived here, their scalars, and their product of powers. Returns (that
+    product, Σ y_i·ŝ_i, ∏ u_j) over the span: the caller adds the few terms that are not per index.
+    InvalidElement (from the product) if a point does not decode."""
+    (name, digest, c, (zc, z2, z3, z4, z5), n, lo, y, sp, s_hat,
+     commits, hs, in_a, in_b, out_a, out_b, chain, t_hat) = job
+    o, count = _ORDER, len(commits)
+    u = spec.challenge_chunk((digest, lo, lo + count))
+    cu = [c * x % o for x in u]
+    own = sp[:count]  # s'_i of the span (sp has one more, for the last ĉ_i's successor)
+    scalars = [(zc + z3 * x) % o for x in cu]  # c_j
+    scalars += [(z3 * s - zc) % o for s in own]  # h_i
+    scalars += [z4 * x % o for x in cu]  # a_j
+    scalars += [z5 * x % o for x in cu]  # b_j
+    scalars += [z4 * s % o for s in own]  # a'_i
+    scalars += [z5 * s % o for s in own]  # b'_i
+    last = count - 1 if lo + count == n else count  # ĉ_{N-1} (0-based) has no successor
+    scalars += [(y[i] * c + y[i + 1] * sp[i + 1]) % o for i in range(last)]  # ĉ_i, i < N-1
+    if last < count:
+        scalars.append((y[last] + z2) * c % o)  # ĉ_N
+    scalars += [o - w for w in y[:count]]  # t̂_i
+    points = [*commits, *hs, *in_a, *in_b, *out_a, *out_b, *chain, *t_hat]
+    product = group.multi_mul_part((name, 0, scalars, points))
+    weighted = sum(w * s for w, s in zip(y, s_hat)) % o
+    big_u = 1
+    for x in u:
+        big_u = big_u * x % o
+    return product, weighted, big_u

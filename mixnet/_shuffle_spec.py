@@ -123,9 +123,16 @@ def statement_digest(
 
 def challenges(digest: bytes, count: int) -> list[int]:
     """u_1..u_N (returned 0-based): u_i = hash_to_scalar(U_TAG, digest, i as 4-byte big-endian), i from 1."""
+    return challenge_chunk((digest, 0, count))
+
+
+def challenge_chunk(job: tuple[bytes, int, int]) -> list[int]:
+    """(digest, lo, hi) -> challenges(digest, N)[lo:hi], for any N >= hi: a map_fn job, so a pool derives the
+    N hashes in parallel."""
+    digest, lo, hi = job
     prefix = framed(U_TAG, (digest,)) + (4).to_bytes(4, "big")
     sha, order = hashlib.sha512, group.ORDER
-    return [int.from_bytes(sha(prefix + i.to_bytes(4, "big")).digest(), "little") % order for i in range(1, count + 1)]
+    return [int.from_bytes(sha(prefix + i.to_bytes(4, "big")).digest(), "little") % order for i in range(lo + 1, hi + 1)]
 
 
 def challenge(

@@ -26,6 +26,9 @@ _ORDER = group.ORDER
 _CHUNK_MIN = 64
 MapFn = Callable[..., Any]  # map, or a pool's map: map_fn(kernel, chunks) -> results in order
 _CHUNKS = 32  # enough pieces to balance a few workers, few enough that per-chunk overhead stays invisible
+# The verifier's weighted product goes to map_fn in at most this many spans of at least this many terms each
+# (8 per index): Pippenger's cost per term grows as a product is split, and a small one is not worth shipping.
+_CHECK_PARTS, _CHECK_MIN_TERMS = 4, 4096
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,7 @@ def prove(
     commitments = [c for part in map_fn(kernels.commit_chunk, jobs) for c in part]
 
     digest = spec.statement_digest(public, inputs, outputs, commitments, context)
-    u = spec.challenges(digest, n)
+    u = [x for part in map_fn(spec.challenge_chunk, [(digest, lo, hi) for lo, hi in spans]) for x in part]
     u_out = [u[j] for j in perm]  # u'_i
 
     # Commitment chain in closed form, so it parallelises: ĉ_i = R_i·G + U_i·h with U_i = u'_1···u'_i and R_i
@@ -340,11 +343,11 @@ def verify(
     h, hs = gens[0], gens[1:]
 
     digest = spec.statement_digest(public, inputs, outputs, proof.commitments, context)
-    u = spec.challenges(digest, n)
     c = spec.challenge(digest, proof.chain, proof.t1, proof.t2, proof.t3, proof.t4a, proof.t4b, proof.t_hat)
-    if _all_checks_hold(public, inputs, outputs, proof, h, hs, u, c, map_fn):
+    if _all_checks_hold(public, inputs, outputs, proof, h, hs, digest, c, map_fn):
         return
     # Something fails: the exact checks below say which (and where), the same way on every backend.
+    u = spec.challenges(digest, n)
 
     jobs = [
         (
@@ -416,7 +419,7 @@ def _all_checks_hold(
     proof: ShuffleProof,
     h: bytes,
     hs: list[bytes],
-    u: list[int],
+    digest: bytes,
     c: int,
     map_fn: MapFn,
 ) -> bool:
@@ -426,33 +429,34 @@ def _all_checks_hold(
     OS CSPRNG: the weighted sum is the identity if every equation holds and, if any fails, with probability
     at most 2^-128 (the group has prime order). One multi_mul of 8N+8 terms replaces 8N scalar mults and
     N base mults. False means some equation fails or some element does not decode; the caller then runs
-    the exact checks to report which."""
+    the exact checks to report which.
+
+    The 8N per-index terms go to map_fn in a few spans (kernels.check_chunk): each job derives its challenges
+    u_j, computes its scalars and its part of the product, so that serial work runs on the pool's cores
+    beside the products, and a job carries three scalars per index instead of eight."""
     n, o = len(inputs), _ORDER
     z1, z2, z3, z4, z5 = _weights(5)
     y = _weights(n)
     sp = proof.s_prime
-    cu = [c * x % o for x in u]
-    big_u = 1
-    for x in u:
-        big_u = big_u * x % o
-    zc = z1 * c
-    scalars = [(zc + z3 * x) % o for x in cu]  # c_j
-    scalars += [(z3 * s - zc) % o for s in sp]  # h_i
-    scalars += [z4 * x % o for x in cu]  # a_j
-    scalars += [z5 * x % o for x in cu]  # b_j
-    scalars += [z4 * s % o for s in sp]  # a'_i
-    scalars += [z5 * s % o for s in sp]  # b'_i
-    scalars += [(y[i] * c + y[i + 1] * sp[i + 1]) % o for i in range(n - 1)]  # ĉ_i, i < N
-    scalars.append((y[-1] + z2) * c % o)  # ĉ_N
-    scalars += [o - w for w in y]  # t̂_i
-    g_coeff = (z1 * proof.s1 + z2 * proof.s2 + z3 * proof.s3 - z4 * proof.s4
-               + sum(w * s for w, s in zip(y, proof.s_hat))) % o
-    scalars += [(y[0] * sp[0] - z2 * c * big_u) % o, g_coeff, -z5 * proof.s4 % o]  # h, G, Y
-    scalars += [o - z1, o - z2, o - z3, o - z4, o - z5]  # t1, t2, t3, t4a, t4b
-    points = [*proof.commitments, *hs, *(ct[0] for ct in inputs), *(ct[1] for ct in inputs),
-              *(ct[0] for ct in outputs), *(ct[1] for ct in outputs), *proof.chain, *proof.t_hat,
-              h, group.GENERATOR, public, proof.t1, proof.t2, proof.t3, proof.t4a, proof.t4b]
+    parts = min(_CHECK_PARTS, 8 * n // _CHECK_MIN_TERMS) if map_fn is not map else 1
+    size = -(-n // max(1, parts))
+    name, zs = group.backend(), (z1 * c % o, z2, z3, z4, z5)
+    jobs = [
+        (name, digest, c, zs, n, lo, y[lo:hi + 1], sp[lo:hi + 1], proof.s_hat[lo:hi], proof.commitments[lo:hi],
+         hs[lo:hi], [ct[0] for ct in inputs[lo:hi]], [ct[1] for ct in inputs[lo:hi]],
+         [ct[0] for ct in outputs[lo:hi]], [ct[1] for ct in outputs[lo:hi]], proof.chain[lo:hi], proof.t_hat[lo:hi])
+        for lo, hi in ((lo, min(lo + size, n)) for lo in range(0, n, size))
+    ]
     try:
-        return group.multi_mul(scalars, points, map_fn) == group.IDENTITY
+        total, weighted, big_u = group.IDENTITY, 0, 1
+        for product, part_weighted, part_u in (map_fn if len(jobs) > 1 else map)(kernels.check_chunk, jobs):
+            total = group.add(total, product)
+            weighted += part_weighted
+            big_u = big_u * part_u % o
+        g_coeff = (z1 * proof.s1 + z2 * proof.s2 + z3 * proof.s3 - z4 * proof.s4 + weighted) % o
+        scalars = [(y[0] * sp[0] - z2 * c * big_u) % o, g_coeff, -z5 * proof.s4 % o]  # h, G, Y
+        scalars += [o - z1, o - z2, o - z3, o - z4, o - z5]  # t1, t2, t3, t4a, t4b
+        points = [h, group.GENERATOR, public, proof.t1, proof.t2, proof.t3, proof.t4a, proof.t4b]
+        return group.add(total, group.multi_mul(scalars, points)) == group.IDENTITY
     except group.InvalidElement:
         return False

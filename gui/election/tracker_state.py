@@ -20,8 +20,8 @@ FINAL_STATES = states.FINAL  # the election lifecycle is server/election/states.
 STAGE_STATES = ("waiting", "receiving", "shuffling", "proving", "verifying", "verified", "rejected")
 
 # Node progress phases are named after mixnet's kernels (client/progress.py); what the mixer is doing then.
-_PHASE_STATE = {"reencrypt": "shuffling", "generator": "proving", "commit": "proving", "prove": "proving",
-                "sum": "proving", "verify": "verifying"}
+_PHASE_STATE = {"reencrypt": "shuffling", "generator": "proving", "commit": "proving", "challenge": "proving",
+                "prove": "proving", "sum": "proving", "verify": "verifying"}
 _STATUS_STATE = {"running": "receiving", "verifying": "verifying", "accepted": "verified", "rejected": "rejected"}
 
 
