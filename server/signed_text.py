@@ -83,6 +83,41 @@ class Received(dict):
         self.body, self.spans = body, spans
 
 
+    def encoded(self) -> protocol.RawJSON | None:
+        """The message's canonical text with its signature: what the node signed and sent, made from the logged
+        body (which leaves the `signed` object out) without encoding the message again, for passing it on (a
+        forwarded mix stage). None for a message with a join token (never passed on) or without a member that
+        sorts before `signed`."""
+        if "join_token" in self or not isinstance(self.get("signed"), dict):
+            return None
+        keys = sorted(k for k in self if k != "signed")
+        later = [k for k in keys if k > "signed"]  # small fields (stage, type): encoded again to find the place
+        if len(later) == len(keys):
+            return None
+        tail = "".join(f",{canonical_json(k)}:{canonical_json(self[k])}" for k in later) + "}"
+        if not self.body.endswith(tail):
+            return None
+        at = len(self.body) - len(tail)
+        return protocol.RawJSON(f'{self.body[:at]},"signed":{canonical_json(self["signed"])}{self.body[at:]}')
+
+
+class EncodedList(list):
+    """A list field of a Received message with its canonical text (`text`), which a message that passes the list
+    on (the next mix request) carries as it is."""
+
+    def __init__(self, items: list[Any], text: protocol.RawJSON):
+        super().__init__(items)
+        self.text = text
+
+
+def with_text(message: dict[str, Any], field: str) -> Any:
+    """`message[field]`, as an EncodedList when it is a list whose canonical text the pool made."""
+    stored = stored_form(message, field)
+    if isinstance(stored, board.CanonicalJSON) and isinstance(message[field], list):
+        return EncodedList(message[field], protocol.RawJSON(stored))
+    return message[field]
+
+
 def stored_form(message: dict[str, Any], field: str) -> Any:
     """What to give the board for `message[field]`: its canonical text when the pool made one, else the value."""
     if not isinstance(message, Received) or field not in message.spans:

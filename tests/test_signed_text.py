@@ -108,6 +108,32 @@ def test_check_reports_a_bad_signature_and_checks_nothing_it_cannot():
     assert refused.value.reason == protocol.BAD_SHAPE
 
 
+def received(message: dict, key: nacl.signing.SigningKey) -> signed_text.Received:
+    """The message as the hub hands it on: parsed, with the body and spans the pool job made."""
+    checked = signed_text.check(json.dumps(message), signing.public_key_hex(key))
+    return signed_text.Received(json.loads(json.dumps(message)), checked.body, checked.spans)
+
+
+def test_a_received_message_is_passed_on_as_the_canonical_text_it_was_signed_as():
+    key = nacl.signing.SigningKey.generate()
+    message = signing.sign(mix_response("e1", count=3), key, 7)
+    got = received(message, key)
+    encoded = got.encoded()
+    assert isinstance(encoded, protocol.RawJSON) and encoded == canonical_json(message)
+    assert signing.verify(json.loads(encoded)) == signing.public_key_hex(key)
+    # in a frame it is the same JSON as the value encoded again
+    frame = {"type": "cascade.stage", "election_id": "e1", "response": encoded}
+    assert json.loads(protocol.encode(frame)) == {**frame, "response": message}
+    outputs = signed_text.with_text(got, "outputs")
+    assert isinstance(outputs, signed_text.EncodedList) and outputs == message["outputs"]
+    assert outputs.text == canonical_json(message["outputs"])
+    request = {"type": "mix.request", "ciphertexts": outputs.text, "list_hash": "ab"}
+    assert json.loads(protocol.encode(request)) == {**request, "ciphertexts": message["outputs"]}
+    # a join token is never passed on; a message that was not checked from its text has no text to pass on
+    assert received(signing.sign({**mix_response("e1", count=3), "join_token": "t"}, key, 8), key).encoded() is None
+    assert signed_text.with_text(message, "outputs") is message["outputs"]
+
+
 def test_a_protocol_error_survives_the_trip_back_from_a_pool_worker():
     error = pickle.loads(pickle.dumps(protocol.ProtocolError(protocol.NOT_JSON, "frame is not JSON")))
     assert (type(error), error.reason, error.detail) == (protocol.ProtocolError, protocol.NOT_JSON, "frame is not JSON")

@@ -153,15 +153,23 @@ def error_reply(reason: str, detail: str = "", ref: str | None = None) -> dict[s
 ENCODE_SPAN = 500  # items of a long list field encoded per json.dumps call
 
 
+class RawJSON(str):
+    """A field value given as its JSON text already (the canonical text a node signed and sent, or a slice of it):
+    `encode` puts it into the frame as it is, so a megabyte value passed on is not encoded again."""
+
+
 def encode(message: dict[str, Any]) -> str:
     """The frame text of a message. A long list field (10,000 ciphertexts) is encoded a span of items at a time:
-    the same text as one json.dumps, but no single call over megabytes holds the GIL (the panel shares it)."""
-    if not any(isinstance(v, list) and len(v) > ENCODE_SPAN for v in message.values()):
+    the same text as one json.dumps, but no single call over megabytes holds the GIL (the panel shares it). A
+    top-level RawJSON value goes in as the text it is."""
+    if not any(isinstance(v, RawJSON) or isinstance(v, list) and len(v) > ENCODE_SPAN for v in message.values()):
         return json.dumps(message, separators=(",", ":"))
     return "{" + ",".join(f"{json.dumps(k)}:{_encode_value(v)}" for k, v in message.items()) + "}"
 
 
 def _encode_value(value: Any) -> str:
+    if isinstance(value, RawJSON):
+        return value
     if not isinstance(value, list) or len(value) <= ENCODE_SPAN:
         return json.dumps(value, separators=(",", ":"))
     spans = (json.dumps(value[i:i + ENCODE_SPAN], separators=(",", ":"))[1:-1]

@@ -15,6 +15,7 @@ from mixscope.mixnet.record import mix_context
 from mixscope.server import board as board_mod
 from mixscope.server import signed_text
 from mixscope.server.board import content_hash
+from mixscope.server.board.canonical import text_hash
 from mixscope.server.election import lab, records
 from mixscope.server.election.common import MAX_REASON, ElectionError, NodeRef
 from mixscope.server.election.inbox import NodeGone, NodeRefused
@@ -67,7 +68,9 @@ async def ask(coord: StepContext, election: board_mod.Election, node: NodeRef, p
     cheat = lab.cheat_field(await coord.on_io(lab.load, coord.data_dir, eid), position)  # lab demos only
     delivered = bool(await coord.send_prepared([node], {
         "type": "mix.request", "election_id": eid, "stage": position, "public_key": election.public_key,
-        "context": context.hex(), "ciphertexts": inputs, "list_hash": hashed, **cheat}))
+        "context": context.hex(), "list_hash": hashed, **cheat,
+        # the previous answer's outputs as the text they arrived in: megabytes not encoded again
+        "ciphertexts": inputs.text if isinstance(inputs, signed_text.EncodedList) else inputs}))
     response, reason = None, None
     sent = time.perf_counter()
     try:
@@ -99,7 +102,7 @@ def proposed_outputs(answer: Answer) -> tuple[list, str] | None:
         hashed = stages.list_hash(outputs)
     except ValueError:
         return None
-    return (outputs, hashed) if hashed == response.get("list_hash") else None
+    return (signed_text.with_text(response, "outputs"), hashed) if hashed == response.get("list_hash") else None
 
 
 async def settle(coord: StepContext, election: board_mod.Election, answer: Answer, index: int) -> list | None:
@@ -129,7 +132,7 @@ async def settle(coord: StepContext, election: board_mod.Election, answer: Answe
         raise ElectionError("server stopping: the cascade resumes from the last accepted stage")
     status = "accepted" if rejected_as is None else "rejected"
     storing = time.perf_counter()
-    input_hash = await coord.on_worker(content_hash, inputs)  # canonical JSON of the whole list: not on the loop
+    input_hash = await coord.on_worker(_content_hash, inputs)  # canonical JSON of the whole list: not on the loop
     envelope, stored_outputs, stored_proof = split_response(response)
     await coord.on_io(coord.board.add_mix_stage, eid, index, node.name, status, input_hash=input_hash,
                       output=stored_outputs, proof=stored_proof,
@@ -146,7 +149,12 @@ async def settle(coord: StepContext, election: board_mod.Election, answer: Answe
         return None
     for client_id in forwarded_to:  # each checked it itself (or will say it did not): decrypting needs no more
         coord.forwarded.setdefault(eid, {})[client_id] = response["list_hash"]
-    return response["outputs"]
+    return signed_text.with_text(response, "outputs")
+
+
+def _content_hash(inputs: list) -> str:
+    """content_hash(inputs), from their canonical text when they came with it (the previous stage's outputs)."""
+    return text_hash(inputs.text) if isinstance(inputs, signed_text.EncodedList) else content_hash(inputs)
 
 
 def judge_stage(response: dict, election_id: str, position: int, inputs: list, public_key: str, context: bytes,
@@ -191,7 +199,10 @@ async def forward_stage(coord: StepContext, election: board_mod.Election, index:
     nodes = sorted((n for n in coord.link.election_nodes("trustee") if n.name in index_of),
                    key=lambda n: index_of[n.name])[:election.threshold]
     forwarded = coord.forwarded.setdefault(eid, {})
-    message: dict[str, Any] = {"type": "cascade.stage", "election_id": eid, "response": dict(response)}
+    # the signed answer as the text it arrived in (signed_text.Received), not encoded again: megabytes
+    encoded = response.encoded() if isinstance(response, signed_text.Received) else None
+    message: dict[str, Any] = {"type": "cascade.stage", "election_id": eid,
+                               "response": dict(response) if encoded is None else encoded}
     if index == 0:  # no stage accepted yet: its inputs are the cast ballots
         manifest = await coord.on_io(records.manifest, coord.board, eid)
         if manifest is None:
