@@ -188,11 +188,12 @@ class Node:
         else:
             text = protocol.encode(message)
         try:
-            frames = chunks.split(text)
-            if not frames:
+            sent = False
+            for frame in chunks.encoded_frames(text):  # none: it fits in one frame
+                app.send(frame)
+                sent = True
+            if not sent:
                 app.send(text)
-            for frame in frames:
-                app.send(protocol.encode(frame))
             return True
         except (websocket.WebSocketException, OSError) as exc:
             self.status("error", reason="send_failed", detail=str(exc)[:500])

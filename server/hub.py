@@ -390,8 +390,8 @@ class Hub:
         task.add_done_callback(lambda t: self._streams.get(client_id) is t and self._streams.pop(client_id, None))
 
     async def _stream(self, client_id: str, text: str, planned: chunks.Plan) -> None:
-        for frame in chunks.frames(text, planned=planned):
-            flushed = self._write_frame(client_id, protocol.encode(frame), "chunk")
+        for frame in chunks.encoded_frames(text, planned=planned):
+            flushed = self._write_frame(client_id, frame, "chunk")
             if flushed is None:
                 return
             try:  # shielded: a timeout must not cancel Tornado's own write future (an asyncio error, logged)

@@ -67,6 +67,41 @@ def test_round_trip_any_text(text, limit):
     assert [reassembler.feed(f) for f in frames][-1] == text
 
 
+def _strip(frame: dict) -> dict:
+    return {k: v for k, v in frame.items() if k != "transfer"}
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.sampled_from('ab"\\\x00\n é\U0001f600'), max_size=400) | st.text(max_size=400),
+       st.integers(16, 64))
+def test_encoded_frames_are_the_frames_as_protocol_encode_writes_them(text, limit):
+    planned = chunks.plan(text, limit)
+    for sent in (list(chunks.encoded_frames(text, limit)), list(chunks.encoded_frames(text, limit, planned))):
+        if planned is None:
+            assert sent == []
+            continue
+        parsed = [json.loads(frame) for frame in sent]
+        assert [_strip(f) for f in parsed] == [_strip(f) for f in chunks.split(text, limit)]
+        assert sent == [protocol.encode(f) for f in parsed]  # byte for byte what encoding the frame gives
+        assert len({f["transfer"] for f in parsed}) == 1
+        assert all(len(json.dumps(f["data"])) - 2 <= limit for f in parsed)
+        reassembler = chunks.Reassembler()
+        assert [reassembler.feed(f) for f in parsed][-1] == text
+
+
+def test_encoded_frames_of_a_long_text_escape_each_slice_about_once(monkeypatch):
+    text = _text(20_000)
+    escaped = []
+    real_dumps = json.dumps
+    monkeypatch.setattr(chunks.json, "dumps", lambda value, *a, **k: escaped.append(len(value)) or real_dumps(
+        value, *a, **k))
+    frames = list(chunks.encoded_frames(text))
+    sliced = [n for n in escaped if n > 1000]  # fits() escapes nothing this long; each slice escaped here
+    assert len(frames) > 1 and len(sliced) <= len(frames) + 2
+    assert "".join(json.loads(frame)["data"] for frame in frames) == text
+
+
 def test_interleaved_transfers_are_kept_apart():
     a, b = _text(3000), _text(2500)
     fa, fb = chunks.split(a, limit=50_000), chunks.split(b, limit=50_000)

@@ -15,7 +15,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from mixscope.wire import protocol
 from mixscope.wire.protocol import ProtocolError
@@ -66,18 +66,32 @@ class Plan:
 
 def plan(text: str, limit: int = CHUNK_BYTES) -> Plan | None:
     """The cuts of `text` into slices of at most `limit` escaped bytes, or None when it fits in one frame."""
+    cuts = _cuts(text, limit)
+    if cuts is None:
+        return None
+    return Plan(tuple((start, end) for start, end, _ in cuts), _digest(text))
+
+
+def _cuts(text: str, limit: int) -> list[tuple[int, int, str]] | None:
+    """(start, end, the slice escaped as a JSON string) for each slice of at most `limit` escaped bytes, or None
+    when `text` fits in one frame. Each slice's length is guessed from how much the previous one grew when
+    escaped, so most slices are escaped once (a long text is much the same all through)."""
     if limit < 16:
         raise ValueError("chunk limit must be at least 16 bytes")
     if fits(text, limit):
         return None
-    bounds, start = [], 0
+    cuts, start, guess = [], 0, limit
     while start < len(text):
-        end = min(len(text), start + limit)
-        while _encoded_size(text[start:end]) > limit:  # escapes made it too big: shrink, never below one char
-            end = start + max(1, (end - start) * 7 // 8)
-        bounds.append((start, end))
+        end = min(len(text), start + guess)
+        escaped = json.dumps(text[start:end])
+        while len(escaped) - 2 > limit:  # escapes made it too big: shrink in proportion, never below one char
+            size = end - start
+            end = start + max(1, min(size * 7 // 8, size * limit // (len(escaped) - 2)))
+            escaped = json.dumps(text[start:end])
+        cuts.append((start, end, escaped))
+        guess = max(1, min(limit, (end - start) * limit * 255 // (256 * max(1, len(escaped) - 2))))
         start = end
-    return Plan(tuple(bounds), _digest(text))
+    return cuts
 
 
 def frames(text: str, limit: int = CHUNK_BYTES, planned: Plan | None = None) -> Iterator[dict[str, Any]]:
@@ -91,6 +105,24 @@ def frames(text: str, limit: int = CHUNK_BYTES, planned: Plan | None = None) -> 
     for i, (start, end) in enumerate(cuts.bounds):
         yield {"type": "chunk", "transfer": transfer, "index": i, "count": count, "sha256": cuts.sha256,
                "data": text[start:end]}
+
+
+def encoded_frames(text: str, limit: int = CHUNK_BYTES, planned: Plan | None = None) -> Iterator[str]:
+    """`frames` as frame texts, the same as protocol.encode makes of each, with each slice escaped once: with
+    `planned` (one plan, several recipients) a frame is made only when it is taken; without, the slices
+    escaped while cutting are the frames' data (the sender then holds the text once more, escaped)."""
+    if planned is not None:
+        escaped: Iterable[tuple[int, int, str | None]] = ((start, end, None) for start, end in planned.bounds)
+        count, sha256 = len(planned.bounds), planned.sha256
+    else:
+        cuts = _cuts(text, limit)
+        if cuts is None:
+            return
+        escaped, count, sha256 = cuts, len(cuts), _digest(text)
+    head = f'{{"type":"chunk","transfer":{json.dumps(secrets.token_urlsafe(12))},'
+    for i, (start, end, data) in enumerate(escaped):
+        data = json.dumps(text[start:end]) if data is None else data
+        yield f'{head}"index":{i},"count":{count},"sha256":{json.dumps(sha256)},"data":{data}}}'
 
 
 def prepare(message: dict[str, Any]) -> tuple[str, Plan | None]:
