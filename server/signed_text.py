@@ -43,35 +43,42 @@ def check(text: str, key: str | None) -> Checked:
     kind = message["type"]
     if key is None or kind not in protocol.SIGNED_NODE_TYPES or "sig" not in message["signed"]:
         return Checked(None)
+    body = signing.signed_body(message)
     try:
-        signing.verify_signed_by(message, key)
+        members = {k: f"{canonical_json(k)}:{canonical_json(v)}" for k, v in body.items()}  # each encoded once
+        key_hex, seq = signing.signer(message)
+        members["signed"] = '"signed":' + canonical_json({"key": key_hex, "seq": seq})
+    except (TypeError, ValueError):  # no canonical form or a malformed `signed`: verify says which, as it would
+        members = None
+    try:
+        # the text the signature covers: canonical_json of the body with "signed" = {key, seq}, member by member
+        covered = None if members is None else "{" + ",".join(members[k] for k in sorted(members)) + "}"
+        signing.verify_signed_by(message, key, covered)
     except signing.SignatureError as exc:
         return Checked(key, exc.reason)
-    body, spans = _canonical_with_spans(signing.signed_body(message), STORED_FIELDS.get(kind, ()))
-    return Checked(key, None, body, spans)
+    if members is None:
+        return Checked(key, None, None, {})
+    del members["signed"]  # the board logs the body without it
+    body_text, spans = _joined(members, STORED_FIELDS.get(kind, ()))
+    return Checked(key, None, body_text, spans)
 
 
 Spans = dict[str, tuple[int, int]]
 
 
-def _canonical_with_spans(body: dict[str, Any], fields: tuple[str, ...]) -> tuple[str | None, Spans]:
-    """canonical_json(body), made member by member (the same text: "{", each `"key":value` in key order joined by
-    ",", "}"), and where each of `fields`' value texts lies in it."""
-    members: list[str] = []
+def _joined(members: dict[str, str], fields: tuple[str, ...]) -> tuple[str, Spans]:
+    """The canonical JSON of an object from its members' texts (`"key":value`: "{", the members in key order
+    joined by ",", "}"), and where each of `fields`' value texts lies in it."""
     spans: Spans = {}
     position = 1
-    try:
-        for key in sorted(body):
-            name = canonical_json(key) + ":"
-            value = canonical_json(body[key])
-            position += len(name) + (1 if members else 0)
-            if key in fields:
-                spans[key] = (position, position + len(value))
-            position += len(value)
-            members.append(name + value)
-    except (TypeError, ValueError):  # the board refuses it too, with its own error, when the message is stored
-        return None, {}
-    return "{" + ",".join(members) + "}", spans
+    for i, key in enumerate(sorted(members)):
+        member = members[key]
+        position += 1 if i else 0
+        if key in fields:
+            start = position + len(canonical_json(key)) + 1
+            spans[key] = (start, position + len(member))
+        position += len(member)
+    return "{" + ",".join(members[k] for k in sorted(members)) + "}", spans
 
 
 class Received(dict):

@@ -96,12 +96,15 @@ def signer(message: dict[str, Any]) -> tuple[str, int]:
     return key, seq
 
 
-def verify(message: dict[str, Any]) -> str:
-    """Check the message's signature; return the signer's public key hex or raise SignatureError."""
+def verify(message: dict[str, Any], covered: str | None = None) -> str:
+    """Check the message's signature; return the signer's public key hex or raise SignatureError. `covered`: the
+    canonical text the signature covers (canonical_json of the signed body with "signed" = {key, seq}), when the
+    caller made it already (server/signed_text.py, from the members of the body it logs)."""
     key_hex, seq = signer(message)
     try:
         verify_key = nacl.signing.VerifyKey(bytes.fromhex(key_hex))
-        verify_key.verify(_signed_bytes(message, key_hex, seq), bytes.fromhex(message["signed"]["sig"]))
+        data = _signed_bytes(message, key_hex, seq) if covered is None else SIGNING_DOMAIN + covered.encode("utf-8")
+        verify_key.verify(data, bytes.fromhex(message["signed"]["sig"]))
     except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, nacl.exceptions.TypeError):
         raise SignatureError("bad signature") from None
     except (TypeError, ValueError):  # no canonical form (NaN, a lone surrogate, ...)
@@ -109,9 +112,10 @@ def verify(message: dict[str, Any]) -> str:
     return key_hex
 
 
-def verify_signed_by(message: dict[str, Any], key_hex: str) -> None:
-    """Check the signature and that `key_hex` (the key its sender joined with) made it; SignatureError if not."""
-    if verify(message) != key_hex:
+def verify_signed_by(message: dict[str, Any], key_hex: str, covered: str | None = None) -> None:
+    """Check the signature and that `key_hex` (the key its sender joined with) made it; SignatureError if not.
+    `covered`: as for `verify`."""
+    if verify(message, covered) != key_hex:
         raise SignatureError("signed by another key than the one this node joined with")
 
 
