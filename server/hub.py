@@ -228,9 +228,12 @@ class Hub:
         try:
             if executors is not None and executors.pool is not None and len(text) > signed_text.POOL_ABOVE:
                 node = self.auth.node(info.id)
+                # parsed here while the pool checks it: both are on the way from a mixer's answer to the next request
+                parsing = asyncio.ensure_future(executors.on_worker(json.loads, text))
+                parsing.add_done_callback(lambda done: done.cancelled() or done.exception())  # unused if refused
                 checked = await asyncio.get_running_loop().run_in_executor(
                     executors.pool, signed_text.check, text, None if node is None else node.public_key)
-                whole = await executors.on_worker(json.loads, text)  # the pool found it a valid message
+                whole = await parsing  # the pool found it a valid message
             else:
                 parse = functools.partial(protocol.parse_message, text, max_bytes=chunks.MAX_TRANSFER_BYTES)
                 whole = parse() if executors is None else await executors.on_worker(parse)
