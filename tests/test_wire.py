@@ -100,3 +100,17 @@ def test_list_hash_reads_bytes_and_hex_alike_and_refuses_anything_else():
     for bad in ([["aa", "bb"]], [[as_hex[0][0]]], ["x"], [[1, 2]]):
         with pytest.raises(ValueError):
             list_hash(bad)
+
+
+def test_a_channel_says_whether_any_subscription_takes_a_kind():
+    from mixscope.wire.events import EventChannel
+
+    channel = EventChannel()
+    assert not channel.wanted("message")  # nobody listens: the hub makes no traffic text
+    progress = channel.subscribe(kinds=["election.progress"])
+    assert channel.wanted("election.progress") and not channel.wanted("message")
+    everything = channel.subscribe()
+    assert channel.wanted("message")
+    everything.close()
+    assert not channel.wanted("message")
+    progress.close()

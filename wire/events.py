@@ -115,6 +115,10 @@ class EventChannel:
         with self._lock:
             self._subscriptions = [s for s in self._subscriptions if s is not sub]
 
+    def wanted(self, kind: str) -> bool:
+        """Whether any subscription takes events of `kind`: a publisher can skip making one nobody would see."""
+        return any(sub.kinds is None or kind in sub.kinds for sub in self._subscriptions)
+
     def deliver(self, event: Event) -> None:
         """Hand an event made elsewhere (a remote server's, read from its admin event stream) to every
         subscriber as it is: its time and sequence number stay the remote server's."""
