@@ -1,6 +1,7 @@
 """The Terelius–Wikström shuffle proof: honest shuffles verify at several sizes (also through a real process
 pool), and every kind of tampering with the proof or the statement is rejected with a reason."""
 
+import collections
 import dataclasses
 import functools
 from concurrent.futures import ProcessPoolExecutor
@@ -75,6 +76,20 @@ def test_permutations_differ_between_runs(keys):
     inputs = ballots(keys.public, 30)
     perms = {tuple(shuffle.shuffle(keys.public, inputs)[1].permutation) for _ in range(3)}
     assert len(perms) == 3
+
+
+def test_the_permutation_is_uniform():
+    counts = collections.Counter(tuple(shuffle._random_permutation(3)) for _ in range(30_000))
+    assert len(counts) == 6 and all(4_400 < c < 5_600 for c in counts.values())  # 5,000 each, σ ≈ 65
+
+
+def test_a_word_from_the_biased_top_of_the_range_is_drawn_again(monkeypatch):
+    redrawn = []
+    monkeypatch.setattr(shuffle.secrets, "token_bytes", lambda size: b"\xff" * size)  # every word 2^64 - 1
+    real = shuffle.secrets.randbits
+    monkeypatch.setattr(shuffle.secrets, "randbits", lambda k: redrawn.append(k) or real(k))
+    assert sorted(shuffle._random_permutation(7)) == list(range(7))
+    assert redrawn and set(redrawn) == {64}  # for the bounds 3, 5, 6, 7 (2^64 - 1 is in their biased top)
 
 
 @pytest.mark.slow
