@@ -132,7 +132,8 @@ def challenge_chunk(job: tuple[bytes, int, int]) -> list[int]:
     digest, lo, hi = job
     prefix = framed(U_TAG, (digest,)) + (4).to_bytes(4, "big")
     sha, order = hashlib.sha512, group.ORDER
-    return [int.from_bytes(sha(prefix + i.to_bytes(4, "big")).digest(), "little") % order for i in range(lo + 1, hi + 1)]
+    return [int.from_bytes(sha(prefix + i.to_bytes(4, "big")).digest(), "little") % order
+            for i in range(lo + 1, hi + 1)]
 
 
 def challenge(
