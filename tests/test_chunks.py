@@ -222,3 +222,8 @@ def test_a_plan_made_once_gives_the_same_frames_for_every_recipient():
             joined = reassembler.feed(frame)
         assert joined == text
     assert chunks.prepare({"type": "ping"})[1] is None and chunks.plan("short") is None
+    # two recipients streamed side by side: each frame's slice escaped once, and only the last few kept
+    streams = [chunks.encoded_frames(text, planned=planned) for _ in range(2)]
+    sent = [[json.loads(frame) for frame in pair] for pair in zip(*streams)]
+    assert [strip(pair) for pair in sent] == [[f, f] for f in strip(chunks.split(text))]
+    assert len(planned._escaped) <= chunks.KEPT_SLICES < len(sent)

@@ -25,6 +25,7 @@ STALL_SECONDS = 60.0
 MAX_TRANSFER_BYTES = 256 * 1024 * 1024  # a whole reassembled text may not exceed this
 MAX_OPEN_TRANSFERS = 8  # per Reassembler: a peer cannot pin memory with endless half transfers
 BAD_CHUNK = "bad_chunk"
+KEPT_SLICES = 4  # escaped slices a Plan keeps for the next recipient (at most ~1 MB)
 _HASH_SLICE = 1 << 20
 
 
@@ -62,6 +63,18 @@ class Plan:
 
     bounds: tuple[tuple[int, int], ...]
     sha256: str
+    _escaped: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def escaped(self, text: str, index: int) -> str:
+        """Slice `index` of `text` escaped as a JSON string. The last few are kept (at most KEPT_SLICES: the
+        text is not held twice), so recipients streamed side by side escape each slice once. One thread only."""
+        data = self._escaped.get(index)
+        if data is None:
+            start, end = self.bounds[index]
+            data = self._escaped[index] = json.dumps(text[start:end])
+            while len(self._escaped) > KEPT_SLICES:
+                del self._escaped[next(iter(self._escaped))]
+        return data
 
 
 def plan(text: str, limit: int = CHUNK_BYTES) -> Plan | None:
@@ -112,16 +125,15 @@ def encoded_frames(text: str, limit: int = CHUNK_BYTES, planned: Plan | None = N
     `planned` (one plan, several recipients) a frame is made only when it is taken; without, the slices
     escaped while cutting are the frames' data (the sender then holds the text once more, escaped)."""
     if planned is not None:
-        escaped: Iterable[tuple[int, int, str | None]] = ((start, end, None) for start, end in planned.bounds)
+        escaped: Iterable[str] = (planned.escaped(text, i) for i in range(len(planned.bounds)))
         count, sha256 = len(planned.bounds), planned.sha256
     else:
         cuts = _cuts(text, limit)
         if cuts is None:
             return
-        escaped, count, sha256 = cuts, len(cuts), _digest(text)
+        escaped, count, sha256 = [data for _, _, data in cuts], len(cuts), _digest(text)
     head = f'{{"type":"chunk","transfer":{json.dumps(secrets.token_urlsafe(12))},'
-    for i, (start, end, data) in enumerate(escaped):
-        data = json.dumps(text[start:end]) if data is None else data
+    for i, data in enumerate(escaped):
         yield f'{head}"index":{i},"count":{count},"sha256":{json.dumps(sha256)},"data":{data}}}'
 
 
