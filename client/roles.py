@@ -134,4 +134,8 @@ def _error(reason: str, detail: str, message: dict[str, Any]) -> dict[str, Any]:
     for key in ("election_id", "stage", "request_id"):
         if key in message:
             reply[key] = message[key]
+    if message["type"] == "mix.request" and isinstance(message.get("list_hash"), str):
+        # names the list it refused, as a response would: a late refusal of an earlier request for this stage
+        # is then not taken as the refusal of the one the server asks now
+        reply["input_hash"] = message["list_hash"]
     return reply

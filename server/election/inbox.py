@@ -73,8 +73,14 @@ class Inbox:
         """Fail the wait an `error` reply answers (by its `ref` and `election_id`); False if none matches."""
         ref = error.get("ref")
         kind = REPLY_TO.get(ref) if isinstance(ref, str) else None
-        future = self._waiting.get((client_id, kind, error.get("election_id", ""))) if kind else None
+        if kind is None:
+            return False
+        key = (client_id, kind, error.get("election_id", ""))
+        future = self._waiting.get(key)
         if future is None or future.done():
+            return False
+        stale = self._stale.get(key)
+        if stale is not None and stale(error):  # it refuses an earlier request, not this one
             return False
         detail = str(error.get("detail", ""))[:300]
         future.set_exception(NodeRefused(f"{error['reason']}: {detail}" if detail else error["reason"]))
