@@ -157,7 +157,7 @@ def test_roles_turn_bad_requests_into_error_replies_and_carry_on():
     request, _ = _request(3)
     reply = roles.handle(_bad(request, list_hash="0" * 64), lambda *_: None)
     assert reply == {"type": "error", "reason": mixer.BAD_REQUEST, "detail": "list_hash does not match the ciphertexts",
-                     "ref": "mix.request", "election_id": "e1", "stage": 0}
+                     "ref": "mix.request", "election_id": "e1", "stage": 0, "input_hash": "0" * 64}
     wrong_role = roles.handle({"type": "decrypt.request", "election_id": "e1", "ciphertexts": [], "list_hash": ""},
                               lambda *_: None)
     assert wrong_role["type"] == "error" and wrong_role["reason"] == "wrong_role"
