@@ -347,15 +347,18 @@ def verify(
     proof: ShuffleProof,
     context: bytes,
     map_fn: MapFn = map,
+    combined: bool = True,
 ) -> None:
-    """Check `proof` for the statement (public, inputs, outputs, context); raise ProofError saying what failed."""
+    """Check `proof` for the statement (public, inputs, outputs, context); raise ProofError saying what failed.
+    combined=False skips the one-product check of every equation, for a caller that has just seen `holds` say
+    False for this statement: it goes straight to the exact checks, which say what fails."""
     n = _check_shapes(public, inputs, outputs, proof, context)
     gens = spec.generators(n + 1, map_fn)
     h, hs = gens[0], gens[1:]
 
     digest = spec.statement_digest(public, inputs, outputs, proof.commitments, context)
     c = spec.challenge(digest, proof.chain, proof.t1, proof.t2, proof.t3, proof.t4a, proof.t4b, proof.t_hat)
-    if _all_checks_hold(public, inputs, outputs, proof, h, hs, digest, c, map_fn):
+    if combined and _all_checks_hold(public, inputs, outputs, proof, h, hs, digest, c, map_fn):
         return
     # Something fails: the exact checks below say which (and where), the same way on every backend.
     u = spec.challenges(digest, n)
@@ -416,6 +419,27 @@ def verify(
     # Every equation holds, so the combined check failed on decoding: an element with its top bit set, which
     # libsodium reads as if it were clear but RFC 9496 (docs/verifier.md, "Elements") refuses.
     raise ProofError("an input, output or proof element is not a canonical encoding (its top bit is set)")
+
+
+def holds(
+    public: bytes,
+    inputs: Sequence[Ciphertext],
+    outputs: Sequence[Ciphertext],
+    proof: ShuffleProof,
+    context: bytes,
+    map_fn: MapFn = map,
+) -> bool:
+    """True when `verify` would accept: every equation holds and every input, output and proof element
+    decodes (the one product of powers decodes each of them, exactly as `group.decode` does, so outputs read
+    with `group.from_hex` need no separate check). False for anything else; `verify` then says what fails."""
+    try:
+        n = _check_shapes(public, inputs, outputs, proof, context)
+    except ProofError:
+        return False
+    gens = spec.generators(n + 1, map_fn)
+    digest = spec.statement_digest(public, inputs, outputs, proof.commitments, context)
+    c = spec.challenge(digest, proof.chain, proof.t1, proof.t2, proof.t3, proof.t4a, proof.t4b, proof.t_hat)
+    return _all_checks_hold(public, inputs, outputs, proof, gens[0], gens[1:], digest, c, map_fn)
 
 
 def _weights(count: int) -> list[int]:
