@@ -594,6 +594,35 @@ static int pippenger(point *result, const uint8_t *scalars, const point *points,
 
 #define STRAUS_MAX 48
 
+/* The group order l and (l - 1)/2, little-endian 64-bit words. */
+static const uint64_t ORDER_WORDS[4] = {0x5812631a5cf5d3edULL, 0x14def9dea2f79cd6ULL, 0, 0x1000000000000000ULL};
+static const uint64_t HALF_ORDER_WORDS[4] = {0x2c09318d2e7ae9f6ULL, 0x0a6f7cef517bce6bULL, 0, 0x0800000000000000ULL};
+
+static int words_greater(const uint64_t *a, const uint64_t *b) {
+    for (int i = 3; i >= 0; i--)
+        if (a[i] != b[i]) return a[i] > b[i];
+    return 0;
+}
+
+/* k·P = (l - k)·(-P): a scalar in (l/2, l) becomes l - k on the negated point, so a term weighted -w (a random
+ * 128-bit w, as every combined check has) costs what a 128-bit scalar costs: its high digits are zero and
+ * the products skip them. k is rewritten in place. */
+static void shorten_term(uint8_t *k, point *p) {
+    uint64_t w[4], r[4];
+    for (int i = 0; i < 4; i++) w[i] = load64(k + 8 * i);
+    if (!words_greater(w, HALF_ORDER_WORDS) || !words_greater(ORDER_WORDS, w)) return;
+    uint64_t borrow = 0;
+    for (int i = 0; i < 4; i++) {
+        uint64_t d = ORDER_WORDS[i] - w[i];
+        uint64_t b2 = ORDER_WORDS[i] < w[i];
+        r[i] = d - borrow;
+        borrow = b2 | (d < borrow);
+    }
+    for (int i = 0; i < 4; i++) store64(k + 8 * i, r[i]);
+    fe_neg(&p->X, &p->X);
+    fe_neg(&p->T, &p->T);
+}
+
 /* Recently decoded points, keyed by their full encoding: a verifier validates each list it reads and then
  * uses the same points in one or two products (a stage's outputs are the next stage's inputs; the
  * generators recur in every stage), so most decodings are repeats. Direct-mapped and fixed in size
@@ -691,7 +720,8 @@ static PyObject *py_msm(PyObject *self, PyObject *args) {
     for (size_t i = 0; i < n; i++)
         if (s[32 * i + 31] & 0xe0) { PyErr_SetString(PyExc_ValueError, "scalar not reduced"); goto done; }
     point *pts = malloc((n ? n : 1) * sizeof *pts);
-    if (!pts) { PyErr_NoMemory(); goto done; }
+    uint8_t *ks = malloc(n ? 32 * n : 1);
+    if (!pts || !ks) { free(pts); free(ks); PyErr_NoMemory(); goto done; }
     Py_ssize_t bad;
     int ok = 1;
     point result;
@@ -699,6 +729,9 @@ static PyObject *py_msm(PyObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS
     bad = decode_all(pts, pb.buf, n);
     if (bad < 0) {
+        memcpy(ks, s, 32 * n);
+        for (size_t i = 0; i < n; i++) shorten_term(ks + 32 * i, &pts[i]);
+        s = ks;
         if (n == 0) point_identity(&result);
         else if (n <= STRAUS_MAX) ok = straus(&result, s, pts, n);
         else ok = pippenger(&result, s, pts, n);
@@ -706,6 +739,7 @@ static PyObject *py_msm(PyObject *self, PyObject *args) {
     }
     Py_END_ALLOW_THREADS
     free(pts);
+    free(ks);
     if (bad >= 0) raise_invalid(bad);
     else if (!ok) PyErr_NoMemory();
     else ret = PyBytes_FromStringAndSize((const char *)out, 32);

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(native is None, reason="the native backend is no
 
 P = 2**255 - 19
 ORDER = group.ORDER
-EDGE_SCALARS = [0, 1, 2, ORDER - 1, ORDER - 2, ORDER // 2, 2**128, 2**252]
+EDGE_SCALARS = [0, 1, 2, ORDER - 1, ORDER - 2, ORDER // 2, ORDER // 2 + 1, ORDER - 2**128, 2**128, 2**252]
 
 
 def sodium_valid(data: bytes) -> bool:
