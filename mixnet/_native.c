@@ -758,6 +758,17 @@ static PyObject *py_is_valid(PyObject *self, PyObject *arg) {
     return PyBool_FromLong(ok);
 }
 
+/* cached(encoding) -> whether the decoded-point cache holds this encoding now (for tests: what a forked
+ * worker decodes, its parent and siblings find). */
+static PyObject *py_cached(PyObject *self, PyObject *arg) {
+    Py_buffer b;
+    if (PyObject_GetBuffer(arg, &b, PyBUF_SIMPLE) < 0) return NULL;
+    point p;
+    int hit = cache && b.len == 32 && cache_get(&p, b.buf, cache_index(b.buf));
+    PyBuffer_Release(&b);
+    return PyBool_FromLong(hit);
+}
+
 /* add(a, b) -> a + b; both decoded and validated. */
 static PyObject *py_add(PyObject *self, PyObject *args) {
     Py_buffer ab, bb;
@@ -880,6 +891,7 @@ done:
 static PyMethodDef methods[] = {
     {"msm", py_msm, METH_VARARGS, "msm(scalars, points) -> sum of k_i*P_i (32-byte encodings)"},
     {"is_valid", py_is_valid, METH_O, "is_valid(encoding) -> whether it decodes (RFC 9496 4.3.1)"},
+    {"cached", py_cached, METH_O, "cached(encoding) -> whether the decoded-point cache holds it"},
     {"add", py_add, METH_VARARGS, "add(a, b) -> a + b"},
     {"encode_many", py_encode_many, METH_VARARGS, "encode_many(points, doublings) -> encodings of 2^k*P"},
     {"double_rows", py_double_rows, METH_VARARGS, "double_rows(scalars, points) -> per row, 2*sum k_j*P_ij"},

@@ -429,6 +429,46 @@ def test_threads_sharing_the_decoded_point_cache_get_the_same_sums():
     assert len(results) == 40 and set(results) == {expected}
 
 
+def _decode_in_child(encoding: bytes) -> bool:
+    return native.is_valid(encoding)
+
+
+def _native_sum_job(job):
+    ks, ps = job
+    return native_sum(ks, ps)
+
+
+def test_a_point_a_forked_worker_decodes_is_in_its_parents_cache():
+    """The cache is one shared mapping: what a forked pool worker decodes, the parent (and every sibling) finds."""
+    import concurrent.futures
+    import multiprocessing
+
+    fresh, bad = random_point(), bytes.fromhex(INVALID[12])
+    assert not native.cached(fresh)
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        assert pool.submit(_decode_in_child, fresh).result() is True
+        assert pool.submit(_decode_in_child, bad).result() is False
+    assert native.cached(fresh)
+    assert not native.cached(bad)  # only valid encodings are kept
+    assert not native.cached(fresh[:31] + bytes([fresh[31] ^ 1]))  # a hit needs the whole encoding
+
+
+def test_forked_workers_sharing_the_cache_get_the_same_sums():
+    """Several processes reading and filling the shared cache at once (its slots are seqlocked) still get
+    exactly libsodium's sums."""
+    import concurrent.futures
+    import multiprocessing
+
+    ps = [random_point() for _ in range(300)]
+    jobs = []
+    for start in range(0, 240, 20):  # overlapping windows of the same points, some of them twice
+        ks = [secrets.randbelow(ORDER) for _ in range(60)]
+        jobs.append((ks, ps[start:start + 60]))
+    with concurrent.futures.ProcessPoolExecutor(3, mp_context=multiprocessing.get_context("fork")) as pool:
+        sums = list(pool.map(_native_sum_job, jobs * 3))
+    assert sums == [sodium_sum(ks, points) for ks, points in jobs * 3]
+
+
 def test_a_proof_over_an_element_that_does_not_decode_is_a_proof_error_on_both_backends(backend):
     context = b"ctx"
     proof = proofs.schnorr_prove(group.random_scalar(), context)
