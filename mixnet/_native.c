@@ -625,9 +625,9 @@ static void shorten_term(uint8_t *k, point *p) {
 
 /* Recently decoded points, keyed by their full encoding: a verifier validates each list it reads and then
  * uses the same points in one or two products (a stage's outputs are the next stage's inputs; the
- * generators recur in every stage), so most decodings are repeats. Direct-mapped and fixed in size
- * (21 MB, pages touched only as slots fill); only valid encodings are kept and a hit needs the whole
- * encoding to match, so it gives exactly what decoding would.
+ * generators recur in every stage), so many decodings are repeats. Sets of 4 slots, the oldest entry of a
+ * full set replaced, fixed in size (21 MB, pages touched only as slots fill); only valid encodings are kept
+ * and a hit needs the whole encoding to match, so it gives exactly what decoding would.
  *
  * The table is a shared anonymous mapping made when the module loads, so the pool workers a verifier forks
  * share it with their parent and with each other: a point one worker decoded is a hit in the next job
@@ -637,12 +637,14 @@ static void shorten_term(uint8_t *k, point *p) {
  * only if the number was even and unchanged across the copy. A process that dies mid-write leaves its slot
  * odd, which only makes that slot a miss for ever. Only public encodings and their points are kept. */
 #define CACHE_SLOTS ((size_t)1 << 17)
-typedef struct { uint32_t seq; uint8_t key[32]; fe x, y, t; } cache_slot;  /* seq 0: empty; odd: being written */
-static cache_slot *cache;
+#define CACHE_WAYS 4
+/* seq 0: empty; odd: being written. stamp: the table's insertion count when it was written (age = now - stamp). */
+typedef struct { uint32_t seq, stamp; uint8_t key[32]; fe x, y, t; } cache_slot;
+static cache_slot *cache;  /* CACHE_SLOTS slots, then one more whose stamp is the table's insertion count */
 
-static size_t cache_index(const uint8_t *in) {
+static size_t cache_set(const uint8_t *in) {
     uint64_t h = load64(in) ^ (load64(in + 8) * 0x9e3779b97f4a7c15ULL) ^ load64(in + 16) ^ load64(in + 24);
-    return (size_t)(h ^ (h >> 29)) & (CACHE_SLOTS - 1);
+    return (size_t)(h ^ (h >> 29)) & (CACHE_SLOTS - CACHE_WAYS);
 }
 
 static int cache_get(point *p, const uint8_t *in, size_t i) {
@@ -658,27 +660,42 @@ static int cache_get(point *p, const uint8_t *in, size_t i) {
     return 1;
 }
 
-static void cache_put(const point *p, const uint8_t *in, size_t i) {
-    cache_slot *slot = &cache[i];
+static int cache_find(point *p, const uint8_t *in) {
+    size_t set = cache_set(in);
+    for (size_t w = 0; w < CACHE_WAYS; w++)
+        if (cache_get(p, in, set + w)) return 1;
+    return 0;
+}
+
+static void cache_put(const point *p, const uint8_t *in) {
+    size_t set = cache_set(in), victim = set;
+    uint32_t now = __atomic_fetch_add(&cache[CACHE_SLOTS].stamp, 1, __ATOMIC_RELAXED), oldest = 0;
+    for (size_t w = 0; w < CACHE_WAYS; w++) {  /* an empty slot, else the oldest (a racy read only picks worse) */
+        cache_slot *slot = &cache[set + w];
+        if (__atomic_load_n(&slot->seq, __ATOMIC_RELAXED) == 0) { victim = set + w; break; }
+        uint32_t age = now - __atomic_load_n(&slot->stamp, __ATOMIC_RELAXED);
+        if (age > oldest) { oldest = age; victim = set + w; }
+    }
+    cache_slot *slot = &cache[victim];
     uint32_t seq = __atomic_load_n(&slot->seq, __ATOMIC_RELAXED);
     if ((seq & 1) || !__atomic_compare_exchange_n(&slot->seq, &seq, seq + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         return;  /* another writer has the slot: leave it to them */
+    slot->stamp = now;
     memcpy(slot->key, in, 32);
     slot->x = p->X; slot->y = p->Y; slot->t = p->T;
     __atomic_store_n(&slot->seq, seq + 2 == 0 ? 2 : seq + 2, __ATOMIC_RELEASE);
 }
 
 static int decode_cached(point *p, const uint8_t *in) {
-    size_t i = cache_index(in);
-    if (cache && cache_get(p, in, i)) return 1;
+    if (cache && cache_find(p, in)) return 1;
     if (!ristretto_decode(p, in)) return 0;
-    if (cache) cache_put(p, in, i);
+    if (cache) cache_put(p, in);
     return 1;
 }
 
 static void cache_open(void) {
-    void *table = mmap(NULL, CACHE_SLOTS * sizeof(cache_slot), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                       -1, 0);
+    void *table = mmap(NULL, (CACHE_SLOTS + 1) * sizeof(cache_slot), PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     cache = table == MAP_FAILED ? NULL : table;  /* no cache (only slower) if that fails */
 }
 
@@ -764,7 +781,7 @@ static PyObject *py_cached(PyObject *self, PyObject *arg) {
     Py_buffer b;
     if (PyObject_GetBuffer(arg, &b, PyBUF_SIMPLE) < 0) return NULL;
     point p;
-    int hit = cache && b.len == 32 && cache_get(&p, b.buf, cache_index(b.buf));
+    int hit = cache && b.len == 32 && cache_find(&p, b.buf);
     PyBuffer_Release(&b);
     return PyBool_FromLong(hit);
 }
