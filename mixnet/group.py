@@ -118,7 +118,8 @@ def decode_scalar_list(values: list[Any]) -> list[int]:
 
 def _joined_hex(values: list[Any]) -> bytes | None:
     """The bytes of a list of 64-digit lowercase hex texts, joined; None when any value is not one."""
-    if not all(type(v) is str for v in values) or any(len(v) != 2 * ELEMENT_BYTES for v in values):
+    # (type and length sets: one pass each at C speed, where a generator costs the verifier's one thread)
+    if set(map(type, values)) - {str} or set(map(len, values)) - {2 * ELEMENT_BYTES}:
         return None
     text = "".join(values)
     try:

@@ -64,10 +64,17 @@ def list_hash(ciphertexts: Sequence[Sequence[str | bytes]]) -> str:
     return digest.hexdigest()
 
 
+def _all_pairs(items: Sequence[Any]) -> bool:
+    """Every item a list or tuple of two: by the sets of types and lengths (C speed) when the items are plain
+    lists, tuples or Ciphertexts, else item by item."""
+    if set(map(type, items)) <= {list, tuple, Ciphertext}:
+        return set(map(len, items)) <= {2}
+    return all(isinstance(pair, (list, tuple)) and len(pair) == 2 for pair in items)
+
+
 def _concatenated(ciphertexts: Sequence[Sequence[str | bytes]]) -> bytes | None:
     """The a‖b encodings of a whole list at once when every half is 64 hex digits or 32 bytes, else None."""
-    if not isinstance(ciphertexts, (list, tuple)) or not all(
-            isinstance(pair, (list, tuple)) and len(pair) == 2 for pair in ciphertexts):
+    if not isinstance(ciphertexts, (list, tuple)) or not _all_pairs(ciphertexts):
         return None
     halves = [part for pair in ciphertexts for part in pair]
     if not halves:
