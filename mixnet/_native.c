@@ -668,18 +668,27 @@ static int cache_find(point *p, const uint8_t *in) {
 }
 
 static void cache_put(const point *p, const uint8_t *in) {
-    size_t set = cache_set(in), victim = set;
+    size_t set = cache_set(in), victim = CACHE_SLOTS;
     uint32_t now = __atomic_fetch_add(&cache[CACHE_SLOTS].stamp, 1, __ATOMIC_RELAXED), oldest = 0;
     for (size_t w = 0; w < CACHE_WAYS; w++) {  /* an empty slot, else the oldest (a racy read only picks worse) */
         cache_slot *slot = &cache[set + w];
-        if (__atomic_load_n(&slot->seq, __ATOMIC_RELAXED) == 0) { victim = set + w; break; }
+        uint32_t seq = __atomic_load_n(&slot->seq, __ATOMIC_RELAXED);
+        if (seq == 0) { victim = set + w; break; }
+        /* an odd slot is being written, or was left so by a process that died: picked as the oldest for ever,
+         * it would keep the rest of its set from ever being replaced */
+        if (seq & 1) continue;
         uint32_t age = now - __atomic_load_n(&slot->stamp, __ATOMIC_RELAXED);
-        if (age > oldest) { oldest = age; victim = set + w; }
+        if (victim == CACHE_SLOTS || age > oldest) { oldest = age; victim = set + w; }
     }
+    if (victim == CACHE_SLOTS) return;  /* every slot of the set is being written */
     cache_slot *slot = &cache[victim];
     uint32_t seq = __atomic_load_n(&slot->seq, __ATOMIC_RELAXED);
     if ((seq & 1) || !__atomic_compare_exchange_n(&slot->seq, &seq, seq + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         return;  /* another writer has the slot: leave it to them */
+    /* The odd number must be seen before any of the writes below: the compare-exchange's acquire half does
+     * not keep later stores after its own store on a weakly ordered CPU (ARM64, POWER), where a reader could
+     * otherwise copy the new key with part of the old point and find the number even and unchanged. */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
     slot->stamp = now;
     memcpy(slot->key, in, 32);
     slot->x = p->X; slot->y = p->Y; slot->t = p->T;

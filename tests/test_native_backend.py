@@ -469,6 +469,58 @@ def test_forked_workers_sharing_the_cache_get_the_same_sums():
     assert sums == [sodium_sum(ks, points) for ks, points in jobs * 3]
 
 
+# The cache's layout in mixnet/_native.c: 2^17 slots of {u32 seq, u32 stamp, key[32], three 40-byte field
+# elements}, then one more slot whose stamp is the table's insertion count; sets of 4 consecutive slots.
+_SLOT, _SLOTS, _WAYS = 160, 1 << 17, 4
+
+
+def _cache_table():
+    """(address, bytes) of this process's decoded-point cache: the shared anonymous mapping of its size."""
+    import os
+
+    size = (_SLOTS + 1) * _SLOT
+    pages = -(-size // os.sysconf("SC_PAGE_SIZE")) * os.sysconf("SC_PAGE_SIZE")
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            fields = line.split()
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            if end - start == pages and fields[1].endswith("s") and "/dev/zero" in line:
+                return start, size
+    pytest.skip("the cache's mapping is not found in /proc/self/maps")
+
+
+def test_a_slot_left_mid_write_does_not_freeze_its_set():
+    """A process that dies while writing a slot leaves its sequence number odd: that slot is never read again,
+    and the other slots of its set are still replaced (it must not be picked as the oldest, and so the one to
+    overwrite, for ever)."""
+    import ctypes
+    import struct
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("finds the mapping through /proc")
+    base, size = _cache_table()
+    fresh = random_point()
+    assert native.is_valid(fresh) and native.cached(fresh)
+    table = ctypes.string_at(base, size)
+    at = next(i for i in range(8, size, _SLOT) if table[i:i + 32] == fresh) - 8  # the slot that holds it
+    first = at // _SLOT // _WAYS * _WAYS * _SLOT  # its set
+    saved = ctypes.string_at(base + first, _WAYS * _SLOT)
+    (now,) = struct.unpack_from("<I", table, _SLOTS * _SLOT + 4)
+    try:
+        # the set: its oldest slot left odd by a writer that died, three slots of other (never asked) keys
+        for way in range(_WAYS):
+            seq, stamp = (1, (now - 1000) % 2**32) if way == 0 else (2, (now - 10 + way) % 2**32)
+            key = bytes([0xFF] * 31 + [0xF0 + way])  # top bit set: no valid encoding, never looked up
+            ctypes.memmove(base + first + way * _SLOT, struct.pack("<II", seq, stamp) + key + bytes(120), _SLOT)
+        assert not native.cached(fresh)
+        assert native.is_valid(fresh)  # decoded again, and kept in the set's oldest slot that is not odd
+        assert native.cached(fresh)
+        assert struct.unpack_from("<I", ctypes.string_at(base + first, 4))[0] == 1  # the odd slot left alone
+    finally:
+        ctypes.memmove(base + first, saved, len(saved))
+
+
 def test_a_proof_over_an_element_that_does_not_decode_is_a_proof_error_on_both_backends(backend):
     context = b"ctx"
     proof = proofs.schnorr_prove(group.random_scalar(), context)
