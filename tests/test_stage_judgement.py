@@ -117,3 +117,19 @@ def test_a_failing_proof_is_combined_once_then_checked_exactly(honest, backend, 
     assert verdict.rejected_as == stages.PROOF_FAILS
     assert verdict.reason.startswith("t1 check failed")
     assert len(calls) == 1
+
+
+def test_a_stage_whose_proof_holds_but_passes_a_ballot_through_is_not_rerandomised(honest, backend, monkeypatch):
+    """A mixer can prove a shuffle honestly with zero randomness for one ballot: the proof holds, and only the
+    check that no output repeats an input stops the stage. The one-pass path makes that check itself (its proof
+    would let the stage through), so the class is the two-pass one."""
+    public, _, inputs, _ = honest
+    perm, rand = shuffle._random_permutation(N), shuffle._random_scalars(N)
+    rand[0] = 0
+    outputs = [inputs[perm[0]], *(elgamal.reencrypt(public, inputs[perm[i]], rand[i]) for i in range(1, N))]
+    proof = shuffle.prove(public, inputs, outputs, shuffle.ShuffleWitness(perm, rand), CONTEXT)
+    assert shuffle.holds(public, inputs, outputs, proof, CONTEXT)
+    response = _response(inputs, [ct.to_json() for ct in outputs], proof.to_json())
+    verdict = _judge(honest, response)
+    assert verdict.rejected_as == stages.NOT_RERANDOMISED and verdict.reason == "output 0 equals an input ciphertext"
+    assert verdict == _two_pass(honest, response, monkeypatch)
