@@ -7,7 +7,9 @@ conversion and one copy of the result.
 
 Every element handed in here is used by a libsodium call that decodes it; a non-zero return code is turned
 into InvalidElement, so no separate validation pass is needed (scalar multiplication also returns -1 for an
-identity result, which is told apart by checking the input point).
+identity result, which is told apart by checking the input point). The one exception is `check_chunk`, the
+verifier's part of its weighted product: public data only, so it goes through group.multi_mul_part, which may
+use the variable-time native backend (decoding, and so validating, every point).
 """
 
 from __future__ import annotations
