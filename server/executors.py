@@ -35,10 +35,13 @@ def background_priority() -> None:
 
 def process_pool() -> concurrent.futures.ProcessPoolExecutor:
     """One worker per core. forkserver, not fork: this process has threads (the loop, Flask workers, Qt) that a
-    forked child would inherit half-stopped."""
-    return concurrent.futures.ProcessPoolExecutor(
-        max(1, os.cpu_count() or 1), mp_context=multiprocessing.get_context("forkserver"),
-        initializer=background_priority)
+    forked child would inherit half-stopped. The fork server loads the crypto core first, so every worker is
+    forked with it loaded and shares the native backend's decoded-point cache with the others (a stage's outputs
+    decoded while judging it are hits when the next stage is judged, whichever worker takes that job)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["mixscope.mixnet.group"])
+    return concurrent.futures.ProcessPoolExecutor(max(1, os.cpu_count() or 1), mp_context=context,
+                                                  initializer=background_priority)
 
 
 def batched_map(pool: concurrent.futures.Executor, batches: int = MAP_BATCHES) -> Callable:

@@ -469,6 +469,31 @@ def test_forked_workers_sharing_the_cache_get_the_same_sums():
     assert sums == [sodium_sum(ks, points) for ks, points in jobs * 3]
 
 
+def _cached_after_a_while(encoding: bytes) -> tuple[int, bool]:
+    import os
+    import time
+
+    time.sleep(0.5)  # holds this worker, so the job beside it runs in the other one
+    return os.getpid(), native.cached(encoding)
+
+
+def test_the_server_pool_workers_share_one_cache():
+    """The server's pool is a fork server's: it loads the crypto core before forking, so a point one worker
+    decoded (judging a stage) is a hit in its sibling (judging the next)."""
+    import os
+
+    from mixscope.server.executors import process_pool
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("the server's pool has one worker on one core")
+    fresh = random_point()
+    with process_pool() as pool:
+        assert pool.submit(_decode_in_child, fresh).result() is True
+        seen = [f.result() for f in [pool.submit(_cached_after_a_while, fresh) for _ in range(2)]]
+    assert len({pid for pid, _ in seen}) == 2 and all(hit for _, hit in seen)
+    assert not native.cached(fresh)  # this process is no child of the fork server: its cache is its own
+
+
 # The cache's layout in mixnet/_native.c: 2^17 slots of {u32 seq, u32 stamp, key[32], three 40-byte field
 # elements}, then one more slot whose stamp is the table's insertion count; sets of 4 consecutive slots.
 _SLOT, _SLOTS, _WAYS = 160, 1 << 17, 4
