@@ -340,12 +340,19 @@ def test_a_mixer_gone_while_mixing_unjudged_outputs_is_not_waited_for_when_asked
     assert recorded[1].reason == "mixer b-leaver disconnected during its stage"
 
 
-def test_a_late_answer_to_a_dropped_request_is_not_taken_for_the_stage_asked_again(server, scripted, monkeypatch):
+@pytest.mark.parametrize("late_reply", ["answer", "refusal"])
+def test_a_late_reply_to_a_dropped_request_is_not_taken_for_the_stage_asked_again(server, scripted, monkeypatch,
+                                                                                   late_reply):
+    """b's first request (on a's unjudged outputs) is dropped when a's stage is rejected, and b is asked again for
+    the same stage index: b's late answer to the first, or its late refusal of it, names the first list and is
+    not taken for the second."""
+    from mixscope.client import roles
     from mixscope.mixnet import elgamal, shuffle
     from mixscope.server.election import cascade
 
     monkeypatch.setattr(cascade, "MIX_TIMEOUT_BASE", 1.0)  # b's first request times out quickly
-    _closed_election_with_ballots(server.board, "e-late")
+    eid = f"e-late-{late_reply}"
+    _closed_election_with_ballots(server.board, eid)
     spoiler, late, honest = scripted("a-spoiler"), scripted("b-late"), scripted("c-honest")
     for node in (spoiler, late, honest):
         assert node.join(server.join_token)["type"] == "welcome"
@@ -357,19 +364,24 @@ def test_a_late_answer_to_a_dropped_request_is_not_taken_for_the_stage_asked_aga
         inputs = [elgamal.Ciphertext.from_json(ct) for ct in request["ciphertexts"]]
         outputs, proof = shuffle.shuffle_and_prove(bytes.fromhex(request["public_key"]), inputs,
                                                    bytes.fromhex(request["context"]))
-        return late.signed({"type": "mix.response", "election_id": "e-late", "stage": request["stage"],
+        return late.signed({"type": "mix.response", "election_id": eid, "stage": request["stage"],
                             "input_hash": request["list_hash"], "outputs": [o.to_json() for o in outputs],
                             "proof": proof.to_json(), "list_hash": list_hash(outputs)})
 
-    mixing = server.call("election.mix", {"election_id": "e-late"})
-    first = late.recv()  # on a's unjudged outputs; answered only once it timed out and a's stage was rejected
+    mixing = server.call("election.mix", {"election_id": eid})
+    first = late.recv()  # on a's unjudged outputs; replied to only once it timed out and a's stage was rejected
     second = late.recv()  # the same stage index again, on the cast ballots
     assert first["stage"] == second["stage"] == 1 and first["list_hash"] != second["list_hash"]
-    late.send(answer(first))  # late: it answers a request whose answer the server dropped
+    if late_reply == "answer":
+        late.send(answer(first))
+    else:  # the refusal a node's roles send names the list it refused
+        refusal = roles._error("cancelled", "stopped", first)
+        assert refusal["input_hash"] == first["list_hash"] and refusal["stage"] == first["stage"]
+        late.send(refusal)
     late.send(answer(second))
     result = mixing.result(30)
     stop.set()
-    recorded = server.board.mix_stages("e-late")
+    recorded = server.board.mix_stages(eid)
     assert [(s.mixer, s.status, s.rejected_as) for s in recorded] == [
         ("a-spoiler", "rejected", "proof_fails"), ("b-late", "accepted", None), ("c-honest", "accepted", None)]
     assert recorded[1].response()["input_hash"] == second["list_hash"] and result["accepted"] == 2
@@ -438,38 +450,3 @@ def test_a_long_message_is_streamed_whole_and_what_is_sent_after_it_arrives_afte
     finally:
         node.close()
 
-
-def test_a_late_refusal_of_a_dropped_request_is_not_taken_for_the_stage_asked_again(server, scripted, monkeypatch):
-    from mixscope.client import roles
-    from mixscope.mixnet import elgamal, shuffle
-    from mixscope.server.election import cascade
-
-    monkeypatch.setattr(cascade, "MIX_TIMEOUT_BASE", 1.0)  # b's first request times out quickly
-    _closed_election_with_ballots(server.board, "e-late-error")
-    spoiler, late, honest = scripted("a-spoiler"), scripted("b-late"), scripted("c-honest")
-    for node in (spoiler, late, honest):
-        assert node.join(server.join_token)["type"] == "welcome"
-    stop = threading.Event()
-    threading.Thread(target=_answer_mixes, args=(spoiler, stop, None, True), daemon=True).start()
-    threading.Thread(target=_answer_mixes, args=(honest, stop), daemon=True).start()
-
-    mixing = server.call("election.mix", {"election_id": "e-late-error"})
-    first = late.recv()  # on a's unjudged outputs; refused only once it timed out and a's stage was rejected
-    second = late.recv()  # the same stage index again, on the cast ballots
-    assert first["list_hash"] != second["list_hash"]
-    # the refusal a node's roles send names the list it refused
-    refusal = roles._error("cancelled", "stopped", first)
-    assert refusal["input_hash"] == first["list_hash"] and refusal["stage"] == first["stage"]
-    late.send(refusal)
-    inputs = [elgamal.Ciphertext.from_json(ct) for ct in second["ciphertexts"]]
-    outputs, proof = shuffle.shuffle_and_prove(bytes.fromhex(second["public_key"]), inputs,
-                                               bytes.fromhex(second["context"]))
-    late.send(late.signed({"type": "mix.response", "election_id": "e-late-error", "stage": second["stage"],
-                           "input_hash": second["list_hash"], "outputs": [o.to_json() for o in outputs],
-                           "proof": proof.to_json(), "list_hash": list_hash(outputs)}))
-    result = mixing.result(30)
-    stop.set()
-    recorded = server.board.mix_stages("e-late-error")
-    assert [(s.mixer, s.status, s.rejected_as) for s in recorded] == [
-        ("a-spoiler", "rejected", "proof_fails"), ("b-late", "accepted", None), ("c-honest", "accepted", None)]
-    assert result["accepted"] == 2
