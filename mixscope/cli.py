@@ -308,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["gui", *argv]  # `mixscope` / `mixscope --port 8000` open the panel
     args = parser.parse_args(argv)
-    allocator.tune()  # before the threads and pools that handle big texts start (mixscope/allocator.py)
+    # before the threads and pools that handle big texts start (mixscope/allocator.py)
+    allocator.tune(short_lived=args.command == "verify")
     module_name, func_name = COMMANDS[args.command][0].split(":")
     try:
         _choose_backend(args)

@@ -27,3 +27,12 @@ def test_a_setting_given_in_the_environment_is_kept(monkeypatch):
     monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)  # restored after the test, as tune() sets it
     allocator.tune()
     assert os.environ["MALLOC_ARENA_MAX"] == "4"
+
+
+@pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc only")
+def test_a_short_lived_command_also_keeps_freed_memory_for_reuse():
+    script = ("import os; from mixscope import allocator; print(allocator.tune(short_lived=True));"
+              "print(os.environ['MALLOC_TRIM_THRESHOLD_'], os.environ['MALLOC_TOP_PAD_'])")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split("\n")[:2] == ["True", f"{allocator.SHORT_LIVED_KEEP} {allocator.SHORT_LIVED_KEEP // 4}"]
