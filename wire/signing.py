@@ -99,7 +99,8 @@ def signer(message: dict[str, Any]) -> tuple[str, int]:
 def verify(message: dict[str, Any], covered: str | None = None) -> str:
     """Check the message's signature; return the signer's public key hex or raise SignatureError. `covered`: the
     canonical text the signature covers (canonical_json of the signed body with "signed" = {key, seq}), when the
-    caller made it already (server/signed_text.py, from the members of the body it logs)."""
+    caller made it already (server/signed_text.py, from the members of the body it logs). It must be made from
+    `message` itself: the signature is checked over `covered`, not over the message."""
     key_hex, seq = signer(message)
     try:
         verify_key = nacl.signing.VerifyKey(bytes.fromhex(key_hex))
