@@ -89,7 +89,6 @@ class Received(dict):
         super().__init__(message)
         self.body, self.spans = body, spans
 
-
     def encoded(self) -> protocol.RawJSON | None:
         """The message's canonical text with its signature: what the node signed and sent, made from the logged
         body (which leaves the `signed` object out) without encoding the message again, for passing it on (a
