@@ -318,14 +318,21 @@ def test_the_next_mixer_starts_on_unjudged_outputs_and_mixes_again_when_that_sta
     assert ("b-honest", "rejected") not in finished and ("a-spoiler", "rejected") in finished
 
 
-def test_a_mixer_gone_while_mixing_unjudged_outputs_is_not_waited_for_when_asked_again(server, scripted):
-    _closed_election_with_ballots(server.board, "e-gone")
-    spoiler, leaver, honest = scripted("a-spoiler"), scripted("b-leaver"), scripted("c-honest")
-    for node in (spoiler, leaver, honest):
+def _spoiler_before(server, scripted, election_id: str, name: str):
+    """A closed election whose cascade is a-spoiler (its proofs fail), then the scripted mixer `name` (the test
+    answers for it), then c-honest: (that mixer, the Event that stops the other two)."""
+    _closed_election_with_ballots(server.board, election_id)
+    spoiler, middle, honest = scripted("a-spoiler"), scripted(name), scripted("c-honest")
+    for node in (spoiler, middle, honest):
         assert node.join(server.join_token)["type"] == "welcome"
     stop = threading.Event()
     threading.Thread(target=_answer_mixes, args=(spoiler, stop, None, True), daemon=True).start()
     threading.Thread(target=_answer_mixes, args=(honest, stop), daemon=True).start()
+    return middle, stop
+
+
+def test_a_mixer_gone_while_mixing_unjudged_outputs_is_not_waited_for_when_asked_again(server, scripted):
+    leaver, stop = _spoiler_before(server, scripted, "e-gone", "b-leaver")
     mixing = server.call("election.mix", {"election_id": "e-gone"})
     frame = leaver.recv()  # its request for a's unjudged outputs (a short list: one frame)
     assert frame["type"] == "mix.request" and frame["stage"] == 1
@@ -352,13 +359,7 @@ def test_a_late_reply_to_a_dropped_request_is_not_taken_for_the_stage_asked_agai
 
     monkeypatch.setattr(cascade, "MIX_TIMEOUT_BASE", 1.0)  # b's first request times out quickly
     eid = f"e-late-{late_reply}"
-    _closed_election_with_ballots(server.board, eid)
-    spoiler, late, honest = scripted("a-spoiler"), scripted("b-late"), scripted("c-honest")
-    for node in (spoiler, late, honest):
-        assert node.join(server.join_token)["type"] == "welcome"
-    stop = threading.Event()
-    threading.Thread(target=_answer_mixes, args=(spoiler, stop, None, True), daemon=True).start()
-    threading.Thread(target=_answer_mixes, args=(honest, stop), daemon=True).start()
+    late, stop = _spoiler_before(server, scripted, eid, "b-late")
 
     def answer(request: dict) -> dict:
         inputs = [elgamal.Ciphertext.from_json(ct) for ct in request["ciphertexts"]]
