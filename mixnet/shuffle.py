@@ -352,12 +352,7 @@ def verify(
     """Check `proof` for the statement (public, inputs, outputs, context); raise ProofError saying what failed.
     combined=False skips the one-product check of every equation, for a caller that has just seen `holds` say
     False for this statement: it goes straight to the exact checks, which say what fails."""
-    n = _check_shapes(public, inputs, outputs, proof, context)
-    gens = spec.generators(n + 1, map_fn)
-    h, hs = gens[0], gens[1:]
-
-    digest = spec.statement_digest(public, inputs, outputs, proof.commitments, context)
-    c = spec.challenge(digest, proof.chain, proof.t1, proof.t2, proof.t3, proof.t4a, proof.t4b, proof.t_hat)
+    n, h, hs, digest, c = _statement(public, inputs, outputs, proof, context, map_fn)
     if combined and _all_checks_hold(public, inputs, outputs, proof, h, hs, digest, c, map_fn):
         return
     # Something fails: the exact checks below say which (and where), the same way on every backend.
@@ -433,13 +428,20 @@ def holds(
     decodes (the one product of powers decodes each of them, exactly as `group.decode` does, so outputs read
     with `group.from_hex` need no separate check). False for anything else; `verify` then says what fails."""
     try:
-        n = _check_shapes(public, inputs, outputs, proof, context)
+        _, h, hs, digest, c = _statement(public, inputs, outputs, proof, context, map_fn)
     except ProofError:
         return False
+    return _all_checks_hold(public, inputs, outputs, proof, h, hs, digest, c, map_fn)
+
+
+def _statement(public: bytes, inputs: Sequence[Ciphertext], outputs: Sequence[Ciphertext], proof: ShuffleProof,
+               context: bytes, map_fn: MapFn) -> tuple[int, bytes, list[bytes], bytes, int]:
+    """(N, h, h_1..h_N, the statement's digest, the challenge c) once the proof's shapes fit; ProofError if not."""
+    n = _check_shapes(public, inputs, outputs, proof, context)
     gens = spec.generators(n + 1, map_fn)
     digest = spec.statement_digest(public, inputs, outputs, proof.commitments, context)
     c = spec.challenge(digest, proof.chain, proof.t1, proof.t2, proof.t3, proof.t4a, proof.t4b, proof.t_hat)
-    return _all_checks_hold(public, inputs, outputs, proof, gens[0], gens[1:], digest, c, map_fn)
+    return n, gens[0], gens[1:], digest, c
 
 
 def _weights(count: int) -> list[int]:
