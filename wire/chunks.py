@@ -53,7 +53,7 @@ def split(text: str, limit: int = CHUNK_BYTES) -> list[dict[str, Any]]:
     protocol.encode writes it), so a frame is never more than `limit` plus a small envelope even when
     the text is itself JSON full of quotes.
     """
-    return list(frames(text, limit))
+    return [json.loads(frame) for frame in encoded_frames(text, limit)]
 
 
 @dataclass(frozen=True)
@@ -107,23 +107,12 @@ def _cuts(text: str, limit: int) -> list[tuple[int, int, str]] | None:
     return cuts
 
 
-def frames(text: str, limit: int = CHUNK_BYTES, planned: Plan | None = None) -> Iterator[dict[str, Any]]:
-    """`split`'s frames, each sliced from `text` only when it is taken: a sender that writes one frame before
-    taking the next holds the text and one slice, never a second copy of the whole text in slices. `planned`:
-    `plan(text, limit)` made beforehand."""
-    cuts = planned if planned is not None else plan(text, limit)
-    if cuts is None:
-        return
-    transfer, count = secrets.token_urlsafe(12), len(cuts.bounds)
-    for i, (start, end) in enumerate(cuts.bounds):
-        yield {"type": "chunk", "transfer": transfer, "index": i, "count": count, "sha256": cuts.sha256,
-               "data": text[start:end]}
-
-
 def encoded_frames(text: str, limit: int = CHUNK_BYTES, planned: Plan | None = None) -> Iterator[str]:
-    """`frames` as frame texts, the same as protocol.encode makes of each, with each slice escaped once: with
-    `planned` (one plan, several recipients) a frame is made only when it is taken; without, the slices
-    escaped while cutting are the frames' data (the sender then holds the text once more, escaped)."""
+    """The texts of the chunk frames carrying `text` (none when it fits in one frame), each what protocol.encode
+    makes of that frame, with each slice escaped once. With `planned` (`plan(text, limit)` made beforehand; one
+    plan, several recipients) a frame is made only when it is taken: a sender that writes one frame before taking
+    the next holds the text and one slice. Without, the slices escaped while cutting are the frames' data (the
+    sender then holds the text once more, escaped)."""
     if planned is not None:
         escaped: Iterable[str] = (planned.escaped(text, i) for i in range(len(planned.bounds)))
         count, sha256 = len(planned.bounds), planned.sha256
