@@ -29,9 +29,9 @@ COMMANDS = {
 # subcommand -> its typed settings ("module:Class" with a `from_args(args)` classmethod): built once here from
 # the parsed command line and handed to the subcommand instead of the argparse namespace.
 SETTINGS = {
-    "gui": "gui.app:PanelSettings",
-    "serve": "server.serve:ServeSettings",
-    "node": "client.node:NodeSettings",
+    "gui": "mixscope.gui.app:PanelSettings",
+    "serve": "mixscope.server.serve:ServeSettings",
+    "node": "mixscope.client.node:NodeSettings",
     "demo": "mixscope.demo:DemoSettings",
 }
 

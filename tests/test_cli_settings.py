@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pytest
 
@@ -46,3 +47,19 @@ def test_options_arrive_typed():
 def test_other_commands_keep_their_namespace():
     args = cli.build_parser().parse_args(["verify", "record.json"])
     assert cli.settings_for(args) is args
+
+
+def test_every_command_and_its_settings_resolve_outside_the_checkout(tmp_path):
+    """The installed `mixscope` script runs with no checkout on its path: every module it names at run time is a
+    `mixscope.` one, and importable from elsewhere (the folders beside the package are no import names)."""
+    import subprocess
+    import sys
+
+    targets = [target for target, _help in cli.COMMANDS.values()] + list(cli.SETTINGS.values())
+    assert all(target.startswith("mixscope.") for target in targets)
+    script = ("import importlib, sys\n"
+              "for target in sys.argv[1:]:\n"
+              "    module, name = target.split(':')\n"
+              "    getattr(importlib.import_module(module), name)\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    subprocess.run([sys.executable, "-c", script, *targets], cwd=tmp_path, env=env, check=True, timeout=120)
